@@ -1,0 +1,52 @@
+#pragma once
+// What the subscribe pipeline needs from the Streaming API: batches of decoded events, in replay
+// order per channel. The CometD client (cometd_client.h) implements it and owns the whole session
+// life cycle: handshake, subscribe, connect loop, advice, re-auth, rehandshake, backoff.
+
+#include <cstdint>
+#include <functional>
+#include <stop_token>
+#include <string>
+#include <vector>
+
+#include "daemon/config/config.h"
+#include "daemon/core/result.h"
+
+namespace sfkb::salesforce {
+
+struct StreamEvent {
+  std::string channel;
+  std::int64_t replay_id = 0;
+  std::string event_uuid;
+  std::string schema;
+  std::string created_date;
+  std::string payload_json;   // data.payload as compact JSON
+  std::string envelope_json;  // the whole data object as compact JSON
+};
+
+struct ChannelSubscription {
+  std::string channel;
+  std::int64_t start = -1;  // used only when resume() has nothing for the channel
+  config::InvalidReplayPolicy on_invalid_replay_id = config::InvalidReplayPolicy::kEarliest;
+};
+
+// The replay ID a (re)subscription of `channel` resumes after: the last replay ID whose event and
+// all before it Kafka has acknowledged (DESIGN.md §4), or nullopt to use the configured start.
+// Called on the source's thread at every (re)subscribe.
+using ResumePoint = std::function<std::optional<std::int64_t>(const std::string& channel)>;
+
+class EventSource {
+ public:
+  virtual ~EventSource() = default;
+  // One /meta/connect round trip (handshaking and subscribing first when needed). Appends the
+  // events received, in order, to `out` (nothing on a quiet long poll). Malformed messages are
+  // logged, counted and skipped. Transient failures are handled inside with backoff; the returned
+  // error is kStopped or kFatal (e.g. an invalid replay ID under policy `fail`, a login rejected).
+  virtual core::Status next_batch(std::stop_token stop, std::vector<StreamEvent>& out) = 0;
+  // True while a session is established (for /readyz).
+  virtual bool connected() const = 0;
+  // Best-effort /meta/disconnect at shutdown (bounded by a short timeout).
+  virtual void disconnect() = 0;
+};
+
+}  // namespace sfkb::salesforce

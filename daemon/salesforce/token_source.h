@@ -1,0 +1,30 @@
+#pragma once
+// One token cache shared by both directions (subscribe and publish run on different threads).
+
+#include <cstdint>
+#include <stop_token>
+#include <string>
+
+#include "daemon/core/result.h"
+
+namespace sfkb::salesforce {
+
+struct Session {
+  std::string access_token;
+  std::string instance_url;      // from the token response: every API call goes there
+  std::uint64_t generation = 0;  // increases with every new token
+};
+
+class TokenSource {
+ public:
+  virtual ~TokenSource() = default;
+  // The cached session, authenticating first if there is none. Thread-safe.
+  virtual core::Result<Session> session(std::stop_token stop) = 0;
+  // Called after the server rejected `rejected` (401 / INVALID_SESSION_ID). If a newer session
+  // already exists it is returned at once; otherwise one new token is fetched - at most one
+  // refresh is in flight, concurrent callers wait for it. A rejected login (invalid_grant, ...)
+  // is kFatal with Salesforce's error and error_description; network trouble is kRetry.
+  virtual core::Result<Session> refresh(const Session& rejected, std::stop_token stop) = 0;
+};
+
+}  // namespace sfkb::salesforce
