@@ -1,0 +1,72 @@
+#pragma once
+// The operator's HTTP endpoint (DESIGN.md §6): /healthz (the process answers), /readyz (every
+// pipeline authenticated and connected, else 503 with the reasons as JSON) and /metrics
+// (Prometheus text format 0.0.4). Served by cpp-httplib on its own threads; handlers only read
+// atomics and the metrics registry, so a slow scraper never slows a pipeline.
+
+#include <atomic>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "daemon/core/result.h"
+#include "daemon/ops/metrics.h"
+
+namespace httplib {
+class Server;
+}
+
+namespace sfkb::ops {
+
+struct ListenAddress {
+  std::string host;
+  int port = 0;  // 0: the OS picks one (tests)
+};
+
+// Where to listen: `$PORT` (when `port_env` is set and non-empty) wins and binds every interface,
+// because a platform that sets it (a Heroku web dyno) routes to it from outside; otherwise
+// `listen` as "host:port", "[v6]:port" or ":port" (all interfaces). nullopt: the endpoint is off
+// (empty `listen`, no $PORT). An unparsable value is kFatal with a message naming it.
+core::Result<std::optional<ListenAddress>> resolve_listen(const std::string& listen,
+                                                          const char* port_env);
+
+// One component's readiness, as /readyz reports it.
+struct ReadinessState {
+  std::string name;  // "subscribe", "publish"
+  bool ready = false;
+  std::string reason;  // why not ready, e.g. "CometD session not established"
+};
+using ReadinessProbe = std::function<std::vector<ReadinessState>()>;
+
+// Registers sfkb_build_info{version,commit} 1 in `metrics`.
+void register_build_info(Metrics& metrics);
+
+// The JSON body of /readyz and whether it is 200 (pure, for tests).
+std::pair<bool, std::string> readiness_body(const std::vector<ReadinessState>& states);
+
+class HealthServer {
+ public:
+  HealthServer(Metrics& metrics, ReadinessProbe readiness);
+  ~HealthServer();  // stops the server and joins its thread
+  HealthServer(const HealthServer&) = delete;
+  HealthServer& operator=(const HealthServer&) = delete;
+
+  // Binds and starts serving on a background thread; logs "http listening on HOST:PORT" with the
+  // port actually bound. A port already in use is kFatal.
+  core::Status start(const ListenAddress& address);
+  int port() const { return port_; }
+  void stop();
+
+ private:
+  Metrics& metrics_;
+  ReadinessProbe readiness_;
+  std::unique_ptr<httplib::Server> server_;
+  std::thread thread_;
+  std::atomic<bool> finished_{false};
+  int port_ = 0;
+};
+
+}  // namespace sfkb::ops
