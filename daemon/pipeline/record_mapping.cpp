@@ -23,6 +23,7 @@ struct StringOut {
 using Writer = rapidjson::Writer<StringOut, rapidjson::UTF8<>, rapidjson::UTF8<>,
                                  rapidjson::CrtAllocator, rapidjson::kWriteValidateEncodingFlag>;
 
+// Iterative, so a value of a million "[" cannot exhaust the stack.
 // Numbers stay text (kParseNumbersAsStrings -> RawNumber) so 12345678901234567890 or 1.10 reach
 // Salesforce exactly as the producer wrote them; invalid UTF-8 is refused for the reason above.
 constexpr unsigned kParseFlags =
