@@ -1,0 +1,227 @@
+#include "daemon/checkpoint/file_store.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <chrono>
+#include <cstring>
+#include <ctime>
+#include <filesystem>
+
+#include <rapidjson/document.h>
+#include <rapidjson/error/en.h>
+#include <rapidjson/prettywriter.h>
+#include <rapidjson/stringbuffer.h>
+
+namespace sfkb::checkpoint {
+namespace {
+
+std::string errno_text(int error) {
+  return std::strerror(error);
+}
+
+// Owns a file descriptor; closing is the only cleanup a failed write path needs.
+class Fd {
+ public:
+  explicit Fd(int fd) : fd_(fd) {}
+  Fd(const Fd&) = delete;
+  Fd& operator=(const Fd&) = delete;
+  ~Fd() {
+    if (fd_ >= 0) {
+      ::close(fd_);
+    }
+  }
+  int get() const { return fd_; }
+  int release_and_close() {
+    int rc = ::close(fd_);
+    fd_ = -1;
+    return rc;
+  }
+
+ private:
+  int fd_;
+};
+
+bool write_all(int fd, const std::string& data) {
+  const char* p = data.data();
+  std::size_t left = data.size();
+  while (left > 0) {
+    ssize_t n = ::write(fd, p, left);
+    if (n < 0) {
+      if (errno == EINTR) {
+        continue;
+      }
+      return false;
+    }
+    p += n;
+    left -= static_cast<std::size_t>(n);
+  }
+  return true;
+}
+
+core::Error corrupt(const std::string& origin, const std::string& why) {
+  return core::fatal_error("checkpoint file " + origin + " is unusable: " + why +
+                           " (fix or remove it; the bridge will not guess a resume point)");
+}
+
+}  // namespace
+
+std::string utc_now_rfc3339() {
+  auto now = std::chrono::system_clock::now();
+  auto seconds = std::chrono::system_clock::to_time_t(now);
+  auto millis =
+      std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count() % 1000;
+  std::tm tm{};
+  gmtime_r(&seconds, &tm);
+  char buffer[40];
+  std::strftime(buffer, sizeof(buffer), "%Y-%m-%dT%H:%M:%S", &tm);
+  char out[48];
+  std::snprintf(out, sizeof(out), "%s.%03dZ", buffer, static_cast<int>(millis));
+  return out;
+}
+
+std::string encode_checkpoints(const Checkpoints& checkpoints) {
+  rapidjson::StringBuffer buffer;
+  rapidjson::PrettyWriter<rapidjson::StringBuffer> writer(buffer);
+  writer.SetIndent(' ', 2);
+  writer.StartObject();
+  writer.Key("version");
+  writer.Int(kFileFormatVersion);
+  writer.Key("channels");
+  writer.StartObject();
+  for (const auto& [channel, checkpoint] : checkpoints) {
+    writer.Key(channel.c_str(), static_cast<rapidjson::SizeType>(channel.size()));
+    writer.StartObject();
+    writer.Key("replay_id");
+    writer.Int64(checkpoint.replay_id);
+    writer.Key("updated");
+    writer.String(checkpoint.updated.c_str(),
+                  static_cast<rapidjson::SizeType>(checkpoint.updated.size()));
+    writer.EndObject();
+  }
+  writer.EndObject();
+  writer.EndObject();
+  std::string out(buffer.GetString(), buffer.GetSize());
+  out += '\n';
+  return out;
+}
+
+core::Result<Checkpoints> decode_checkpoints(const std::string& text, const std::string& origin) {
+  rapidjson::Document doc;
+  doc.Parse(text.data(), text.size());
+  if (doc.HasParseError()) {
+    return corrupt(origin, std::string("not JSON (") +
+                               rapidjson::GetParseError_En(doc.GetParseError()) + " at offset " +
+                               std::to_string(doc.GetErrorOffset()) + ")");
+  }
+  if (!doc.IsObject()) {
+    return corrupt(origin, "not a JSON object");
+  }
+  auto version = doc.FindMember("version");
+  if (version == doc.MemberEnd() || !version->value.IsInt()) {
+    return corrupt(origin, "no integer \"version\"");
+  }
+  if (version->value.GetInt() != kFileFormatVersion) {
+    return corrupt(origin, "unknown version " + std::to_string(version->value.GetInt()) +
+                               " (this build reads version " + std::to_string(kFileFormatVersion) +
+                               ")");
+  }
+  auto channels = doc.FindMember("channels");
+  if (channels == doc.MemberEnd() || !channels->value.IsObject()) {
+    return corrupt(origin, "no \"channels\" object");
+  }
+  Checkpoints out;
+  for (const auto& member : channels->value.GetObject()) {
+    std::string channel(member.name.GetString(), member.name.GetStringLength());
+    if (!member.value.IsObject()) {
+      return corrupt(origin, "channels[\"" + channel + "\"] is not an object");
+    }
+    auto replay = member.value.FindMember("replay_id");
+    if (replay == member.value.MemberEnd() || !replay->value.IsInt64()) {
+      return corrupt(origin, "channels[\"" + channel + "\"].replay_id is not an integer");
+    }
+    ChannelCheckpoint checkpoint;
+    checkpoint.replay_id = replay->value.GetInt64();
+    auto updated = member.value.FindMember("updated");
+    if (updated != member.value.MemberEnd() && updated->value.IsString()) {
+      checkpoint.updated.assign(updated->value.GetString(), updated->value.GetStringLength());
+    }
+    out.emplace(std::move(channel), std::move(checkpoint));
+  }
+  return out;
+}
+
+FileStore::FileStore(std::string directory, std::string file_name)
+    : directory_(std::move(directory)),
+      path_((std::filesystem::path(directory_) / file_name).string()) {}
+
+core::Result<Checkpoints> FileStore::load() {
+  Fd fd(::open(path_.c_str(), O_RDONLY | O_CLOEXEC));
+  if (fd.get() < 0) {
+    if (errno == ENOENT) {
+      return Checkpoints{};
+    }
+    return core::fatal_error("checkpoint file " + path_ + " cannot be read: " + errno_text(errno));
+  }
+  std::string content;
+  char buffer[8192];
+  while (true) {
+    ssize_t n = ::read(fd.get(), buffer, sizeof(buffer));
+    if (n < 0) {
+      if (errno == EINTR) {
+        continue;
+      }
+      return core::fatal_error("checkpoint file " + path_ +
+                               " cannot be read: " + errno_text(errno));
+    }
+    if (n == 0) {
+      break;
+    }
+    content.append(buffer, static_cast<std::size_t>(n));
+  }
+  return decode_checkpoints(content, path_);
+}
+
+core::Status FileStore::save(const Checkpoints& checkpoints) {
+  std::error_code ec;
+  std::filesystem::create_directories(directory_, ec);
+  if (ec) {
+    return core::retry_error("cannot create checkpoint directory " + directory_ + ": " +
+                             ec.message());
+  }
+  const std::string tmp = path_ + ".tmp";
+  const std::string data = encode_checkpoints(checkpoints);
+  {
+    Fd fd(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600));
+    if (fd.get() < 0) {
+      return core::retry_error("cannot create " + tmp + ": " + errno_text(errno));
+    }
+    if (!write_all(fd.get(), data)) {
+      int error = errno;
+      ::unlink(tmp.c_str());
+      return core::retry_error("cannot write " + tmp + ": " + errno_text(error));
+    }
+    // The data must be on disk before the rename makes it the checkpoint, else a power cut could
+    // leave an empty file under the real name.
+    if (::fsync(fd.get()) != 0 || fd.release_and_close() != 0) {
+      int error = errno;
+      ::unlink(tmp.c_str());
+      return core::retry_error("cannot sync " + tmp + ": " + errno_text(error));
+    }
+  }
+  if (::rename(tmp.c_str(), path_.c_str()) != 0) {
+    int error = errno;
+    ::unlink(tmp.c_str());
+    return core::retry_error("cannot rename " + tmp + " to " + path_ + ": " + errno_text(error));
+  }
+  // The rename lives in the directory entry: sync the directory so it survives a crash too.
+  Fd dir(::open(directory_.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (dir.get() < 0 || ::fsync(dir.get()) != 0) {
+    return core::retry_error("cannot sync directory " + directory_ + ": " + errno_text(errno));
+  }
+  return core::Status::ok();
+}
+
+}  // namespace sfkb::checkpoint

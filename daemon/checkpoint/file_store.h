@@ -1,0 +1,36 @@
+#pragma once
+// Checkpoints in one small versioned JSON file per bridge (DESIGN.md §4):
+//   {"version":1,"channels":{"/event/X__e":{"replay_id":N,"updated":"..."}}}
+// written to a temporary file beside it, fsync'd, renamed over the old file, and the directory
+// fsync'd so the rename itself survives a power cut.
+
+#include <string>
+
+#include "daemon/checkpoint/store.h"
+
+namespace sfkb::checkpoint {
+
+inline constexpr int kFileFormatVersion = 1;
+inline constexpr const char* kDefaultFileName = "checkpoints.json";
+
+class FileStore final : public CheckpointStore {
+ public:
+  explicit FileStore(std::string directory, std::string file_name = kDefaultFileName);
+
+  core::Result<Checkpoints> load() override;
+  // Creates the directory when missing. Failures are kRetry: the next interval tries again and
+  // the previous file stays intact.
+  core::Status save(const Checkpoints& checkpoints) override;
+  std::string location() const override { return path_; }
+
+ private:
+  std::string directory_;
+  std::string path_;
+};
+
+// The file format on its own, for tests and the `checkpoints` command.
+std::string encode_checkpoints(const Checkpoints& checkpoints);
+// `origin` names the file in error messages.
+core::Result<Checkpoints> decode_checkpoints(const std::string& text, const std::string& origin);
+
+}  // namespace sfkb::checkpoint

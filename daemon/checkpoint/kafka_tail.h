@@ -1,0 +1,34 @@
+#pragma once
+// What start-up reconciliation needs from Kafka: read a partition back from its newest record.
+// The real implementation (kafka_tail_reader.h) wraps the Kafka module's TailReader; unit tests
+// use an in-memory log.
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+
+#include "daemon/core/result.h"
+
+namespace sfkb::checkpoint {
+
+// The two headers the subscribe pipeline writes on every record (event_mapping.h), as read back.
+struct TailRecord {
+  std::int64_t offset = 0;
+  std::optional<std::string> channel;     // sf.channel
+  std::optional<std::int64_t> replay_id;  // sf.replay_id
+};
+
+class KafkaTail {
+ public:
+  virtual ~KafkaTail() = default;
+  // The topic's partition count; kFatal when the topic does not exist (the bridge does not create
+  // topics: Heroku's multi-tenant plans forbid it).
+  virtual core::Result<std::int32_t> partition_count(const std::string& topic) = 0;
+  // Visits the partition's records from the newest to the oldest until `visit` returns false or
+  // the oldest retained record was visited.
+  virtual core::Status read_backwards(const std::string& topic, std::int32_t partition,
+                                      const std::function<bool(const TailRecord&)>& visit) = 0;
+};
+
+}  // namespace sfkb::checkpoint

@@ -1,0 +1,61 @@
+#pragma once
+// Start-up reconciliation (DESIGN.md §4): where each channel resumes, from the checkpoint file and
+// what Kafka already holds. The one rule: never resume past an event that is not in Kafka, and
+// skip every replayed event that is already there.
+//
+//  - one partition per channel (no key): the channel's newest record in its partition is an exact
+//    resume point (the idempotent, gapless producer writes each partition as a prefix of what was
+//    sent to it). Resume from max(file, that record's sf.replay_id) - exact even without a file.
+//  - several partitions per channel (a key): the newest record of one partition proves nothing
+//    about the others. Resume from the file and collect the replay IDs Kafka holds above it as a
+//    skip set. Without a file, resume from the lowest per-partition newest replay ID, with the
+//    same skip set, and warn: an event sent to a partition that holds nothing of the channel
+//    cannot be proven either way.
+//  - headers off: Kafka cannot be read back by channel; the file alone decides, with a warning.
+// Several channels may share a topic, so records are matched by their sf.channel header.
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "daemon/checkpoint/kafka_tail.h"
+#include "daemon/checkpoint/store.h"
+#include "daemon/config/config.h"
+#include "daemon/core/result.h"
+
+namespace sfkb::checkpoint {
+
+enum class ResumeMode { kSinglePartition, kMultiPartition, kFileOnly };
+const char* to_string(ResumeMode mode);
+
+struct ChannelResume {
+  std::string channel;
+  std::string topic;  // with prefix
+  ResumeMode mode = ResumeMode::kSinglePartition;
+  std::optional<std::int64_t> file;          // the checkpoint file's value
+  std::optional<std::int64_t> kafka_newest;  // newest sf.replay_id of the channel in Kafka
+  // Where the subscription resumes (events after it are replayed); nullopt: the configured start.
+  std::optional<std::int64_t> resume;
+  std::set<std::int64_t> skip;  // replay IDs above `resume` that Kafka already holds
+  std::int64_t records_scanned = 0;
+  std::vector<std::string> warnings;  // each is also worth a WARN log line
+};
+
+struct ReconcileOptions {
+  // A bound on how far one partition is read back; reaching it is a warning, not an error
+  // (the answer then rests on the file).
+  std::int64_t max_records_per_partition = 5'000'000;
+  // The channel's partition for key-less mappings; the Kafka module's partition_for_channel.
+  std::function<std::int32_t(const std::string& channel, std::int32_t partition_count)>
+      partition_for_channel;
+};
+
+// kFatal when a topic is missing or a partition cannot be read: resuming blind could duplicate.
+core::Result<std::vector<ChannelResume>> reconcile(const config::Config& config,
+                                                   const Checkpoints& file, KafkaTail& kafka,
+                                                   const ReconcileOptions& options);
+
+}  // namespace sfkb::checkpoint

@@ -1,0 +1,38 @@
+#pragma once
+// The seam between the subscribe pipeline and wherever checkpoints live (DESIGN.md §3): the
+// pipeline loads once at start and saves the whole map at every interval and at shutdown. The
+// file implementation is file_store.h; tests use an in-memory one.
+
+#include <cstdint>
+#include <map>
+#include <string>
+
+#include "daemon/core/result.h"
+
+namespace sfkb::checkpoint {
+
+struct ChannelCheckpoint {
+  // Every event of the channel up to and including this replay ID is acknowledged by Kafka.
+  std::int64_t replay_id = 0;
+  std::string updated;  // RFC 3339 UTC time of the last change, for operators
+};
+
+// Keyed by channel name (/event/X__e).
+using Checkpoints = std::map<std::string, ChannelCheckpoint>;
+
+class CheckpointStore {
+ public:
+  virtual ~CheckpointStore() = default;
+  // Nothing stored yet -> an empty map. Unreadable, corrupt or of an unknown version -> kFatal
+  // naming the location: resetting silently to "latest" would lose events.
+  virtual core::Result<Checkpoints> load() = 0;
+  // Replaces what is stored, atomically: a crash leaves either the old or the new content.
+  virtual core::Status save(const Checkpoints& checkpoints) = 0;
+  // Where the checkpoints live, for logs and the `checkpoints` command.
+  virtual std::string location() const = 0;
+};
+
+// The current UTC time as RFC 3339 with milliseconds, e.g. 2026-11-26T17:40:00.123Z.
+std::string utc_now_rfc3339();
+
+}  // namespace sfkb::checkpoint

@@ -1,0 +1,62 @@
+#pragma once
+// Event -> Kafka record (DESIGN.md §2 "Kafka record made from one event"). Pure: no I/O, no
+// librdkafka, so every key/value/header choice is unit-tested on plain values. The subscribe
+// pipeline resolves the per-channel facts that need Kafka (the topic's partition count, hence the
+// channel's partition) once at start-up into a ChannelRoute and calls map_event per event.
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "daemon/config/config.h"
+#include "daemon/salesforce/event_source.h"
+
+namespace sfkb::pipeline {
+
+// librdkafka's RD_KAFKA_PARTITION_UA: let the partitioner hash the key.
+inline constexpr std::int32_t kUnassignedPartition = -1;
+
+// Header names, shared with the reconciliation that reads them back.
+inline constexpr const char* kHeaderChannel = "sf.channel";
+inline constexpr const char* kHeaderReplayId = "sf.replay_id";
+inline constexpr const char* kHeaderEventUuid = "sf.event_uuid";
+inline constexpr const char* kHeaderSchema = "sf.schema";
+inline constexpr const char* kHeaderCreatedDate = "sf.created_date";
+
+struct KafkaRecord {
+  std::string topic;
+  std::int32_t partition = kUnassignedPartition;
+  std::optional<std::string> key;  // nullopt: a null key
+  std::string value;
+  std::vector<std::pair<std::string, std::string>> headers;
+};
+
+// Where a channel's records go, resolved once per channel at start-up.
+struct ChannelRoute {
+  const config::SubscribeMapping* mapping = nullptr;  // not owned; outlives the route
+  std::string topic;                                  // with kafka.topic_prefix
+  std::int32_t channel_partition = 0;  // partition_for_channel(channel, partition count)
+};
+
+struct MappedEvent {
+  KafkaRecord record;
+  // The key is a payload field that this event lacks (or holds null): the record got a null key
+  // and the channel's partition; the caller counts it.
+  bool key_field_missing = false;
+};
+
+// True when the mapping sends every event of its channel to one partition (no key), which makes
+// the newest record of that partition an exact resume point (DESIGN.md §4). Every keyed mapping
+// spreads the channel over the topic's partitions.
+bool single_partition_per_channel(const config::SubscribeMapping& mapping);
+
+MappedEvent map_event(const salesforce::StreamEvent& event, const ChannelRoute& route);
+
+// The value of the payload field at `path` (dot-separated, below `payload`) as key bytes: strings
+// as they are, other scalars and objects as compact JSON. nullopt when absent, null or when the
+// payload is not a JSON object.
+std::optional<std::string> payload_field(const std::string& payload_json, const std::string& path);
+
+}  // namespace sfkb::pipeline

@@ -1,0 +1,148 @@
+#include "daemon/checkpoint/file_store.h"
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include <gtest/gtest.h>
+
+namespace sfkb::checkpoint {
+namespace {
+
+namespace fs = std::filesystem;
+
+class FileStoreTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    char pattern[] = "/tmp/sfkb-checkpoint-test.XXXXXX";
+    ASSERT_NE(::mkdtemp(pattern), nullptr);
+    dir_ = pattern;
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+
+  std::string path() const { return (fs::path(dir_) / kDefaultFileName).string(); }
+  void write_file(const std::string& content) const { std::ofstream(path()) << content; }
+  std::string read_file() const {
+    std::ifstream in(path());
+    std::stringstream out;
+    out << in.rdbuf();
+    return out.str();
+  }
+
+  std::string dir_;
+};
+
+TEST_F(FileStoreTest, MissingFileMeansNothingCheckpointed) {
+  FileStore store(dir_);
+  auto loaded = store.load();
+  ASSERT_TRUE(loaded) << loaded.error().message;
+  EXPECT_TRUE(loaded->empty());
+}
+
+TEST_F(FileStoreTest, SavesTheVersionedFormatAndLoadsItBack) {
+  FileStore store(dir_);
+  Checkpoints saved{{"/event/A__e", {42, "2026-11-26T17:40:00.000Z"}},
+                    {"/event/B__e", {9007199254740993, "2026-11-26T17:41:00.000Z"}}};
+  ASSERT_TRUE(store.save(saved));
+
+  const std::string text = read_file();
+  EXPECT_NE(text.find("\"version\": 1"), std::string::npos) << text;
+  EXPECT_NE(text.find("\"/event/A__e\""), std::string::npos) << text;
+  EXPECT_NE(text.find("\"replay_id\": 42"), std::string::npos) << text;
+
+  auto loaded = store.load();
+  ASSERT_TRUE(loaded) << loaded.error().message;
+  ASSERT_EQ(loaded->size(), 2u);
+  EXPECT_EQ(loaded->at("/event/A__e").replay_id, 42);
+  EXPECT_EQ(loaded->at("/event/B__e").replay_id, 9007199254740993);  // beyond a double's range
+  EXPECT_EQ(loaded->at("/event/B__e").updated, "2026-11-26T17:41:00.000Z");
+}
+
+TEST_F(FileStoreTest, SaveReplacesTheFileAndLeavesNoTemporaryBehind) {
+  FileStore store(dir_);
+  ASSERT_TRUE(store.save({{"/event/A__e", {1, "t1"}}}));
+  struct stat before {};
+  ASSERT_EQ(::stat(path().c_str(), &before), 0);
+  ASSERT_TRUE(store.save({{"/event/A__e", {2, "t2"}}}));
+  struct stat after {};
+  ASSERT_EQ(::stat(path().c_str(), &after), 0);
+
+  // A rename, not an in-place rewrite: readers never see a half-written file.
+  EXPECT_NE(before.st_ino, after.st_ino);
+  EXPECT_EQ(store.load()->at("/event/A__e").replay_id, 2);
+  EXPECT_FALSE(fs::exists(path() + ".tmp"));
+  std::size_t files = 0;
+  for ([[maybe_unused]] const auto& entry : fs::directory_iterator(dir_)) {
+    ++files;
+  }
+  EXPECT_EQ(files, 1u);
+}
+
+TEST_F(FileStoreTest, AStaleTemporaryFromACrashDoesNotMatter) {
+  FileStore store(dir_);
+  ASSERT_TRUE(store.save({{"/event/A__e", {5, "t"}}}));
+  std::ofstream(path() + ".tmp") << "{\"version\":1,\"chan";  // a crash mid-write
+  EXPECT_EQ(store.load()->at("/event/A__e").replay_id, 5);
+  ASSERT_TRUE(store.save({{"/event/A__e", {6, "t"}}}));
+  EXPECT_EQ(store.load()->at("/event/A__e").replay_id, 6);
+}
+
+TEST_F(FileStoreTest, CreatesAMissingDirectory) {
+  FileStore store((fs::path(dir_) / "nested" / "state").string());
+  ASSERT_TRUE(store.save({{"/event/A__e", {3, "t"}}}));
+  EXPECT_EQ(store.load()->at("/event/A__e").replay_id, 3);
+}
+
+TEST_F(FileStoreTest, CorruptFileIsAnErrorNamingTheFile) {
+  write_file("{\"version\":1,\"channels\":{\"/event/A__e\":{\"replay_id\":4");
+  FileStore store(dir_);
+  auto loaded = store.load();
+  ASSERT_FALSE(loaded);
+  EXPECT_EQ(loaded.error().kind, core::ErrorKind::kFatal);
+  EXPECT_NE(loaded.error().message.find(path()), std::string::npos) << loaded.error().message;
+}
+
+TEST_F(FileStoreTest, EmptyFileIsCorruptNotEmpty) {
+  write_file("");
+  auto loaded = FileStore(dir_).load();
+  ASSERT_FALSE(loaded);
+  EXPECT_NE(loaded.error().message.find(path()), std::string::npos);
+}
+
+TEST_F(FileStoreTest, UnknownVersionIsAnError) {
+  write_file("{\"version\":2,\"channels\":{}}");
+  auto loaded = FileStore(dir_).load();
+  ASSERT_FALSE(loaded);
+  EXPECT_NE(loaded.error().message.find("unknown version 2"), std::string::npos)
+      << loaded.error().message;
+  EXPECT_NE(loaded.error().message.find(path()), std::string::npos);
+}
+
+TEST_F(FileStoreTest, WrongShapesAreErrors) {
+  for (const char* text : {"[]", "{\"channels\":{}}", "{\"version\":1}",
+                           "{\"version\":1,\"channels\":{\"/event/A__e\":{\"replay_id\":\"7\"}}}",
+                           "{\"version\":1,\"channels\":{\"/event/A__e\":7}}"}) {
+    write_file(text);
+    EXPECT_FALSE(FileStore(dir_).load()) << text;
+  }
+}
+
+TEST_F(FileStoreTest, SaveIntoAnUnwritableLocationIsRetryable) {
+  FileStore store("/proc/sfkb-cannot-exist");
+  auto status = store.save({{"/event/A__e", {1, "t"}}});
+  ASSERT_FALSE(status);
+  EXPECT_EQ(status.kind(), core::ErrorKind::kRetry);
+}
+
+TEST(Rfc3339, LooksLikeUtcWithMilliseconds) {
+  std::string now = utc_now_rfc3339();
+  ASSERT_EQ(now.size(), 24u) << now;
+  EXPECT_EQ(now[10], 'T');
+  EXPECT_EQ(now.back(), 'Z');
+}
+
+}  // namespace
+}  // namespace sfkb::checkpoint

@@ -1,0 +1,237 @@
+#include "daemon/checkpoint/reconcile.h"
+
+#include <map>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+namespace sfkb::checkpoint {
+namespace {
+
+// An in-memory Kafka: topic -> partitions -> records in offset order.
+class FakeTail : public KafkaTail {
+ public:
+  void create(const std::string& topic, int partitions) {
+    topics_[topic].resize(static_cast<std::size_t>(partitions));
+  }
+  void append(const std::string& topic, int partition, const std::string& channel,
+              std::int64_t replay_id) {
+    auto& log = topics_.at(topic).at(static_cast<std::size_t>(partition));
+    log.push_back({static_cast<std::int64_t>(log.size()), channel, replay_id});
+  }
+  void append_headerless(const std::string& topic, int partition) {
+    auto& log = topics_.at(topic).at(static_cast<std::size_t>(partition));
+    log.push_back({static_cast<std::int64_t>(log.size()), std::nullopt, std::nullopt});
+  }
+
+  core::Result<std::int32_t> partition_count(const std::string& topic) override {
+    auto it = topics_.find(topic);
+    if (it == topics_.end()) {
+      return core::fatal_error("unknown topic " + topic);
+    }
+    return static_cast<std::int32_t>(it->second.size());
+  }
+  core::Status read_backwards(const std::string& topic, std::int32_t partition,
+                              const std::function<bool(const TailRecord&)>& visit) override {
+    const auto& log = topics_.at(topic).at(static_cast<std::size_t>(partition));
+    for (auto it = log.rbegin(); it != log.rend(); ++it) {
+      ++visited;
+      if (!visit(*it)) {
+        break;
+      }
+    }
+    return core::Status::ok();
+  }
+
+  std::int64_t visited = 0;
+
+ private:
+  std::map<std::string, std::vector<std::vector<TailRecord>>> topics_;
+};
+
+// A predictable stand-in for the Kafka module's hash.
+std::int32_t by_length(const std::string& channel, std::int32_t count) {
+  return static_cast<std::int32_t>(channel.size() % static_cast<std::size_t>(count));
+}
+
+class ReconcileTest : public ::testing::Test {
+ protected:
+  ReconcileTest() {
+    config_.kafka.topic_prefix = "pre.";
+    options_.partition_for_channel = by_length;
+  }
+  config::SubscribeMapping& add(const std::string& channel, const std::string& topic) {
+    config::SubscribeMapping mapping;
+    mapping.channel = channel;
+    mapping.topic = topic;
+    config_.subscribe.push_back(mapping);
+    return config_.subscribe.back();
+  }
+  ChannelResume only(const Checkpoints& file) {
+    auto result = reconcile(config_, file, kafka_, options_);
+    EXPECT_TRUE(result) << (result ? "" : result.error().message);
+    EXPECT_EQ(result->size(), 1u);
+    return result->front();
+  }
+
+  config::Config config_;
+  ReconcileOptions options_;
+  FakeTail kafka_;
+};
+
+TEST_F(ReconcileTest, SinglePartitionResumesFromKafkaWhenItIsAheadOfTheFile) {
+  add("/event/A__e", "t");  // length 11 -> partition 11 % 3 = 2
+  kafka_.create("pre.t", 3);
+  kafka_.append("pre.t", 2, "/event/A__e", 10);
+  kafka_.append("pre.t", 2, "/event/A__e", 20);
+  kafka_.append("pre.t", 2, "/event/A__e", 30);
+
+  auto resume = only({{"/event/A__e", {20, ""}}});
+  EXPECT_EQ(resume.mode, ResumeMode::kSinglePartition);
+  EXPECT_EQ(resume.file, 20);
+  EXPECT_EQ(resume.kafka_newest, 30);
+  EXPECT_EQ(resume.resume, 30);
+  EXPECT_TRUE(resume.skip.empty());
+}
+
+TEST_F(ReconcileTest, SinglePartitionIsExactWithoutAFile) {
+  add("/event/A__e", "t");
+  kafka_.create("pre.t", 3);
+  kafka_.append("pre.t", 2, "/event/A__e", 7);
+  auto resume = only({});
+  EXPECT_FALSE(resume.file.has_value());
+  EXPECT_EQ(resume.resume, 7);
+  EXPECT_TRUE(resume.warnings.empty());
+}
+
+TEST_F(ReconcileTest, SinglePartitionKeepsTheFileWhenKafkaIsBehind) {
+  // e.g. the topic was recreated or retention deleted it: never go backwards.
+  add("/event/A__e", "t");
+  kafka_.create("pre.t", 3);
+  kafka_.append("pre.t", 2, "/event/A__e", 5);
+  EXPECT_EQ(only({{"/event/A__e", {9, ""}}}).resume, 9);
+}
+
+TEST_F(ReconcileTest, NothingAnywhereMeansTheConfiguredStart) {
+  add("/event/A__e", "t");
+  kafka_.create("pre.t", 3);
+  auto resume = only({});
+  EXPECT_FALSE(resume.resume.has_value());
+}
+
+TEST_F(ReconcileTest, SharedTopicIsFilteredByTheChannelHeader) {
+  add("/event/A__e", "t");
+  kafka_.create("pre.t", 3);
+  kafka_.append("pre.t", 2, "/event/A__e", 100);
+  kafka_.append("pre.t", 2, "/event/Z__e", 900);  // another channel in the same partition
+  kafka_.append_headerless("pre.t", 2);           // a record somebody else wrote
+  auto resume = only({});
+  EXPECT_EQ(resume.resume, 100);
+}
+
+TEST_F(ReconcileTest, SinglePartitionReadsOnlyUpToTheChannelsNewestRecord) {
+  add("/event/A__e", "t");
+  kafka_.create("pre.t", 3);
+  for (int i = 1; i <= 1000; ++i) {
+    kafka_.append("pre.t", 2, "/event/A__e", i);
+  }
+  EXPECT_EQ(only({}).resume, 1000);
+  EXPECT_EQ(kafka_.visited, 1);
+}
+
+TEST_F(ReconcileTest, MultiPartitionResumesFromTheFileAndSkipsWhatKafkaHoldsAboveIt) {
+  // Given events 1..9 spread over 3 partitions, acked up to 4 when the bridge crashed, with
+  // 6 and 8 acknowledged but 5 and 7 lost in flight,
+  auto& mapping = add("/event/A__e", "t");
+  mapping.key = config::KeyKind::kPayloadField;
+  mapping.key_field = "Id__c";
+  kafka_.create("pre.t", 3);
+  kafka_.append("pre.t", 0, "/event/A__e", 1);
+  kafka_.append("pre.t", 1, "/event/A__e", 2);
+  kafka_.append("pre.t", 2, "/event/A__e", 3);
+  kafka_.append("pre.t", 0, "/event/A__e", 4);
+  kafka_.append("pre.t", 2, "/event/A__e", 6);
+  kafka_.append("pre.t", 0, "/event/A__e", 8);
+
+  auto resume = only({{"/event/A__e", {4, ""}}});
+  // then it resumes after 4 and skips 6 and 8 when Salesforce replays them - never after 8.
+  EXPECT_EQ(resume.mode, ResumeMode::kMultiPartition);
+  EXPECT_EQ(resume.resume, 4);
+  EXPECT_EQ(resume.skip, (std::set<std::int64_t>{6, 8}));
+  EXPECT_EQ(resume.kafka_newest, 8);
+  EXPECT_TRUE(resume.warnings.empty());
+}
+
+TEST_F(ReconcileTest, MultiPartitionStopsReadingEachPartitionAtTheCheckpoint) {
+  auto& mapping = add("/event/A__e", "t");
+  mapping.key = config::KeyKind::kReplayId;
+  kafka_.create("pre.t", 2);
+  for (int i = 1; i <= 1000; ++i) {
+    kafka_.append("pre.t", i % 2, "/event/A__e", i);
+  }
+  auto resume = only({{"/event/A__e", {990, ""}}});
+  EXPECT_EQ(resume.skip.size(), 10u);
+  EXPECT_LE(kafka_.visited, 12);  // 5 above it + the one at or below it, per partition
+}
+
+TEST_F(ReconcileTest, MultiPartitionWithoutFileResumesFromTheLowestNewestAndWarns) {
+  auto& mapping = add("/event/A__e", "t");
+  mapping.key = config::KeyKind::kEventUuid;
+  kafka_.create("pre.t", 3);
+  kafka_.append("pre.t", 0, "/event/A__e", 1);
+  kafka_.append("pre.t", 1, "/event/A__e", 2);
+  kafka_.append("pre.t", 0, "/event/A__e", 3);
+  kafka_.append("pre.t", 1, "/event/A__e", 5);
+  kafka_.append("pre.t", 0, "/event/A__e", 9);
+  // partition 2 holds nothing of the channel
+
+  auto resume = only({});
+  EXPECT_EQ(resume.resume, 5);
+  EXPECT_EQ(resume.skip, (std::set<std::int64_t>{9}));
+  EXPECT_EQ(resume.kafka_newest, 9);
+  ASSERT_EQ(resume.warnings.size(), 1u);
+  EXPECT_NE(resume.warnings[0].find("lowest"), std::string::npos);
+}
+
+TEST_F(ReconcileTest, MultiPartitionWithNothingInKafkaUsesTheFile) {
+  auto& mapping = add("/event/A__e", "t");
+  mapping.key = config::KeyKind::kReplayId;
+  kafka_.create("pre.t", 4);
+  auto resume = only({{"/event/A__e", {77, ""}}});
+  EXPECT_EQ(resume.resume, 77);
+  EXPECT_TRUE(resume.skip.empty());
+}
+
+TEST_F(ReconcileTest, HeadersOffMeansFileOnlyWithAWarning) {
+  auto& mapping = add("/event/A__e", "t");
+  mapping.headers = false;
+  // no topic needed: Kafka is not read at all
+  auto resume = only({{"/event/A__e", {3, ""}}});
+  EXPECT_EQ(resume.mode, ResumeMode::kFileOnly);
+  EXPECT_EQ(resume.resume, 3);
+  ASSERT_EQ(resume.warnings.size(), 1u);
+  EXPECT_NE(resume.warnings[0].find("headers"), std::string::npos);
+}
+
+TEST_F(ReconcileTest, MissingTopicIsFatal) {
+  add("/event/A__e", "absent");
+  auto result = reconcile(config_, {}, kafka_, options_);
+  ASSERT_FALSE(result);
+  EXPECT_EQ(result.error().kind, core::ErrorKind::kFatal);
+}
+
+TEST_F(ReconcileTest, ScanBoundFallsBackToTheFileWithAWarning) {
+  add("/event/A__e", "t");
+  kafka_.create("pre.t", 3);
+  kafka_.append("pre.t", 2, "/event/A__e", 50);
+  for (int i = 0; i < 20; ++i) {
+    kafka_.append("pre.t", 2, "/event/Other__e", 1000 + i);
+  }
+  options_.max_records_per_partition = 10;
+  auto resume = only({{"/event/A__e", {40, ""}}});
+  EXPECT_EQ(resume.resume, 40);
+  EXPECT_EQ(resume.warnings.size(), 1u);
+}
+
+}  // namespace
+}  // namespace sfkb::checkpoint
