@@ -1,0 +1,368 @@
+#include "admin.h"
+
+#include "event_message.h"
+#include "json_util.h"
+
+namespace sfkb::emulator {
+namespace {
+
+constexpr const char* kJsonType = "application/json";
+constexpr std::uint64_t kMaxInjectCount = 10'000'000;
+
+void send_error(httplib::Response& res, int status, const std::string& message) {
+  rapidjson::StringBuffer sb;
+  JsonWriter w(sb);
+  w.StartObject();
+  w.Key("error");
+  write_string(w, message);
+  w.EndObject();
+  res.status = status;
+  res.set_content(sb.GetString(), kJsonType);
+}
+
+// A payload template cut at its {seq} and {n} placeholders, so that each injected event costs
+// only concatenations.
+struct Template {
+  enum class Slot { kSeq, kN };
+  std::vector<std::string> literals;  // literals.size() == slots.size() + 1
+  std::vector<Slot> slots;
+
+  explicit Template(const std::string& text) {
+    std::size_t pos = 0;
+    std::string current;
+    while (pos < text.size()) {
+      if (text.compare(pos, 5, "{seq}") == 0) {
+        literals.push_back(std::move(current));
+        current.clear();
+        slots.push_back(Slot::kSeq);
+        pos += 5;
+      } else if (text.compare(pos, 3, "{n}") == 0) {
+        literals.push_back(std::move(current));
+        current.clear();
+        slots.push_back(Slot::kN);
+        pos += 3;
+      } else {
+        current += text[pos++];
+      }
+    }
+    literals.push_back(std::move(current));
+  }
+
+  void render(std::string& out, std::uint64_t seq, std::uint64_t n) const {
+    out += literals[0];
+    for (std::size_t i = 0; i < slots.size(); ++i) {
+      out += std::to_string(slots[i] == Slot::kSeq ? seq : n);
+      out += literals[i + 1];
+    }
+  }
+};
+
+void write_faults(JsonWriter& w, const Faults& f) {
+  w.StartObject();
+  w.Key("fail_next");
+  w.StartObject();
+  w.Key("count");
+  w.Int(f.fail_next.count);
+  w.Key("status");
+  w.Int(f.fail_next.status);
+  w.Key("error_code");
+  write_string(w, f.fail_next.error_code);
+  w.Key("path");
+  write_string(w, f.fail_next.path);
+  w.EndObject();
+  w.Key("latency_ms");
+  w.Int64(f.latency_ms);
+  w.Key("busy_next_connects");
+  w.Int(f.busy_next_connects);
+  w.Key("daily_limit_next_connects");
+  w.Int(f.daily_limit_next_connects);
+  w.Key("garbage_next_connects");
+  w.Int(f.garbage_next_connects);
+  w.Key("connect_reply_extra");
+  w.Uint64(f.connect_reply_extra.size());
+  w.EndObject();
+}
+
+}  // namespace
+
+void AdminEndpoint::inject(const httplib::Request& req, httplib::Response& res) {
+  rapidjson::Document doc;
+  doc.Parse(req.body.c_str(), req.body.size());
+  if (doc.HasParseError() || !doc.IsObject()) {
+    send_error(res, 400, "body must be a JSON object {channel, count, payload}");
+    return;
+  }
+  std::string channel = member_string(doc, "channel");
+  if (channel.empty() || channel[0] != '/') {
+    send_error(res, 400, "channel: expected a channel name such as /event/Low_Ink__e");
+    return;
+  }
+  std::uint64_t count = 1;
+  if (doc.HasMember("count")) {
+    if (!doc["count"].IsUint64() || doc["count"].GetUint64() == 0 ||
+        doc["count"].GetUint64() > kMaxInjectCount) {
+      send_error(res, 400, "count: expected an integer from 1 to 10000000");
+      return;
+    }
+    count = doc["count"].GetUint64();
+  }
+  rapidjson::Value empty(rapidjson::kObjectType);
+  const rapidjson::Value* payload = &empty;
+  if (doc.HasMember("payload")) {
+    if (!doc["payload"].IsObject()) {
+      send_error(res, 400, "payload: expected a JSON object of event fields");
+      return;
+    }
+    payload = &doc["payload"];
+  }
+  bool add_created = !payload->HasMember("CreatedDate") && !payload->HasMember("CreatedById");
+  Template tmpl(fields_inner(*payload));
+  const EventType* type = org_.types.find_by_channel(channel);
+  std::string schema = json_quoted(type != nullptr ? type->schema_id : schema_id_for(channel));
+  std::string channel_quoted = json_quoted(channel);
+
+  std::uint64_t n_base;
+  {
+    std::lock_guard lock(org_.mutex);
+    n_base = org_.inject_counter;
+    org_.inject_counter += count;
+  }
+  std::vector<std::string> uuids;
+  org_.ids.uuids_v4(count, uuids);
+  std::string created = iso_now_ms();
+  std::vector<std::string> prefixes(count);
+  std::string fields;
+  for (std::uint64_t i = 0; i < count; ++i) {
+    fields.clear();
+    tmpl.render(fields, i, n_base + i);
+    auto& p = prefixes[i];
+    p.reserve(channel_quoted.size() + fields.size() + 200);
+    append_event_prefix(p, channel_quoted, schema, add_created, created, kCreatedById, fields,
+                        uuids[i]);
+  }
+  std::pair<std::int64_t, std::int64_t> ids;
+  {
+    std::lock_guard lock(org_.mutex);
+    ids = org_.bus.append(channel, prefixes);
+    org_.stats.events_injected += count;
+  }
+  org_.changed.notify_all();
+  res.set_content("{\"first_replay_id\":" + std::to_string(ids.first) +
+                      ",\"last_replay_id\":" + std::to_string(ids.second) + "}",
+                  kJsonType);
+}
+
+void AdminEndpoint::published(const httplib::Request& req, httplib::Response& res) {
+  std::string event = req.get_param_value("event");
+  if (event.empty()) {
+    send_error(res, 400, "query parameter `event` (an event type such as Low_Ink__e) is required");
+    return;
+  }
+  std::size_t since = 0;
+  if (req.has_param("since")) {
+    try {
+      since = std::stoull(req.get_param_value("since"));
+    } catch (const std::exception&) {
+      send_error(res, 400, "since: expected a non-negative integer");
+      return;
+    }
+  }
+  std::string body;
+  {
+    std::lock_guard lock(org_.mutex);
+    auto it = org_.published.find(event);
+    std::size_t total = it == org_.published.end() ? 0 : it->second.size();
+    body = "{\"count\":" + std::to_string(total) + ",\"events\":[";
+    for (std::size_t i = since; i < total; ++i) {
+      if (i > since) {
+        body += ',';
+      }
+      body += it->second[i];
+    }
+    body += "]}";
+  }
+  res.set_content(body, kJsonType);
+}
+
+void AdminEndpoint::faults(const httplib::Request& req, httplib::Response& res) {
+  rapidjson::Document doc;
+  doc.Parse(req.body.c_str(), req.body.size());
+  if (doc.HasParseError() || !doc.IsObject()) {
+    send_error(res, 400, "body must be a JSON object of faults");
+    return;
+  }
+  static const char* kValid =
+      "valid keys: expire_tokens, drop_sessions, fail_next, latency_ms, busy_next_connects, "
+      "daily_limit_next_connects, garbage_next_connects, connect_reply_extra, retention";
+  for (auto it = doc.MemberBegin(); it != doc.MemberEnd(); ++it) {
+    std::string key = it->name.GetString();
+    const auto& v = it->value;
+    bool ok = true;
+    if (key == "expire_tokens" || key == "drop_sessions") {
+      ok = v.IsBool();
+    } else if (key == "latency_ms" || key == "busy_next_connects" ||
+               key == "daily_limit_next_connects" || key == "garbage_next_connects" ||
+               key == "retention") {
+      ok = v.IsUint64() && (key != "retention" || v.GetUint64() > 0);
+    } else if (key == "fail_next") {
+      ok = v.IsObject() && v.HasMember("count") && v["count"].IsUint() &&
+           (!v.HasMember("status") || v["status"].IsInt()) &&
+           (!v.HasMember("error_code") || v["error_code"].IsString()) &&
+           (!v.HasMember("path") || v["path"].IsString());
+    } else if (key == "connect_reply_extra") {
+      ok = v.IsArray();
+    } else {
+      send_error(res, 400, "unknown fault `" + key + "`; " + kValid);
+      return;
+    }
+    if (!ok) {
+      send_error(res, 400, "fault `" + key + "` has a value of the wrong type");
+      return;
+    }
+  }
+  rapidjson::StringBuffer sb;
+  JsonWriter w(sb);
+  {
+    std::lock_guard lock(org_.mutex);
+    Faults& f = org_.faults;
+    if (doc.HasMember("expire_tokens") && doc["expire_tokens"].GetBool()) {
+      // Issued tokens only: the static token stays valid so that a daemon configured with it
+      // (no way to re-authenticate) keeps working; OAuth-configured daemons get 401s and must
+      // fetch a new token.
+      org_.issued_tokens.clear();
+    }
+    if (doc.HasMember("drop_sessions") && doc["drop_sessions"].GetBool()) {
+      org_.drop_all_sessions();
+    }
+    if (doc.HasMember("latency_ms")) {
+      f.latency_ms = static_cast<std::int64_t>(doc["latency_ms"].GetUint64());
+    }
+    if (doc.HasMember("busy_next_connects")) {
+      f.busy_next_connects = static_cast<int>(doc["busy_next_connects"].GetUint64());
+    }
+    if (doc.HasMember("daily_limit_next_connects")) {
+      f.daily_limit_next_connects = static_cast<int>(doc["daily_limit_next_connects"].GetUint64());
+    }
+    if (doc.HasMember("garbage_next_connects")) {
+      f.garbage_next_connects = static_cast<int>(doc["garbage_next_connects"].GetUint64());
+    }
+    if (doc.HasMember("retention")) {
+      org_.bus.set_retention(doc["retention"].GetUint64());
+    }
+    if (doc.HasMember("fail_next")) {
+      const auto& v = doc["fail_next"];
+      f.fail_next = Faults::FailNext{};
+      f.fail_next.count = static_cast<int>(v["count"].GetUint());
+      if (v.HasMember("status")) {
+        f.fail_next.status = v["status"].GetInt();
+      }
+      if (v.HasMember("error_code")) {
+        f.fail_next.error_code = v["error_code"].GetString();
+      }
+      if (v.HasMember("path")) {
+        f.fail_next.path = v["path"].GetString();
+      }
+    }
+    if (doc.HasMember("connect_reply_extra")) {
+      for (const auto& m : doc["connect_reply_extra"].GetArray()) {
+        f.connect_reply_extra.push_back(m.IsString() ? m.GetString() : to_json(m));
+      }
+    }
+    write_faults(w, f);
+  }
+  org_.changed.notify_all();
+  res.set_content(sb.GetString(), kJsonType);
+}
+
+void AdminEndpoint::reset(const httplib::Request&, httplib::Response& res) {
+  {
+    std::lock_guard lock(org_.mutex);
+    org_.drop_all_sessions();
+    org_.bus.clear();
+    org_.bus.set_retention(org_.options.retention);
+    org_.published.clear();
+    org_.faults = Faults{};
+    org_.stats = Stats{};
+    org_.inject_counter = 0;
+  }
+  org_.changed.notify_all();
+  res.set_content("{\"reset\":true}", kJsonType);
+}
+
+void AdminEndpoint::stats(const httplib::Request&, httplib::Response& res) {
+  rapidjson::StringBuffer sb;
+  JsonWriter w(sb);
+  {
+    std::lock_guard lock(org_.mutex);
+    auto now = Clock::now();
+    std::vector<std::string> ids;
+    for (const auto& [id, s] : org_.sessions) {
+      ids.push_back(id);
+    }
+    for (const auto& id : ids) {
+      org_.find_session(id, now);  // forgets expired ones so the count is what a client sees
+    }
+    const Stats& s = org_.stats;
+    w.StartObject();
+    w.Key("requests");
+    w.StartObject();
+    for (const auto& [endpoint, by_status] : s.requests) {
+      write_string(w, endpoint);
+      w.StartObject();
+      for (const auto& [status, n] : by_status) {
+        write_string(w, std::to_string(status));
+        w.Uint64(n);
+      }
+      w.EndObject();
+    }
+    w.EndObject();
+    w.Key("bayeux");
+    w.StartObject();
+    for (const auto& [channel, n] : s.bayeux) {
+      write_string(w, channel);
+      w.Uint64(n);
+    }
+    w.EndObject();
+    w.Key("sessions");
+    w.Uint64(org_.sessions.size());
+    w.Key("sessions_created");
+    w.Uint64(s.sessions_created);
+    w.Key("sessions_forgotten");
+    w.Uint64(s.sessions_forgotten);
+    w.Key("connects_in_flight");
+    w.Int(org_.connects_in_flight);
+    w.Key("events_delivered");
+    w.Uint64(s.events_delivered);
+    w.Key("events_injected");
+    w.Uint64(s.events_injected);
+    w.Key("events_published");
+    w.Uint64(s.events_published);
+    w.Key("tokens_issued");
+    w.Uint64(s.tokens_issued);
+    w.Key("retention");
+    w.Uint64(org_.bus.retention());
+    w.Key("channels");
+    w.StartArray();
+    for (const auto& c : org_.bus.stats()) {
+      w.StartObject();
+      w.Key("channel");
+      write_string(w, c.channel);
+      w.Key("retained");
+      w.Uint64(c.retained);
+      w.Key("oldest_replay_id");
+      w.Int64(c.oldest_replay_id);
+      w.Key("newest_replay_id");
+      w.Int64(c.newest_replay_id);
+      w.Key("last_dropped_replay_id");
+      w.Int64(c.last_dropped_replay_id);
+      w.EndObject();
+    }
+    w.EndArray();
+    w.Key("faults");
+    write_faults(w, org_.faults);
+    w.EndObject();
+  }
+  res.set_content(sb.GetString(), kJsonType);
+}
+
+}  // namespace sfkb::emulator

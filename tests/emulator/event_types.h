@@ -1,0 +1,48 @@
+#pragma once
+
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <rapidjson/document.h>
+
+namespace sfkb::emulator {
+
+enum class FieldType { kString, kNumber, kBoolean, kDatetime, kDate };
+
+struct EventType {
+  std::string name;  // Flight_Approved__e
+  std::vector<std::pair<std::string, FieldType>> fields;
+  std::string schema_id;
+
+  std::string channel() const { return "/event/" + name; }
+  const FieldType* field(const std::string& field_name) const;
+};
+
+// A per-record failure in the shape Salesforce puts into `errors[]`.
+struct RecordError {
+  std::string status_code;  // INVALID_FIELD, INVALID_TYPE_ON_FIELD_IN_RECORD, …
+  std::string message;
+  std::vector<std::string> fields;
+};
+
+class EventTypes {
+ public:
+  // Parses the events file (`events: {Name__e: {Field__c: string|number|boolean|datetime|date}}`).
+  // Throws std::runtime_error naming the file, the line and the bad value.
+  static EventTypes load_file(const std::string& path);
+  static EventTypes parse(const std::string& yaml_text, const std::string& origin);
+
+  const EventType* find(const std::string& name) const;
+  const EventType* find_by_channel(const std::string& channel) const;
+  const std::map<std::string, EventType>& all() const { return types_; }
+
+  // Checks a record's fields against its type; `attributes` is ignored as Salesforce does.
+  static std::optional<RecordError> validate(const EventType& type, const rapidjson::Value& record);
+
+ private:
+  std::map<std::string, EventType> types_;
+};
+
+}  // namespace sfkb::emulator

@@ -1,0 +1,116 @@
+// sf-emulator: a local Salesforce org for the bridge's tests and for development without an org.
+// See tests/emulator/README.md for the endpoints, the admin API and the faults.
+
+#include <pthread.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <iostream>
+#include <random>
+#include <thread>
+
+#include <CLI/CLI.hpp>
+
+#include "server.h"
+
+namespace {
+
+using sfkb::emulator::Options;
+
+bool parse_listen(const std::string& spec, Options& o) {
+  auto colon = spec.rfind(':');
+  if (colon == std::string::npos) {
+    return false;
+  }
+  o.listen_host = spec.substr(0, colon);
+  try {
+    o.listen_port = std::stoi(spec.substr(colon + 1));
+  } catch (const std::exception&) {
+    return false;
+  }
+  return !o.listen_host.empty() && o.listen_port >= 0 && o.listen_port < 65536;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  Options o;
+  std::string listen = "127.0.0.1:0";
+  CLI::App app{"sf-emulator: a local Salesforce org (OAuth, CometD platform events, REST publish)"};
+  app.add_option("--listen", listen, "HOST:PORT to listen on (port 0: chosen by the OS)");
+  app.add_option("--events", o.events_file, "YAML file defining the event types")->required();
+  app.add_option("--static-token", o.static_token, "a bearer token that is always valid");
+  app.add_option("--jwt-public-key", o.jwt_public_key_file,
+                 "PEM public key (or certificate) enabling the JWT bearer flow");
+  app.add_option("--client-id", o.client_id, "connected app consumer key");
+  app.add_option("--client-secret", o.client_secret, "connected app consumer secret");
+  app.add_option("--username", o.username, "user for the JWT sub and password flows");
+  app.add_option("--password", o.password, "password for the password flow");
+  app.add_option("--refresh-token", o.refresh_token, "refresh token accepted by the refresh flow");
+  app.add_option("--connect-timeout-ms", o.connect_timeout_ms,
+                 "long-poll duration without events (Salesforce: 110000)");
+  app.add_option("--reconnect-window-ms", o.reconnect_window_ms,
+                 "forget a client that does not connect again within this (Salesforce: ~40000)");
+  app.add_option("--retention", o.retention, "events retained per channel");
+  app.add_option("--seed", o.seed, "random seed for ids and replay-id gaps (0: random)");
+  app.add_option("--threads", o.threads, "HTTP worker threads (each long poll holds one)");
+  app.add_option("--max-batch-events", o.max_batch_events, "events per connect reply at most");
+  app.add_flag("--verbose", o.verbose, "log every request to stderr");
+  CLI11_PARSE(app, argc, argv);
+  if (!parse_listen(listen, o)) {
+    std::cerr << "sf-emulator: --listen: expected HOST:PORT, got `" << listen << "`\n";
+    return 2;
+  }
+  if (o.seed == 0) {
+    o.seed = std::random_device{}() | (static_cast<std::uint64_t>(std::random_device{}()) << 32);
+  }
+  if (o.threads < 4) {
+    o.threads = 4;
+  }
+  if (o.max_batch_events == 0) {
+    o.max_batch_events = 1;
+  }
+
+  // A client that disconnects mid-reply must not kill the server.
+  signal(SIGPIPE, SIG_IGN);
+  // Block the stop signals in every thread; one thread waits for them with sigwait, so no
+  // handler has to be async-signal-safe.
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGTERM);
+  sigaddset(&stop_signals, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+
+  try {
+    auto types = sfkb::emulator::EventTypes::load_file(o.events_file);
+    std::optional<sfkb::emulator::JwtVerifier> jwt;
+    if (!o.jwt_public_key_file.empty()) {
+      jwt = sfkb::emulator::JwtVerifier::from_pem_file(o.jwt_public_key_file);
+    }
+    sfkb::emulator::EmulatorServer server(o, std::move(types), std::move(jwt));
+    std::string url = server.bind();
+
+    std::thread signal_waiter([&server, stop_signals] {
+      int sig = 0;
+      sigwait(&stop_signals, &sig);
+      server.stop();
+      // Idle keep-alive connections keep httplib's workers busy until the keep-alive timeout;
+      // do not let a test or a supervisor wait for that.
+      std::this_thread::sleep_for(std::chrono::seconds(2));
+      std::fflush(nullptr);
+      _exit(0);
+    });
+    signal_waiter.detach();
+
+    std::printf("listening on %s\n", url.c_str());
+    std::fflush(stdout);
+    server.serve();
+    std::fflush(nullptr);
+    _exit(0);
+  } catch (const std::exception& e) {
+    std::cerr << "sf-emulator: " << e.what() << "\n";
+    return 1;
+  }
+}

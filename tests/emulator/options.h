@@ -1,0 +1,32 @@
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+
+namespace sfkb::emulator {
+
+// Everything the command line configures. Defaults mirror Salesforce's production timing so
+// that a daemon tuned against the emulator behaves the same against an org; tests shorten them.
+struct Options {
+  std::string listen_host = "127.0.0.1";
+  int listen_port = 0;
+  std::string events_file;
+  std::string static_token;  // empty: none
+  std::string jwt_public_key_file;
+  std::string client_id;
+  std::string client_secret;
+  std::string username;
+  std::string password;
+  std::string refresh_token;
+  std::int64_t connect_timeout_ms = 110000;  // Salesforce's long-poll length
+  std::int64_t reconnect_window_ms = 40000;  // Salesforce forgets a client after ~40 s
+  std::size_t retention = 1000000;           // events kept per channel
+  std::uint64_t seed = 0;                    // 0: random
+  std::size_t threads = 64;                  // HTTP worker threads (each long poll holds one)
+  std::size_t max_batch_events = 10000;      // events per connect reply
+  std::size_t max_batch_bytes = 8 * 1024 * 1024;
+  bool verbose = false;
+};
+
+}  // namespace sfkb::emulator

@@ -1,0 +1,59 @@
+#include "org.h"
+
+namespace sfkb::emulator {
+
+Org::Org(Options opts, EventTypes event_types)
+    : options(std::move(opts)),
+      types(std::move(event_types)),
+      ids(options.seed),
+      bus(options.retention, options.seed ^ 0x9E3779B97F4A7C15ULL) {}
+
+bool Org::token_valid(const std::string& token) const {
+  if (token.empty()) {
+    return false;
+  }
+  return (!options.static_token.empty() && token == options.static_token) ||
+         issued_tokens.count(token) != 0;
+}
+
+std::shared_ptr<Session> Org::find_session(const std::string& client_id, Clock::time_point now) {
+  auto it = sessions.find(client_id);
+  if (it == sessions.end()) {
+    return nullptr;
+  }
+  if (it->second->connect_in_flight == 0 && now > it->second->forget_at) {
+    it->second->dropped = true;
+    sessions.erase(it);
+    ++stats.sessions_forgotten;
+    return nullptr;
+  }
+  return it->second;
+}
+
+void Org::drop_all_sessions() {
+  for (auto& [id, session] : sessions) {
+    session->dropped = true;
+  }
+  stats.sessions_forgotten += sessions.size();
+  sessions.clear();
+}
+
+void Org::shutdown() {
+  {
+    std::lock_guard lock(mutex);
+    stopping = true;
+  }
+  changed.notify_all();
+}
+
+std::string bearer_token(const std::string& header) {
+  for (const char* scheme : {"Bearer ", "OAuth "}) {
+    std::string s(scheme);
+    if (header.size() > s.size() && header.compare(0, s.size(), s) == 0) {
+      return header.substr(s.size());
+    }
+  }
+  return {};
+}
+
+}  // namespace sfkb::emulator

@@ -1,0 +1,98 @@
+#pragma once
+
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <unordered_map>
+#include <unordered_set>
+#include <vector>
+
+#include "event_bus.h"
+#include "event_types.h"
+#include "ids.h"
+#include "options.h"
+
+namespace sfkb::emulator {
+
+using Clock = std::chrono::steady_clock;
+
+// One CometD client as the server sees it.
+struct Session {
+  std::string client_id;
+  std::string browser_id;                       // BAYEUX_BROWSER cookie bound to the session
+  std::map<std::string, std::int64_t> cursors;  // channel -> last replay id delivered
+  int connect_in_flight = 0;                    // long polls of this client now waiting
+  bool dropped = false;         // set by drop_sessions/reset so that a waiting long poll ends
+  Clock::time_point forget_at;  // no connect by then: the server forgets the client
+};
+
+// Fault switches set through POST /_emulator/faults; each *_next counter is consumed by the
+// requests it affects.
+struct Faults {
+  struct FailNext {
+    int count = 0;
+    int status = 503;
+    std::string error_code = "SERVER_UNAVAILABLE";
+    std::string path;  // prefix of request paths it applies to; empty: every non-admin path
+  };
+  FailNext fail_next;
+  std::int64_t latency_ms = 0;
+  int busy_next_connects = 0;
+  int daily_limit_next_connects = 0;
+  int garbage_next_connects = 0;
+  std::vector<std::string> connect_reply_extra;  // raw JSON messages for the next connect reply
+};
+
+struct Stats {
+  std::map<std::string, std::map<int, std::uint64_t>> requests;  // "POST /cometd" -> status -> n
+  std::map<std::string, std::uint64_t> bayeux;                   // "/meta/connect" -> n
+  std::uint64_t events_delivered = 0;
+  std::uint64_t events_injected = 0;
+  std::uint64_t events_published = 0;
+  std::uint64_t tokens_issued = 0;
+  std::uint64_t sessions_created = 0;
+  std::uint64_t sessions_forgotten = 0;
+};
+
+// The whole state of the emulated org behind one mutex. Every operation under the lock is short
+// (map lookups, pointer copies); JSON is built outside it. `changed` is notified whenever
+// something a waiting long poll cares about happens: an append, a dropped session, expired
+// tokens, shutdown.
+struct Org {
+  Org(Options options, EventTypes types);
+
+  const Options options;
+  const EventTypes types;
+  std::string base_url;  // set once the port is known
+  Ids ids;
+
+  std::mutex mutex;
+  std::condition_variable changed;
+  EventBus bus;
+  std::unordered_map<std::string, std::shared_ptr<Session>> sessions;
+  std::unordered_set<std::string> issued_tokens;
+  std::map<std::string, std::vector<std::string>> published;  // event type -> fields JSON
+  Faults faults;
+  Stats stats;
+  std::uint64_t inject_counter = 0;  // the {n} template value
+  int connects_in_flight = 0;
+  bool stopping = false;
+
+  // Caller holds `mutex`.
+  bool token_valid(const std::string& token) const;
+  // Caller holds `mutex`. Looks a client up, forgetting it first when its window has passed.
+  std::shared_ptr<Session> find_session(const std::string& client_id, Clock::time_point now);
+  void drop_all_sessions();  // caller holds `mutex`; notify `changed` afterwards
+
+  // Locks; wakes every long poll and makes new ones return at once.
+  void shutdown();
+};
+
+// "Bearer X" or "OAuth X" -> X; empty when absent.
+std::string bearer_token(const std::string& authorization_header);
+
+}  // namespace sfkb::emulator
