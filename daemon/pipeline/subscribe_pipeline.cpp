@@ -1,0 +1,481 @@
+#include "daemon/pipeline/subscribe_pipeline.h"
+
+#include "daemon/core/backoff.h"
+#include "daemon/core/stop.h"
+#include "daemon/ops/log.h"
+
+namespace sfkb::pipeline {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+std::int64_t now_ns() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now().time_since_epoch())
+      .count();
+}
+
+std::string optional_text(const std::optional<std::int64_t>& value) {
+  return value ? std::to_string(*value) : std::string("none");
+}
+
+// Retries `step` while it fails with kRetry (Kafka not reachable yet at start-up), with backoff,
+// until it succeeds, fails otherwise, or stop is requested.
+template <typename Step>
+core::Status with_retry(const std::string& what, std::stop_token stop, Step step) {
+  core::Backoff backoff({std::chrono::milliseconds(500), std::chrono::milliseconds(15000)});
+  while (true) {
+    core::Status status = step();
+    if (status || status.kind() != core::ErrorKind::kRetry) {
+      return status;
+    }
+    auto wait = backoff.next();
+    ops::logger("subscribe")
+        ->warn("{} failed: {}; retrying in {} ms", what, status.message(), wait.count());
+    if (!core::interruptible_sleep(stop, wait)) {
+      return core::Error{core::ErrorKind::kStopped, "stopped during start-up"};
+    }
+  }
+}
+
+}  // namespace
+
+struct SubscribePipeline::Channel {
+  const config::SubscribeMapping* mapping = nullptr;
+  ChannelRoute route;
+  checkpoint::DuplicateFilter filter;
+  ops::Counter* received = nullptr;
+  ops::Counter* produced = nullptr;
+  ops::Counter* skipped = nullptr;
+  ops::Counter* key_missing = nullptr;
+  ops::Counter* dropped = nullptr;
+  ops::Gauge* checkpoint_gauge = nullptr;
+  // Shared with the metrics registry's callback, which may outlive the pipeline.
+  std::shared_ptr<std::atomic<std::int64_t>> last_event_ns;
+};
+
+SubscribePipeline::SubscribePipeline(const config::Config& config, salesforce::EventSource& source,
+                                     EventProducer& producer, checkpoint::CheckpointStore& store,
+                                     checkpoint::KafkaTail& tail,
+                                     std::shared_ptr<SubscribeProgress> progress,
+                                     SubscribePipelineOptions options)
+    : config_(config),
+      source_(source),
+      producer_(producer),
+      store_(store),
+      tail_(tail),
+      progress_(progress ? std::move(progress) : SubscribeProgress::create(config)),
+      options_(std::move(options)),
+      in_flight_gauge_(options_.metrics->gauge("sfkb_in_flight_events",
+                                               "Events handed to Kafka and not yet acknowledged")),
+      backpressure_gauge_(options_.metrics->gauge(
+          "sfkb_subscribe_backpressure",
+          "1 while the subscribe pipeline stopped pulling because too many events are in flight")),
+      checkpoint_writes_(
+          options_.metrics->counter("sfkb_checkpoint_writes_total", "Checkpoint files written")),
+      checkpoint_failures_(options_.metrics->counter("sfkb_checkpoint_write_failures_total",
+                                                     "Checkpoint writes that failed (retried)")) {
+  auto& metrics = *options_.metrics;
+  const auto started = now_ns();
+  for (std::size_t i = 0; i < config_.subscribe.size(); ++i) {
+    const auto& mapping = config_.subscribe[i];
+    auto channel = std::make_unique<Channel>();
+    channel->mapping = &mapping;
+    channel->route.mapping = &mapping;
+    channel->route.topic = config::full_topic(config_.kafka, mapping.topic);
+    const ops::Labels labels{{"channel", mapping.channel}};
+    channel->received =
+        &metrics.counter("sfkb_events_received_total", "Events received from Salesforce", labels);
+    channel->produced =
+        &metrics.counter("sfkb_events_produced_total", "Events acknowledged by Kafka",
+                         {{"channel", mapping.channel}, {"topic", channel->route.topic}});
+    channel->skipped = &metrics.counter(
+        "sfkb_events_skipped_duplicate_total",
+        "Events not produced because Kafka already has them (redelivery or replay)", labels);
+    channel->key_missing = &metrics.counter(
+        "sfkb_events_key_missing_total",
+        "Events whose configured key field was absent or null (produced with a null key)", labels);
+    channel->dropped = &metrics.counter(
+        "sfkb_events_dropped_total",
+        "Events Kafka can never take (e.g. larger than message.max.bytes): logged and skipped",
+        labels);
+    channel->checkpoint_gauge = &metrics.gauge(
+        "sfkb_checkpoint_replay_id", "Replay ID checkpointed per channel (last written)", labels);
+    channel->last_event_ns = std::make_shared<std::atomic<std::int64_t>>(started);
+    metrics.gauge_callback("sfkb_seconds_since_last_event",
+                           "Seconds since the last event of the channel (or since start)", labels,
+                           [last = channel->last_event_ns] {
+                             return static_cast<double>(now_ns() - last->load()) / 1e9;
+                           });
+    channel_index_.emplace(mapping.channel, i);
+    channels_.push_back(std::move(channel));
+  }
+}
+
+SubscribePipeline::~SubscribePipeline() = default;
+
+bool SubscribePipeline::ready() const {
+  return started_.load() && !stopping_.load() && source_.connected();
+}
+
+std::string SubscribePipeline::not_ready_reason() const {
+  if (stopping_.load()) {
+    return "stopping";
+  }
+  if (!started_.load()) {
+    return "reconciling checkpoints with Kafka";
+  }
+  if (!source_.connected()) {
+    return "CometD session not established";
+  }
+  return "ready";
+}
+
+std::vector<checkpoint::ChannelResume> SubscribePipeline::resumes() const {
+  std::lock_guard lock(resumes_mutex_);
+  return resumes_;
+}
+
+core::Status SubscribePipeline::fatal_status() const {
+  std::lock_guard lock(failure_mutex_);
+  return core::fatal_error(failure_);
+}
+
+core::Status SubscribePipeline::run(std::stop_token stop) {
+  auto log = ops::logger("subscribe");
+  core::Status status = start_up(stop);
+  if (!status) {
+    if (status.kind() == core::ErrorKind::kStopped) {
+      return core::Status::ok();
+    }
+    log->error("start-up failed: {}", status.message());
+    return status;
+  }
+  producer_.set_delivery_handler([this](const DeliveryReport& report) { on_delivery(report); });
+  delivery_thread_ = std::jthread([this](std::stop_token token) { delivery_loop(token); });
+  started_ = true;
+
+  // Pulling stops on the caller's stop and on a failed delivery, which may happen while the
+  // pipeline thread sits in a long poll.
+  std::stop_callback forward(stop, [this] { pull_stop_.request_stop(); });
+  core::Status pumped = pump(pull_stop_.get_token());
+  stopping_ = true;
+  if (!pumped && pumped.kind() != core::ErrorKind::kStopped) {
+    log->error("stopping after a fatal error: {}", pumped.message());
+  }
+  core::Status down = shut_down();
+  if (!pumped && pumped.kind() != core::ErrorKind::kStopped) {
+    return pumped;
+  }
+  return down;
+}
+
+core::Status SubscribePipeline::start_up(std::stop_token stop) {
+  auto log = ops::logger("subscribe");
+  if (!options_.partition_for_channel) {
+    return core::fatal_error("subscribe pipeline built without a partition_for_channel function");
+  }
+  auto loaded = store_.load();
+  if (!loaded) {
+    return loaded.error();
+  }
+  checkpoints_ = loaded.value();
+
+  // Routes first: a missing topic is a configuration problem worth stopping for.
+  for (auto& channel : channels_) {
+    core::Status status = with_retry(
+        "reading the metadata of topic " + channel->route.topic, stop, [&]() -> core::Status {
+          auto count = producer_.partition_count(channel->route.topic);
+          if (!count) {
+            return count.error();
+          }
+          channel->route.channel_partition =
+              options_.partition_for_channel(channel->mapping->channel, count.value());
+          return core::Status::ok();
+        });
+    if (!status) {
+      return status;
+    }
+  }
+
+  checkpoint::ReconcileOptions reconcile_options;
+  reconcile_options.partition_for_channel = options_.partition_for_channel;
+  std::vector<checkpoint::ChannelResume> resumes;
+  core::Status status = with_retry("reconciling checkpoints with Kafka", stop, [&] {
+    auto result = checkpoint::reconcile(config_, checkpoints_, tail_, reconcile_options);
+    if (!result) {
+      return core::Status(result.error());
+    }
+    resumes = std::move(result.value());
+    return core::Status::ok();
+  });
+  if (!status) {
+    return status;
+  }
+
+  saved_.assign(channels_.size(), std::nullopt);
+  for (std::size_t i = 0; i < resumes.size() && i < channels_.size(); ++i) {
+    const auto& resume = resumes[i];
+    auto& channel = *channels_[i];
+    for (const auto& warning : resume.warnings) {
+      log->warn("channel={} topic={} {}", resume.channel, resume.topic, warning);
+    }
+    log->info(
+        "channel={} topic={} partition={} mode={} checkpoint={} kafka_newest={} resume_after={} "
+        "skip={} (read {} records back)",
+        resume.channel, resume.topic,
+        single_partition_per_channel(*channel.mapping)
+            ? std::to_string(channel.route.channel_partition)
+            : std::string("by key"),
+        checkpoint::to_string(resume.mode), optional_text(resume.file),
+        optional_text(resume.kafka_newest),
+        resume.resume ? std::to_string(*resume.resume)
+                      : "configured start " + std::to_string(channel.mapping->start),
+        resume.skip.size(), resume.records_scanned);
+    progress_->seed(i, resume.resume);
+    channel.filter = checkpoint::DuplicateFilter(resume.resume, resume.skip);
+    saved_[i] = resume.file;
+    if (resume.file) {
+      channel.checkpoint_gauge->set(static_cast<double>(*resume.file));
+    }
+  }
+  {
+    std::lock_guard lock(resumes_mutex_);
+    resumes_ = std::move(resumes);
+  }
+  return core::Status::ok();
+}
+
+core::Status SubscribePipeline::pump(std::stop_token stop) {
+  auto log = ops::logger("subscribe");
+  const std::size_t limit = std::max<std::size_t>(1, config_.limits.max_in_flight_events);
+  std::vector<salesforce::StreamEvent> batch;
+  while (!stop.stop_requested()) {
+    if (failed_.load()) {
+      return fatal_status();
+    }
+    if (progress_->in_flight() >= limit) {
+      // Backpressure: no connect until Kafka catches up. Should Salesforce forget the session
+      // meanwhile, the rehandshake resumes from the watermark, so nothing is lost.
+      backpressure_gauge_.set(1);
+      log->warn("{} events in flight (limit {}): pausing Salesforce until Kafka catches up",
+                progress_->in_flight(), limit);
+      auto paused = Clock::now();
+      while (!progress_->wait_below(limit, std::chrono::milliseconds(200), stop)) {
+        if (stop.stop_requested()) {
+          backpressure_gauge_.set(0);
+          return failed_.load() ? fatal_status() : core::Status::ok();
+        }
+      }
+      backpressure_gauge_.set(0);
+      log->info(
+          "resuming after {} ms of backpressure; {} events in flight",
+          std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - paused).count(),
+          progress_->in_flight());
+    }
+    batch.clear();
+    core::Status status = source_.next_batch(stop, batch);
+    if (!status) {
+      if (status.kind() == core::ErrorKind::kStopped) {
+        break;
+      }
+      return status;
+    }
+    for (const auto& event : batch) {
+      status = handle(event, stop);
+      if (!status) {
+        if (status.kind() == core::ErrorKind::kStopped) {
+          break;
+        }
+        return status;
+      }
+    }
+  }
+  return failed_.load() ? fatal_status() : core::Status::ok();
+}
+
+core::Status SubscribePipeline::handle(const salesforce::StreamEvent& event, std::stop_token stop) {
+  auto found = channel_index_.find(event.channel);
+  if (found == channel_index_.end()) {
+    // The CometD client should not pass these on; if it does, say so once and count them.
+    auto& counter = unconfigured_[event.channel];
+    if (counter == nullptr) {
+      counter = &options_.metrics->counter("sfkb_events_unconfigured_total",
+                                           "Events on a channel no mapping names (ignored)",
+                                           {{"channel", event.channel}});
+      ops::logger("subscribe")
+          ->warn("channel={} replay_id={} is not configured: ignoring its events", event.channel,
+                 event.replay_id);
+    }
+    counter->inc();
+    return core::Status::ok();
+  }
+  const std::size_t index = found->second;
+  Channel& channel = *channels_[index];
+  channel.received->inc();
+  channel.last_event_ns->store(now_ns(), std::memory_order_relaxed);
+
+  switch (channel.filter.admit(event.replay_id)) {
+    case checkpoint::DuplicateFilter::Verdict::kBelowHighWater:
+      channel.skipped->inc();
+      return core::Status::ok();
+    case checkpoint::DuplicateFilter::Verdict::kInKafka:
+      channel.skipped->inc();
+      progress_->settled(index, event.replay_id);
+      return core::Status::ok();
+    case checkpoint::DuplicateFilter::Verdict::kNew:
+      break;
+  }
+
+  MappedEvent mapped = map_event(event, channel.route);
+  if (mapped.key_field_missing) {
+    channel.key_missing->inc();
+  }
+  progress_->produced(index, event.replay_id);
+  const DeliveryTag tag{static_cast<std::uint32_t>(index), event.replay_id};
+  while (true) {
+    core::Status status = producer_.produce(mapped.record, tag);
+    if (status) {
+      in_flight_gauge_.set(static_cast<double>(progress_->in_flight()));
+      return status;
+    }
+    switch (status.kind()) {
+      case core::ErrorKind::kRetry: {
+        // librdkafka's own queue is full: wait for one acknowledgement and try again.
+        const std::size_t now = progress_->in_flight();
+        progress_->wait_below(now, std::chrono::milliseconds(100), stop);
+        if (stop.stop_requested()) {
+          progress_->cancel(index, event.replay_id);
+          return core::Error{core::ErrorKind::kStopped, "stopped"};
+        }
+        if (failed_.load()) {
+          progress_->cancel(index, event.replay_id);
+          return fatal_status();
+        }
+        continue;
+      }
+      case core::ErrorKind::kInvalidInput:
+        // Kafka will never take this record. Stopping would stop the channel for good (every
+        // restart replays it), so it is skipped loudly: this is a gap in the topic.
+        progress_->cancel(index, event.replay_id);
+        progress_->settled(index, event.replay_id);
+        channel.dropped->inc();
+        ops::logger("subscribe")
+            ->error(
+                "channel={} replay_id={} topic={} value_bytes={} cannot be produced: {}; the "
+                "event is SKIPPED (see sfkb_events_dropped_total)",
+                event.channel, event.replay_id, channel.route.topic, mapped.record.value.size(),
+                status.message());
+        return core::Status::ok();
+      default:
+        progress_->cancel(index, event.replay_id);
+        return core::fatal_error("producing channel=" + event.channel +
+                                 " replay_id=" + std::to_string(event.replay_id) + " to " +
+                                 channel.route.topic + ": " + status.message());
+    }
+  }
+}
+
+void SubscribePipeline::on_delivery(const DeliveryReport& report) {
+  if (report.tag.channel >= channels_.size()) {
+    return;
+  }
+  if (report.status) {
+    progress_->acknowledged(report.tag.channel, report.tag.replay_id);
+    channels_[report.tag.channel]->produced->inc();
+    return;
+  }
+  // Gapless and no message timeout: a failed delivery is final. The watermark stays below it, so
+  // the checkpoint never passes it, and the next start replays it.
+  bool first = !failed_.exchange(true);
+  std::string message = "delivery of channel=" + channels_[report.tag.channel]->mapping->channel +
+                        " replay_id=" + std::to_string(report.tag.replay_id) +
+                        " failed: " + report.status.message();
+  if (first) {
+    {
+      std::lock_guard lock(failure_mutex_);
+      failure_ = message;
+    }
+    ops::logger("subscribe")
+        ->error("{}; the pipeline stops without moving the checkpoint past it", message);
+    pull_stop_.request_stop();
+  }
+}
+
+void SubscribePipeline::delivery_loop(std::stop_token stop) {
+  auto next_checkpoint = Clock::now() + config_.checkpoint.interval;
+  while (!stop.stop_requested()) {
+    producer_.poll(options_.poll_interval);
+    in_flight_gauge_.set(static_cast<double>(progress_->in_flight()));
+    if (Clock::now() >= next_checkpoint) {
+      write_checkpoint(false);
+      next_checkpoint = Clock::now() + config_.checkpoint.interval;
+    }
+  }
+}
+
+core::Status SubscribePipeline::write_checkpoint(bool final) {
+  std::lock_guard lock(checkpoint_mutex_);
+  auto marks = progress_->watermarks();
+  bool changed = false;
+  const std::string now = checkpoint::utc_now_rfc3339();
+  for (std::size_t i = 0; i < marks.size(); ++i) {
+    if (marks[i] && marks[i] != saved_[i]) {
+      auto& entry = checkpoints_[channels_[i]->mapping->channel];
+      entry.replay_id = *marks[i];
+      entry.updated = now;
+      changed = true;
+    }
+  }
+  if (!changed) {
+    return core::Status::ok();
+  }
+  core::Status status = store_.save(checkpoints_);
+  if (!status) {
+    checkpoint_failures_.inc();
+    ops::logger("checkpoint")
+        ->warn("writing {} failed: {}{}", store_.location(), status.message(),
+               final ? "" : "; retrying at the next interval");
+    return status;
+  }
+  checkpoint_writes_.inc();
+  for (std::size_t i = 0; i < marks.size(); ++i) {
+    if (marks[i] && marks[i] != saved_[i]) {
+      saved_[i] = marks[i];
+      channels_[i]->checkpoint_gauge->set(static_cast<double>(*marks[i]));
+      if (final) {
+        ops::logger("checkpoint")
+            ->info("channel={} replay_id={} checkpointed to {}", channels_[i]->mapping->channel,
+                   *marks[i], store_.location());
+      }
+    }
+  }
+  return core::Status::ok();
+}
+
+core::Status SubscribePipeline::shut_down() {
+  auto log = ops::logger("subscribe");
+  const std::size_t pending = progress_->in_flight();
+  log->info("stopping: draining {} in-flight event(s)", pending);
+  // The delivery thread stops first so that flush() alone serves the remaining reports.
+  delivery_thread_.request_stop();
+  if (delivery_thread_.joinable()) {
+    delivery_thread_.join();
+  }
+  core::Status flushed = producer_.flush(config_.kafka.flush_timeout);
+  in_flight_gauge_.set(static_cast<double>(progress_->in_flight()));
+  if (!flushed) {
+    log->warn(
+        "{} event(s) still unacknowledged after {} ms: the checkpoint stays below them; they are "
+        "replayed and deduplicated at the next start",
+        progress_->in_flight(), config_.kafka.flush_timeout.count());
+  }
+  core::Status written = write_checkpoint(true);
+  source_.disconnect();
+  if (!written) {
+    return core::fatal_error("final checkpoint not written: " + written.message());
+  }
+  log->info("stopped");
+  return core::Status::ok();
+}
+
+}  // namespace sfkb::pipeline

@@ -1,0 +1,120 @@
+#pragma once
+// Salesforce -> Kafka (DESIGN.md §2 "Subscribe", §4). One pipeline serves every configured
+// channel over one CometD session:
+//
+//   pipeline thread:  reconcile -> loop { next_batch -> per event: dedupe, map, produce async }
+//   delivery thread:  producer.poll -> acks advance each channel's watermark -> periodic checkpoint
+//
+// The checkpoint only ever holds a channel's watermark: the highest replay ID that Kafka has
+// acknowledged together with every earlier event of the channel. Shutdown order: stop pulling ->
+// drain in-flight deliveries -> flush (bounded) -> final checkpoint -> /meta/disconnect.
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <stop_token>
+#include <string>
+#include <thread>
+#include <unordered_map>
+#include <vector>
+
+#include "daemon/checkpoint/kafka_tail.h"
+#include "daemon/checkpoint/reconcile.h"
+#include "daemon/checkpoint/store.h"
+#include "daemon/checkpoint/watermark.h"
+#include "daemon/config/config.h"
+#include "daemon/core/result.h"
+#include "daemon/ops/metrics.h"
+#include "daemon/pipeline/event_mapping.h"
+#include "daemon/pipeline/subscribe_producer.h"
+#include "daemon/pipeline/subscribe_progress.h"
+#include "daemon/salesforce/event_source.h"
+
+namespace sfkb::pipeline {
+
+struct SubscribePipelineOptions {
+  ops::Metrics* metrics = &ops::Metrics::global();
+  // The partition a key-less channel goes to; must be the function reconciliation reads back
+  // with. The Kafka module's partition_for_channel in the daemon.
+  std::function<std::int32_t(const std::string& channel, std::int32_t partition_count)>
+      partition_for_channel;
+  // How long the delivery thread waits in one producer poll: bounds how late a checkpoint and a
+  // stop are noticed, at a cost of one wake-up per interval when idle.
+  std::chrono::milliseconds poll_interval{100};
+};
+
+class SubscribePipeline {
+ public:
+  // Everything passed by reference must outlive the pipeline. `progress` is the object whose
+  // resume_point() the CometD client (`source`) was built with; nullptr makes a new one (then the
+  // source must get resume_point() from this pipeline).
+  SubscribePipeline(const config::Config& config, salesforce::EventSource& source,
+                    EventProducer& producer, checkpoint::CheckpointStore& store,
+                    checkpoint::KafkaTail& tail, std::shared_ptr<SubscribeProgress> progress,
+                    SubscribePipelineOptions options);
+  ~SubscribePipeline();
+  SubscribePipeline(const SubscribePipeline&) = delete;
+  SubscribePipeline& operator=(const SubscribePipeline&) = delete;
+
+  // Runs until `stop` (then an orderly shutdown and ok) or a fatal error (kFatal, after the same
+  // shutdown; the checkpoint never passes an event Kafka did not acknowledge).
+  core::Status run(std::stop_token stop);
+
+  // For /readyz: reconciled, and the CometD session is up. Any thread.
+  bool ready() const;
+  std::string not_ready_reason() const;
+
+  salesforce::ResumePoint resume_point() { return progress_->resume_point(); }
+  // Start-up reconciliation's answer, per channel (empty until run() reconciled).
+  std::vector<checkpoint::ChannelResume> resumes() const;
+
+ private:
+  struct Channel;
+
+  core::Status start_up(std::stop_token stop);
+  core::Status pump(std::stop_token stop);
+  core::Status handle(const salesforce::StreamEvent& event, std::stop_token stop);
+  core::Status shut_down();
+  void on_delivery(const DeliveryReport& report);
+  void delivery_loop(std::stop_token stop);
+  core::Status write_checkpoint(bool final);
+  core::Status fatal_status() const;
+
+  const config::Config& config_;
+  salesforce::EventSource& source_;
+  EventProducer& producer_;
+  checkpoint::CheckpointStore& store_;
+  checkpoint::KafkaTail& tail_;
+  std::shared_ptr<SubscribeProgress> progress_;
+  SubscribePipelineOptions options_;
+
+  std::vector<std::unique_ptr<Channel>> channels_;  // config order = DeliveryTag::channel
+  std::unordered_map<std::string, std::size_t> channel_index_;
+  std::unordered_map<std::string, ops::Counter*> unconfigured_;
+
+  ops::Gauge& in_flight_gauge_;
+  ops::Gauge& backpressure_gauge_;
+  ops::Counter& checkpoint_writes_;
+  ops::Counter& checkpoint_failures_;
+
+  std::stop_source pull_stop_;
+  std::atomic<bool> started_{false};
+  std::atomic<bool> stopping_{false};
+  std::atomic<bool> failed_{false};
+  mutable std::mutex failure_mutex_;
+  std::string failure_;
+
+  std::mutex checkpoint_mutex_;  // the delivery thread and the final write
+  checkpoint::Checkpoints checkpoints_;
+  std::vector<std::optional<std::int64_t>> saved_;
+
+  mutable std::mutex resumes_mutex_;
+  std::vector<checkpoint::ChannelResume> resumes_;
+
+  std::jthread delivery_thread_;
+};
+
+}  // namespace sfkb::pipeline

@@ -1,0 +1,52 @@
+#pragma once
+// What the subscribe pipeline needs from a Kafka producer (DESIGN.md §3: the seam is owned by its
+// user). The real one (subscribe_kafka_producer.h) adapts the Kafka module's producer; unit
+// tests use an in-memory one whose acknowledgements they control.
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <string>
+
+#include "daemon/core/result.h"
+#include "daemon/pipeline/event_mapping.h"
+
+namespace sfkb::pipeline {
+
+// Travels with a record through librdkafka and comes back in its delivery report.
+struct DeliveryTag {
+  std::uint32_t channel = 0;  // index of the channel's mapping in config.subscribe
+  std::int64_t replay_id = 0;
+};
+
+struct DeliveryReport {
+  DeliveryTag tag;
+  // ok: acknowledged by every in-sync replica (acks=all). Anything else is final: the producer is
+  // gapless with an unlimited message timeout, so a failure means the pipeline cannot go on.
+  core::Status status;
+  std::int32_t partition = -1;
+  std::int64_t offset = -1;
+};
+
+using DeliveryHandler = std::function<void(const DeliveryReport&)>;
+
+class EventProducer {
+ public:
+  virtual ~EventProducer() = default;
+  // Set once before the first produce(). Runs on whichever thread calls poll() or flush(); it
+  // must not throw.
+  virtual void set_delivery_handler(DeliveryHandler handler) = 0;
+  // Hands the record over asynchronously; thread-safe alongside poll(). Errors: kRetry - the
+  // local queue is full (serve deliveries, then try again); kInvalidInput - this record can never
+  // be produced (e.g. larger than message.max.bytes); kFatal - anything else.
+  virtual core::Status produce(const KafkaRecord& record, DeliveryTag tag) = 0;
+  // Serves delivery reports, waiting up to `timeout` for the first one.
+  virtual void poll(std::chrono::milliseconds timeout) = 0;
+  // Waits until every produced record has its delivery report (served through the handler), or
+  // until `timeout`: then kRetry.
+  virtual core::Status flush(std::chrono::milliseconds timeout) = 0;
+  // The topic's partition count from the cluster's metadata; kFatal when the topic is missing.
+  virtual core::Result<std::int32_t> partition_count(const std::string& topic) = 0;
+};
+
+}  // namespace sfkb::pipeline

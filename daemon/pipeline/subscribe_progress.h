@@ -1,0 +1,66 @@
+#pragma once
+// The subscribe pipeline's per-channel acknowledged progress, shared between three threads: the
+// pipeline thread produces, the delivery thread serves acknowledgements, and the CometD client
+// (on the pipeline thread, inside next_batch) asks where a resubscription resumes. Exists apart
+// from the pipeline so whoever builds the CometD client can hand it resume_point() before the
+// pipeline itself is constructed (the client is the pipeline's EventSource).
+
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <stop_token>
+#include <string>
+#include <vector>
+
+#include "daemon/checkpoint/watermark.h"
+#include "daemon/config/config.h"
+#include "daemon/salesforce/event_source.h"
+
+namespace sfkb::pipeline {
+
+class SubscribeProgress : public std::enable_shared_from_this<SubscribeProgress> {
+ public:
+  // One slot per subscribe mapping, in config order (the DeliveryTag's channel index).
+  static std::shared_ptr<SubscribeProgress> create(const config::Config& config);
+
+  std::size_t channel_count() const { return channels_.size(); }
+  const std::string& channel(std::size_t index) const { return channels_[index]; }
+  std::optional<std::size_t> index_of(const std::string& channel) const;
+
+  // Start-up: where the channel resumes (every event up to it is in Kafka).
+  void seed(std::size_t index, std::optional<std::int64_t> acknowledged);
+
+  // The event is about to be handed to the producer (registered first, so that an ack racing
+  // the produce call always finds it). False if it does not advance the channel.
+  bool produced(std::size_t index, std::int64_t replay_id);
+  // produce() refused the record it was registered for.
+  void cancel(std::size_t index, std::int64_t replay_id);
+  void acknowledged(std::size_t index, std::int64_t replay_id);
+  // An event already in Kafka (or dropped on purpose): the watermark may pass it.
+  void settled(std::size_t index, std::int64_t replay_id);
+
+  std::optional<std::int64_t> watermark(std::size_t index) const;
+  std::vector<std::optional<std::int64_t>> watermarks() const;
+  std::size_t in_flight() const;
+
+  // Waits until fewer than `limit` events are in flight; false on stop or timeout.
+  bool wait_below(std::size_t limit, std::chrono::milliseconds timeout, std::stop_token stop);
+
+  // For the CometD client: the channel's watermark (DESIGN.md §2 step 6: a rehandshake resumes
+  // from the last acknowledged event, never from the original start nor from what is in flight).
+  salesforce::ResumePoint resume_point();
+
+ private:
+  explicit SubscribeProgress(std::vector<std::string> channels);
+
+  std::vector<std::string> channels_;
+  mutable std::mutex mutex_;
+  std::condition_variable_any acked_;
+  std::vector<checkpoint::Watermark> marks_;
+  std::size_t in_flight_ = 0;
+};
+
+}  // namespace sfkb::pipeline

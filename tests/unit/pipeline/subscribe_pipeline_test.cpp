@@ -1,0 +1,260 @@
+#include "daemon/pipeline/subscribe_pipeline.h"
+
+#include <thread>
+
+#include <gtest/gtest.h>
+
+#include "tests/unit/pipeline/subscribe_fakes.h"
+
+namespace sfkb::pipeline {
+namespace {
+
+using namespace std::chrono_literals;
+using testing::event;
+using testing::FakeProducer;
+using testing::FakeSource;
+using testing::FakeTail;
+using testing::MemoryStore;
+
+constexpr auto kDeadline = 10s;
+const std::string kA = "/event/A__e";
+const std::string kB = "/event/Bee__e";
+
+class SubscribePipelineTest : public ::testing::Test {
+ protected:
+  SubscribePipelineTest() {
+    config_.kafka.topic_prefix = "p.";
+    config_.checkpoint.interval = 20ms;
+    for (const auto& channel : {kA, kB}) {
+      config::SubscribeMapping mapping;
+      mapping.channel = channel;
+      mapping.topic = "events";
+      config_.subscribe.push_back(mapping);
+    }
+  }
+
+  void start() {
+    SubscribePipelineOptions options;
+    options.metrics = &metrics_;
+    options.poll_interval = 5ms;
+    options.partition_for_channel = [](const std::string& channel, std::int32_t count) {
+      return static_cast<std::int32_t>(channel.size() % static_cast<std::size_t>(count));
+    };
+    pipeline_ = std::make_unique<SubscribePipeline>(config_, source_, producer_, store_, tail_,
+                                                    nullptr, options);
+    thread_ = std::jthread([this] { result_ = pipeline_->run(stop_.get_token()); });
+  }
+  core::Status stop() {
+    stop_.request_stop();
+    thread_.join();
+    return result_;
+  }
+  std::vector<std::int64_t> sent_ids(const std::string& channel) const {
+    std::vector<std::int64_t> out;
+    for (const auto& sent : producer_.sent()) {
+      for (const auto& [name, value] : sent.record.headers) {
+        if (name == "sf.channel" && value == channel) {
+          out.push_back(sent.tag.replay_id);
+        }
+      }
+    }
+    return out;
+  }
+  std::uint64_t counter(const std::string& name, const std::string& channel) {
+    return metrics_.counter(name, "", {{"channel", channel}}).value();
+  }
+
+  config::Config config_;
+  ops::Metrics metrics_;
+  FakeSource source_;
+  FakeProducer producer_;
+  MemoryStore store_;
+  FakeTail tail_;
+  std::stop_source stop_;
+  std::unique_ptr<SubscribePipeline> pipeline_;
+  std::jthread thread_;
+  core::Status result_;
+};
+
+TEST_F(SubscribePipelineTest, ProducesEachEventOnceAndCheckpointsAtShutdown) {
+  // Given two batches where the second redelivers 2 and 3 (a resubscribe),
+  source_.push({event(kA, 1), event(kA, 2), event(kB, 10), event(kA, 3)});
+  source_.push({event(kA, 2), event(kA, 3), event(kA, 4), event(kB, 10), event(kB, 11)});
+  start();
+  ASSERT_TRUE(source_.wait_idle(3, kDeadline));
+
+  // when the pipeline stops,
+  ASSERT_TRUE(stop());
+
+  // then each event went to Kafka once, in order, and the final checkpoint holds the last ones.
+  EXPECT_EQ(sent_ids(kA), (std::vector<std::int64_t>{1, 2, 3, 4}));
+  EXPECT_EQ(sent_ids(kB), (std::vector<std::int64_t>{10, 11}));
+  EXPECT_EQ(store_.replay_id(kA), 4);
+  EXPECT_EQ(store_.replay_id(kB), 11);
+  EXPECT_EQ(counter("sfkb_events_skipped_duplicate_total", kA), 2u);
+  EXPECT_EQ(counter("sfkb_events_skipped_duplicate_total", kB), 1u);
+  EXPECT_EQ(counter("sfkb_events_received_total", kA), 6u);
+  EXPECT_EQ(source_.disconnects(), 1);
+}
+
+TEST_F(SubscribePipelineTest, KeylessChannelGoesToItsOwnPartitionWithHeaders) {
+  source_.push({event(kA, 7)});
+  start();
+  ASSERT_TRUE(producer_.wait_sent(1, kDeadline));
+  ASSERT_TRUE(stop());
+  auto sent = producer_.sent();
+  ASSERT_EQ(sent.size(), 1u);
+  EXPECT_EQ(sent[0].record.topic, "p.events");
+  EXPECT_EQ(sent[0].record.partition, static_cast<std::int32_t>(kA.size() % 4));
+  EXPECT_EQ(sent[0].record.value, "{\"N__c\":7}");
+}
+
+TEST_F(SubscribePipelineTest, CheckpointNeverPassesAnUnacknowledgedEvent) {
+  producer_.auto_ack = false;
+  source_.push({event(kA, 1), event(kA, 2), event(kA, 3)});
+  start();
+  ASSERT_TRUE(producer_.wait_sent(3, kDeadline));
+  producer_.ack(1);
+  producer_.ack(3);  // 2 is still in flight (another partition, say)
+  ASSERT_TRUE(stop());
+  EXPECT_EQ(store_.replay_id(kA), 1);
+  EXPECT_EQ(pipeline_->resume_point()(kA), 1);
+}
+
+TEST_F(SubscribePipelineTest, PeriodicCheckpointFollowsAcknowledgementsWhileRunning) {
+  producer_.auto_ack = false;
+  source_.push({event(kA, 5), event(kA, 6)});
+  start();
+  ASSERT_TRUE(producer_.wait_sent(2, kDeadline));
+  producer_.ack(5);
+  auto deadline = std::chrono::steady_clock::now() + kDeadline;
+  while (store_.replay_id(kA) != 5 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::yield();
+  }
+  EXPECT_EQ(store_.replay_id(kA), 5);
+  EXPECT_EQ(pipeline_->resume_point()(kA), 5);
+  producer_.ack(6);
+  ASSERT_TRUE(stop());
+  EXPECT_EQ(store_.replay_id(kA), 6);
+}
+
+TEST_F(SubscribePipelineTest, BackpressureStopsPullingUntilDeliveriesCatchUp) {
+  config_.limits.max_in_flight_events = 3;
+  producer_.auto_ack = false;
+  source_.push({event(kA, 1), event(kA, 2), event(kA, 3)});
+  source_.push({event(kA, 4)});
+  start();
+  ASSERT_TRUE(producer_.wait_sent(3, kDeadline));
+  // At the cap the pipeline must not ask Salesforce for more.
+  EXPECT_FALSE(source_.wait_idle(2, 200ms));
+  EXPECT_EQ(producer_.sent().size(), 3u);
+  EXPECT_EQ(metrics_.gauge("sfkb_subscribe_backpressure", "").value(), 1.0);
+
+  producer_.ack(1);
+  ASSERT_TRUE(producer_.wait_sent(4, kDeadline));
+  producer_.ack(2);
+  producer_.ack(3);
+  producer_.ack(4);
+  ASSERT_TRUE(stop());
+  EXPECT_EQ(store_.replay_id(kA), 4);
+}
+
+TEST_F(SubscribePipelineTest, FailedDeliveryIsFatalAndTheCheckpointStaysBelowIt) {
+  producer_.auto_ack = false;
+  source_.push({event(kA, 1), event(kA, 2), event(kA, 3)});
+  start();
+  ASSERT_TRUE(producer_.wait_sent(3, kDeadline));
+  producer_.ack(1);
+  producer_.ack(3);
+  producer_.ack(2, core::fatal_error("Broker: Topic authorization failed"));
+  // The pipeline ends by itself, even though the source sits in a long poll.
+  thread_.join();
+  ASSERT_FALSE(result_);
+  EXPECT_EQ(result_.kind(), core::ErrorKind::kFatal);
+  EXPECT_NE(result_.message().find("replay_id=2"), std::string::npos) << result_.message();
+  EXPECT_EQ(store_.replay_id(kA), 1);
+}
+
+TEST_F(SubscribePipelineTest, ResumesFromKafkaAndSkipsWhatItAlreadyHolds) {
+  // Given a keyed channel spread over partitions, checkpointed at 2, with 4 already in Kafka,
+  config_.subscribe[0].key = config::KeyKind::kReplayId;
+  store_.set(kA, 2);
+  tail_.append(0, kA, 1);
+  tail_.append(1, kA, 2);
+  tail_.append(3, kA, 4);
+  // when Salesforce replays everything after 2,
+  source_.push({event(kA, 3), event(kA, 4), event(kA, 5)});
+  start();
+  ASSERT_TRUE(source_.wait_idle(2, kDeadline));
+  ASSERT_TRUE(stop());
+  // then 4 is not produced again, and the watermark passes it.
+  EXPECT_EQ(sent_ids(kA), (std::vector<std::int64_t>{3, 5}));
+  EXPECT_EQ(store_.replay_id(kA), 5);
+  EXPECT_EQ(counter("sfkb_events_skipped_duplicate_total", kA), 1u);
+}
+
+TEST_F(SubscribePipelineTest, SinglePartitionChannelResumesAfterKafkasNewestWithoutAFile) {
+  tail_.append(static_cast<int>(kA.size() % 4), kA, 8);
+  source_.push({event(kA, 7), event(kA, 8), event(kA, 9)});
+  start();
+  ASSERT_TRUE(source_.wait_idle(2, kDeadline));
+  EXPECT_EQ(pipeline_->resumes().at(0).resume, 8);
+  ASSERT_TRUE(stop());
+  EXPECT_EQ(sent_ids(kA), (std::vector<std::int64_t>{9}));
+}
+
+TEST_F(SubscribePipelineTest, RecordKafkaCanNeverTakeIsSkippedLoudlyAndPassed) {
+  producer_.max_value_bytes = 16;
+  auto big = event(kA, 2);
+  big.payload_json = "{\"Body__c\":\"" + std::string(100, 'x') + "\"}";
+  source_.push({event(kA, 1), big, event(kA, 3)});
+  start();
+  ASSERT_TRUE(source_.wait_idle(2, kDeadline));
+  ASSERT_TRUE(stop());
+  EXPECT_EQ(sent_ids(kA), (std::vector<std::int64_t>{1, 3}));
+  EXPECT_EQ(counter("sfkb_events_dropped_total", kA), 1u);
+  EXPECT_EQ(store_.replay_id(kA), 3);
+}
+
+TEST_F(SubscribePipelineTest, EventsOfUnconfiguredChannelsAreCountedAndIgnored) {
+  source_.push({event("/event/Nobody__e", 1), event(kA, 1)});
+  start();
+  ASSERT_TRUE(source_.wait_idle(2, kDeadline));
+  ASSERT_TRUE(stop());
+  EXPECT_EQ(sent_ids(kA).size(), 1u);
+  EXPECT_EQ(counter("sfkb_events_unconfigured_total", "/event/Nobody__e"), 1u);
+}
+
+TEST_F(SubscribePipelineTest, CorruptCheckpointStopsBeforeSubscribing) {
+  store_.corrupt = true;
+  start();
+  thread_.join();
+  ASSERT_FALSE(result_);
+  EXPECT_EQ(result_.kind(), core::ErrorKind::kFatal);
+  EXPECT_NE(result_.message().find("checkpoints.json"), std::string::npos);
+  EXPECT_EQ(source_.calls(), 0);
+}
+
+TEST_F(SubscribePipelineTest, SourceFailureIsReturnedAfterAnOrderlyShutdown) {
+  source_.push({event(kA, 1)});
+  start();
+  ASSERT_TRUE(source_.wait_idle(2, kDeadline));
+  source_.fail();
+  thread_.join();
+  ASSERT_FALSE(result_);
+  EXPECT_EQ(result_.message(), "scripted failure");
+  EXPECT_EQ(store_.replay_id(kA), 1);
+  EXPECT_EQ(source_.disconnects(), 1);
+}
+
+TEST_F(SubscribePipelineTest, ReadyOnlyOnceReconciledAndConnected) {
+  EXPECT_FALSE(pipeline_);
+  start();
+  ASSERT_TRUE(source_.wait_idle(1, kDeadline));
+  EXPECT_TRUE(pipeline_->ready());
+  ASSERT_TRUE(stop());
+  EXPECT_FALSE(pipeline_->ready());
+}
+
+}  // namespace
+}  // namespace sfkb::pipeline
