@@ -1,0 +1,351 @@
+#include "daemon/salesforce/bayeux.h"
+
+#include <utility>
+
+#include <rapidjson/document.h>
+#include <rapidjson/error/en.h>
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
+
+#include "daemon/core/redact.h"
+
+namespace sfkb::salesforce::bayeux {
+namespace {
+
+using Writer = rapidjson::Writer<rapidjson::StringBuffer>;
+
+// Iterative parsing keeps the parser off the call stack however deep the input nests; UTF-8 is
+// validated so that whatever we re-serialise or quote in a log line is valid text.
+constexpr unsigned kParseFlags =
+    rapidjson::kParseIterativeFlag | rapidjson::kParseValidateEncodingFlag;
+
+// Depth of a value without recursion (the depth bound itself must not need a deep stack).
+int depth_of(const rapidjson::Value& root) {
+  std::vector<std::pair<const rapidjson::Value*, int>> stack = {{&root, 1}};
+  int deepest = 0;
+  while (!stack.empty()) {
+    auto [value, depth] = stack.back();
+    stack.pop_back();
+    deepest = std::max(deepest, depth);
+    if (deepest > kMaxDepth) {
+      return deepest;
+    }
+    if (value->IsObject()) {
+      for (const auto& member : value->GetObject()) {
+        if (member.value.IsObject() || member.value.IsArray()) {
+          stack.emplace_back(&member.value, depth + 1);
+        }
+      }
+    } else if (value->IsArray()) {
+      for (const auto& element : value->GetArray()) {
+        if (element.IsObject() || element.IsArray()) {
+          stack.emplace_back(&element, depth + 1);
+        }
+      }
+    }
+  }
+  return deepest;
+}
+
+// Compact JSON of a value whose depth was checked (Writer recurses).
+std::string compact(const rapidjson::Value& value) {
+  rapidjson::StringBuffer buffer;
+  Writer writer(buffer);
+  value.Accept(writer);
+  return {buffer.GetString(), buffer.GetSize()};
+}
+
+const rapidjson::Value* member(const rapidjson::Value& object, const char* key) {
+  if (!object.IsObject()) {
+    return nullptr;
+  }
+  const auto it = object.FindMember(key);
+  return it == object.MemberEnd() ? nullptr : &it->value;
+}
+
+std::string string_member(const rapidjson::Value& object, const char* key) {
+  const auto* value = member(object, key);
+  if (value == nullptr || !value->IsString()) {
+    return {};
+  }
+  return {value->GetString(), value->GetStringLength()};
+}
+
+std::optional<std::int64_t> integer_member(const rapidjson::Value& object, const char* key) {
+  const auto* value = member(object, key);
+  if (value == nullptr || !value->IsInt64()) {
+    return std::nullopt;
+  }
+  return value->GetInt64();
+}
+
+// Decodes the event part of a non-meta message. Returns the reason when it is malformed.
+std::optional<std::string> decode_event(const rapidjson::Value& message, StreamEvent& event) {
+  const auto* data = member(message, "data");
+  if (data == nullptr || !data->IsObject()) {
+    return "event message without a data object";
+  }
+  const auto* meta = member(*data, "event");
+  if (meta == nullptr || !meta->IsObject()) {
+    return "data.event is missing or not an object";
+  }
+  const auto* replay = member(*meta, "replayId");
+  if (replay == nullptr) {
+    return "data.event.replayId is missing";
+  }
+  if (!replay->IsInt64()) {
+    return "data.event.replayId is not an integer";
+  }
+  const auto* payload = member(*data, "payload");
+  if (payload == nullptr || !payload->IsObject()) {
+    return "data.payload is missing or not an object";
+  }
+  event.replay_id = replay->GetInt64();
+  event.event_uuid = string_member(*meta, "EventUuid");
+  event.schema = string_member(*data, "schema");
+  event.created_date = string_member(*payload, "CreatedDate");
+  event.payload_json = compact(*payload);
+  event.envelope_json = compact(*data);
+  return std::nullopt;
+}
+
+// Decodes one element of the response array. Returns the reason when it is malformed.
+std::optional<std::string> decode_message(const rapidjson::Value& value, Message& out) {
+  if (!value.IsObject()) {
+    return "not a JSON object";
+  }
+  if (depth_of(value) > kMaxDepth) {
+    return "nested deeper than " + std::to_string(kMaxDepth) + " levels";
+  }
+  const auto* channel = member(value, "channel");
+  if (channel == nullptr || !channel->IsString() || channel->GetStringLength() == 0) {
+    return "channel is missing or not a string";
+  }
+  out.channel.assign(channel->GetString(), channel->GetStringLength());
+  if (const auto* id = member(value, "id")) {
+    if (id->IsString()) {
+      out.id.assign(id->GetString(), id->GetStringLength());
+    } else if (id->IsInt64()) {
+      out.id = std::to_string(id->GetInt64());
+    }
+  }
+  if (const auto* successful = member(value, "successful")) {
+    if (!successful->IsBool()) {
+      return "successful is not a boolean";
+    }
+    out.successful = successful->GetBool();
+  }
+  out.error = string_member(value, "error");
+  out.client_id = string_member(value, "clientId");
+  out.subscription = string_member(value, "subscription");
+  if (const auto* advice = member(value, "advice"); advice != nullptr && advice->IsObject()) {
+    out.advice = Advice{string_member(*advice, "reconnect"), integer_member(*advice, "interval"),
+                        integer_member(*advice, "timeout")};
+  }
+  if (const auto* ext = member(value, "ext")) {
+    if (const auto* sfdc = member(*ext, "sfdc")) {
+      out.failure_reason = string_member(*sfdc, "failureReason");
+    }
+  }
+  if (!out.is_meta()) {
+    StreamEvent event;
+    event.channel = out.channel;
+    if (auto reason = decode_event(value, event)) {
+      return reason;
+    }
+    out.event = std::move(event);
+  }
+  return std::nullopt;
+}
+
+std::string element_snippet(const rapidjson::Value& value) {
+  if (depth_of(value) > kMaxDepth) {
+    return "(too deeply nested to quote)";
+  }
+  // Huge elements are re-serialised in full here, but only on the malformed path.
+  return snippet(compact(value));
+}
+
+bool contains(std::string_view text, std::string_view part) {
+  return text.find(part) != std::string_view::npos;
+}
+
+}  // namespace
+
+// ---- requests ----
+
+std::string RequestBuilder::next_id() {
+  return std::to_string(next_id_++);
+}
+
+std::string RequestBuilder::handshake() {
+  rapidjson::StringBuffer buffer;
+  Writer writer(buffer);
+  writer.StartArray();
+  writer.StartObject();
+  writer.Key("channel");
+  writer.String("/meta/handshake");
+  writer.Key("version");
+  writer.String("1.0");
+  writer.Key("minimumVersion");
+  writer.String("1.0");
+  writer.Key("supportedConnectionTypes");
+  writer.StartArray();
+  writer.String("long-polling");
+  writer.EndArray();
+  writer.Key("ext");
+  writer.StartObject();
+  writer.Key("replay");
+  writer.Bool(true);
+  writer.Key("payload.format");
+  writer.Bool(true);
+  writer.EndObject();
+  writer.Key("id");
+  writer.String(next_id());
+  writer.EndObject();
+  writer.EndArray();
+  return buffer.GetString();
+}
+
+std::string RequestBuilder::subscribe(std::string_view client_id, std::string_view channel,
+                                      std::int64_t replay_from) {
+  rapidjson::StringBuffer buffer;
+  Writer writer(buffer);
+  writer.StartArray();
+  writer.StartObject();
+  writer.Key("channel");
+  writer.String("/meta/subscribe");
+  writer.Key("clientId");
+  writer.String(client_id.data(), static_cast<rapidjson::SizeType>(client_id.size()));
+  writer.Key("subscription");
+  writer.String(channel.data(), static_cast<rapidjson::SizeType>(channel.size()));
+  writer.Key("ext");
+  writer.StartObject();
+  writer.Key("replay");
+  writer.StartObject();
+  writer.Key(channel.data(), static_cast<rapidjson::SizeType>(channel.size()));
+  writer.Int64(replay_from);
+  writer.EndObject();
+  writer.EndObject();
+  writer.Key("id");
+  writer.String(next_id());
+  writer.EndObject();
+  writer.EndArray();
+  return buffer.GetString();
+}
+
+std::string RequestBuilder::connect(std::string_view client_id) {
+  rapidjson::StringBuffer buffer;
+  Writer writer(buffer);
+  writer.StartArray();
+  writer.StartObject();
+  writer.Key("channel");
+  writer.String("/meta/connect");
+  writer.Key("clientId");
+  writer.String(client_id.data(), static_cast<rapidjson::SizeType>(client_id.size()));
+  writer.Key("connectionType");
+  writer.String("long-polling");
+  writer.Key("id");
+  writer.String(next_id());
+  writer.EndObject();
+  writer.EndArray();
+  return buffer.GetString();
+}
+
+std::string RequestBuilder::disconnect(std::string_view client_id) {
+  rapidjson::StringBuffer buffer;
+  Writer writer(buffer);
+  writer.StartArray();
+  writer.StartObject();
+  writer.Key("channel");
+  writer.String("/meta/disconnect");
+  writer.Key("clientId");
+  writer.String(client_id.data(), static_cast<rapidjson::SizeType>(client_id.size()));
+  writer.Key("id");
+  writer.String(next_id());
+  writer.EndObject();
+  writer.EndArray();
+  return buffer.GetString();
+}
+
+// ---- responses ----
+
+core::Result<Decoded> decode_response(std::string_view body) {
+  rapidjson::Document doc;
+  doc.Parse<kParseFlags>(body.data(), body.size());
+  if (doc.HasParseError()) {
+    return core::Error{core::ErrorKind::kInvalidInput,
+                       std::string("response is not valid JSON (") +
+                           rapidjson::GetParseError_En(doc.GetParseError()) + " at offset " +
+                           std::to_string(doc.GetErrorOffset()) + "): " + snippet(body)};
+  }
+  if (!doc.IsArray()) {
+    return core::Error{core::ErrorKind::kInvalidInput,
+                       "response is not a JSON array of Bayeux messages: " + snippet(body)};
+  }
+  Decoded decoded;
+  decoded.messages.reserve(doc.Size());
+  std::size_t index = 0;
+  for (const auto& element : doc.GetArray()) {
+    Message message;
+    if (auto reason = decode_message(element, message)) {
+      ++decoded.malformed_count;
+      if (decoded.malformed.size() < kMaxMalformedDetails) {
+        decoded.malformed.push_back({index, std::move(*reason), element_snippet(element)});
+      }
+    } else {
+      decoded.messages.push_back(std::move(message));
+    }
+    ++index;
+  }
+  return decoded;
+}
+
+std::string snippet(std::string_view text) {
+  // Redact a window somewhat larger than what is kept, so a secret that straddles the cut is
+  // still recognised as a whole; redacting a 10 MB body in full would be needlessly slow.
+  std::string redacted = core::redact_text(text.substr(0, 2 * kMaxSnippet));
+  if (redacted.size() <= kMaxSnippet && text.size() <= 2 * kMaxSnippet) {
+    return redacted;
+  }
+  std::size_t cut = std::min(redacted.size(), kMaxSnippet);
+  // Step back over UTF-8 continuation bytes so the excerpt stays valid text.
+  while (cut > 0 && (static_cast<unsigned char>(redacted[cut]) & 0xC0) == 0x80) {
+    --cut;
+  }
+  redacted.resize(cut);
+  return redacted + "...";
+}
+
+int error_code(std::string_view error) {
+  const auto separator = error.find("::");
+  if (separator == std::string_view::npos || separator == 0 || separator > 3) {
+    return 0;
+  }
+  int code = 0;
+  for (const char c : error.substr(0, separator)) {
+    if (c < '0' || c > '9') {
+      return 0;
+    }
+    code = code * 10 + (c - '0');
+  }
+  return code;
+}
+
+bool is_unknown_client(std::string_view text) {
+  return error_code(text) == 403 && contains(text, "Unknown client");
+}
+bool is_authentication_error(std::string_view text) {
+  return error_code(text) == 401;
+}
+bool is_server_busy(std::string_view text) {
+  return error_code(text) == 503 || contains(text, "503::");
+}
+bool is_daily_limit(std::string_view text) {
+  return contains(text, "daily limit exceeded");
+}
+bool is_invalid_replay_id(std::string_view text) {
+  return error_code(text) == 400 && contains(text, "you provided was invalid");
+}
+
+}  // namespace sfkb::salesforce::bayeux

@@ -1,0 +1,244 @@
+#include "daemon/salesforce/bayeux.h"
+
+#include <gtest/gtest.h>
+#include <rapidjson/document.h>
+
+#include "daemon/core/redact.h"
+
+namespace sfkb::salesforce::bayeux {
+namespace {
+
+rapidjson::Document parse(const std::string& body) {
+  rapidjson::Document doc;
+  doc.Parse(body.c_str());
+  EXPECT_FALSE(doc.HasParseError()) << body;
+  return doc;
+}
+
+constexpr const char* kEvent =
+    R"({"channel":"/event/Low_Ink__e",
+        "data":{"schema":"dffQ2QLzDNHqwB8_sHMxdA",
+                "payload":{"CreatedDate":"2026-11-26T17:30:00.123Z","CreatedById":"005xx000001SvQrAAK","Printer_Model__c":"XZO-5"},
+                "event":{"EventUuid":"3b2d7c1e-9d1a-4b8e-8f21-5c0f1d2e3a4b","replayId":2}}})";
+
+TEST(BayeuxRequests, ShouldBuildHandshakeAsArrayWithLongPolling) {
+  RequestBuilder builder;
+  auto doc = parse(builder.handshake());
+  ASSERT_TRUE(doc.IsArray());
+  ASSERT_EQ(doc.Size(), 1u);
+  EXPECT_STREQ(doc[0]["channel"].GetString(), "/meta/handshake");
+  EXPECT_STREQ(doc[0]["version"].GetString(), "1.0");
+  EXPECT_STREQ(doc[0]["supportedConnectionTypes"][0].GetString(), "long-polling");
+  EXPECT_STREQ(doc[0]["id"].GetString(), "1");
+}
+
+TEST(BayeuxRequests, ShouldKeyReplayMapExactlyByChannel) {
+  RequestBuilder builder;
+  builder.handshake();
+  auto doc = parse(builder.subscribe("client-1", "/event/Low_Ink__e", -2));
+  ASSERT_TRUE(doc.IsArray());
+  const auto& message = doc[0];
+  EXPECT_STREQ(message["channel"].GetString(), "/meta/subscribe");
+  EXPECT_STREQ(message["clientId"].GetString(), "client-1");
+  EXPECT_STREQ(message["subscription"].GetString(), "/event/Low_Ink__e");
+  const auto& replay = message["ext"]["replay"];
+  ASSERT_EQ(replay.MemberCount(), 1u);
+  EXPECT_STREQ(replay.MemberBegin()->name.GetString(), "/event/Low_Ink__e");
+  EXPECT_EQ(replay["/event/Low_Ink__e"].GetInt64(), -2);
+  EXPECT_STREQ(message["id"].GetString(), "2");
+}
+
+TEST(BayeuxRequests, ShouldCarryLargeReplayIdsExactly) {
+  RequestBuilder builder;
+  auto doc = parse(builder.subscribe("c", "/event/X__e", 9007199254740993LL));
+  EXPECT_EQ(doc[0]["ext"]["replay"]["/event/X__e"].GetInt64(), 9007199254740993LL);
+}
+
+TEST(BayeuxRequests, ShouldIncreaseIdsAcrossConnectAndDisconnect) {
+  RequestBuilder builder;
+  builder.handshake();
+  auto connect = parse(builder.connect("abc"));
+  auto disconnect = parse(builder.disconnect("abc"));
+  EXPECT_STREQ(connect[0]["channel"].GetString(), "/meta/connect");
+  EXPECT_STREQ(connect[0]["connectionType"].GetString(), "long-polling");
+  EXPECT_STREQ(connect[0]["id"].GetString(), "2");
+  EXPECT_STREQ(disconnect[0]["channel"].GetString(), "/meta/disconnect");
+  EXPECT_STREQ(disconnect[0]["id"].GetString(), "3");
+  EXPECT_EQ(builder.last_id(), 3u);
+}
+
+TEST(BayeuxDecode, ShouldDecodeHandshakeReply) {
+  auto decoded = decode_response(
+      R"([{"channel":"/meta/handshake","clientId":"1x2y3z","version":"1.0","minimumVersion":"1.0","supportedConnectionTypes":["long-polling"],"successful":true,"ext":{"replay":true,"payload.format":true},"id":"1"}])");
+  ASSERT_TRUE(decoded) << decoded.error().message;
+  ASSERT_EQ(decoded->messages.size(), 1u);
+  const auto& m = decoded->messages[0];
+  EXPECT_EQ(m.channel, "/meta/handshake");
+  EXPECT_EQ(m.client_id, "1x2y3z");
+  EXPECT_EQ(m.successful, true);
+  EXPECT_EQ(m.id, "1");
+  EXPECT_TRUE(m.is_meta());
+  EXPECT_FALSE(m.event.has_value());
+}
+
+TEST(BayeuxDecode, ShouldDecodeEventsFollowedByConnectReplyWithAdvice) {
+  const std::string body = std::string("[") + kEvent +
+                           R"(,{"channel":"/meta/connect","successful":true,"id":"4",)"
+                           R"("advice":{"interval":0,"timeout":110000,"reconnect":"retry"}}])";
+  auto decoded = decode_response(body);
+  ASSERT_TRUE(decoded) << decoded.error().message;
+  ASSERT_EQ(decoded->messages.size(), 2u);
+  const auto& event = decoded->messages[0].event;
+  ASSERT_TRUE(event.has_value());
+  EXPECT_EQ(event->channel, "/event/Low_Ink__e");
+  EXPECT_EQ(event->replay_id, 2);
+  EXPECT_EQ(event->event_uuid, "3b2d7c1e-9d1a-4b8e-8f21-5c0f1d2e3a4b");
+  EXPECT_EQ(event->schema, "dffQ2QLzDNHqwB8_sHMxdA");
+  EXPECT_EQ(event->created_date, "2026-11-26T17:30:00.123Z");
+  EXPECT_EQ(
+      event->payload_json,
+      R"({"CreatedDate":"2026-11-26T17:30:00.123Z","CreatedById":"005xx000001SvQrAAK","Printer_Model__c":"XZO-5"})");
+  EXPECT_EQ(event->envelope_json.find(' '), std::string::npos) << "compact";
+  auto envelope = parse(event->envelope_json);
+  EXPECT_EQ(envelope["event"]["replayId"].GetInt64(), 2);
+  const auto& reply = decoded->messages[1];
+  ASSERT_TRUE(reply.advice.has_value());
+  EXPECT_EQ(reply.advice->reconnect, "retry");
+  EXPECT_EQ(reply.advice->interval_ms, 0);
+  EXPECT_EQ(reply.advice->timeout_ms, 110000);
+}
+
+TEST(BayeuxDecode, ShouldDecodeErrorsAndFailureReason) {
+  auto decoded = decode_response(
+      R"([{"channel":"/meta/handshake","successful":false,"error":"403::Handshake denied","ext":{"sfdc":{"failureReason":"401::Authentication invalid"}},"advice":{"reconnect":"none"}}])");
+  ASSERT_TRUE(decoded);
+  const auto& m = decoded->messages[0];
+  EXPECT_EQ(m.successful, false);
+  EXPECT_EQ(m.error, "403::Handshake denied");
+  EXPECT_EQ(m.failure_reason, "401::Authentication invalid");
+  EXPECT_TRUE(is_authentication_error(m.failure_reason));
+  EXPECT_EQ(m.advice->reconnect, "none");
+  EXPECT_FALSE(m.advice->timeout_ms.has_value());
+}
+
+TEST(BayeuxDecode, ShouldSkipAnEventWhoseReplayIdIsNotAnIntegerAndKeepTheOthers) {
+  const std::string bad =
+      R"({"channel":"/event/Low_Ink__e","data":{"payload":{},"event":{"replayId":"7"}}})";
+  const std::string body =
+      std::string("[") + kEvent + "," + bad + R"(,{"channel":"/meta/connect","successful":true}])";
+  auto decoded = decode_response(body);
+  ASSERT_TRUE(decoded);
+  EXPECT_EQ(decoded->messages.size(), 2u);
+  EXPECT_EQ(decoded->malformed_count, 1u);
+  ASSERT_EQ(decoded->malformed.size(), 1u);
+  EXPECT_EQ(decoded->malformed[0].index, 1u);
+  EXPECT_NE(decoded->malformed[0].reason.find("replayId"), std::string::npos);
+  EXPECT_NE(decoded->malformed[0].snippet.find("\"7\""), std::string::npos);
+}
+
+TEST(BayeuxDecode, ShouldReportEachKindOfMissingField) {
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {R"(42)", "not a JSON object"},
+      {R"({"data":{}})", "channel"},
+      {R"({"channel":5})", "channel"},
+      {R"({"channel":"/event/A__e"})", "data"},
+      {R"({"channel":"/event/A__e","data":{"payload":{}}})", "data.event"},
+      {R"({"channel":"/event/A__e","data":{"payload":{},"event":{}}})", "replayId is missing"},
+      {R"({"channel":"/event/A__e","data":{"payload":{},"event":{"replayId":1.5}}})",
+       "not an integer"},
+      {R"({"channel":"/event/A__e","data":{"payload":[],"event":{"replayId":1}}})", "payload"},
+      {R"({"channel":"/meta/connect","successful":"yes"})", "successful"},
+  };
+  for (const auto& [element, reason] : cases) {
+    auto decoded = decode_response("[" + element + "]");
+    ASSERT_TRUE(decoded) << element;
+    EXPECT_TRUE(decoded->messages.empty()) << element;
+    ASSERT_EQ(decoded->malformed_count, 1u) << element;
+    EXPECT_NE(decoded->malformed[0].reason.find(reason), std::string::npos)
+        << element << " -> " << decoded->malformed[0].reason;
+  }
+}
+
+TEST(BayeuxDecode, ShouldRejectNonArrayAndNonJsonBodiesWithBoundedSnippet) {
+  auto object = decode_response(R"({"channel":"/meta/connect"})");
+  ASSERT_FALSE(object);
+  EXPECT_EQ(object.error().kind, core::ErrorKind::kInvalidInput);
+  EXPECT_NE(object.error().message.find("/meta/connect"), std::string::npos);
+
+  const std::string garbage = "<html>" + std::string(5000, 'x') + "</html>";
+  auto html = decode_response(garbage);
+  ASSERT_FALSE(html);
+  EXPECT_EQ(html.error().kind, core::ErrorKind::kInvalidInput);
+  EXPECT_LT(html.error().message.size(), 200u + 120u);
+
+  EXPECT_FALSE(decode_response(""));
+  EXPECT_FALSE(decode_response("[1,2"));
+  EXPECT_FALSE(decode_response("[] trailing"));
+}
+
+TEST(BayeuxDecode, ShouldRedactSecretsInSnippets) {
+  auto decoded = decode_response(R"({"access_token":"00Dabc!secret","x":1})");
+  ASSERT_FALSE(decoded);
+  EXPECT_EQ(decoded.error().message.find("00Dabc!secret"), std::string::npos);
+}
+
+TEST(BayeuxDecode, ShouldCutSnippetsOnCharacterBoundaries) {
+  std::string text;
+  for (int i = 0; i < 300; ++i) {
+    text += "é";  // two bytes each
+  }
+  const std::string cut = snippet(text);
+  EXPECT_LE(cut.size(), kMaxSnippet + 3);
+  // Valid UTF-8: the excerpt (without "...") has an even number of bytes here.
+  EXPECT_EQ((cut.size() - 3) % 2, 0u);
+}
+
+TEST(BayeuxDecode, ShouldSkipTooDeeplyNestedMessageButKeepOthers) {
+  std::string deep;
+  for (int i = 0; i < 100000; ++i) {
+    deep += "[";
+  }
+  for (int i = 0; i < 100000; ++i) {
+    deep += "]";
+  }
+  const std::string body = std::string("[") + kEvent +
+                           R"(,{"channel":"/event/Low_Ink__e","data":{"payload":{"x":)" + deep +
+                           R"(},"event":{"replayId":3}}}])";
+  auto decoded = decode_response(body);
+  ASSERT_TRUE(decoded) << decoded.error().message;
+  EXPECT_EQ(decoded->messages.size(), 1u);
+  EXPECT_EQ(decoded->malformed_count, 1u);
+}
+
+TEST(BayeuxDecode, ShouldHandleHugePayload) {
+  const std::string big(5 * 1024 * 1024, 'a');
+  const std::string body = R"([{"channel":"/event/Big__e","data":{"payload":{"Blob__c":")" + big +
+                           R"("},"event":{"replayId":9}}}])";
+  auto decoded = decode_response(body);
+  ASSERT_TRUE(decoded);
+  ASSERT_EQ(decoded->messages.size(), 1u);
+  EXPECT_EQ(decoded->messages[0].event->payload_json.size(), big.size() + 14);
+}
+
+TEST(BayeuxDecode, ShouldRejectInvalidUtf8) {
+  EXPECT_FALSE(decode_response("[{\"channel\":\"/meta/connect\",\"x\":\"\xff\xfe\"}]"));
+}
+
+TEST(BayeuxErrors, ShouldClassifySalesforceErrorTexts) {
+  EXPECT_EQ(error_code("403::Unknown client"), 403);
+  EXPECT_EQ(error_code("nonsense"), 0);
+  EXPECT_EQ(error_code("::x"), 0);
+  EXPECT_TRUE(is_unknown_client("403::Unknown client"));
+  EXPECT_FALSE(is_unknown_client("403::Handshake denied"));
+  EXPECT_TRUE(is_authentication_error("401::Authentication invalid"));
+  EXPECT_TRUE(is_server_busy("503::Server is too busy"));
+  EXPECT_TRUE(is_daily_limit("403::Organization total events daily limit exceeded"));
+  EXPECT_TRUE(is_invalid_replay_id(
+      "400::The replayId {12} you provided was invalid.  Please provide a valid ID, -2 to replay "
+      "all events, or -1 to replay only new events."));
+  EXPECT_FALSE(is_invalid_replay_id(
+      "400::The replayId for channel {/event/X__e} wasn't found using the provided replay ID map"));
+}
+
+}  // namespace
+}  // namespace sfkb::salesforce::bayeux
