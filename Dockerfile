@@ -4,7 +4,8 @@
 #   docker run --rm -v sfkb-state:/var/lib/sf-kafka-bridge \
 #     -v $PWD/config.yaml:/etc/sf-kafka-bridge/config.yaml:ro -p 8080:8080 sf-kafka-bridge
 # or, without a file, with the whole YAML in the environment:
-#   docker run --rm -e SF_KAFKA_BRIDGE_CONFIG="$(cat config.yaml)" ... sf-kafka-bridge
+#   docker run --rm -e SF_KAFKA_BRIDGE_CONFIG="$(cat config.yaml)" ... sf-kafka-bridge \
+#     sf-kafka-bridge run
 # In the container set `http.listen: 0.0.0.0:8080` (the default 127.0.0.1 is not reachable from
 # outside it; the HEALTHCHECK runs inside and works either way).
 
@@ -72,6 +73,6 @@ EXPOSE 8080
 STOPSIGNAL SIGTERM
 HEALTHCHECK --interval=30s --timeout=5s --start-period=30s --retries=3 \
   CMD curl -fsS "http://127.0.0.1:${PORT:-8080}/healthz" || exit 1
-ENTRYPOINT ["/usr/bin/sf-kafka-bridge"]
-# `run` reads --config when given; with SF_KAFKA_BRIDGE_CONFIG set it may be left out.
-CMD ["run", "--config", "/etc/sf-kafka-bridge/config.yaml"]
+# No ENTRYPOINT, so a platform's own command line (Heroku's heroku.yml `run:`, `docker run IMAGE
+# sf-kafka-bridge run` with SF_KAFKA_BRIDGE_CONFIG) replaces this default as a whole.
+CMD ["sf-kafka-bridge", "run", "--config", "/etc/sf-kafka-bridge/config.yaml"]
