@@ -71,15 +71,19 @@ void EmulatorServer::install_routes() {
                     "application/json;charset=UTF-8");
     return httplib::Server::HandlerResponse::Handled;
   });
-  http_.set_logger([this](const httplib::Request& req, const httplib::Response& res) {
+  // Counted before the response is written (post-routing), so that a client that got its reply
+  // always finds it in /_emulator/stats.
+  http_.set_post_routing_handler([this](const httplib::Request& req, httplib::Response& res) {
     std::string key = endpoint_of(req);
     std::lock_guard lock(org_.mutex);
     ++org_.stats.requests[key][res.status];
-    if (org_.options.verbose) {
+  });
+  if (org_.options.verbose) {
+    http_.set_logger([](const httplib::Request& req, const httplib::Response& res) {
       std::fprintf(stderr, "sf-emulator: %s %s -> %d\n", req.method.c_str(), req.path.c_str(),
                    res.status);
-    }
-  });
+    });
+  }
   http_.set_exception_handler(
       [](const httplib::Request&, httplib::Response& res, std::exception_ptr ep) {
         std::string what = "unknown";
