@@ -1,0 +1,285 @@
+#include "daemon/pipeline/publish_pipeline.h"
+
+#include <thread>
+
+#include <gtest/gtest.h>
+
+#include "tests/integration/support/wait.h"
+#include "tests/unit/pipeline/publish_fakes.h"
+
+namespace sfkb::pipeline {
+namespace {
+
+using namespace std::chrono_literals;
+using testing::FakeConsumer;
+using testing::FakeDeadLetterSink;
+using testing::FakeSalesforce;
+using testing::StaticTokens;
+
+const TopicPartition kP0{"orders", 0};
+const TopicPartition kP1{"orders", 1};
+
+std::string record(int n, bool bad = false) {
+  return R"({"n":)" + std::to_string(n) + (bad ? R"(,"Bad__c":1})" : "}");
+}
+
+class PublishPipelineTest : public ::testing::Test {
+ protected:
+  PublishPipelineTest() {
+    settings.mapping.topics = {"orders"};
+    settings.mapping.event = "E__e";
+    settings.mapping.dead_letter_topic = "orders.dlq";
+    settings.mapping.batch_size = 10;
+    settings.mapping.linger = 5ms;
+    settings.backoff = {1ms, 5ms};
+    settings.drain_timeout = 2000ms;
+    settings.poll_interval = 10ms;
+    consumer->assign_on_join({kP0, kP1});
+  }
+  ~PublishPipelineTest() override { stop(); }
+
+  void start() {
+    auto transport = std::make_unique<sfkb::testing::FakeTransport>(salesforce.handler());
+    pipeline = std::make_unique<PublishPipeline>(
+        settings, std::unique_ptr<PublishConsumer>(consumer), std::unique_ptr<DeadLetterSink>(sink),
+        std::move(transport), tokens, metrics);
+    thread = std::jthread([this](std::stop_token stop) { result = pipeline->run(stop); });
+  }
+  void stop() {
+    if (thread.joinable()) {
+      thread.request_stop();
+      thread.join();
+    }
+  }
+  bool committed(const TopicPartition& tp, std::int64_t offset) {
+    return it::wait_until([&] { return consumer->committed(tp) == offset; }, 5000ms);
+  }
+  bool metric(const std::string& line) { return metrics.render().find(line) != std::string::npos; }
+
+  PublishSettings settings;
+  FakeConsumer* consumer = new FakeConsumer;  // owned by the pipeline once started
+  FakeDeadLetterSink* sink = new FakeDeadLetterSink;
+  FakeSalesforce salesforce;
+  StaticTokens tokens;
+  ops::Metrics metrics;
+  std::unique_ptr<PublishPipeline> pipeline;
+  std::jthread thread;
+  core::Status result;
+};
+
+TEST_F(PublishPipelineTest, ShouldPublishEveryRecordInOrderPerPartitionAndCommitAfterTheLast) {
+  for (int n = 0; n < 25; ++n) {
+    consumer->append("orders", n % 2, record(n));
+  }
+  start();
+
+  ASSERT_TRUE(committed(kP0, 13));
+  ASSERT_TRUE(committed(kP1, 12));
+  stop();
+
+  auto published = salesforce.published();
+  ASSERT_EQ(published.size(), 25u);
+  std::vector<int> even, odd;
+  for (int n : published) {
+    (n % 2 ? odd : even).push_back(n);
+  }
+  EXPECT_TRUE(std::is_sorted(even.begin(), even.end()));
+  EXPECT_TRUE(std::is_sorted(odd.begin(), odd.end()));
+  for (auto size : salesforce.batch_sizes()) {
+    EXPECT_LE(size, 10u);
+  }
+  EXPECT_TRUE(result.is_ok());
+  EXPECT_TRUE(consumer->closed());
+  EXPECT_TRUE(metric(R"(sfkb_records_published_total{topic="orders"} 25)"));
+  EXPECT_TRUE(metric(R"(sfkb_records_consumed_total{topic="orders"} 25)"));
+}
+
+TEST_F(PublishPipelineTest, ShouldSendAPartialBatchAfterLinger) {
+  settings.mapping.batch_size = 200;
+  consumer->append("orders", 0, record(1));
+  start();
+
+  ASSERT_TRUE(committed(kP0, 1));
+  EXPECT_EQ(salesforce.batch_sizes(), std::vector<unsigned>{1});
+}
+
+TEST_F(PublishPipelineTest, ShouldDeadLetterPermanentErrorsAndCommitPastThem) {
+  for (int n = 0; n < 6; ++n) {
+    consumer->append("orders", 0, record(n, n == 2), "key-" + std::to_string(n));
+  }
+  start();
+
+  ASSERT_TRUE(committed(kP0, 6));
+  auto letters = sink->written();
+  ASSERT_EQ(letters.size(), 1u);
+  EXPECT_EQ(letters[0].record.offset, 2);
+  EXPECT_EQ(letters[0].record.key, "key-2");
+  EXPECT_EQ(letters[0].record.value, record(2, true));
+  EXPECT_EQ(letters[0].error_code, "INVALID_FIELD");
+  EXPECT_NE(letters[0].error_message.find("Bad__c"), std::string::npos);
+  EXPECT_EQ(salesforce.published(), (std::vector<int>{0, 1, 3, 4, 5}));
+  EXPECT_TRUE(
+      metric(R"(sfkb_records_dead_lettered_total{error_code="INVALID_FIELD",topic="orders"} 1)") ||
+      metric(R"(sfkb_records_dead_lettered_total{topic="orders",error_code="INVALID_FIELD"} 1)"));
+}
+
+TEST_F(PublishPipelineTest, ShouldDeadLetterRecordsThatAreNotJsonObjectsWithoutSendingThem) {
+  consumer->append("orders", 0, record(0));
+  consumer->append("orders", 0, std::string("{not json"));
+  consumer->append("orders", 0, std::string(""));
+  consumer->append("orders", 0, std::nullopt);
+  consumer->append("orders", 0, std::string("[1]"));
+  consumer->append("orders", 0, record(5));
+  start();
+
+  ASSERT_TRUE(committed(kP0, 6));
+  auto letters = sink->written();
+  ASSERT_EQ(letters.size(), 4u);
+  for (const auto& letter : letters) {
+    EXPECT_EQ(letter.error_code, "INVALID_RECORD");
+  }
+  EXPECT_EQ(letters[0].error_message,
+            "invalid JSON at offset 1: Missing a name for object member.");
+  EXPECT_EQ(letters[1].error_message, "empty value (a JSON object was expected)");
+  EXPECT_EQ(letters[3].error_message, "value is a JSON array, not an object");
+  EXPECT_EQ(salesforce.published(), (std::vector<int>{0, 5}));
+}
+
+TEST_F(PublishPipelineTest, ShouldRetryTheSameBatchWithPartitionsPausedOnTransientFailure) {
+  salesforce.fail(3, 503, R"([{"message":"unavailable","errorCode":"SERVER_UNAVAILABLE"}])");
+  for (int n = 0; n < 4; ++n) {
+    consumer->append("orders", 0, record(n));
+  }
+  start();
+
+  ASSERT_TRUE(committed(kP0, 4));
+  EXPECT_EQ(salesforce.published(), (std::vector<int>{0, 1, 2, 3}));
+  EXPECT_EQ(salesforce.requests(), 4);
+  EXPECT_GE(consumer->pauses(), 1);
+  EXPECT_GE(consumer->resumes(), 1);
+  EXPECT_FALSE(consumer->paused(kP0));
+  EXPECT_TRUE(metric("sfkb_publish_retries_total 3"));
+  // Nothing was committed while the batch failed.
+  for (const auto& [tp, offset] : consumer->commit_log()) {
+    EXPECT_EQ(offset, 4) << tp.topic << tp.partition;
+  }
+}
+
+TEST_F(PublishPipelineTest, ShouldStopWithoutCommittingARejectedRecordWhenOnErrorIsFail) {
+  settings.mapping.on_error = config::OnError::kFail;
+  consumer->append("orders", 0, record(0));
+  consumer->append("orders", 0, record(1, true));
+  consumer->append("orders", 0, record(2));
+  consumer->append("orders", 1, record(3));
+  start();
+
+  ASSERT_TRUE(it::wait_until([&] { return consumer->closed(); }, 5000ms));
+  thread.join();
+  EXPECT_EQ(result.kind(), core::ErrorKind::kFatal);
+  EXPECT_NE(result.message().find("orders[0]@1 rejected: INVALID_FIELD"), std::string::npos);
+  EXPECT_EQ(consumer->committed(kP0), 1);
+  EXPECT_EQ(consumer->committed(kP1), 1);
+  EXPECT_TRUE(sink->written().empty());
+}
+
+TEST_F(PublishPipelineTest, ShouldNarrowAWholeRequestRejectionDownToTheBadRecord) {
+  salesforce.reject_whole_request_with_bad = true;
+  for (int n = 0; n < 8; ++n) {
+    consumer->append("orders", 0, record(n, n == 5));
+  }
+  start();
+
+  ASSERT_TRUE(committed(kP0, 8));
+  auto letters = sink->written();
+  ASSERT_EQ(letters.size(), 1u);
+  EXPECT_EQ(letters[0].record.offset, 5);
+  EXPECT_EQ(letters[0].error_code, "INVALID_FIELD");
+  auto published = salesforce.published();
+  EXPECT_EQ(published, (std::vector<int>{0, 1, 2, 3, 4, 6, 7}));
+}
+
+TEST_F(PublishPipelineTest, ShouldNotCommitPastARecordWhoseDeadLetterFailed) {
+  sink->fail = true;
+  consumer->append("orders", 0, record(0));
+  consumer->append("orders", 0, record(1, true));
+  consumer->append("orders", 0, record(2));
+  start();
+
+  ASSERT_TRUE(it::wait_until([&] { return consumer->closed(); }, 5000ms));
+  thread.join();
+  EXPECT_EQ(result.kind(), core::ErrorKind::kFatal);
+  EXPECT_EQ(consumer->committed(kP0), 1);
+}
+
+TEST_F(PublishPipelineTest, ShouldCommitDoneWorkAndDropTheRestOfARevokedPartition) {
+  // Keep Salesforce failing so the batch sits in backoff while the partition is revoked.
+  salesforce.fail(1000000, 503);
+  for (int n = 0; n < 4; ++n) {
+    consumer->append("orders", n % 2, record(n));
+  }
+  start();
+  ASSERT_TRUE(it::wait_until([&] { return salesforce.requests() >= 2; }, 5000ms));
+  consumer->revoke_on_next_poll({kP1});
+  ASSERT_TRUE(it::wait_until([&] { return !consumer->revoked().empty(); }, 5000ms));
+  salesforce.fail(0, 503);
+
+  ASSERT_TRUE(committed(kP0, 2));
+  stop();
+  EXPECT_EQ(salesforce.published(), (std::vector<int>{0, 2}));
+  EXPECT_EQ(consumer->committed(kP1), -1);
+}
+
+TEST_F(PublishPipelineTest, ShouldAbandonAStuckBatchWithinTheDrainTimeoutOnShutdown) {
+  settings.drain_timeout = 100ms;
+  salesforce.fail(1000000, 503);
+  consumer->append("orders", 0, record(0));
+  start();
+  ASSERT_TRUE(it::wait_until([&] { return salesforce.requests() >= 1; }, 5000ms));
+
+  const auto before = std::chrono::steady_clock::now();
+  stop();
+  EXPECT_LT(std::chrono::steady_clock::now() - before, 2000ms);
+  EXPECT_TRUE(result.is_ok());
+  EXPECT_EQ(consumer->committed(kP0), -1);
+  EXPECT_TRUE(consumer->closed());
+}
+
+TEST_F(PublishPipelineTest, ShouldFinishTheInFlightBatchWhenStoppedDuringBackoff) {
+  settings.backoff = {200ms, 200ms};
+  salesforce.fail(1, 503);
+  consumer->append("orders", 0, record(0));
+  start();
+  ASSERT_TRUE(it::wait_until([&] { return salesforce.requests() >= 1; }, 5000ms));
+
+  stop();
+  EXPECT_EQ(salesforce.published(), std::vector<int>{0});
+  EXPECT_EQ(consumer->committed(kP0), 1);
+}
+
+TEST_F(PublishPipelineTest, ShouldBeReadyOnceTheGroupIsJoined) {
+  consumer->assign_on_join({});
+  start();
+  EXPECT_TRUE(it::wait_until([&] { return pipeline->ready(); }, 5000ms));
+  stop();
+  EXPECT_FALSE(pipeline->ready());
+}
+
+TEST(PublishSettings, ShouldPrefixTopicsDeadLetterTopicAndGroup) {
+  config::Config config;
+  config.kafka.topic_prefix = "tenant.";
+  config.salesforce.api_version = "60.0";
+  config.shutdown.timeout = 20000ms;
+  config::PublishMapping mapping;
+  mapping.topics = {"a", "b"};
+  mapping.dead_letter_topic = "a.dlq";
+  mapping.group_id = "g";
+  auto settings = publish_settings_from(config, mapping);
+  EXPECT_EQ(settings.mapping.topics, (std::vector<std::string>{"tenant.a", "tenant.b"}));
+  EXPECT_EQ(settings.mapping.dead_letter_topic, "tenant.a.dlq");
+  EXPECT_EQ(settings.mapping.group_id, "tenant.g");
+  EXPECT_EQ(settings.rest.api_version, "60.0");
+  EXPECT_EQ(settings.drain_timeout, 15000ms);
+}
+
+}  // namespace
+}  // namespace sfkb::pipeline
