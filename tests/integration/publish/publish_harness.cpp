@@ -1,0 +1,191 @@
+#include "tests/integration/publish/publish_harness.h"
+
+#include <unistd.h>
+
+#include <fstream>
+#include <set>
+#include <sstream>
+
+#include <rapidjson/document.h>
+
+namespace sfkb::it::publish {
+
+std::string bridge_binary() {
+  if (const char* env = std::getenv("SFKB_BRIDGE_BINARY"); env != nullptr && *env != '\0') {
+    return env;
+  }
+  std::string built = SFKB_BRIDGE_BINARY_PATH;
+  if (!built.empty() && ::access(built.c_str(), X_OK) == 0) {
+    return built;
+  }
+  return {};
+}
+
+emulator::testing::EmulatorProcess::Options emulator_options(std::vector<std::string> extra) {
+  emulator::testing::EmulatorProcess::Options options;
+  options.events_yaml =
+      "events:\n  Order__e:\n    Src__c: string\n    Seq__c: number\n    Text__c: string\n";
+  options.extra_args = std::move(extra);
+  return options;
+}
+
+namespace {
+
+std::string quoted(const std::string& text) {
+  std::string out = "\"";
+  for (char c : text) {
+    if (c == '"' || c == '\\') {
+      out += '\\';
+    }
+    out += c;
+  }
+  return out + "\"";
+}
+
+}  // namespace
+
+std::string render_yaml(const PublishConfig& config) {
+  std::ostringstream y;
+  y << "salesforce:\n"
+    << "  login_url: " << quoted(config.salesforce_url) << "\n"
+    << "  api_version: \"62.0\"\n"
+    << "  auth:\n";
+  if (!config.access_token.empty()) {
+    y << "    flow: access_token\n"
+      << "    access_token: " << quoted(config.access_token) << "\n"
+      << "    instance_url: " << quoted(config.salesforce_url) << "\n";
+  } else {
+    y << "    flow: client_credentials\n"
+      << "    client_id: " << quoted(config.client_id) << "\n"
+      << "    client_secret: " << quoted(config.client_secret) << "\n";
+  }
+  y << "  retry:\n"
+    << "    initial_backoff: 50ms\n"
+    << "    max_backoff: 500ms\n"
+    << "kafka:\n"
+    << "  bootstrap_servers: " << quoted(config.bootstrap) << "\n";
+  if (!config.kafka_properties.empty()) {
+    y << "  properties:\n";
+    for (const auto& [key, value] : config.kafka_properties) {
+      y << "    " << quoted(key) << ": " << quoted(value) << "\n";
+    }
+  }
+  y << "publish:\n"
+    << "  - topics: [";
+  for (std::size_t i = 0; i < config.topics.size(); ++i) {
+    y << (i ? ", " : "") << quoted(config.topics[i]);
+  }
+  y << "]\n"
+    << "    event: " << kEvent << "\n"
+    << "    group_id: " << quoted(config.group_id) << "\n"
+    << "    batch_size: " << config.batch_size << "\n"
+    << "    linger_ms: " << config.linger_ms << "\n"
+    << "    on_error: " << config.on_error << "\n";
+  if (!config.dead_letter_topic.empty()) {
+    y << "    dead_letter_topic: " << quoted(config.dead_letter_topic) << "\n";
+  }
+  y << "http:\n  listen: \"\"\n"
+    << "logging:\n  level: info\n"
+    << "shutdown:\n  timeout: " << config.shutdown_timeout << "\n";
+  return y.str();
+}
+
+Bridge::Bridge(const PublishConfig& config, const TempDir& dir, const std::string& name) {
+  const auto file = dir.write_file(name + ".yaml", render_yaml(config));
+  Process::Options options;
+  options.args = {bridge_binary(), "run", "--config", file};
+  options.log_file = dir.file(name + ".log");
+  process_ = std::make_unique<Process>(options);
+}
+
+bool Bridge::wait_assigned(std::chrono::milliseconds timeout) {
+  return process_->wait_for_output("partition assigned", timeout).has_value();
+}
+
+std::optional<int> Bridge::terminate(std::chrono::milliseconds timeout) {
+  process_->signal(SIGTERM);
+  return process_->wait_for_exit(timeout);
+}
+
+std::string order_json(const std::string& src, std::int64_t seq, const std::string& extra) {
+  return R"({"Src__c":")" + src + R"(","Seq__c":)" + std::to_string(seq) + R"(,"Text__c":"order )" +
+         std::to_string(seq) + "\"" + extra + "}";
+}
+
+void produce_orders(KafkaTestCluster& kafka, const std::string& topic, int partitions,
+                    int per_partition, int first_seq) {
+  std::vector<TestRecord> records;
+  records.reserve(static_cast<std::size_t>(partitions * per_partition));
+  for (int seq = first_seq; seq < first_seq + per_partition; ++seq) {
+    for (int p = 0; p < partitions; ++p) {
+      records.push_back(
+          {"k" + std::to_string(seq), order_json(topic + "/" + std::to_string(p), seq), {}, p});
+    }
+  }
+  kafka.produce(topic, records);
+}
+
+std::map<std::string, std::vector<std::int64_t>> published_by_source(
+    emulator::testing::EmulatorProcess& sf) {
+  std::map<std::string, std::vector<std::int64_t>> out;
+  for (const auto& event : sf.published(kEvent).events) {
+    rapidjson::Document doc;
+    doc.Parse(event.c_str());
+    if (doc.HasParseError() || !doc.IsObject() || !doc.HasMember("Src__c") ||
+        !doc.HasMember("Seq__c")) {
+      out["<unparsable>"].push_back(-1);
+      continue;
+    }
+    out[doc["Src__c"].GetString()].push_back(doc["Seq__c"].GetInt64());
+  }
+  return out;
+}
+
+std::string check_exactly_once_in_order(const std::vector<std::int64_t>& seqs, std::int64_t count) {
+  if (static_cast<std::int64_t>(seqs.size()) != count) {
+    return "expected " + std::to_string(count) + " records, got " + std::to_string(seqs.size());
+  }
+  for (std::int64_t i = 0; i < count; ++i) {
+    if (seqs[static_cast<std::size_t>(i)] != i) {
+      return "record #" + std::to_string(i) + " is seq " +
+             std::to_string(seqs[static_cast<std::size_t>(i)]);
+    }
+  }
+  return "";
+}
+
+std::string check_at_least_once(const std::vector<std::int64_t>& seqs, std::int64_t count,
+                                std::size_t max_duplicates) {
+  std::set<std::int64_t> seen;
+  std::int64_t next_new = 0;
+  for (auto seq : seqs) {
+    if (seen.insert(seq).second) {
+      if (seq != next_new) {
+        return "first publication of seq " + std::to_string(seq) + " came before seq " +
+               std::to_string(next_new);
+      }
+      ++next_new;
+    }
+  }
+  if (next_new != count) {
+    return "only " + std::to_string(next_new) + " of " + std::to_string(count) + " published";
+  }
+  if (seqs.size() - seen.size() > max_duplicates) {
+    return std::to_string(seqs.size() - seen.size()) + " duplicates, more than " +
+           std::to_string(max_duplicates);
+  }
+  return "";
+}
+
+std::int64_t proc_status_kb(int pid, const std::string& field) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/status");
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.rfind(field + ":", 0) == 0) {
+      return std::stoll(line.substr(field.size() + 1));
+    }
+  }
+  return 0;
+}
+
+}  // namespace sfkb::it::publish
