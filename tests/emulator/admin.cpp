@@ -136,14 +136,15 @@ void AdminEndpoint::inject(const httplib::Request& req, httplib::Response& res) 
     fields.clear();
     tmpl.render(fields, i, n_base + i);
     auto& p = prefixes[i];
-    p.reserve(channel_quoted.size() + fields.size() + 200);
+    // Room for the replay id and closing braces the bus appends, so that never reallocates.
+    p.reserve(channel_quoted.size() + schema.size() + fields.size() + 200);
     append_event_prefix(p, channel_quoted, schema, add_created, created, kCreatedById, fields,
                         uuids[i]);
   }
   std::pair<std::int64_t, std::int64_t> ids;
   {
     std::lock_guard lock(org_.mutex);
-    ids = org_.bus.append(channel, prefixes);
+    ids = org_.bus.append(channel, std::move(prefixes));
     org_.stats.events_injected += count;
   }
   org_.changed.notify_all();

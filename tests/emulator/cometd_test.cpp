@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <future>
+#include <regex>
 #include <set>
 
 #include "test_support.h"
@@ -63,7 +64,11 @@ TEST_F(CometdTest, ShouldDeliverInjectedEventsInSalesforceShape) {
     EXPECT_EQ(str(payload, "CreatedDate").size(), 24u);  // 2026-11-26T17:30:00.123Z
     EXPECT_EQ(str(payload, "CreatedDate").back(), 'Z');
     EXPECT_EQ(str(payload, "CreatedById").size(), 18u);
-    uuids.insert(str(e["data"]["event"], "EventUuid"));
+    std::string uuid = str(e["data"]["event"], "EventUuid");
+    EXPECT_TRUE(std::regex_match(
+        uuid, std::regex("[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}")))
+        << uuid;
+    uuids.insert(uuid);
     long long replay = e["data"]["event"]["replayId"].GetInt64();
     EXPECT_GT(replay, previous);
     previous = replay;

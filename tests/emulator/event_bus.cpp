@@ -8,15 +8,14 @@ EventBus::EventBus(std::size_t retention, std::uint64_t seed)
     : retention_(std::max<std::size_t>(retention, 1)), rng_(seed) {}
 
 std::pair<std::int64_t, std::int64_t> EventBus::append(const std::string& channel,
-                                                       const std::vector<std::string>& prefixes) {
+                                                       std::vector<std::string> prefixes) {
   Log& log = logs_[channel];
   std::int64_t first = 0;
-  for (const auto& prefix : prefixes) {
+  for (auto& prefix : prefixes) {
     log.last_assigned += static_cast<std::int64_t>(rng_() % 5) + 1;
-    auto json = std::make_shared<std::string>();
-    json->reserve(prefix.size() + 24);
-    json->append(prefix).append(std::to_string(log.last_assigned)).append("}}}");
-    log.events.push_back({log.last_assigned, std::move(json)});
+    prefix.append(std::to_string(log.last_assigned)).append("}}}");
+    log.events.push_back(
+        {log.last_assigned, std::make_shared<const std::string>(std::move(prefix))});
     if (first == 0) {
       first = log.last_assigned;
     }

@@ -29,9 +29,10 @@ class EventBus {
   // Appends one event per prefix. A prefix is the message JSON up to and including
   // `"replayId":`; the bus assigns increasing replay ids with random gaps of 1..5 (replay ids are
   // opaque in Salesforce and clients must not compute them) and closes the JSON.
-  // Returns the first and last replay id assigned. `prefixes` must not be empty.
+  // Returns the first and last replay id assigned. `prefixes` must not be empty; its strings are
+  // completed in place and moved into the log (no copy of the event bodies).
   std::pair<std::int64_t, std::int64_t> append(const std::string& channel,
-                                               const std::vector<std::string>& prefixes);
+                                               std::vector<std::string> prefixes);
 
   // Turns a subscribe replay value into a cursor: the replay id after which delivery starts.
   // -1: only new events; -2: every retained event; N: every event after N. nullopt when N is
