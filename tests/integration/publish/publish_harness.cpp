@@ -6,7 +6,10 @@
 #include <set>
 #include <sstream>
 
+#include <librdkafka/rdkafka.h>
 #include <rapidjson/document.h>
+
+#include <stdexcept>
 
 namespace sfkb::it::publish {
 
@@ -186,6 +189,44 @@ std::int64_t proc_status_kb(int pid, const std::string& field) {
     }
   }
   return 0;
+}
+
+void produce_large(const std::string& bootstrap, const std::string& topic,
+                   const std::vector<TestRecord>& records) {
+  char errstr[512];
+  rd_kafka_conf_t* conf = rd_kafka_conf_new();
+  for (const auto& [key, value] :
+       std::vector<std::pair<const char*, std::string>>{{"bootstrap.servers", bootstrap},
+                                                        {"enable.idempotence", "true"},
+                                                        {"message.max.bytes", "2000000"},
+                                                        {"log_level", "3"}}) {
+    if (rd_kafka_conf_set(conf, key, value.c_str(), errstr, sizeof errstr) != RD_KAFKA_CONF_OK) {
+      rd_kafka_conf_destroy(conf);
+      throw std::runtime_error(errstr);
+    }
+  }
+  std::unique_ptr<rd_kafka_t, void (*)(rd_kafka_t*)> producer(
+      rd_kafka_new(RD_KAFKA_PRODUCER, conf, errstr, sizeof errstr), rd_kafka_destroy);
+  if (!producer) {
+    rd_kafka_conf_destroy(conf);
+    throw std::runtime_error(errstr);
+  }
+  for (const auto& record : records) {
+    const char* key = record.key ? record.key->data() : nullptr;
+    const std::size_t key_size = record.key ? record.key->size() : 0;
+    auto err = rd_kafka_producev(
+        producer.get(), RD_KAFKA_V_TOPIC(topic.c_str()), RD_KAFKA_V_PARTITION(record.partition),
+        RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+        RD_KAFKA_V_VALUE(const_cast<char*>(record.value.data()), record.value.size()),
+        RD_KAFKA_V_KEY(key, key_size), RD_KAFKA_V_END);
+    if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+      throw std::runtime_error(std::string("produce: ") + rd_kafka_err2str(err));
+    }
+  }
+  if (rd_kafka_flush(producer.get(), 30000) != RD_KAFKA_RESP_ERR_NO_ERROR ||
+      rd_kafka_outq_len(producer.get()) != 0) {
+    throw std::runtime_error("produce: not every record was acknowledged");
+  }
 }
 
 }  // namespace sfkb::it::publish

@@ -89,4 +89,9 @@ std::string check_at_least_once(const std::vector<std::int64_t>& seqs, std::int6
 
 std::int64_t proc_status_kb(int pid, const std::string& field);
 
+// Produces `records` (in order, to their partitions) with a producer that allows values up to
+// 2,000,000 bytes - the shared test producer keeps librdkafka's 1,000,000 limit. Throws on failure.
+void produce_large(const std::string& bootstrap, const std::string& topic,
+                   const std::vector<TestRecord>& records);
+
 }  // namespace sfkb::it::publish

@@ -275,8 +275,10 @@ TEST_F(PublishIntegration, ShouldDeadLetterUnusableValuesWithAClearErrorAndKeepG
   const auto dlq = unique_name("orders-dlq");
   kafka->create_topic(topic, 1);
   kafka->create_topic(dlq, 1);
+  // 10^6 bytes of text plus the rest of the JSON: above what Salesforce takes for one event, still
+  // below the broker's default max.message.bytes (1,048,588).
   const std::string big =
-      order_json(topic + "/0", 99, ",\"Text2__c\":\"" + std::string(1024 * 1024, 'x') + "\"");
+      order_json(topic + "/0", 99, ",\"Text2__c\":\"" + std::string(1000000, 'x') + "\"");
   std::vector<TestRecord> records = {
       {"k0", order_json(topic + "/0", 0), {}, 0},
       {"k1", "{\"Src__c\": \"broken", {}, 0},
@@ -285,11 +287,11 @@ TEST_F(PublishIntegration, ShouldDeadLetterUnusableValuesWithAClearErrorAndKeepG
       {"k4", "[1,2,3]", {}, 0},
       {"k5", order_json(topic + "/0", 1), {}, 0},
   };
-  kafka->produce(topic, records);
+  produce_large(kafka->bootstrap(), topic, records);
   auto config = config_for(sf, {topic});
   config.dead_letter_topic = dlq;
   // The 1 MB record must fit through the dead-letter producer (librdkafka's default is 1,000,000).
-  config.kafka_properties = {{"message.max.bytes", "4000000"}};
+  config.kafka_properties = {{"message.max.bytes", "2000000"}};
   Bridge bridge(config, dir);
 
   auto letters = kafka->consume(dlq, 4, 60s);
