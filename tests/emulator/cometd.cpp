@@ -419,6 +419,10 @@ void CometdEndpoint::handle(const httplib::Request& req, httplib::Response& res)
 
     ++session->connect_in_flight;
     ++org_.connects_in_flight;
+    const std::uint64_t generation = ++session->connect_generation;
+    if (session->connect_in_flight > 1) {
+      org_.changed.notify_all();  // the older connect of this client returns now, empty
+    }
     auto deadline = now + std::chrono::milliseconds(org_.options.connect_timeout_ms);
     std::vector<StoredEvent> batch;
     enum class Outcome { kOk, kUnknownClient, kAuthInvalid } outcome = Outcome::kOk;
@@ -440,6 +444,9 @@ void CometdEndpoint::handle(const httplib::Request& req, httplib::Response& res)
       if (!org_.token_valid(token)) {
         outcome = Outcome::kAuthInvalid;
         break;
+      }
+      if (session->connect_generation != generation) {
+        break;  // superseded by a newer connect of the same client
       }
       collect();
       if (!batch.empty() || !extra.empty() || org_.stopping) {

@@ -102,6 +102,25 @@ TEST(CometdOptionsTest, LongPollShouldReturnPromptlyWhenAnEventArrives) {
   EXPECT_EQ(str((*events_of(reply)[0])["data"]["payload"], "Text__c"), "wake");
 }
 
+TEST(CometdOptionsTest, NewerConnectEndsAnAbandonedOneSoNoEventIsLost) {
+  EmulatorProcess sf(with_args({"--connect-timeout-ms", "20000"}));
+  Bayeux first(sf, sf.static_token());
+  first.handshake();
+  first.subscribe(kChannel, -1);
+  auto abandoned = std::async(std::launch::async, [&] { return first.connect(); });
+  ASSERT_EQ(abandoned.wait_for(std::chrono::milliseconds(300)), std::future_status::timeout);
+  // The same client connects again on another connection (as after a client-side timeout).
+  Bayeux again(sf, sf.static_token());
+  again.set_client_id(first.client_id());
+  again.set_cookie(first.cookie());
+  auto current = std::async(std::launch::async, [&] { return again.connect(); });
+  ASSERT_EQ(abandoned.wait_for(std::chrono::seconds(5)), std::future_status::ready);
+  EXPECT_TRUE(events_of(abandoned.get()).empty());
+  sf.inject(kChannel, 1);
+  ASSERT_EQ(current.wait_for(std::chrono::seconds(5)), std::future_status::ready);
+  EXPECT_EQ(events_of(current.get()).size(), 1u);
+}
+
 TEST_F(CometdTest, LongPollShouldReturnEmptyAfterConnectTimeout) {
   bayeux_.handshake();
   bayeux_.subscribe(kChannel, -1);

@@ -26,6 +26,9 @@ struct Session {
   std::string browser_id;                       // BAYEUX_BROWSER cookie bound to the session
   std::map<std::string, std::int64_t> cursors;  // channel -> last replay id delivered
   int connect_in_flight = 0;                    // long polls of this client now waiting
+  // Bumped by every connect: a newer connect ends an older one still waiting (as CometD servers
+  // do), so that events are never handed to a long poll the client has already abandoned.
+  std::uint64_t connect_generation = 0;
   bool dropped = false;         // set by drop_sessions/reset so that a waiting long poll ends
   Clock::time_point forget_at;  // no connect by then: the server forgets the client
 };
