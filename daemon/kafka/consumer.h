@@ -1,0 +1,115 @@
+#pragma once
+// The bridge's consumer-group member (Kafka -> Salesforce). Auto-commit and auto offset store are
+// off (enforced by ClientConfig): offsets move only through commit(). The assignment strategy
+// defaults to cooperative-sticky (incremental rebalances); an eager strategy set in
+// kafka.properties works too.
+//
+// Threads: one owner thread calls every member. The rebalance hooks run on that thread, from
+// inside poll(), synchronously: on_revoked() runs *before* the partitions are given up, so the
+// pipeline can finish or abandon their in-flight work and commit(sync) what is done; the
+// partitions are released when it returns. on_assigned() runs after the new partitions were added.
+// Partitions lost without a clean revocation (session timeout) are reported through on_revoked()
+// too (a commit for them will then fail). Hooks must not throw (an exception is logged and
+// swallowed, never let into librdkafka's C frames).
+
+#include <chrono>
+#include <cstddef>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "daemon/core/result.h"
+#include "daemon/kafka/client_config.h"
+#include "daemon/kafka/handles.h"
+#include "daemon/kafka/message.h"
+
+namespace sfkb::kafka {
+
+struct RebalanceHooks {
+  std::function<void(const std::vector<TopicPartition>&)> on_assigned;
+  std::function<void(const std::vector<TopicPartition>&)> on_revoked;
+};
+
+class Consumer {
+ public:
+  // `group_id` is the final group.id (see group_id_for()). Throws KafkaError at start-up.
+  Consumer(const ClientConfig& config, const std::string& group_id, RebalanceHooks hooks = {});
+  // close()s if the owner did not.
+  ~Consumer();
+  Consumer(const Consumer&) = delete;
+  Consumer& operator=(const Consumer&) = delete;
+
+  // Joins the group for these (full) topic names.
+  core::Status subscribe(const std::vector<std::string>& topics);
+  // Up to `max_messages` messages, waiting up to `timeout` for the first; serves rebalances.
+  // kRetry for a transient consumer error (broker down...), kFatal for a fatal one. Messages must
+  // be destroyed before the consumer.
+  core::Result<std::vector<Message>> poll(std::chrono::milliseconds timeout,
+                                          std::size_t max_messages);
+  // A paused partition delivers nothing until resumed; resuming continues right after the last
+  // message poll() returned for it (librdkafka drops what it prefetched and fetches again).
+  core::Status pause(const std::vector<TopicPartition>& partitions);
+  core::Status resume(const std::vector<TopicPartition>& partitions);
+  // Commits, per partition, the offset of the next record to consume. synchronous: waits for the
+  // broker's answer; otherwise queued (its failure is logged and counted when poll() serves it).
+  core::Status commit(const std::vector<TopicPartitionOffset>& offsets, bool synchronous);
+  // The offsets committed for the group, per partition (absent: none), for start-up and tests.
+  core::Result<std::vector<TopicPartitionOffset>> committed(
+      const std::vector<TopicPartition>& partitions, std::chrono::milliseconds timeout);
+  std::vector<TopicPartition> assignment();
+  // Leaves the group (revoking through the hooks first). Idempotent. librdkafka bounds it by its
+  // own timeouts; it does not commit anything itself (auto-commit is off).
+  core::Status close();
+
+  rd_kafka_t* handle() const { return handle_.get(); }
+
+ private:
+  static void on_rebalance(rd_kafka_t* rk, rd_kafka_resp_err_t err,
+                           rd_kafka_topic_partition_list_t* partitions, void* opaque) noexcept;
+  static void on_commit(rd_kafka_t* rk, rd_kafka_resp_err_t err,
+                        rd_kafka_topic_partition_list_t* offsets, void* opaque) noexcept;
+  static void on_error(rd_kafka_t* rk, int err, const char* reason, void* opaque) noexcept;
+  void rebalance(rd_kafka_resp_err_t err, rd_kafka_topic_partition_list_t* partitions);
+
+  RebalanceHooks hooks_;
+  std::shared_ptr<const void> keep_alive_;
+  bool closed_ = false;
+  HandlePtr handle_;  // last: destroyed first
+};
+
+// Reads partitions back without joining a group: the newest records of a partition and ranges of
+// offsets, for start-up reconciliation (daemon/checkpoint). Not thread-safe; one per caller.
+class TailReader {
+ public:
+  struct Watermarks {
+    std::int64_t low = 0;   // the oldest retained offset
+    std::int64_t high = 0;  // the offset the next record will get
+  };
+
+  explicit TailReader(const ClientConfig& config);  // Role::kConsumer; throws KafkaError
+  ~TailReader();
+  TailReader(const TailReader&) = delete;
+  TailReader& operator=(const TailReader&) = delete;
+
+  // From metadata, without creating the topic. kFatal: the topic does not exist.
+  core::Result<std::int32_t> partition_count(const std::string& topic,
+                                             std::chrono::milliseconds timeout);
+  core::Result<Watermarks> watermarks(const std::string& topic, std::int32_t partition,
+                                      std::chrono::milliseconds timeout);
+  // Records with from_offset <= offset < to_offset (clamped to the watermarks), in offset order.
+  // kRetry when the deadline passes first.
+  core::Result<std::vector<Record>> read_range(const std::string& topic, std::int32_t partition,
+                                               std::int64_t from_offset, std::int64_t to_offset,
+                                               std::chrono::milliseconds timeout);
+  // Visits records from the newest to the oldest retained one, reading `batch` records at a time,
+  // until `visit` returns false. Each batch read has `timeout`.
+  core::Status read_backwards(const std::string& topic, std::int32_t partition,
+                              const std::function<bool(const Record&)>& visit,
+                              std::chrono::milliseconds timeout, std::int64_t batch = 100);
+
+ private:
+  std::shared_ptr<const void> keep_alive_;
+  HandlePtr handle_;
+};
+
+}  // namespace sfkb::kafka
