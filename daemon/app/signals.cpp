@@ -1,0 +1,68 @@
+#include "daemon/app/signals.h"
+
+#include <pthread.h>
+#include <unistd.h>
+
+#include <csignal>
+#include <cstring>
+
+#include "daemon/ops/log.h"
+
+namespace sfkb::app {
+namespace {
+
+// Sent by ~SignalWatcher to its own thread to end the sigwait; not a stop request.
+constexpr int kWakeSignal = SIGUSR1;
+
+sigset_t watched_signals() {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGTERM);
+  sigaddset(&set, SIGINT);
+  sigaddset(&set, kWakeSignal);
+  return set;
+}
+
+}  // namespace
+
+void block_stop_signals() {
+  sigset_t set = watched_signals();
+  pthread_sigmask(SIG_BLOCK, &set, nullptr);
+  std::signal(SIGPIPE, SIG_IGN);
+}
+
+SignalWatcher::SignalWatcher(std::stop_source stop)
+    : stop_(std::move(stop)), thread_([this] { watch(); }) {}
+
+SignalWatcher::~SignalWatcher() {
+  closing_.store(true);
+  pthread_kill(thread_.native_handle(), kWakeSignal);
+  thread_.join();
+}
+
+void SignalWatcher::watch() {
+  const sigset_t set = watched_signals();
+  for (;;) {
+    int signal = 0;
+    if (sigwait(&set, &signal) != 0) {
+      continue;
+    }
+    if (signal == kWakeSignal) {
+      if (closing_.load()) {
+        return;
+      }
+      continue;  // someone else's SIGUSR1: not ours to act on
+    }
+    if (received_.exchange(signal) != 0) {
+      // Second stop signal: the graceful stop is taking too long for the operator. No cleanup;
+      // the checkpoint on disk is whatever was last written atomically, which is safe to resume.
+      ops::logger("app")->warn("second {} received: exiting immediately", strsignal(signal));
+      _exit(128 + signal);
+    }
+    ops::logger("app")->info("{} received: stopping gracefully (send it again to exit at once)",
+                             strsignal(signal));
+    stop_.request_stop();
+  }
+}
+
+}  // namespace sfkb::app
