@@ -16,10 +16,6 @@ namespace {
 using Clock = std::chrono::steady_clock;
 using std::chrono::milliseconds;
 
-std::string describe(const TopicPartition& tp) {
-  return tp.topic + "[" + std::to_string(tp.partition) + "]";
-}
-
 // Fires `drain` once `stop` has been requested and `budget` has passed since (or at once when
 // the owner ends it). The in-flight HTTP exchange and dead-letter acknowledgements wait on
 // `drain`, not on `stop`, so a batch on the wire when SIGTERM arrives is still finished.

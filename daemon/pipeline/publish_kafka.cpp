@@ -1,0 +1,194 @@
+#include "daemon/pipeline/publish_kafka.h"
+
+#include "daemon/core/redact.h"
+#include "daemon/http/curl_transport.h"
+#include "daemon/ops/log.h"
+
+namespace sfkb::pipeline {
+namespace {
+
+using std::chrono::milliseconds;
+
+std::vector<kafka::TopicPartition> to_kafka(const std::vector<TopicPartition>& partitions) {
+  std::vector<kafka::TopicPartition> out;
+  out.reserve(partitions.size());
+  for (const auto& tp : partitions) {
+    out.push_back({tp.topic, tp.partition});
+  }
+  return out;
+}
+
+std::vector<TopicPartition> from_kafka(const std::vector<kafka::TopicPartition>& partitions) {
+  std::vector<TopicPartition> out;
+  out.reserve(partitions.size());
+  for (const auto& tp : partitions) {
+    out.push_back({tp.topic, tp.partition});
+  }
+  return out;
+}
+
+}  // namespace
+
+KafkaPublishConsumer::KafkaPublishConsumer(const config::KafkaConfig& kafka,
+                                           const std::string& group_id,
+                                           std::vector<std::string> topics)
+    : topics_(std::move(topics)) {
+  kafka::RebalanceHooks hooks;
+  // Both hooks run on the pipeline thread, inside consumer_->poll() (see kafka/consumer.h).
+  hooks.on_assigned = [this](const std::vector<kafka::TopicPartition>& partitions) {
+    if (listener_ != nullptr) {
+      listener_->on_assigned(from_kafka(partitions));
+    }
+  };
+  hooks.on_revoked = [this](const std::vector<kafka::TopicPartition>& partitions) {
+    if (listener_ != nullptr) {
+      listener_->on_revoked(from_kafka(partitions));
+    }
+  };
+  consumer_ = std::make_unique<kafka::Consumer>(kafka::ClientConfig(kafka, kafka::Role::kConsumer),
+                                                group_id, std::move(hooks));
+}
+
+core::Status KafkaPublishConsumer::subscribe(RebalanceListener& listener) {
+  listener_ = &listener;
+  return consumer_->subscribe(topics_);
+}
+
+core::Result<std::vector<SourceRecord>> KafkaPublishConsumer::poll(milliseconds timeout,
+                                                                   std::size_t max_records) {
+  // At least one: the call also serves rebalances and heartbeats; a record over the pipeline's
+  // soft buffer bound is harmless.
+  auto polled = consumer_->poll(timeout, std::max<std::size_t>(max_records, 1));
+  if (!polled) {
+    return polled.error();
+  }
+  std::vector<SourceRecord> records;
+  records.reserve(polled->size());
+  for (const auto& message : polled.value()) {
+    SourceRecord record;
+    record.topic = std::string(message.topic());
+    record.partition = message.partition();
+    record.offset = message.offset();
+    if (auto key = message.key()) {
+      record.key = std::string(*key);
+    }
+    if (auto value = message.value()) {
+      record.value = std::string(*value);
+    }
+    records.push_back(std::move(record));
+  }
+  return records;
+}
+
+void KafkaPublishConsumer::pause(const std::vector<TopicPartition>& partitions) {
+  if (auto status = consumer_->pause(to_kafka(partitions)); !status.is_ok()) {
+    ops::logger("publish")->warn("pausing partitions failed: {}", status.message());
+  }
+}
+
+void KafkaPublishConsumer::resume(const std::vector<TopicPartition>& partitions) {
+  if (auto status = consumer_->resume(to_kafka(partitions)); !status.is_ok()) {
+    ops::logger("publish")->warn("resuming partitions failed: {}", status.message());
+  }
+}
+
+core::Status KafkaPublishConsumer::commit(
+    const std::map<TopicPartition, std::int64_t>& next_offsets, bool synchronous) {
+  std::vector<kafka::TopicPartitionOffset> offsets;
+  offsets.reserve(next_offsets.size());
+  for (const auto& [tp, offset] : next_offsets) {
+    offsets.push_back({tp.topic, tp.partition, offset});
+  }
+  return consumer_->commit(offsets, synchronous);
+}
+
+void KafkaPublishConsumer::close() {
+  if (auto status = consumer_->close(); !status.is_ok()) {
+    ops::logger("publish")->warn("leaving the consumer group: {}", status.message());
+  }
+}
+
+KafkaDeadLetterSink::KafkaDeadLetterSink(const config::KafkaConfig& kafka, std::string topic)
+    : topic_(std::move(topic)),
+      producer_(std::make_unique<kafka::Producer>(
+          kafka::ClientConfig(kafka, kafka::Role::kProducer), [this](const kafka::Delivery& d) {
+            ++acknowledged_;
+            if (!d.status.is_ok() && failure_.is_ok()) {
+              failure_ = d.status;
+            }
+          })) {}
+
+core::Status KafkaDeadLetterSink::write(const std::vector<DeadLetter>& letters,
+                                        std::stop_token stop) {
+  acknowledged_ = 0;
+  failure_ = core::Status::ok();
+  std::size_t produced = 0;
+  for (const auto& letter : letters) {
+    const auto& record = *letter.record;
+    const std::vector<kafka::Header> headers = {
+        {"sf.error_code", letter.error_code},
+        {"sf.error_message", letter.error_message},
+        {"sf.source_topic", record.topic},
+        {"sf.source_partition", std::to_string(record.partition)},
+        {"sf.source_offset", std::to_string(record.offset)},
+    };
+    kafka::OutgoingRecord out;
+    out.topic = topic_;
+    if (record.key) {
+      out.key = std::string_view(*record.key);
+    }
+    out.value = record.value ? std::string_view(*record.value) : std::string_view();
+    out.headers = headers;
+    while (true) {
+      auto status = producer_->produce(out, {produced, record.offset});
+      if (status.is_ok()) {
+        ++produced;
+        break;
+      }
+      if (status.kind() != core::ErrorKind::kRetry) {
+        // Too large for the producer, or a fatal producer: the record cannot be dead-lettered,
+        // so its offset must not be committed.
+        return core::fatal_error(
+            "dead-lettering " + record.topic + "[" + std::to_string(record.partition) + "]@" +
+            std::to_string(record.offset) + " to " + topic_ + " failed: " + status.message());
+      }
+      if (stop.stop_requested()) {
+        return core::Error{core::ErrorKind::kStopped, "stopped while dead-lettering"};
+      }
+      producer_->poll(milliseconds(10));  // local queue full: let deliveries drain
+    }
+  }
+  while (acknowledged_ < produced) {
+    if (stop.stop_requested()) {
+      return core::Error{core::ErrorKind::kStopped, "stopped while waiting for dead letters"};
+    }
+    producer_->poll(milliseconds(100));
+  }
+  if (!failure_.is_ok()) {
+    return core::fatal_error("dead-letter delivery to " + topic_ +
+                             " failed: " + failure_.message());
+  }
+  return core::Status::ok();
+}
+
+std::unique_ptr<PublishPipeline> make_publish_pipeline(const config::Config& config,
+                                                       const config::PublishMapping& mapping,
+                                                       salesforce::TokenSource& tokens,
+                                                       ops::Metrics& metrics) {
+  auto settings = publish_settings_from(config, mapping);
+  auto consumer = std::make_unique<KafkaPublishConsumer>(config.kafka, settings.mapping.group_id,
+                                                         settings.mapping.topics);
+  std::unique_ptr<DeadLetterSink> dead_letters;
+  if (!settings.mapping.dead_letter_topic.empty()) {
+    dead_letters =
+        std::make_unique<KafkaDeadLetterSink>(config.kafka, settings.mapping.dead_letter_topic);
+  }
+  http::CurlTransportOptions transport_options;
+  transport_options.ca_file = config.salesforce.ca_file;
+  transport_options.connect_timeout = config.salesforce.connect_timeout;
+  return std::make_unique<PublishPipeline>(
+      std::move(settings), std::move(consumer), std::move(dead_letters),
+      std::make_unique<http::CurlTransport>(transport_options), tokens, metrics);
+}
+
+}  // namespace sfkb::pipeline
