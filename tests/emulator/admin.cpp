@@ -8,6 +8,7 @@ namespace {
 
 constexpr const char* kJsonType = "application/json";
 constexpr std::uint64_t kMaxInjectCount = 10'000'000;
+constexpr std::uint64_t kInjectChunk = 10'000;
 
 void send_error(httplib::Response& res, int status, const std::string& message) {
   rapidjson::StringBuffer sb;
@@ -127,27 +128,37 @@ void AdminEndpoint::inject(const httplib::Request& req, httplib::Response& res) 
     n_base = org_.inject_counter;
     org_.inject_counter += count;
   }
-  std::vector<std::string> uuids;
-  org_.ids.uuids_v4(count, uuids);
+  // Built and appended in chunks: bounded transient memory and lock hold time for large counts,
+  // and subscribers start receiving before the whole inject is built. Concurrent injects on the
+  // same channel may interleave between chunks.
   std::string created = iso_now_ms();
-  std::vector<std::string> prefixes(count);
+  std::pair<std::int64_t, std::int64_t> ids{0, 0};
   std::string fields;
-  for (std::uint64_t i = 0; i < count; ++i) {
-    fields.clear();
-    tmpl.render(fields, i, n_base + i);
-    auto& p = prefixes[i];
-    // Room for the replay id and closing braces the bus appends, so that never reallocates.
-    p.reserve(channel_quoted.size() + schema.size() + fields.size() + 200);
-    append_event_prefix(p, channel_quoted, schema, add_created, created, kCreatedById, fields,
-                        uuids[i]);
+  std::vector<std::string> uuids;
+  for (std::uint64_t done = 0; done < count;) {
+    std::uint64_t chunk = std::min<std::uint64_t>(kInjectChunk, count - done);
+    uuids.clear();
+    org_.ids.uuids_v4(chunk, uuids);
+    std::vector<std::string> prefixes(chunk);
+    for (std::uint64_t i = 0; i < chunk; ++i) {
+      fields.clear();
+      tmpl.render(fields, done + i, n_base + done + i);
+      auto& p = prefixes[i];
+      // Room for the replay id and closing braces the bus appends, so that never reallocates.
+      p.reserve(channel_quoted.size() + schema.size() + fields.size() + 200);
+      append_event_prefix(p, channel_quoted, schema, add_created, created, kCreatedById, fields,
+                          uuids[i]);
+    }
+    {
+      std::lock_guard lock(org_.mutex);
+      auto range = org_.bus.append(channel, std::move(prefixes));
+      org_.stats.events_injected += chunk;
+      ids.first = done == 0 ? range.first : ids.first;
+      ids.second = range.second;
+    }
+    org_.changed.notify_all();
+    done += chunk;
   }
-  std::pair<std::int64_t, std::int64_t> ids;
-  {
-    std::lock_guard lock(org_.mutex);
-    ids = org_.bus.append(channel, std::move(prefixes));
-    org_.stats.events_injected += count;
-  }
-  org_.changed.notify_all();
   res.set_content("{\"first_replay_id\":" + std::to_string(ids.first) +
                       ",\"last_replay_id\":" + std::to_string(ids.second) + "}",
                   kJsonType);

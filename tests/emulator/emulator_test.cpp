@@ -68,6 +68,27 @@ TEST_F(AdminTest, InjectReturnsReplayIdRangeAndTemplatesFields) {
   EXPECT_EQ(texts, (std::vector<std::string>{"s0-n0", "s1-n1", "s2-n2", "s0-n3", "s1-n4"}));
 }
 
+TEST_F(AdminTest, LargeInjectArrivesCompleteAndInOrder) {
+  auto ids = sf_.inject("/event/Test_Event__e", 25'000, R"({"Text__c":"{seq}"})");
+  Bayeux bayeux(sf_, sf_.static_token());
+  bayeux.handshake();
+  bayeux.subscribe("/event/Test_Event__e", -2);
+  std::vector<long long> replay_ids;
+  std::size_t in_order = 0;
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  while (replay_ids.size() < 25'000 && std::chrono::steady_clock::now() < deadline) {
+    auto reply = bayeux.connect();
+    for (const auto* e : events_of(reply)) {
+      in_order += str((*e)["data"]["payload"], "Text__c") == std::to_string(replay_ids.size());
+      replay_ids.push_back((*e)["data"]["event"]["replayId"].GetInt64());
+    }
+  }
+  ASSERT_EQ(replay_ids.size(), 25'000u);
+  EXPECT_EQ(in_order, 25'000u);
+  EXPECT_EQ(replay_ids.front(), ids.first_replay_id);
+  EXPECT_EQ(replay_ids.back(), ids.last_replay_id);
+}
+
 TEST_F(AdminTest, InjectOnAnyChannelIncludingDataChannels) {
   auto ids = sf_.inject("/data/AccountChangeEvent", 1,
                         R"({"ChangeEventHeader":{"entityName":"Account"}})");
