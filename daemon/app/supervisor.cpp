@@ -6,6 +6,7 @@
 // clear log line and exit 78 instead of two pipelines failing in parallel.
 #include "daemon/app/supervisor.h"
 
+#include <algorithm>
 #include <cstdlib>
 #include <memory>
 #include <optional>
@@ -14,11 +15,14 @@
 #include "daemon/core/backoff.h"
 #include "daemon/core/stop.h"
 #include "daemon/http/curl_transport.h"
+#include "daemon/kafka/client_config.h"
 #include "daemon/ops/health_server.h"
 #include "daemon/ops/liveness.h"
 #include "daemon/ops/log.h"
 #include "daemon/ops/metrics.h"
 #include "daemon/ops/sd_notify.h"
+#include "daemon/pipeline/publish_kafka.h"
+#include "daemon/pipeline/publish_pipeline.h"
 #include "daemon/salesforce/token_cache.h"
 
 namespace sfkb::app {
@@ -84,6 +88,75 @@ std::optional<int> first_login(salesforce::TokenSource& tokens, const config::Co
   }
 }
 
+// With kafka.embedded the mock cluster would auto-create topics with one partition on first use,
+// but the subscribe side asks for a topic's partition count before producing (and treats a
+// missing topic as fatal, as it must against a real cluster), so every mapped topic is created
+// up front.
+core::Status create_embedded_topics(const config::Config& config, kafka::EmbeddedCluster& cluster) {
+  std::vector<std::string> topics;
+  for (const auto& s : config.subscribe) {
+    topics.push_back(config::full_topic(config.kafka, s.topic));
+  }
+  for (const auto& p : config.publish) {
+    for (const auto& t : p.topics) {
+      topics.push_back(config::full_topic(config.kafka, t));
+    }
+    if (!p.dead_letter_topic.empty()) {
+      topics.push_back(config::full_topic(config.kafka, p.dead_letter_topic));
+    }
+  }
+  std::sort(topics.begin(), topics.end());
+  topics.erase(std::unique(topics.begin(), topics.end()), topics.end());
+  for (const auto& topic : topics) {
+    if (auto status = cluster.create_topic(topic, 1); !status.is_ok()) {
+      return status;
+    }
+  }
+  ops::logger("supervisor")
+      ->warn(
+          "kafka.embedded: using librdkafka's in-process mock cluster at {} (topics: {}); "
+          "records are lost when the process exits - for demos only",
+          cluster.bootstrap_servers(), topics.size());
+  return core::Status::ok();
+}
+
+// What the pipelines are made of; declared before the slots that refer to them so that they
+// outlive the pipeline threads.
+struct Components {
+  std::shared_ptr<kafka::EmbeddedCluster> embedded;
+  std::vector<std::unique_ptr<pipeline::PublishPipeline>> publish;
+};
+
+// A publish pipeline per mapping, built like pipeline::make_publish_pipeline but with the consumer
+// and the HTTP transport wrapped so that they beat the pipeline's heartbeat.
+void add_publish_pipelines(const config::Config& config, salesforce::TokenSource& tokens,
+                           ops::Metrics& metrics, Components& components,
+                           std::vector<PipelineSlot>& slots) {
+  for (std::size_t i = 0; i < config.publish.size(); ++i) {
+    const auto& mapping = config.publish[i];
+    const std::string name = "publish[" + std::to_string(i) + "]";
+    auto& heartbeat = ops::Liveness::global().heartbeat(name);
+    auto settings = pipeline::publish_settings_from(config, mapping);
+    auto consumer = std::make_unique<HeartbeatConsumer>(
+        std::make_unique<pipeline::KafkaPublishConsumer>(config.kafka, settings.mapping.group_id,
+                                                         settings.mapping.topics),
+        heartbeat);
+    std::unique_ptr<pipeline::DeadLetterSink> dead_letters;
+    if (!settings.mapping.dead_letter_topic.empty()) {
+      dead_letters = std::make_unique<pipeline::KafkaDeadLetterSink>(
+          config.kafka, settings.mapping.dead_letter_topic);
+    }
+    auto transport = std::make_unique<HeartbeatTransport>(
+        std::make_unique<http::CurlTransport>(transport_options(config.salesforce)), heartbeat);
+    auto& built = *components.publish.emplace_back(std::make_unique<pipeline::PublishPipeline>(
+        std::move(settings), std::move(consumer), std::move(dead_letters), std::move(transport),
+        tokens, metrics));
+    slots.push_back({name, [&built](std::stop_token stop) { return built.run(stop); },
+                     [&built] { return built.ready(); },
+                     [] { return std::string("consumer has not joined its group yet"); }});
+  }
+}
+
 }  // namespace
 
 int run_daemon(const config::Config& config, std::stop_token stop) {
@@ -111,9 +184,22 @@ int run_daemon(const config::Config& config, std::stop_token stop) {
     return *code;
   }
 
+  Components components;
   std::vector<PipelineSlot> slots;
-  // Pipelines are wired here as their modules land (subscribe: CometD client + producer +
-  // checkpoint store; publish: consumer + REST client + dead-letter producer).
+  try {
+    if (config.kafka.embedded) {
+      components.embedded = kafka::EmbeddedCluster::instance();
+      if (auto created = create_embedded_topics(config, *components.embedded); !created.is_ok()) {
+        log->error("kafka.embedded: cannot create topics: {}", created.message());
+        return kExitSoftware;
+      }
+    }
+    add_publish_pipelines(config, *tokens, metrics, components, slots);
+  } catch (const std::exception& e) {
+    // Start-up only: a Kafka client that cannot be configured, an unreadable certificate, ...
+    log->error("cannot build the pipelines: {}", e.what());
+    return kExitSoftware;
+  }
   if (slots.empty()) {
     log->error("no pipeline could be built for {} subscribe and {} publish mapping(s)",
                config.subscribe.size(), config.publish.size());

@@ -49,7 +49,11 @@ std::vector<ops::ReadinessState> readiness_of(const std::vector<PipelineSlot>& s
       states.push_back({slot.name, false, "shutting down"});
     } else {
       const bool ready = slot.ready();
-      states.push_back({slot.name, ready, ready ? "" : slot.not_ready_reason});
+      std::string reason;
+      if (!ready) {
+        reason = slot.not_ready_reason ? slot.not_ready_reason() : "not connected yet";
+      }
+      states.push_back({slot.name, ready, std::move(reason)});
     }
   }
   return states;

@@ -32,8 +32,8 @@ struct PipelineSlot {
   std::function<core::Status(std::stop_token)> run;
   // Authenticated and connected (CometD session up / consumer assigned). Called from any thread.
   std::function<bool()> ready;
-  // Why not ready, for /readyz; called only when ready() is false.
-  std::string not_ready_reason = "not connected yet";
+  // Why not ready, for /readyz; called only when ready() is false. Empty: "not connected yet".
+  std::function<std::string()> not_ready_reason;
 };
 
 struct SupervisorOptions {
