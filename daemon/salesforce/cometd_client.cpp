@@ -1,0 +1,498 @@
+#include "daemon/salesforce/cometd_client.h"
+
+#include <algorithm>
+
+#include "daemon/core/redact.h"
+#include "daemon/core/stop.h"
+#include "daemon/ops/log.h"
+
+namespace sfkb::salesforce {
+namespace {
+
+// A server's advice.timeout outside this range is treated as a bug on its side: too short would
+// spin, too long would hide a dead connection for ages.
+constexpr std::chrono::milliseconds kMinLongPoll{1000};
+constexpr std::chrono::milliseconds kMaxLongPoll{std::chrono::minutes(10)};
+constexpr std::chrono::milliseconds kMaxAdviceInterval{std::chrono::minutes(5)};
+
+const char* policy_name(config::InvalidReplayPolicy policy) {
+  switch (policy) {
+    case config::InvalidReplayPolicy::kEarliest:
+      return "earliest";
+    case config::InvalidReplayPolicy::kLatest:
+      return "latest";
+    case config::InvalidReplayPolicy::kFail:
+      return "fail";
+  }
+  return "unknown";
+}
+
+const bayeux::Message* find_reply(const std::vector<bayeux::Message>& replies,
+                                  std::string_view channel) {
+  const auto it = std::find_if(replies.begin(), replies.end(),
+                               [&](const bayeux::Message& m) { return m.channel == channel; });
+  return it == replies.end() ? nullptr : &*it;
+}
+
+std::string describe(const bayeux::Message& reply) {
+  std::string text = reply.error.empty() ? "unsuccessful without an error" : reply.error;
+  if (!reply.failure_reason.empty()) {
+    text += " (failureReason: " + reply.failure_reason + ")";
+  }
+  if (reply.advice && !reply.advice->reconnect.empty()) {
+    text += " [advice.reconnect=" + reply.advice->reconnect + "]";
+  }
+  return core::redact_text(text);
+}
+
+}  // namespace
+
+struct CometdClient::Exchange {
+  long status = 0;
+  std::vector<bayeux::Message> replies;  // the /meta/ messages of the response
+  bool decoded = false;                  // false: the body was not a Bayeux array
+};
+
+CometdOptions cometd_options(const config::Config& config) {
+  CometdOptions options;
+  options.api_version = config.salesforce.api_version;
+  options.retry = config.salesforce.retry;
+  options.request_timeout = config.salesforce.request_timeout;
+  for (const auto& mapping : config.subscribe) {
+    options.channels.push_back({mapping.channel, mapping.start, mapping.on_invalid_replay_id});
+  }
+  return options;
+}
+
+CometdClient::CometdClient(TokenSource& tokens, std::unique_ptr<http::Transport> transport,
+                           CometdOptions options, ResumePoint resume, ops::Metrics& metrics)
+    : tokens_(tokens),
+      transport_(std::move(transport)),
+      options_(std::move(options)),
+      resume_(std::move(resume)),
+      metrics_(metrics),
+      backoff_({options_.retry.initial_backoff, options_.retry.max_backoff}, options_.backoff_seed),
+      long_poll_(options_.default_long_poll),
+      reconnects_(metrics.counter("sfkb_cometd_reconnects_total",
+                                  "CometD connects repeated after a failure or on advice")),
+      rehandshakes_(metrics.counter("sfkb_cometd_rehandshakes_total",
+                                    "CometD sessions re-established after the server lost one")),
+      malformed_(metrics.counter("sfkb_malformed_messages_total",
+                                 "Bayeux messages or bodies that could not be decoded")),
+      daily_limit_(metrics.counter("sfkb_daily_limit_exceeded_total",
+                                   "Times Salesforce refused delivery for the daily event limit")) {
+  if (!transport_) {
+    throw std::invalid_argument("CometdClient: a transport is required");
+  }
+  for (const auto& channel : options_.channels) {
+    received_[channel.channel] =
+        &metrics.counter("sfkb_events_received_total", "Events received from Salesforce",
+                         {{"channel", channel.channel}});
+  }
+}
+
+CometdClient::~CometdClient() = default;
+
+std::string CometdClient::endpoint_url() const {
+  return session_->instance_url + "/cometd/" + options_.api_version;
+}
+
+void CometdClient::lose_session() {
+  client_id_.clear();
+  subscribed_.clear();
+  connected_.store(false, std::memory_order_relaxed);
+}
+
+core::Status CometdClient::next_batch(std::stop_token stop, std::vector<StreamEvent>& out) {
+  const std::size_t before = out.size();
+  while (true) {
+    if (stop.stop_requested()) {
+      return core::Error{core::ErrorKind::kStopped, "cometd: stopped"};
+    }
+    if (wait_.count() > 0) {
+      const auto wait = std::exchange(wait_, std::chrono::milliseconds(0));
+      if (!core::interruptible_sleep(stop, wait)) {
+        return core::Error{core::ErrorKind::kStopped, "cometd: stopped"};
+      }
+    }
+    core::Status status;
+    bool completed = false;
+    switch (stage_) {
+      case Stage::kAuthenticate:
+        status = authenticate(stop);
+        break;
+      case Stage::kHandshake:
+        status = handshake(stop, out);
+        break;
+      case Stage::kSubscribe:
+        status = subscribe(stop, out);
+        break;
+      case Stage::kConnect:
+        status = connect(stop, out, completed);
+        break;
+    }
+    if (!status) {
+      return status;  // only kStopped and kFatal leave the loop
+    }
+    // Events go to the pipeline at once - never wait out a backoff while holding them.
+    if (completed || out.size() > before) {
+      return core::Status::ok();
+    }
+  }
+}
+
+core::Status CometdClient::authenticate(std::stop_token stop) {
+  auto log = ops::logger("cometd");
+  auto result =
+      refresh_token_ && session_ ? tokens_.refresh(*session_, stop) : tokens_.session(stop);
+  if (!result) {
+    if (result.error().kind == core::ErrorKind::kRetry) {
+      wait_ = backoff_.next();
+      log->warn("cannot obtain an access token: {}; retrying in {} ms",
+                core::redact_text(result.error().message), wait_.count());
+      return core::Status::ok();
+    }
+    return result.status();  // kFatal (login refused) or kStopped
+  }
+  session_ = std::move(result).value();
+  refresh_token_ = false;
+  stage_ = Stage::kHandshake;
+  return core::Status::ok();
+}
+
+core::Result<CometdClient::Exchange> CometdClient::post(const char* endpoint, std::string body,
+                                                        std::chrono::milliseconds timeout,
+                                                        std::stop_token stop,
+                                                        std::vector<StreamEvent>& out) {
+  auto log = ops::logger("cometd");
+  http::Request request;
+  request.method = "POST";
+  request.url = endpoint_url();
+  request.headers = {{"Content-Type", "application/json"},
+                     {"Accept", "application/json"},
+                     {"Authorization", "Bearer " + session_->access_token}};
+  request.body = std::move(body);
+  request.timeout = timeout;
+
+  auto response = transport_->perform(request, stop);
+  const std::string status = response ? std::to_string(response->status) : std::string("error");
+  metrics_
+      .counter("sfkb_http_requests_total", "HTTP exchanges with Salesforce",
+               {{"endpoint", endpoint}, {"status", status}})
+      .inc();
+  if (!response) {
+    return response.error();
+  }
+
+  Exchange exchange;
+  exchange.status = response->status;
+  auto decoded = bayeux::decode_response(response->body);
+  if (!decoded) {
+    if (response->status == 200) {
+      // A 200 whose body is not Bayeux is the server's bug: count it; the session is kept.
+      malformed_.inc();
+      log->warn("malformed {} reply, skipped: {}", endpoint, decoded.error().message);
+    }
+    return exchange;
+  }
+  exchange.decoded = true;
+  if (decoded->malformed_count > 0) {
+    malformed_.inc(decoded->malformed_count);
+    for (const auto& bad : decoded->malformed) {
+      log->warn("malformed message #{} in {} reply, skipped: {}: {}", bad.index, endpoint,
+                bad.reason, bad.snippet);
+    }
+    if (decoded->malformed_count > decoded->malformed.size()) {
+      log->warn("{} more malformed messages in that reply",
+                decoded->malformed_count - decoded->malformed.size());
+    }
+  }
+  for (auto& message : decoded->messages) {
+    if (!message.event) {
+      exchange.replies.push_back(std::move(message));
+      continue;
+    }
+    const auto counter = received_.find(message.channel);
+    if (counter == received_.end()) {
+      metrics_
+          .counter("sfkb_unexpected_channel_events_total",
+                   "Events received on a channel this bridge did not subscribe to",
+                   {{"channel", message.channel}})
+          .inc();
+      log->warn("event on a channel that is not subscribed, skipped (channel={}, replay_id={})",
+                message.channel, message.event->replay_id);
+      continue;
+    }
+    counter->second->inc();
+    out.push_back(std::move(*message.event));
+  }
+  return exchange;
+}
+
+CometdClient::Reaction CometdClient::classify(const bayeux::Message& reply,
+                                              Reaction otherwise) const {
+  if (bayeux::is_authentication_error(reply.error) ||
+      bayeux::is_authentication_error(reply.failure_reason)) {
+    return Reaction::kReauth;
+  }
+  if (bayeux::is_daily_limit(reply.error) || bayeux::is_daily_limit(reply.failure_reason)) {
+    return Reaction::kDailyLimit;
+  }
+  if (bayeux::is_server_busy(reply.error) || bayeux::is_server_busy(reply.failure_reason)) {
+    return Reaction::kBackoff;
+  }
+  if (bayeux::is_unknown_client(reply.error) || bayeux::is_unknown_client(reply.failure_reason)) {
+    return Reaction::kRehandshake;
+  }
+  if (reply.advice) {
+    if (reply.advice->reconnect == "handshake") {
+      return Reaction::kRehandshake;
+    }
+    if (reply.advice->reconnect == "none") {
+      return Reaction::kReauth;
+    }
+    if (reply.advice->reconnect == "retry") {
+      return Reaction::kAdviceRetry;
+    }
+  }
+  return otherwise;
+}
+
+CometdClient::Reaction CometdClient::classify_http(long status) const {
+  if (status == 401) {
+    return Reaction::kReauth;
+  }
+  // 403 and 400 without a Bayeux body: the session (or its routing cookie) is gone.
+  if (status == 403 || status == 400) {
+    return Reaction::kRehandshake;
+  }
+  return Reaction::kBackoff;  // 5xx, 429, anything unexpected
+}
+
+void CometdClient::take_advice(const bayeux::Message& reply) {
+  if (!reply.advice) {
+    return;
+  }
+  if (reply.advice->timeout_ms) {
+    long_poll_ = std::clamp(std::chrono::milliseconds(*reply.advice->timeout_ms), kMinLongPoll,
+                            kMaxLongPoll);
+  }
+}
+
+void CometdClient::react(Reaction reaction, const std::string& what) {
+  auto log = ops::logger("cometd");
+  switch (reaction) {
+    case Reaction::kReauth:
+      // The first rejection re-authenticates at once; a rejection right after a fresh token
+      // would otherwise loop as fast as the network allows.
+      ++auth_rejections_in_a_row_;
+      wait_ = auth_rejections_in_a_row_ > 1 ? backoff_.next() : std::chrono::milliseconds(0);
+      log->warn("{}: authenticating again, then a new handshake (in {} ms)", what, wait_.count());
+      refresh_token_ = true;
+      lose_session();
+      stage_ = Stage::kAuthenticate;
+      break;
+    case Reaction::kRehandshake:
+      rehandshakes_.inc();
+      wait_ = backoff_.next();
+      log->warn(
+          "{}: handshaking again in {} ms, resubscribing from the last acknowledged replay IDs",
+          what, wait_.count());
+      lose_session();
+      stage_ = Stage::kHandshake;
+      break;
+    case Reaction::kBackoff:
+      if (stage_ == Stage::kConnect) {
+        reconnects_.inc();
+      }
+      wait_ = backoff_.next();
+      log->warn("{}: retrying in {} ms", what, wait_.count());
+      break;
+    case Reaction::kAdviceRetry:
+      if (stage_ == Stage::kConnect) {
+        reconnects_.inc();
+      }
+      // advice.interval is what the server asked for; a backoff step still applies so that a
+      // server answering "retry, interval 0" to every request cannot make us spin.
+      wait_ = std::max(advice_interval_, backoff_.next());
+      log->warn("{}: retrying in {} ms as advised", what, wait_.count());
+      break;
+    case Reaction::kDailyLimit:
+      daily_limit_.inc();
+      wait_ = options_.retry.daily_limit_backoff;
+      log->error(
+          "{}: the org's daily delivery allocation is used up; no events are delivered until it "
+          "resets - waiting {} s before a new handshake",
+          what, std::chrono::duration_cast<std::chrono::seconds>(wait_).count());
+      lose_session();
+      stage_ = Stage::kHandshake;
+      break;
+  }
+}
+
+core::Status CometdClient::handshake(std::stop_token stop, std::vector<StreamEvent>& out) {
+  auto log = ops::logger("cometd");
+  // A new session must not present the old session's routing cookie.
+  transport_->clear_cookies();
+  lose_session();
+  auto exchange = post("handshake", requests_.handshake(), options_.request_timeout, stop, out);
+  if (!exchange) {
+    if (exchange.error().kind == core::ErrorKind::kStopped) {
+      return exchange.status();
+    }
+    react(Reaction::kBackoff, "handshake failed: " + exchange.error().message);
+    return core::Status::ok();
+  }
+  const auto* reply = find_reply(exchange->replies, "/meta/handshake");
+  if (reply == nullptr) {
+    react(exchange->status == 200 ? Reaction::kBackoff : classify_http(exchange->status),
+          "handshake failed: HTTP " + std::to_string(exchange->status) + " without a reply");
+    return core::Status::ok();
+  }
+  take_advice(*reply);
+  if (reply->successful.value_or(false) && !reply->client_id.empty()) {
+    client_id_ = reply->client_id;
+    stage_ = Stage::kSubscribe;
+    log->info("handshake done (client_id={}, endpoint={})", client_id_, endpoint_url());
+    return core::Status::ok();
+  }
+  const Reaction reaction = classify(*reply, Reaction::kBackoff);
+  react(reaction == Reaction::kRehandshake ? Reaction::kBackoff : reaction,
+        "handshake refused: " + describe(*reply));
+  return core::Status::ok();
+}
+
+core::Status CometdClient::subscribe(std::stop_token stop, std::vector<StreamEvent>& out) {
+  auto log = ops::logger("cometd");
+  for (const auto& channel : options_.channels) {
+    if (subscribed_.contains(channel.channel)) {
+      continue;
+    }
+    std::int64_t replay_from = channel.start;
+    const char* source = "configured start";
+    if (const auto it = replay_override_.find(channel.channel); it != replay_override_.end()) {
+      replay_from = it->second;
+      source = "invalid-replay fallback";
+    } else if (const auto resumed = resume_ ? resume_(channel.channel) : std::nullopt) {
+      replay_from = *resumed;
+      source = "last acknowledged";
+    }
+    auto exchange = post("subscribe", requests_.subscribe(client_id_, channel.channel, replay_from),
+                         options_.request_timeout, stop, out);
+    if (!exchange) {
+      if (exchange.error().kind == core::ErrorKind::kStopped) {
+        return exchange.status();
+      }
+      react(Reaction::kBackoff,
+            "subscribe " + channel.channel + " failed: " + exchange.error().message);
+      return core::Status::ok();
+    }
+    const auto* reply = find_reply(exchange->replies, "/meta/subscribe");
+    if (reply == nullptr) {
+      react(exchange->status == 200 ? Reaction::kBackoff : classify_http(exchange->status),
+            "subscribe " + channel.channel + " failed: HTTP " + std::to_string(exchange->status) +
+                " without a reply");
+      return core::Status::ok();
+    }
+    take_advice(*reply);
+    if (reply->successful.value_or(false)) {
+      subscribed_.insert(channel.channel);
+      replay_override_.erase(channel.channel);
+      log->info("subscribed (channel={}, replay_from={}, from={})", channel.channel, replay_from,
+                source);
+      continue;
+    }
+    if (bayeux::is_invalid_replay_id(reply->error) && replay_from >= 0) {
+      metrics_
+          .counter("sfkb_invalid_replay_fallbacks_total",
+                   "Subscriptions whose replay ID Salesforce no longer had (possible gap)",
+                   {{"channel", channel.channel}})
+          .inc();
+      if (channel.on_invalid_replay_id == config::InvalidReplayPolicy::kFail) {
+        const std::string message =
+            "replay ID " + std::to_string(replay_from) + " of " + channel.channel +
+            " is no longer valid (older than retention or unknown); on_invalid_replay_id=fail";
+        log->error("{} - stopping; events after it may have been missed", message);
+        return core::fatal_error("cometd: " + message);
+      }
+      const std::int64_t fallback =
+          channel.on_invalid_replay_id == config::InvalidReplayPolicy::kEarliest ? -2 : -1;
+      log->warn(
+          "EVENTS MAY HAVE BEEN MISSED: Salesforce rejected replay ID {} of channel {} as invalid "
+          "(older than the retention window or unknown); resubscribing from {} ({}, per "
+          "on_invalid_replay_id={})",
+          replay_from, channel.channel, fallback,
+          fallback == -2 ? "every retained event" : "new events only",
+          policy_name(channel.on_invalid_replay_id));
+      replay_override_[channel.channel] = fallback;
+      return core::Status::ok();  // the next step subscribes this channel again, at once
+    }
+    react(classify(*reply, Reaction::kRehandshake),
+          "subscribe " + channel.channel + " refused: " + describe(*reply));
+    return core::Status::ok();
+  }
+  stage_ = Stage::kConnect;
+  connected_.store(true, std::memory_order_relaxed);
+  return core::Status::ok();
+}
+
+core::Status CometdClient::connect(std::stop_token stop, std::vector<StreamEvent>& out,
+                                   bool& completed) {
+  auto exchange = post("connect", requests_.connect(client_id_),
+                       long_poll_ + options_.long_poll_margin, stop, out);
+  if (!exchange) {
+    if (exchange.error().kind == core::ErrorKind::kStopped) {
+      return exchange.status();
+    }
+    react(Reaction::kBackoff, "connect failed: " + exchange.error().message);
+    return core::Status::ok();
+  }
+  const auto* reply = find_reply(exchange->replies, "/meta/connect");
+  if (reply == nullptr) {
+    if (exchange->status == 200) {
+      // Garbage or a reply without /meta/connect: the session is kept, connect again.
+      react(Reaction::kBackoff, "connect reply without /meta/connect");
+    } else {
+      react(classify_http(exchange->status),
+            "connect failed: HTTP " + std::to_string(exchange->status));
+    }
+    return core::Status::ok();
+  }
+  take_advice(*reply);
+  if (reply->successful.value_or(false)) {
+    backoff_.reset();
+    auth_rejections_in_a_row_ = 0;
+    connected_.store(true, std::memory_order_relaxed);
+    completed = true;
+    if (reply->advice && reply->advice->interval_ms && *reply->advice->interval_ms > 0) {
+      wait_ = std::min(std::chrono::milliseconds(*reply->advice->interval_ms), kMaxAdviceInterval);
+    }
+    return core::Status::ok();
+  }
+  if (reply->advice && reply->advice->interval_ms) {
+    advice_interval_ =
+        std::min(std::chrono::milliseconds(std::max<std::int64_t>(*reply->advice->interval_ms, 0)),
+                 kMaxAdviceInterval);
+  }
+  react(classify(*reply, Reaction::kRehandshake), "connect refused: " + describe(*reply));
+  return core::Status::ok();
+}
+
+void CometdClient::disconnect() {
+  if (client_id_.empty() || !session_) {
+    return;
+  }
+  auto log = ops::logger("cometd");
+  std::vector<StreamEvent> ignored;
+  auto exchange = post("disconnect", requests_.disconnect(client_id_), options_.disconnect_timeout,
+                       std::stop_token{}, ignored);
+  if (!exchange) {
+    log->info("disconnect not confirmed: {}", exchange.error().message);
+  } else {
+    log->info("disconnected (client_id={}, HTTP {})", client_id_, exchange->status);
+  }
+  lose_session();
+  stage_ = Stage::kHandshake;
+}
+
+}  // namespace sfkb::salesforce

@@ -1,0 +1,117 @@
+#pragma once
+// The Streaming API client (SALESFORCE.md "CometD", DESIGN.md §2 "Subscribe, step by step"): one
+// Bayeux session shared by every configured channel, driven from the subscribe pipeline's thread
+// through next_batch(). It owns the whole session life cycle - token, handshake (cookies cleared),
+// one subscribe per channel with the replay extension, the long-poll connect loop, advice,
+// re-authentication, rehandshake from the ResumePoint, backoff - so the pipeline only sees events,
+// kStopped and kFatal.
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <random>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "daemon/config/config.h"
+#include "daemon/core/backoff.h"
+#include "daemon/http/transport.h"
+#include "daemon/ops/metrics.h"
+#include "daemon/salesforce/bayeux.h"
+#include "daemon/salesforce/event_source.h"
+#include "daemon/salesforce/token_source.h"
+
+namespace sfkb::salesforce {
+
+struct CometdOptions {
+  std::string api_version = "62.0";  // the endpoint is <instance_url>/cometd/<api_version>
+  std::vector<ChannelSubscription> channels;
+  config::RetryConfig retry;
+  // Handshake and subscribe exchanges.
+  std::chrono::milliseconds request_timeout{30000};
+  // The long poll is bounded by the server's advice.timeout plus this margin: long enough that
+  // a quiet poll ends on the server's side, short enough to notice a dead connection.
+  std::chrono::milliseconds long_poll_margin{15000};
+  // Until the server gives advice (Salesforce: about 110 s).
+  std::chrono::milliseconds default_long_poll{110000};
+  // /meta/disconnect at shutdown must not hold the shutdown up (DESIGN.md §4).
+  std::chrono::milliseconds disconnect_timeout{2000};
+  std::uint64_t backoff_seed = std::random_device{}();  // fixed in tests
+};
+
+// Builds CometdOptions from the configuration (api_version, retry, request timeout, and each
+// subscribe mapping's channel, start and on_invalid_replay_id).
+CometdOptions cometd_options(const config::Config& config);
+
+class CometdClient final : public EventSource {
+ public:
+  // `tokens` must outlive the client. `transport` is this client's own (its cookie store is the
+  // session's). `resume` is called on the next_batch() thread at every (re)subscribe.
+  CometdClient(TokenSource& tokens, std::unique_ptr<http::Transport> transport,
+               CometdOptions options, ResumePoint resume,
+               ops::Metrics& metrics = ops::Metrics::global());
+  ~CometdClient() override;
+  CometdClient(const CometdClient&) = delete;
+  CometdClient& operator=(const CometdClient&) = delete;
+
+  // Not thread-safe with itself or disconnect(): one pipeline thread drives the client.
+  core::Status next_batch(std::stop_token stop, std::vector<StreamEvent>& out) override;
+  bool connected() const override { return connected_.load(std::memory_order_relaxed); }
+  void disconnect() override;
+
+ private:
+  enum class Stage { kAuthenticate, kHandshake, kSubscribe, kConnect };
+  // What a failed exchange asks for next (SALESFORCE.md "Errors and the right reaction").
+  enum class Reaction { kReauth, kRehandshake, kBackoff, kAdviceRetry, kDailyLimit };
+  struct Exchange;
+
+  core::Status authenticate(std::stop_token stop);
+  core::Status handshake(std::stop_token stop, std::vector<StreamEvent>& out);
+  core::Status subscribe(std::stop_token stop, std::vector<StreamEvent>& out);
+  // True when a connect reply arrived (successful or not) and the batch is complete.
+  core::Status connect(std::stop_token stop, std::vector<StreamEvent>& out, bool& completed);
+
+  // One POST to the CometD endpoint; decodes the body and hands back events separately.
+  core::Result<Exchange> post(const char* endpoint, std::string body,
+                              std::chrono::milliseconds timeout, std::stop_token stop,
+                              std::vector<StreamEvent>& out);
+  void react(Reaction reaction, const std::string& what);
+  Reaction classify(const bayeux::Message& reply, Reaction otherwise) const;
+  Reaction classify_http(long status) const;
+  void take_advice(const bayeux::Message& reply);
+  void lose_session();
+  std::string endpoint_url() const;
+
+  TokenSource& tokens_;
+  std::unique_ptr<http::Transport> transport_;
+  CometdOptions options_;
+  ResumePoint resume_;
+  ops::Metrics& metrics_;
+  core::Backoff backoff_;
+  bayeux::RequestBuilder requests_;
+
+  Stage stage_ = Stage::kAuthenticate;
+  std::chrono::milliseconds wait_{0};  // before the next step
+  bool refresh_token_ = false;         // the current token was rejected
+  int auth_rejections_in_a_row_ = 0;   // 401 loops back off instead of spinning
+  std::optional<Session> session_;
+  std::string client_id_;
+  std::set<std::string> subscribed_;
+  // A replay ID to use instead of resume()/start at the next subscribe of a channel (after an
+  // invalid-replay-ID fallback).
+  std::map<std::string, std::int64_t> replay_override_;
+  std::chrono::milliseconds long_poll_;
+  std::chrono::milliseconds advice_interval_{0};  // of the last unsuccessful reply
+  std::atomic<bool> connected_{false};
+
+  ops::Counter& reconnects_;
+  ops::Counter& rehandshakes_;
+  ops::Counter& malformed_;
+  ops::Counter& daily_limit_;
+  std::map<std::string, ops::Counter*, std::less<>> received_;
+};
+
+}  // namespace sfkb::salesforce
