@@ -113,7 +113,8 @@ EmulatorProcess::EmulatorProcess(Options options) : options_(std::move(options))
   }
   std::string binary = options_.binary.empty() ? default_binary() : options_.binary;
 
-  std::vector<std::string> args = {binary, "--listen", "127.0.0.1:0", "--events", events_file_};
+  std::vector<std::string> args = {binary,     "--listen",   "127.0.0.1:0",
+                                   "--events", events_file_, "--exit-on-stdin-eof"};
   if (!options_.static_token.empty()) {
     args.push_back("--static-token");
     args.push_back(options_.static_token);
@@ -126,17 +127,30 @@ EmulatorProcess::EmulatorProcess(Options options) : options_(std::move(options))
   argv.push_back(nullptr);
 
   int pipe_fds[2];
+  int stdin_fds[2];
   if (::pipe2(pipe_fds, O_CLOEXEC) != 0) {
+    throw std::runtime_error("sf-emulator: pipe failed");
+  }
+  if (::pipe2(stdin_fds, O_CLOEXEC) != 0) {
+    ::close(pipe_fds[0]);
+    ::close(pipe_fds[1]);
     throw std::runtime_error("sf-emulator: pipe failed");
   }
   posix_spawn_file_actions_t actions;
   posix_spawn_file_actions_init(&actions);
   posix_spawn_file_actions_adddup2(&actions, pipe_fds[1], STDOUT_FILENO);
+  posix_spawn_file_actions_adddup2(&actions, stdin_fds[0], STDIN_FILENO);
   int rc = posix_spawn(&pid_, binary.c_str(), &actions, nullptr, argv.data(), environ);
   posix_spawn_file_actions_destroy(&actions);
   ::close(pipe_fds[1]);
+  ::close(stdin_fds[0]);
+  // Held open for the emulator's lifetime: when this process dies, however abruptly, the pipe
+  // closes and the emulator (--exit-on-stdin-eof) stops instead of lingering.
+  stdin_fd_ = stdin_fds[1];
   if (rc != 0) {
     ::close(pipe_fds[0]);
+    ::close(stdin_fd_);
+    stdin_fd_ = -1;
     pid_ = -1;
     throw std::runtime_error("sf-emulator: cannot start " + binary + ": " + std::strerror(rc));
   }
@@ -165,6 +179,9 @@ EmulatorProcess::EmulatorProcess(Options options) : options_(std::move(options))
 
 EmulatorProcess::~EmulatorProcess() {
   stop();
+  if (stdin_fd_ >= 0) {
+    ::close(stdin_fd_);
+  }
   std::error_code ec;
   std::filesystem::remove_all(temp_dir_, ec);
 }

@@ -23,6 +23,8 @@
 // start/stop/kill belong to the owning thread.
 //
 // The binary is `$SF_EMULATOR_BINARY` when that variable is set, else the path CMake built.
+// The emulator runs with --exit-on-stdin-eof on a pipe this object holds, so it also stops when
+// the test process dies without running destructors (a crash, a ctest timeout).
 
 #include <sys/types.h>
 
@@ -111,6 +113,7 @@ class EmulatorProcess {
   std::string host_;
   int port_ = 0;
   pid_t pid_ = -1;
+  int stdin_fd_ = -1;  // write end of the emulator's stdin pipe
 };
 
 }  // namespace sfkb::emulator::testing

@@ -3,7 +3,13 @@
 
 #include <gtest/gtest.h>
 
+#include <fcntl.h>
+#include <signal.h>
 #include <sys/wait.h>
+#include <unistd.h>
+
+#include <fstream>
+#include <thread>
 
 #include <future>
 
@@ -38,6 +44,46 @@ TEST(EmulatorProcessTest, SigtermEndsAWaitingLongPoll) {
   int status = sf.stop(std::chrono::milliseconds(10000));
   EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
   EXPECT_EQ(poll.wait_for(std::chrono::seconds(5)), std::future_status::ready);
+}
+
+TEST(EmulatorProcessTest, StopsWhenItsStdinCloses) {
+  // What happens when the test process dies: the pipe's write end closes with it.
+  int fds[2];
+  ASSERT_EQ(::pipe(fds), 0);
+  std::string events = ::testing::TempDir() + "/stdin-eof-events.yaml";
+  {
+    std::ofstream out(events);
+    out << "events:\n  A__e:\n    F__c: string\n";
+  }
+  // Everything the child needs is prepared before fork: only async-signal-safe calls after it.
+  const std::string bin = EmulatorProcess::default_binary();
+  pid_t pid = ::fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    ::dup2(fds[0], STDIN_FILENO);
+    ::close(fds[1]);
+    int devnull = ::open("/dev/null", O_WRONLY);
+    ::dup2(devnull, STDOUT_FILENO);
+    ::execl(bin.c_str(), bin.c_str(), "--events", events.c_str(), "--exit-on-stdin-eof",
+            static_cast<char*>(nullptr));
+    ::_exit(127);
+  }
+  ::close(fds[0]);
+  ::close(fds[1]);
+  int status = 0;
+  pid_t done = 0;
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while ((done = ::waitpid(pid, &status, WNOHANG)) == 0 &&
+         std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  if (done == 0) {
+    ::kill(pid, SIGKILL);
+    ::waitpid(pid, &status, 0);
+    FAIL() << "sf-emulator kept running after its stdin closed";
+  }
+  EXPECT_TRUE(WIFEXITED(status));
+  EXPECT_EQ(WEXITSTATUS(status), 0);
 }
 
 TEST(EmulatorProcessTest, BadEventsFileFailsToStart) {

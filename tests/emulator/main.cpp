@@ -6,6 +6,7 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <chrono>
 #include <cstdio>
 #include <iostream>
@@ -59,6 +60,9 @@ int main(int argc, char** argv) {
   app.add_option("--threads", o.threads, "HTTP worker threads (each long poll holds one)");
   app.add_option("--max-batch-events", o.max_batch_events, "events per connect reply at most");
   app.add_flag("--verbose", o.verbose, "log every request to stderr");
+  bool exit_on_stdin_eof = false;
+  app.add_flag("--exit-on-stdin-eof", exit_on_stdin_eof,
+               "stop when stdin reaches end of file (the parent holding the pipe died)");
   CLI11_PARSE(app, argc, argv);
   if (!parse_listen(listen, o)) {
     std::cerr << "sf-emulator: --listen: expected HOST:PORT, got `" << listen << "`\n";
@@ -110,6 +114,20 @@ int main(int argc, char** argv) {
       _exit(0);
     });
     signal_waiter.detach();
+    if (exit_on_stdin_eof) {
+      // A test harness keeps our stdin pipe open; if it dies without stopping us, the pipe
+      // closes and we stop the normal way instead of lingering as an orphan.
+      std::thread([] {
+        char buf[256];
+        while (true) {
+          ssize_t n = ::read(STDIN_FILENO, buf, sizeof buf);
+          if (n == 0 || (n < 0 && errno != EINTR)) {
+            break;
+          }
+        }
+        ::kill(::getpid(), SIGTERM);
+      }).detach();
+    }
 
     std::printf("listening on %s\n", url.c_str());
     std::fflush(stdout);
