@@ -156,6 +156,29 @@ TEST_F(RestPublishTest, FailNextFaultAppliesToMatchingPathsOnly) {
   EXPECT_EQ(published.events[0], R"({"Text__c":"c"})");
 }
 
+TEST_F(RestPublishTest, LatencyFaultDelaysPublishing) {
+  sf_.faults(R"({"latency_ms":300})");
+  auto started = std::chrono::steady_clock::now();
+  auto res = post(kSingle, R"({"Text__c":"slow"})");
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 201);
+  EXPECT_GE(std::chrono::steady_clock::now() - started, std::chrono::milliseconds(300));
+}
+
+TEST_F(RestPublishTest, FailNextCanTargetCometdAndTheTokenEndpoint) {
+  sf_.faults(R"({"fail_next":{"count":1,"status":503,"path":"/cometd"}})");
+  Bayeux bayeux(sf_, sf_.static_token());
+  auto res = bayeux.post("[]");
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 503);
+  sf_.faults(R"({"fail_next":{"count":1,"status":500,"error_code":"UNKNOWN_EXCEPTION",)"
+             R"("path":"/services/oauth2/token"}})");
+  res = http_.Post("/services/oauth2/token", "grant_type=password",
+                   "application/x-www-form-urlencoded");
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 500);
+}
+
 TEST_F(RestPublishTest, RequestLimitFaultLooksLikeSalesforce) {
   sf_.faults(R"({"fail_next":{"count":1,"status":403,"error_code":"REQUEST_LIMIT_EXCEEDED"}})");
   expect_error(post(kComposite, R"({"records":[]})"), 403, "REQUEST_LIMIT_EXCEEDED");
