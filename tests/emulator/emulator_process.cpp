@@ -317,4 +317,15 @@ std::string EmulatorProcess::stats() {
   return admin_get("/_emulator/stats");
 }
 
+std::int64_t EmulatorProcess::stat(const std::string& key) {
+  std::string reply = stats();
+  rapidjson::Document doc;
+  doc.Parse(reply.c_str());
+  if (doc.HasParseError() || !doc.IsObject() || !doc.HasMember(key.c_str()) ||
+      !doc[key.c_str()].IsInt64()) {
+    throw AdminError("stats: no numeric `" + key + "` in " + reply);
+  }
+  return doc[key.c_str()].GetInt64();
+}
+
 }  // namespace sfkb::emulator::testing

@@ -11,13 +11,14 @@
 //   EmulatorProcess::Options opts;
 //   opts.events_yaml = "events:\n  Low_Ink__e:\n    Printer_Model__c: string\n";
 //   opts.extra_args = {"--connect-timeout-ms", "2000"};
-//   EmulatorProcess sf(opts);                      // throws std::runtime_error if it can't start
-//   sf.base_url();                                 // "http://127.0.0.1:PORT" (login and instance
-//   URL) sf.static_token();                             // bearer token valid for every endpoint
+//   EmulatorProcess sf(opts);            // throws std::runtime_error if it can't start
+//   sf.base_url();                       // "http://127.0.0.1:PORT": login and instance URL
+//   sf.static_token();                   // a bearer token valid for every endpoint
 //   auto ids = sf.inject("/event/Low_Ink__e", 100, R"({"Printer_Model__c":"XZO-{seq}"})");
-//   sf.wait_for_published("Low_Ink__e", 10, std::chrono::seconds(10));   // events the daemon sent
+//   sf.wait_for_published("Low_Ink__e", 10, std::chrono::seconds(10));  // what the daemon sent
 //   sf.faults(R"({"drop_sessions":true})");
-//   sf.stop();                                     // SIGTERM, SIGKILL after a bound; also in ~
+//   sf.stat("sessions_created");         // a number from /_emulator/stats
+//   sf.stop();                           // SIGTERM, SIGKILL after a bound; also in ~
 //
 // Thread safety: the admin calls may be made from any thread (each opens its own connection);
 // start/stop/kill belong to the owning thread.
@@ -94,6 +95,9 @@ class EmulatorProcess {
   std::string faults(const std::string& faults_json);
   void reset();         // POST /_emulator/reset
   std::string stats();  // GET /_emulator/stats, raw JSON
+  // One top-level number of /_emulator/stats ("sessions", "sessions_created", "tokens_issued",
+  // "events_delivered", "connects_in_flight", …); throws AdminError for an unknown key.
+  std::int64_t stat(const std::string& key);
 
   // SIGTERM, wait up to `grace`, then SIGKILL. Returns the exit status as from waitpid
   // (WEXITSTATUS etc.), or -1 if it had already been reaped. Idempotent.

@@ -186,6 +186,8 @@ TEST_F(AdminTest, StatsCountRequestsSessionsAndDeliveries) {
   EXPECT_EQ(stats["connects_in_flight"].GetInt(), 0);
   EXPECT_EQ(stats["requests"]["POST /cometd"]["200"].GetInt(), 3);
   EXPECT_EQ(stats["bayeux"]["/meta/connect"].GetInt(), 1);
+  EXPECT_EQ(sf_.stat("sessions_created"), 1);
+  EXPECT_THROW(sf_.stat("no_such_stat"), testing::AdminError);
 }
 
 TEST_F(AdminTest, ResetForgetsEventsSessionsFaultsAndPublished) {
