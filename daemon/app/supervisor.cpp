@@ -23,6 +23,7 @@
 #include "daemon/ops/sd_notify.h"
 #include "daemon/pipeline/publish_kafka.h"
 #include "daemon/pipeline/publish_pipeline.h"
+#include "daemon/pipeline/subscribe_service.h"
 #include "daemon/salesforce/token_cache.h"
 
 namespace sfkb::app {
@@ -113,10 +114,7 @@ core::Status create_embedded_topics(const config::Config& config, kafka::Embedde
     }
   }
   ops::logger("supervisor")
-      ->warn(
-          "kafka.embedded: using librdkafka's in-process mock cluster at {} (topics: {}); "
-          "records are lost when the process exits - for demos only",
-          cluster.bootstrap_servers(), topics.size());
+      ->info("kafka.embedded: created {} topic(s) in the mock cluster", topics.size());
   return core::Status::ok();
 }
 
@@ -124,8 +122,29 @@ core::Status create_embedded_topics(const config::Config& config, kafka::Embedde
 // outlive the pipeline threads.
 struct Components {
   std::shared_ptr<kafka::EmbeddedCluster> embedded;
+  std::unique_ptr<pipeline::SubscribeService> subscribe;
   std::vector<std::unique_ptr<pipeline::PublishPipeline>> publish;
 };
+
+// One subscribe pipeline for every channel (one CometD session). Its CometD transport beats the
+// heartbeat: every long poll (quiet ones return after ~110 s) and every failed attempt before a
+// backoff is a turn of its loop.
+void add_subscribe_pipeline(const config::Config& config, salesforce::TokenSource& tokens,
+                            ops::Metrics& metrics, Components& components,
+                            std::vector<PipelineSlot>& slots) {
+  if (config.subscribe.empty()) {
+    return;
+  }
+  auto transport = std::make_unique<HeartbeatTransport>(
+      std::make_unique<http::CurlTransport>(transport_options(config.salesforce)),
+      ops::Liveness::global().heartbeat("subscribe"));
+  components.subscribe =
+      std::make_unique<pipeline::SubscribeService>(config, tokens, std::move(transport), metrics);
+  auto& built = *components.subscribe;
+  slots.push_back({"subscribe", [&built](std::stop_token stop) { return built.run(stop); },
+                   [&built] { return built.ready(); },
+                   [&built] { return built.not_ready_reason(); }});
+}
 
 // A publish pipeline per mapping, built like pipeline::make_publish_pipeline but with the consumer
 // and the HTTP transport wrapped so that they beat the pipeline's heartbeat.
@@ -194,6 +213,7 @@ int run_daemon(const config::Config& config, std::stop_token stop) {
         return kExitSoftware;
       }
     }
+    add_subscribe_pipeline(config, *tokens, metrics, components, slots);
     add_publish_pipelines(config, *tokens, metrics, components, slots);
   } catch (const std::exception& e) {
     // Start-up only: a Kafka client that cannot be configured, an unreadable certificate, ...
