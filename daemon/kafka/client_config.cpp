@@ -48,13 +48,19 @@ const std::vector<Enforced>& enforced_for(Role role) {
       {{"enable.idempotence"}, "true", {"true"}, "no duplicates or reordering on retries"},
       {{"acks", "request.required.acks"}, "all", {"all", "-1"}, "every in-sync replica has it"},
       {{"enable.gapless.guarantee"}, "true", {"true"}, "a partition never skips a record"},
-      {{"message.timeout.ms", "delivery.timeout.ms"}, "0", {"0"},
+      {{"message.timeout.ms", "delivery.timeout.ms"},
+       "0",
+       {"0"},
        "records wait for the broker as long as it takes (DESIGN.md section 4)"},
   };
   static const std::vector<Enforced> consumer = {
-      {{"enable.auto.commit"}, "false", {"false"},
+      {{"enable.auto.commit"},
+       "false",
+       {"false"},
        "offsets are committed only for records Salesforce accepted"},
-      {{"enable.auto.offset.store"}, "false", {"false"},
+      {{"enable.auto.offset.store"},
+       "false",
+       {"false"},
        "offsets are committed only for records Salesforce accepted"},
   };
   return role == Role::kProducer ? producer : consumer;
@@ -126,8 +132,7 @@ core::Result<BootstrapServers> parse_bootstrap_servers(std::string_view text) {
     if (colon == std::string_view::npos || colon == 0 || colon + 1 == item.size() ||
         item.substr(colon + 1).find_first_not_of("0123456789") != std::string_view::npos) {
       return core::Error{core::ErrorKind::kInvalidInput,
-                         "kafka.bootstrap_servers: '" + std::string(item) +
-                             "' is not host:port"};
+                         "kafka.bootstrap_servers: '" + std::string(item) + "' is not host:port"};
     }
     hosts.emplace_back(item);
     if (comma == text.size()) {
@@ -158,9 +163,11 @@ Properties enforced_properties(Role role, const std::map<std::string, std::strin
     }
   };
   for (const auto& [key, value] : user) {
-    const auto rule = std::find_if(enforced.begin(), enforced.end(), [&](const Enforced& e) {
-      return std::find(e.keys.begin(), e.keys.end(), key) != e.keys.end();
-    });
+    // An init-capture: clang before 16 cannot capture a structured binding (P1091).
+    const auto rule =
+        std::find_if(enforced.begin(), enforced.end(), [&key = key](const Enforced& e) {
+          return std::find(e.keys.begin(), e.keys.end(), key) != e.keys.end();
+        });
     if (rule != enforced.end()) {
       if (rule->equivalent.count(lower(value)) == 0) {
         warn("kafka.properties." + key + "=" + value + " ignored: the bridge requires " +

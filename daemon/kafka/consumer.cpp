@@ -12,7 +12,9 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-std::shared_ptr<spdlog::logger> log() { return ops::logger("kafka"); }
+std::shared_ptr<spdlog::logger> log() {
+  return ops::logger("kafka");
+}
 
 std::vector<TopicPartition> to_vector(const rd_kafka_topic_partition_list_t* list) {
   std::vector<TopicPartition> out;
@@ -53,7 +55,9 @@ core::Status check_list(const rd_kafka_topic_partition_list_t* list, const std::
   return core::Status::ok();
 }
 
-int ms(std::chrono::milliseconds d) { return static_cast<int>(std::max<long long>(0, d.count())); }
+int ms(std::chrono::milliseconds d) {
+  return static_cast<int>(std::max<long long>(0, d.count()));
+}
 
 int remaining_ms(Clock::time_point deadline) {
   return ms(std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()));
@@ -142,10 +146,10 @@ core::Result<std::vector<Message>> Consumer::poll(std::chrono::milliseconds time
           RD_KAFKA_RESP_ERR_NO_ERROR) {
         return core::fatal_error(std::string("Kafka consumer fatal error: ") + reason);
       }
-      const std::string what = "consume" + (message->rkt != nullptr
-                                                ? std::string(" ") +
-                                                      rd_kafka_topic_name(message->rkt)
-                                                : std::string());
+      const std::string what =
+          "consume" + (message->rkt != nullptr
+                           ? std::string(" ") + rd_kafka_topic_name(message->rkt)
+                           : std::string());
       auto status = check(message->err, what);
       log()->warn("{}", status.message());
       if (!out.empty()) {
@@ -254,9 +258,8 @@ void Consumer::rebalance(rd_kafka_resp_err_t err, rd_kafka_topic_partition_list_
   const bool cooperative = protocol != nullptr && std::strcmp(protocol, "COOPERATIVE") == 0;
   const auto list = to_vector(partitions);
   if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
-    core::Status status = cooperative
-                              ? check(rd_kafka_incremental_assign(rk, partitions), "assign")
-                              : check(rd_kafka_assign(rk, partitions), "assign");
+    core::Status status = cooperative ? check(rd_kafka_incremental_assign(rk, partitions), "assign")
+                                      : check(rd_kafka_assign(rk, partitions), "assign");
     if (!status) {
       log()->error("{}", status.message());
       return;
@@ -332,10 +335,10 @@ TailReader::TailReader(const ClientConfig& config) : keep_alive_(config.keep_ali
     throw KafkaError("TailReader needs a ClientConfig built for Role::kConsumer");
   }
   // group.id is required by librdkafka but never joined: assign() only, no commits.
-  ConfPtr conf = config.make_conf({{"group.id", group_id_for(config.kafka(),
-                                                             "sf-kafka-bridge-tail-reader")},
-                                   {"enable.partition.eof", "true"},
-                                   {"auto.offset.reset", "earliest"}});
+  ConfPtr conf =
+      config.make_conf({{"group.id", group_id_for(config.kafka(), "sf-kafka-bridge-tail-reader")},
+                        {"enable.partition.eof", "true"},
+                        {"auto.offset.reset", "earliest"}});
   char errstr[512];
   handle_.reset(rd_kafka_new(RD_KAFKA_CONSUMER, conf.get(), errstr, sizeof errstr));
   if (!handle_) {
@@ -344,7 +347,9 @@ TailReader::TailReader(const ClientConfig& config) : keep_alive_(config.keep_ali
   conf.release();
 }
 
-TailReader::~TailReader() { rd_kafka_consumer_close(handle_.get()); }
+TailReader::~TailReader() {
+  rd_kafka_consumer_close(handle_.get());
+}
 
 core::Result<std::int32_t> TailReader::partition_count(const std::string& topic,
                                                        std::chrono::milliseconds timeout) {
@@ -365,9 +370,8 @@ core::Result<TailReader::Watermarks> TailReader::watermarks(const std::string& t
     return core::fatal_error("topic " + topic + " has no partition " + std::to_string(partition));
   }
   Watermarks w;
-  const auto err = rd_kafka_query_watermark_offsets(handle_.get(), topic.c_str(), partition,
-                                                    &w.low, &w.high,
-                                                    std::max(1, remaining_ms(deadline)));
+  const auto err = rd_kafka_query_watermark_offsets(handle_.get(), topic.c_str(), partition, &w.low,
+                                                    &w.high, std::max(1, remaining_ms(deadline)));
   if (auto status = check(err, "watermarks of " + topic + "[" + std::to_string(partition) + "]");
       !status) {
     return status.error();
@@ -399,13 +403,14 @@ core::Result<std::vector<Record>> TailReader::read_range(const std::string& topi
   core::Status result = core::Status::ok();
   while (true) {
     if (Clock::now() >= deadline) {
-      result = core::retry_error("reading " + topic + "[" + std::to_string(partition) + "] " +
-                                 std::to_string(from) + ".." + std::to_string(to) +
-                                 ": deadline passed after " + std::to_string(out.size()) +
-                                 " records");
+      result =
+          core::retry_error("reading " + topic + "[" + std::to_string(partition) + "] " +
+                            std::to_string(from) + ".." + std::to_string(to) +
+                            ": deadline passed after " + std::to_string(out.size()) + " records");
       break;
     }
-    MessagePtr message(rd_kafka_consumer_poll(handle_.get(), std::min(100, remaining_ms(deadline))));
+    MessagePtr message(
+        rd_kafka_consumer_poll(handle_.get(), std::min(100, remaining_ms(deadline))));
     if (!message) {
       continue;
     }

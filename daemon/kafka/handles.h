@@ -18,19 +18,21 @@ struct Deleter {
     }
   }
 };
-inline void destroy_metadata(const rd_kafka_metadata_t* m) { rd_kafka_metadata_destroy(m); }
+inline void destroy_metadata(const rd_kafka_metadata_t* m) {
+  rd_kafka_metadata_destroy(m);
+}
 }  // namespace detail
 
-using ConfPtr = std::unique_ptr<rd_kafka_conf_t, detail::Deleter<rd_kafka_conf_t, rd_kafka_conf_destroy>>;
+using ConfPtr =
+    std::unique_ptr<rd_kafka_conf_t, detail::Deleter<rd_kafka_conf_t, rd_kafka_conf_destroy>>;
 // Destroying a handle blocks until librdkafka's threads are gone; producers flush first (see
 // Producer's destructor), consumers close first (Consumer::close()).
 using HandlePtr = std::unique_ptr<rd_kafka_t, detail::Deleter<rd_kafka_t, rd_kafka_destroy>>;
 using TopicPtr =
     std::unique_ptr<rd_kafka_topic_t, detail::Deleter<rd_kafka_topic_t, rd_kafka_topic_destroy>>;
-using PartitionListPtr =
-    std::unique_ptr<rd_kafka_topic_partition_list_t,
-                    detail::Deleter<rd_kafka_topic_partition_list_t,
-                                    rd_kafka_topic_partition_list_destroy>>;
+using PartitionListPtr = std::unique_ptr<
+    rd_kafka_topic_partition_list_t,
+    detail::Deleter<rd_kafka_topic_partition_list_t, rd_kafka_topic_partition_list_destroy>>;
 using MessagePtr = std::unique_ptr<rd_kafka_message_t,
                                    detail::Deleter<rd_kafka_message_t, rd_kafka_message_destroy>>;
 using HeadersPtr = std::unique_ptr<rd_kafka_headers_t,

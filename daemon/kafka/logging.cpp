@@ -27,6 +27,8 @@ void log_line(const rd_kafka_t* rk, int level, const char* facility, const char*
 
 }  // namespace
 
-void install_logging(rd_kafka_conf_t* conf) { rd_kafka_conf_set_log_cb(conf, log_line); }
+void install_logging(rd_kafka_conf_t* conf) {
+  rd_kafka_conf_set_log_cb(conf, log_line);
+}
 
 }  // namespace sfkb::kafka

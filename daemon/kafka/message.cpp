@@ -53,9 +53,8 @@ std::vector<std::pair<std::string, std::string>> Message::headers() const {
   for (size_t i = 0;
        rd_kafka_header_get_all(headers, i, &name, &value, &size) == RD_KAFKA_RESP_ERR_NO_ERROR;
        ++i) {
-    out.emplace_back(name, value == nullptr
-                               ? std::string()
-                               : std::string(static_cast<const char*>(value), size));
+    out.emplace_back(name, value == nullptr ? std::string()
+                                            : std::string(static_cast<const char*>(value), size));
   }
   return out;
 }

@@ -9,7 +9,9 @@
 namespace sfkb::kafka {
 namespace {
 
-std::shared_ptr<spdlog::logger> log() { return ops::logger("kafka"); }
+std::shared_ptr<spdlog::logger> log() {
+  return ops::logger("kafka");
+}
 
 }  // namespace
 
@@ -59,8 +61,8 @@ core::Status Producer::produce(const OutgoingRecord& record, DeliveryToken token
   auto context = std::make_unique<DeliveryToken>(token);  // back in deliver()
   HeadersPtr headers(rd_kafka_headers_new(record.headers.size()));
   for (const auto& [name, value] : record.headers) {
-    rd_kafka_header_add(headers.get(), name.data(), static_cast<ssize_t>(name.size()),
-                        value.data(), static_cast<ssize_t>(value.size()));
+    rd_kafka_header_add(headers.get(), name.data(), static_cast<ssize_t>(name.size()), value.data(),
+                        static_cast<ssize_t>(value.size()));
   }
   const std::string topic(record.topic);
   const void* key = record.key ? record.key->data() : nullptr;
@@ -106,7 +108,9 @@ core::Status Producer::flush(std::chrono::milliseconds timeout) {
   return check(err, "flush");
 }
 
-int Producer::in_flight() const { return rd_kafka_outq_len(handle_.get()); }
+int Producer::in_flight() const {
+  return rd_kafka_outq_len(handle_.get());
+}
 
 core::Result<std::int32_t> Producer::partition_count(const std::string& topic,
                                                      std::chrono::milliseconds timeout) {
@@ -129,7 +133,8 @@ core::Result<std::int32_t> Producer::partition_count(const std::string& topic,
       return static_cast<std::int32_t>(t.partition_cnt);
     }
   }
-  return core::fatal_error("topic " + topic + " does not exist (the bridge does not create topics)");
+  return core::fatal_error("topic " + topic +
+                           " does not exist (the bridge does not create topics)");
 }
 
 core::Status Producer::fatal_error() const {

@@ -71,8 +71,10 @@ TEST(KafkaTestCluster, ProducesAndConsumesRecordsWithKeysAndHeaders) {
 
   std::vector<TestRecord> records;
   for (int i = 0; i < 30; ++i) {
-    records.push_back({"k" + std::to_string(i), "v" + std::to_string(i),
-                       {{"sf.replay_id", std::to_string(100 + i)}}, i % 3});
+    records.push_back({"k" + std::to_string(i),
+                       "v" + std::to_string(i),
+                       {{"sf.replay_id", std::to_string(100 + i)}},
+                       i % 3});
   }
   kafka.produce(topic, records);
 
@@ -96,9 +98,7 @@ TEST(KafkaTestCluster, BrokerRestartKeepsAddressAndData) {
   KafkaTestCluster kafka;
   const auto topic = unique_name("it-restart");
   kafka.produce(topic, {{std::nullopt, "before", {}, -1}});
-  {
-    BrokerOutage outage(kafka, /*kill=*/true);
-  }
+  { BrokerOutage outage(kafka, /*kill=*/true); }
   kafka.produce(topic, {{std::nullopt, "after", {}, -1}});
   const auto read = kafka.read_all(topic);
   ASSERT_EQ(read.size(), 2u);

@@ -91,8 +91,8 @@ ConsumedRecord to_record(const rd_kafka_message_t* m) {
     const char* name = nullptr;
     const void* value = nullptr;
     size_t size = 0;
-    for (size_t i = 0; rd_kafka_header_get_all(headers, i, &name, &value, &size) ==
-                       RD_KAFKA_RESP_ERR_NO_ERROR;
+    for (size_t i = 0;
+         rd_kafka_header_get_all(headers, i, &name, &value, &size) == RD_KAFKA_RESP_ERR_NO_ERROR;
          ++i) {
       r.headers.emplace_back(name, value == nullptr
                                        ? std::string()
@@ -122,7 +122,9 @@ std::optional<std::string> ConsumedRecord::header(const std::string& name) const
   return out;
 }
 
-bool KafkaTestCluster::available() { return !env_or_empty("SFKB_KAFKA_BOOTSTRAP").empty(); }
+bool KafkaTestCluster::available() {
+  return !env_or_empty("SFKB_KAFKA_BOOTSTRAP").empty();
+}
 
 bool KafkaTestCluster::can_restart() {
   return available() && !env_or_empty("SFKB_KAFKA_DIR").empty() &&
@@ -183,34 +185,42 @@ Handle KafkaTestCluster::new_consumer() {
 
 std::vector<std::int32_t> KafkaTestCluster::partitions_of(const std::string& topic,
                                                           std::chrono::milliseconds timeout) {
+  // All-topics metadata: asking for one topic by name through a producer would make a broker with
+  // auto.create.topics.enable create it.
   rd_kafka_t* rk = producer();
   const auto deadline = Clock::now() + timeout;
-  std::unique_ptr<rd_kafka_topic_t, void (*)(rd_kafka_topic_t*)> rkt(
-      rd_kafka_topic_new(rk, topic.c_str(), nullptr), rd_kafka_topic_destroy);
   std::string last_error = "timed out";
   do {
     const rd_kafka_metadata_t* raw = nullptr;
-    const auto err =
-        rd_kafka_metadata(rk, 0, rkt.get(), &raw, std::max(100, std::min(2000, remaining_ms(deadline))));
-    Metadata md(raw);
-    if (err == RD_KAFKA_RESP_ERR_NO_ERROR && md->topic_cnt == 1 &&
-        md->topics[0].err == RD_KAFKA_RESP_ERR_NO_ERROR && md->topics[0].partition_cnt > 0) {
+    const auto err = rd_kafka_metadata(rk, 1, nullptr, &raw,
+                                       std::max(100, std::min(2000, remaining_ms(deadline))));
+    Metadata all(raw);
+    const rd_kafka_metadata_topic_t* found = nullptr;
+    if (err == RD_KAFKA_RESP_ERR_NO_ERROR) {
+      for (int i = 0; i < all->topic_cnt; ++i) {
+        if (topic == all->topics[i].topic) {
+          found = &all->topics[i];
+        }
+      }
+    }
+    if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+      last_error = rd_kafka_err2str(err);
+    } else if (found == nullptr) {
+      last_error = "no such topic";
+    } else if (found->err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+      last_error = rd_kafka_err2str(found->err);
+    } else if (found->partition_cnt > 0) {
       std::vector<std::int32_t> out;
       bool all_led = true;
-      for (int i = 0; i < md->topics[0].partition_cnt; ++i) {
-        out.push_back(md->topics[0].partitions[i].id);
-        all_led = all_led && md->topics[0].partitions[i].leader >= 0;
+      for (int i = 0; i < found->partition_cnt; ++i) {
+        out.push_back(found->partitions[i].id);
+        all_led = all_led && found->partitions[i].leader >= 0;
       }
       if (all_led) {
         std::sort(out.begin(), out.end());
         return out;
       }
       last_error = "partitions without leader";
-    } else {
-      last_error = rd_kafka_err2str(err != RD_KAFKA_RESP_ERR_NO_ERROR
-                                        ? err
-                                        : (md->topic_cnt == 1 ? md->topics[0].err
-                                                              : RD_KAFKA_RESP_ERR__UNKNOWN_TOPIC));
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(50));  // metadata retry interval
   } while (Clock::now() < deadline);
@@ -290,8 +300,7 @@ void KafkaTestCluster::produce(const std::string& topic, const std::vector<TestR
       }
       const auto err = rd_kafka_producev(
           rk, RD_KAFKA_V_TOPIC(topic.c_str()), RD_KAFKA_V_PARTITION(record.partition),
-          RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
-          RD_KAFKA_V_KEY(key, key_len),
+          RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_KEY(key, key_len),
           RD_KAFKA_V_VALUE(const_cast<char*>(record.value.data()), record.value.size()),
           RD_KAFKA_V_HEADERS(headers), RD_KAFKA_V_OPAQUE(&state), RD_KAFKA_V_END);
       if (err == RD_KAFKA_RESP_ERR_NO_ERROR) {
@@ -434,7 +443,8 @@ std::map<std::int32_t, std::int64_t> KafkaTestCluster::committed_offsets(
   for (auto p : partitions) {
     rd_kafka_topic_partition_list_add(list.get(), topic.c_str(), p);
   }
-  if (auto err = rd_kafka_committed(consumer.get(), list.get(), static_cast<int>(timeout.count()))) {
+  if (auto err =
+          rd_kafka_committed(consumer.get(), list.get(), static_cast<int>(timeout.count()))) {
     fail("committed offsets of " + group, err);
   }
   std::map<std::int32_t, std::int64_t> out;

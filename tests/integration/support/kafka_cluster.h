@@ -33,11 +33,11 @@
 #include <gtest/gtest.h>
 
 // Skips the current test (honestly: reported as skipped) when no broker is configured.
-#define SFKB_REQUIRE_KAFKA()                                                                     \
-  do {                                                                                           \
-    if (!::sfkb::it::KafkaTestCluster::available()) {                                            \
+#define SFKB_REQUIRE_KAFKA()                                                                       \
+  do {                                                                                             \
+    if (!::sfkb::it::KafkaTestCluster::available()) {                                              \
       GTEST_SKIP() << "SFKB_KAFKA_BOOTSTRAP is not set; scripts/test starts a broker and sets it"; \
-    }                                                                                            \
+    }                                                                                              \
   } while (0)
 
 struct rd_kafka_s;
@@ -74,8 +74,8 @@ struct Watermarks {
 
 class KafkaTestCluster {
  public:
-  static bool available();     // SFKB_KAFKA_BOOTSTRAP is set
-  static bool can_restart();   // SFKB_KAFKA_DIR and SFKB_KAFKA_SCRIPTS are set too
+  static bool available();    // SFKB_KAFKA_BOOTSTRAP is set
+  static bool can_restart();  // SFKB_KAFKA_DIR and SFKB_KAFKA_SCRIPTS are set too
 
   KafkaTestCluster();  // throws if SFKB_KAFKA_BOOTSTRAP is unset
   explicit KafkaTestCluster(std::string bootstrap);
@@ -103,8 +103,8 @@ class KafkaTestCluster {
   std::vector<ConsumedRecord> consume(const std::string& topic, std::size_t count,
                                       std::chrono::milliseconds timeout);
   // Reads every record up to the high watermarks as they are now; sorted by (partition, offset).
-  std::vector<ConsumedRecord> read_all(const std::string& topic,
-                                       std::chrono::milliseconds timeout = std::chrono::seconds(60));
+  std::vector<ConsumedRecord> read_all(
+      const std::string& topic, std::chrono::milliseconds timeout = std::chrono::seconds(60));
   Watermarks watermarks(const std::string& topic, std::int32_t partition,
                         std::chrono::milliseconds timeout = std::chrono::seconds(10));
   // The offsets `group` committed for each partition of `topic` (absent: never committed).

@@ -25,8 +25,8 @@ namespace {
 std::string default_log_file(const std::string& program) {
   const char* tmp = std::getenv("TMPDIR");
   std::string base = program.substr(program.find_last_of('/') + 1);
-  std::string pattern = std::string(tmp != nullptr && *tmp != '\0' ? tmp : "/tmp") + "/sfkb-" +
-                        base + ".XXXXXX.log";
+  std::string pattern =
+      std::string(tmp != nullptr && *tmp != '\0' ? tmp : "/tmp") + "/sfkb-" + base + ".XXXXXX.log";
   std::vector<char> buffer(pattern.begin(), pattern.end());
   buffer.push_back('\0');
   const int fd = ::mkstemps(buffer.data(), 4);
@@ -86,9 +86,7 @@ Process::Process(Options options) : options_(std::move(options)) {
     throw std::invalid_argument("Process: no program");
   }
   log_file_ = options_.log_file.empty() ? default_log_file(options_.args[0]) : options_.log_file;
-  {
-    std::ofstream truncate(log_file_, std::ios::trunc);
-  }
+  { std::ofstream truncate(log_file_, std::ios::trunc); }
 
   int out[2];
   if (::pipe2(out, O_CLOEXEC) != 0 || ::pipe2(wake_fds_, O_CLOEXEC) != 0) {
@@ -122,8 +120,7 @@ Process::Process(Options options) : options_(std::move(options)) {
   posix_spawnattr_setsigdefault(&attr, &defaults);
   posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
 
-  const int rc =
-      ::posix_spawnp(&pid_, argv[0], &actions, &attr, argv.data(), envp.data());
+  const int rc = ::posix_spawnp(&pid_, argv[0], &actions, &attr, argv.data(), envp.data());
   posix_spawn_file_actions_destroy(&actions);
   posix_spawnattr_destroy(&attr);
   ::close(out[1]);
@@ -263,8 +260,8 @@ std::optional<std::string> Process::wait_for_output(std::string_view needle,
                                                     std::chrono::milliseconds timeout,
                                                     std::size_t from_line) {
   return wait_for(
-      [needle](const std::string& line) { return line.find(needle) != std::string::npos; },
-      timeout, from_line);
+      [needle](const std::string& line) { return line.find(needle) != std::string::npos; }, timeout,
+      from_line);
 }
 
 std::size_t Process::line_count() const {

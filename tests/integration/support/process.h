@@ -91,7 +91,7 @@ class Process {
   Options options_;
   std::string log_file_;
   pid_t pid_ = -1;
-  int out_fd_ = -1;      // read end of the child's stdout/stderr pipe
+  int out_fd_ = -1;             // read end of the child's stdout/stderr pipe
   int wake_fds_[2] = {-1, -1};  // wakes the reader thread at destruction
 
   mutable std::mutex mutex_;

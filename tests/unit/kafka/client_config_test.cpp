@@ -36,8 +36,8 @@ CertificateFiles::Getenv env(std::map<std::string, std::string> vars) {
 // ---- bootstrap URL parsing
 
 TEST(ParseBootstrapServers, AcceptsHerokuSslUrlList) {
-  auto parsed =
-      parse_bootstrap_servers("kafka+ssl://ec2-1.compute.amazonaws.com:9096,kafka+ssl://ec2-2.compute.amazonaws.com:9096");
+  auto parsed = parse_bootstrap_servers(
+      "kafka+ssl://ec2-1.compute.amazonaws.com:9096,kafka+ssl://ec2-2.compute.amazonaws.com:9096");
   ASSERT_TRUE(parsed) << parsed.error().message;
   EXPECT_EQ(parsed->servers, "ec2-1.compute.amazonaws.com:9096,ec2-2.compute.amazonaws.com:9096");
   EXPECT_TRUE(parsed->ssl);
@@ -84,9 +84,10 @@ TEST(EnforcedProperties, ProducerGuaranteesCannotBeWeakened) {
   EXPECT_EQ(value_of(props, "linger.ms"), "20");                     // a free choice stays
   ASSERT_EQ(warnings.size(), 4u);
   EXPECT_NE(warnings[0].find("kafka.properties."), std::string::npos);
-  EXPECT_NE(std::find_if(warnings.begin(), warnings.end(),
-                         [](const auto& w) { return w.find("acks=1 ignored") != std::string::npos; }),
-            warnings.end());
+  EXPECT_NE(
+      std::find_if(warnings.begin(), warnings.end(),
+                   [](const auto& w) { return w.find("acks=1 ignored") != std::string::npos; }),
+      warnings.end());
 }
 
 TEST(EnforcedProperties, EquivalentUserValuesDoNotWarn) {
@@ -112,8 +113,8 @@ TEST(EnforcedProperties, MaxInFlightIsCappedAtFive) {
 TEST(EnforcedProperties, ConsumerNeverAutoCommits) {
   std::vector<std::string> warnings;
   auto props = enforced_properties(
-      Role::kConsumer,
-      {{"enable.auto.commit", "true"}, {"partition.assignment.strategy", "range"}}, &warnings);
+      Role::kConsumer, {{"enable.auto.commit", "true"}, {"partition.assignment.strategy", "range"}},
+      &warnings);
   EXPECT_EQ(value_of(props, "enable.auto.commit"), "false");
   EXPECT_EQ(value_of(props, "enable.auto.offset.store"), "false");
   EXPECT_EQ(value_of(props, "partition.assignment.strategy"), "range");  // user's choice

@@ -5,7 +5,9 @@
 namespace sfkb::kafka {
 namespace {
 
-TEST(Check, NoErrorIsOk) { EXPECT_TRUE(check(RD_KAFKA_RESP_ERR_NO_ERROR, "x").is_ok()); }
+TEST(Check, NoErrorIsOk) {
+  EXPECT_TRUE(check(RD_KAFKA_RESP_ERR_NO_ERROR, "x").is_ok());
+}
 
 TEST(Check, ClassifiesTransientPermanentAndFatalErrors) {
   EXPECT_EQ(check(RD_KAFKA_RESP_ERR__QUEUE_FULL, "produce").kind(), core::ErrorKind::kRetry);

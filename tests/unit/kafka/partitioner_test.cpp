@@ -23,8 +23,8 @@ TEST(PartitionForChannel, AgreesWithLibrdkafkasJavaCompatiblePartitioner) {
   for (int count : {1, 2, 3, 4, 7, 12, 100}) {
     for (int i = 0; i < 200; ++i) {
       const std::string channel = "/event/Channel_" + std::to_string(i) + "__e";
-      const auto expected = rd_kafka_msg_partitioner_murmur2(nullptr, channel.data(),
-                                                             channel.size(), count, nullptr, nullptr);
+      const auto expected = rd_kafka_msg_partitioner_murmur2(
+          nullptr, channel.data(), channel.size(), count, nullptr, nullptr);
       ASSERT_EQ(partition_for_channel(channel, count), expected) << channel << " / " << count;
     }
   }
