@@ -62,7 +62,8 @@ struct Stats {
 };
 
 // The whole state of the emulated org behind one mutex. Every operation under the lock is short
-// (map lookups, pointer copies); JSON is built outside it. `changed` is notified whenever
+// (map lookups, pointer copies); event JSON is built outside it, only the replay id is appended
+// under it. `changed` is notified whenever
 // something a waiting long poll cares about happens: an append, a dropped session, expired
 // tokens, shutdown.
 struct Org {
