@@ -1,13 +1,91 @@
-// Placeholder until the checkpoint module's author replaces it with the real report.
+// `sf-kafka-bridge checkpoints --config F`: what the bridge would resume from, per channel - the
+// checkpoint file's value, what Kafka holds, and the reconciled resume point (DESIGN.md §4). Reads
+// only; safe to run beside a live bridge.
 #include "daemon/app/checkpoints_command.h"
 
 #include <cstdio>
+#include <exception>
+#include <string>
+
+#include "daemon/checkpoint/file_store.h"
+#include "daemon/checkpoint/kafka_tail_reader.h"
+#include "daemon/checkpoint/reconcile.h"
+#include "daemon/kafka/partitioner.h"
 
 namespace sfkb::app {
+namespace {
 
-int checkpoint_report(const config::Config& /*config*/) {
-  std::fputs("checkpoints: not built into this binary yet\n", stderr);
-  return 70;
+std::string text(const std::optional<std::int64_t>& value, const char* none = "-") {
+  return value ? std::to_string(*value) : std::string(none);
+}
+
+std::string start_text(std::int64_t start) {
+  if (start == -1) {
+    return "start (latest)";
+  }
+  if (start == -2) {
+    return "start (earliest)";
+  }
+  return "start (" + std::to_string(start) + ")";
+}
+
+}  // namespace
+
+int checkpoint_report(const config::Config& config) {
+  checkpoint::FileStore store(config.checkpoint.directory);
+  auto file = store.load();
+  if (!file) {
+    std::fprintf(stderr, "checkpoints: %s\n", file.error().message.c_str());
+    return 70;
+  }
+  std::printf("checkpoint file: %s (%zu channel(s))\n", store.location().c_str(), file->size());
+
+  std::vector<checkpoint::ChannelResume> resumes;
+  try {
+    checkpoint::TailReaderKafkaTail tail(config.kafka);
+    checkpoint::ReconcileOptions options;
+    options.partition_for_channel = [](const std::string& channel, std::int32_t count) {
+      return kafka::partition_for_channel(channel, count);
+    };
+    auto result = checkpoint::reconcile(config, *file, tail, options);
+    if (!result) {
+      std::fprintf(stderr, "checkpoints: reading Kafka back failed: %s\n",
+                   result.error().message.c_str());
+      return 69;
+    }
+    resumes = std::move(result.value());
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "checkpoints: cannot reach Kafka: %s\n", e.what());
+    return 69;
+  }
+
+  std::printf("%-40s %-30s %-17s %-20s %-20s %-20s %s\n", "CHANNEL", "TOPIC", "MODE", "FILE",
+              "KAFKA_NEWEST", "RESUME_AFTER", "SKIP");
+  for (std::size_t i = 0; i < resumes.size(); ++i) {
+    const auto& r = resumes[i];
+    std::printf(
+        "%-40s %-30s %-17s %-20s %-20s %-20s %zu\n", r.channel.c_str(), r.topic.c_str(),
+        checkpoint::to_string(r.mode), text(r.file).c_str(),
+        r.mode == checkpoint::ResumeMode::kFileOnly ? "(not read)" : text(r.kafka_newest).c_str(),
+        r.resume ? std::to_string(*r.resume).c_str()
+                 : start_text(config.subscribe[i].start).c_str(),
+        r.skip.size());
+    for (const auto& warning : r.warnings) {
+      std::printf("  warning: %s: %s\n", r.channel.c_str(), warning.c_str());
+    }
+  }
+  // Channels in the file that no mapping names any more: kept in the file, shown for operators.
+  for (const auto& [channel, entry] : *file) {
+    bool configured = false;
+    for (const auto& mapping : config.subscribe) {
+      configured = configured || mapping.channel == channel;
+    }
+    if (!configured) {
+      std::printf("%-40s %-30s %-17s %-20lld (not configured; kept in the file)\n", channel.c_str(),
+                  "-", "-", static_cast<long long>(entry.replay_id));
+    }
+  }
+  return 0;
 }
 
 }  // namespace sfkb::app

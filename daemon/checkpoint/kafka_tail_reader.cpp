@@ -1,0 +1,51 @@
+#include "daemon/checkpoint/kafka_tail_reader.h"
+
+#include <charconv>
+
+#include "daemon/kafka/client_config.h"
+
+namespace sfkb::checkpoint {
+namespace {
+
+std::optional<std::int64_t> parse_replay_id(const std::optional<std::string>& text) {
+  if (!text) {
+    return std::nullopt;
+  }
+  std::int64_t value = 0;
+  auto [end, ec] = std::from_chars(text->data(), text->data() + text->size(), value);
+  if (ec != std::errc() || end != text->data() + text->size()) {
+    return std::nullopt;  // somebody else's header of the same name: not ours to trust
+  }
+  return value;
+}
+
+}  // namespace
+
+TailReaderKafkaTail::TailReaderKafkaTail(const config::KafkaConfig& kafka,
+                                         std::chrono::milliseconds timeout)
+    : reader_(
+          std::make_unique<kafka::TailReader>(kafka::ClientConfig(kafka, kafka::Role::kConsumer))),
+      timeout_(timeout) {}
+
+core::Result<std::int32_t> TailReaderKafkaTail::partition_count(const std::string& topic) {
+  return reader_->partition_count(topic, timeout_);
+}
+
+core::Status TailReaderKafkaTail::read_backwards(
+    const std::string& topic, std::int32_t partition,
+    const std::function<bool(const TailRecord&)>& visit) {
+  // 500 per fetch: the single-partition case needs one record, a skip-set scan reads back about
+  // a checkpoint interval's worth of events.
+  return reader_->read_backwards(
+      topic, partition,
+      [&](const kafka::Record& record) {
+        TailRecord tail;
+        tail.offset = record.offset;
+        tail.channel = record.header("sf.channel");
+        tail.replay_id = parse_replay_id(record.header("sf.replay_id"));
+        return visit(tail);
+      },
+      timeout_, 500);
+}
+
+}  // namespace sfkb::checkpoint

@@ -1,0 +1,29 @@
+#pragma once
+// KafkaTail over the Kafka module's TailReader: reads partitions back for start-up reconciliation
+// and for `sf-kafka-bridge checkpoints`.
+
+#include <chrono>
+#include <memory>
+
+#include "daemon/checkpoint/kafka_tail.h"
+#include "daemon/config/config.h"
+#include "daemon/kafka/consumer.h"
+
+namespace sfkb::checkpoint {
+
+class TailReaderKafkaTail final : public KafkaTail {
+ public:
+  // Throws kafka::KafkaError at start-up (invalid properties).
+  explicit TailReaderKafkaTail(const config::KafkaConfig& kafka,
+                               std::chrono::milliseconds timeout = std::chrono::seconds(15));
+
+  core::Result<std::int32_t> partition_count(const std::string& topic) override;
+  core::Status read_backwards(const std::string& topic, std::int32_t partition,
+                              const std::function<bool(const TailRecord&)>& visit) override;
+
+ private:
+  std::unique_ptr<kafka::TailReader> reader_;
+  std::chrono::milliseconds timeout_;
+};
+
+}  // namespace sfkb::checkpoint

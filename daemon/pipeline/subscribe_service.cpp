@@ -1,0 +1,26 @@
+#include "daemon/pipeline/subscribe_service.h"
+
+namespace sfkb::pipeline {
+
+SubscribeService::SubscribeService(const config::Config& config, salesforce::TokenSource& tokens,
+                                   std::unique_ptr<http::Transport> cometd_transport,
+                                   ops::Metrics& metrics)
+    : progress_(SubscribeProgress::create(config)),
+      producer_(std::make_unique<KafkaEventProducer>(config.kafka)),
+      tail_(std::make_unique<checkpoint::TailReaderKafkaTail>(config.kafka)),
+      store_(std::make_unique<checkpoint::FileStore>(config.checkpoint.directory)) {
+  // The client asks the progress object, not the pipeline, where a (re)subscription resumes: it
+  // exists before both, so neither has to be built half-way.
+  source_ = std::make_unique<salesforce::CometdClient>(tokens, std::move(cometd_transport),
+                                                       salesforce::cometd_options(config),
+                                                       progress_->resume_point(), metrics);
+  SubscribePipelineOptions options;
+  options.metrics = &metrics;
+  options.partition_for_channel = channel_partition;
+  pipeline_ = std::make_unique<SubscribePipeline>(config, *source_, *producer_, *store_, *tail_,
+                                                  progress_, options);
+}
+
+SubscribeService::~SubscribeService() = default;
+
+}  // namespace sfkb::pipeline

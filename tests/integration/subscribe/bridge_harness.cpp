@@ -1,0 +1,249 @@
+#include "tests/integration/subscribe/bridge_harness.h"
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <csignal>
+#include <cstdlib>
+#include <fstream>
+#include <set>
+#include <sstream>
+#include <thread>
+
+#include "daemon/checkpoint/file_store.h"
+
+namespace sfkb::it::subscribe {
+
+std::string bridge_binary() {
+  if (const char* env = std::getenv("SFKB_BRIDGE_BINARY"); env != nullptr && *env != '\0') {
+    return env;
+  }
+  std::string built = SFKB_BRIDGE_BINARY_PATH;
+  if (!built.empty() && ::access(built.c_str(), X_OK) == 0) {
+    return built;
+  }
+  return {};
+}
+
+std::string events_yaml() {
+  std::string out = "events:\n";
+  for (const char* name : {"A__e", "B__e", "C__e", "D__e"}) {
+    out += std::string("  ") + name + ":\n    Text__c: string\n    Number__c: number\n";
+  }
+  return out;
+}
+
+emulator::testing::EmulatorProcess::Options emulator_options(std::vector<std::string> extra_args) {
+  emulator::testing::EmulatorProcess::Options options;
+  options.events_yaml = events_yaml();
+  options.extra_args = std::move(extra_args);
+  if (std::find(options.extra_args.begin(), options.extra_args.end(), "--connect-timeout-ms") ==
+      options.extra_args.end()) {
+    // Short idle long polls keep every test brisk; the SIGTERM test sets its own long one.
+    options.extra_args.push_back("--connect-timeout-ms");
+    options.extra_args.push_back("2000");
+  }
+  return options;
+}
+
+namespace {
+
+std::string quoted(const std::string& text) {
+  std::string out = "\"";
+  for (char c : text) {
+    if (c == '"' || c == '\\') {
+      out += '\\';
+    }
+    out += c;
+  }
+  return out + "\"";
+}
+
+}  // namespace
+
+std::string render_yaml(const BridgeConfig& config) {
+  std::ostringstream y;
+  y << "salesforce:\n"
+    << "  login_url: " << quoted(config.salesforce_url) << "\n"
+    << "  api_version: \"62.0\"\n"
+    << "  auth:\n";
+  if (!config.access_token.empty()) {
+    y << "    flow: access_token\n"
+      << "    access_token: " << quoted(config.access_token) << "\n"
+      << "    instance_url: " << quoted(config.salesforce_url) << "\n";
+  } else {
+    y << "    flow: client_credentials\n"
+      << "    client_id: " << quoted(config.client_id) << "\n"
+      << "    client_secret: " << quoted(config.client_secret) << "\n";
+  }
+  y << "  retry:\n"
+    << "    initial_backoff: 50ms\n"
+    << "    max_backoff: 500ms\n"
+    << "kafka:\n"
+    << "  bootstrap_servers: " << quoted(config.bootstrap) << "\n";
+  if (!config.kafka_properties.empty()) {
+    y << "  properties:\n";
+    for (const auto& [key, value] : config.kafka_properties) {
+      y << "    " << key << ": " << quoted(value) << "\n";
+    }
+  }
+  y << "checkpoint:\n"
+    << "  directory: " << quoted(config.checkpoint_dir) << "\n"
+    << "  interval: " << config.checkpoint_interval << "\n"
+    << "limits:\n"
+    << "  max_in_flight_events: " << config.max_in_flight << "\n"
+    << "subscribe:\n";
+  for (const auto& channel : config.channels) {
+    y << "  - channel: " << quoted(channel.channel) << "\n"
+      << "    topic: " << quoted(channel.topic) << "\n"
+      << "    start: " << channel.start << "\n"
+      << "    key: " << channel.key << "\n"
+      << "    headers: " << (channel.headers ? "true" : "false") << "\n"
+      << "    on_invalid_replay_id: " << channel.on_invalid_replay_id << "\n";
+  }
+  y << "http:\n"
+    << "  listen: \"\"\n"
+    << "logging:\n"
+    << "  level: " << config.log_level << "\n";
+  return y.str();
+}
+
+Bridge::Bridge(const BridgeConfig& config, const TempDir& dir, const std::string& name) {
+  const std::string file = dir.write_file(name + ".yaml", render_yaml(config));
+  Process::Options options;
+  options.args = {bridge_binary(), "run", "--config", file};
+  options.log_file = dir.file(
+      name + "-" + std::to_string(::getpid()) + "-" +
+      std::to_string(std::chrono::steady_clock::now().time_since_epoch().count()) + ".log");
+  // The daemon must not pick these up from the test's environment.
+  options.unset_env = {"PORT", "SF_KAFKA_BRIDGE_CONFIG", "KAFKA_URL", "KAFKA_PREFIX"};
+  channels_ = config.channels.size();
+  process_ = std::make_unique<Process>(options);
+}
+
+bool Bridge::wait_started(std::chrono::milliseconds timeout) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (process_->count_lines_containing("resume_after=") >= channels_) {
+      return true;
+    }
+    if (!process_->running()) {
+      return false;
+    }
+    // Woken by the next line of output (or the deadline), not a fixed sleep.
+    process_->wait_for_output("resume_after=", std::chrono::milliseconds(200),
+                              process_->line_count());
+  }
+  return process_->count_lines_containing("resume_after=") >= channels_;
+}
+
+std::optional<int> Bridge::terminate(std::chrono::milliseconds timeout) {
+  process_->signal(SIGTERM);
+  return process_->wait_for_exit(timeout);
+}
+
+std::map<std::string, std::vector<Seen>> by_channel(const std::vector<ConsumedRecord>& records) {
+  std::map<std::string, std::vector<Seen>> out;
+  for (const auto& record : records) {
+    auto channel = record.header("sf.channel");
+    auto replay = record.header("sf.replay_id");
+    if (!channel || !replay) {
+      continue;
+    }
+    Seen seen;
+    seen.partition = record.partition;
+    seen.offset = record.offset;
+    seen.replay_id = std::stoll(*replay);
+    seen.key = record.key;
+    seen.value = record.value_or_empty();
+    out[*channel].push_back(std::move(seen));
+  }
+  return out;
+}
+
+std::string check_exactly_once(const std::vector<Seen>& seen, const Injected& injected,
+                               bool one_partition) {
+  std::ostringstream problems;
+  if (seen.size() != injected.total) {
+    problems << "expected " << injected.total << " records, Kafka holds " << seen.size() << "; ";
+  }
+  std::set<std::int64_t> unique;
+  std::size_t duplicates = 0;
+  for (const auto& s : seen) {
+    if (!unique.insert(s.replay_id).second) {
+      if (duplicates++ < 5) {
+        problems << "duplicate replay_id " << s.replay_id << " (partition " << s.partition
+                 << " offset " << s.offset << "); ";
+      }
+    }
+  }
+  if (duplicates > 0) {
+    problems << duplicates << " duplicate(s) in all; ";
+  }
+  for (std::size_t i = 0; i < injected.ranges.size(); ++i) {
+    const auto& range = injected.ranges[i];
+    auto lo = unique.lower_bound(range.first_replay_id);
+    auto hi = unique.upper_bound(range.last_replay_id);
+    auto n = static_cast<std::size_t>(std::distance(lo, hi));
+    if (n != injected.counts[i]) {
+      problems << "range [" << range.first_replay_id << "," << range.last_replay_id << "] holds "
+               << n << " of " << injected.counts[i] << " injected; ";
+    }
+  }
+  std::map<std::int32_t, std::int64_t> last_by_partition;
+  std::size_t out_of_order = 0;
+  for (const auto& s : seen) {
+    auto it = last_by_partition.find(s.partition);
+    if (it != last_by_partition.end() && s.replay_id <= it->second && out_of_order++ < 5) {
+      problems << "partition " << s.partition << " offset " << s.offset << " has replay_id "
+               << s.replay_id << " after " << it->second << "; ";
+    }
+    last_by_partition[s.partition] = s.replay_id;
+  }
+  if (one_partition && last_by_partition.size() > 1) {
+    problems << "the channel is spread over " << last_by_partition.size() << " partitions; ";
+  }
+  return problems.str();
+}
+
+std::vector<Seen> wait_for_channel(KafkaTestCluster& kafka, const std::string& topic,
+                                   const std::string& channel, std::size_t count,
+                                   std::chrono::milliseconds timeout) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  std::vector<Seen> seen;
+  while (true) {
+    auto grouped = by_channel(kafka.read_all(topic));
+    seen = grouped[channel];
+    if (seen.size() >= count || std::chrono::steady_clock::now() >= deadline) {
+      return seen;
+    }
+    // read_all is itself a round trip to the broker; a short pause keeps it from spinning.
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  }
+}
+
+std::int64_t proc_status_kb(int pid, const std::string& field) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/status");
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.rfind(field + ":", 0) == 0) {
+      return std::stoll(line.substr(field.size() + 1));
+    }
+  }
+  return 0;
+}
+
+std::optional<std::int64_t> checkpointed(const std::string& dir, const std::string& channel) {
+  checkpoint::FileStore store(dir);
+  auto loaded = store.load();
+  if (!loaded) {
+    return std::nullopt;
+  }
+  auto it = loaded->find(channel);
+  if (it == loaded->end()) {
+    return std::nullopt;
+  }
+  return it->second.replay_id;
+}
+
+}  // namespace sfkb::it::subscribe

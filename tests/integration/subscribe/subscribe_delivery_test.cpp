@@ -1,0 +1,254 @@
+// Issue 4 §7, tests 1-4: exactly once, in order, with headers - across SIGTERM, kill -9 and a lost
+// checkpoint file, for a key-less channel (one partition) and a payload key over 4 partitions.
+
+#include <unistd.h>
+
+#include <atomic>
+#include <filesystem>
+#include <random>
+#include <thread>
+
+#include <gtest/gtest.h>
+
+#include "tests/integration/subscribe/bridge_harness.h"
+#include "tests/integration/support/unique_name.h"
+#include "tests/integration/support/wait.h"
+
+namespace sfkb::it::subscribe {
+namespace {
+
+using namespace std::chrono_literals;
+using emulator::testing::EmulatorProcess;
+
+constexpr auto kLong = 90s;
+
+class SubscribeDelivery : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    SFKB_REQUIRE_KAFKA();
+    SFKB_REQUIRE_BRIDGE();
+    kafka_ = std::make_unique<KafkaTestCluster>();
+  }
+  BridgeConfig config_for(const EmulatorProcess& sf, std::vector<ChannelSpec> channels) {
+    BridgeConfig config;
+    config.salesforce_url = sf.base_url();
+    config.access_token = sf.static_token();
+    config.bootstrap = kafka_->bootstrap();
+    config.checkpoint_dir = dir_.file("state");
+    config.channels = std::move(channels);
+    return config;
+  }
+  // Injects `total` events in chunks, from a thread, while the test does other things.
+  std::thread inject_in_background(EmulatorProcess& sf, const std::string& channel,
+                                   std::size_t total, std::size_t chunk, Injected& out,
+                                   std::chrono::milliseconds pace = 50ms) {
+    return std::thread([&sf, channel, total, chunk, &out, pace] {
+      for (std::size_t done = 0; done < total; done += chunk) {
+        std::size_t n = std::min(chunk, total - done);
+        out.add(sf.inject(channel, n, R"({"Text__c":"k{n}","Number__c":1})"), n);
+        // Pacing spreads the stream over the crashes below; nothing waits on it.
+        std::this_thread::sleep_for(pace);
+      }
+    });
+  }
+
+  TempDir dir_{"sfkb-it-subscribe"};
+  std::unique_ptr<KafkaTestCluster> kafka_;
+};
+
+TEST_F(SubscribeDelivery, TenThousandEventsOnThreeChannelsArriveOnceInOrderWithHeaders) {
+  // Given three channels sharing one 3-partition topic,
+  EmulatorProcess sf(emulator_options());
+  const std::string topic = unique_name("sub-three");
+  kafka_->create_topic(topic, 3);
+  const std::vector<std::string> channels = {"/event/A__e", "/event/B__e", "/event/C__e"};
+  std::vector<ChannelSpec> specs;
+  for (const auto& channel : channels) {
+    specs.push_back({channel, topic});
+  }
+  Bridge bridge(config_for(sf, specs), dir_);
+  ASSERT_TRUE(bridge.wait_started()) << bridge.output();
+
+  // when 10,000 events are injected while the bridge runs,
+  std::map<std::string, Injected> injected;
+  for (int round = 0; round < 10; ++round) {
+    for (std::size_t c = 0; c < channels.size(); ++c) {
+      std::size_t n = c == 0 ? 334 : 333;
+      injected[channels[c]].add(
+          sf.inject(channels[c], n, R"({"Text__c":"r)" + std::to_string(round) + R"(-{seq}"})"), n);
+    }
+  }
+  for (const auto& channel : channels) {
+    wait_for_channel(*kafka_, topic, channel, injected[channel].total, kLong);
+  }
+  ASSERT_EQ(bridge.terminate(), 0) << bridge.output();
+
+  // then each channel holds each event once, in replay order, in one partition, with headers,
+  const auto records = kafka_->read_all(topic);
+  auto grouped = by_channel(records);
+  for (const auto& channel : channels) {
+    EXPECT_EQ(check_exactly_once(grouped[channel], injected[channel], true), "") << channel;
+    ASSERT_FALSE(grouped[channel].empty());
+    // and the final checkpoint is the channel's last event.
+    EXPECT_EQ(checkpointed(dir_.file("state"), channel), grouped[channel].back().replay_id);
+  }
+  ASSERT_EQ(records.size(), 10000u);
+  const auto& first = records.front();
+  EXPECT_TRUE(first.header("sf.event_uuid").has_value());
+  EXPECT_TRUE(first.header("sf.schema").has_value());
+  EXPECT_TRUE(first.header("sf.created_date").has_value());
+  EXPECT_FALSE(first.key.has_value());
+  EXPECT_NE(first.value_or_empty().find("\"Text__c\":\"r0-"), std::string::npos)
+      << first.value_or_empty();
+}
+
+TEST_F(SubscribeDelivery, SigtermMidStreamWritesTheFinalCheckpointAndRestartLosesNothing) {
+  EmulatorProcess sf(emulator_options());
+  const std::string topic = unique_name("sub-sigterm");
+  const std::string channel = "/event/A__e";
+  kafka_->create_topic(topic, 2);
+  auto config = config_for(sf, {{channel, topic}});
+  config.checkpoint_interval = "10s";  // only the final checkpoint can be right after the stop
+
+  Injected injected;
+  std::thread injector = inject_in_background(sf, channel, 12000, 400, injected);
+  {
+    Bridge bridge(config, dir_, "first");
+    ASSERT_TRUE(bridge.wait_started()) << bridge.output();
+    wait_for_channel(*kafka_, topic, channel, 2000, kLong);
+    const auto started = std::chrono::steady_clock::now();
+    auto code = bridge.terminate(5s);
+    const auto took = std::chrono::steady_clock::now() - started;
+    ASSERT_EQ(code, 0) << bridge.output();
+    EXPECT_LT(took, 2s) << bridge.output();
+    // The final checkpoint holds exactly what Kafka holds of the channel (one partition).
+    auto seen = by_channel(kafka_->read_all(topic))[channel];
+    ASSERT_FALSE(seen.empty());
+    EXPECT_EQ(checkpointed(dir_.file("state"), channel), seen.back().replay_id) << bridge.output();
+  }
+  injector.join();
+  Bridge bridge(config, dir_, "second");
+  ASSERT_TRUE(bridge.wait_started()) << bridge.output();
+  wait_for_channel(*kafka_, topic, channel, injected.total, kLong);
+  ASSERT_EQ(bridge.terminate(), 0) << bridge.output();
+  EXPECT_EQ(check_exactly_once(by_channel(kafka_->read_all(topic))[channel], injected, true), "");
+}
+
+TEST_F(SubscribeDelivery, SigtermDuringAnIdleLongPollExitsWithinTwoSeconds) {
+  EmulatorProcess sf(emulator_options({"--connect-timeout-ms", "60000"}));
+  const std::string topic = unique_name("sub-idle");
+  const std::string channel = "/event/A__e";
+  kafka_->create_topic(topic, 1);
+  Bridge bridge(config_for(sf, {{channel, topic}}), dir_);
+  ASSERT_TRUE(bridge.wait_started()) << bridge.output();
+  Injected injected;
+  injected.add(sf.inject(channel, 1, R"({"Text__c":"x"})"), 1);
+  ASSERT_EQ(wait_for_channel(*kafka_, topic, channel, 1, kLong).size(), 1u);
+  // The bridge is now waiting in a long poll that would last 60 s.
+  ASSERT_TRUE(
+      wait_until([&] { return sf.stats().find("\"/meta/connect\"") != std::string::npos; }, 10s));
+  const auto started = std::chrono::steady_clock::now();
+  auto code = bridge.terminate(10s);
+  const auto took = std::chrono::steady_clock::now() - started;
+  EXPECT_EQ(code, 0) << bridge.output();
+  EXPECT_LT(took, 2s) << bridge.output();
+  EXPECT_EQ(checkpointed(dir_.file("state"), channel), injected.ranges[0].last_replay_id);
+}
+
+TEST_F(SubscribeDelivery, KillNineFiveTimesDuringAStreamLosesAndDuplicatesNothing) {
+  EmulatorProcess sf(emulator_options());
+  const std::string topic = unique_name("sub-kill9");
+  const std::string channel = "/event/A__e";
+  kafka_->create_topic(topic, 3);
+  auto config = config_for(sf, {{channel, topic}});
+  config.checkpoint_interval = "100ms";
+
+  Injected injected;
+  std::thread injector = inject_in_background(sf, channel, 15000, 300, injected, 60ms);
+  std::mt19937 random(std::random_device{}());
+  std::size_t last_count = 0;
+  for (int crash = 0; crash < 5; ++crash) {
+    Bridge bridge(config, dir_, "crash" + std::to_string(crash));
+    ASSERT_TRUE(bridge.wait_started()) << bridge.output();
+    // Let it make progress, then kill it at a random moment of the stream.
+    auto seen = wait_for_channel(*kafka_, topic, channel, last_count + 200, kLong);
+    std::this_thread::sleep_for(std::chrono::milliseconds(random() % 300));
+    bridge.kill();
+    last_count = seen.size();
+  }
+  injector.join();
+  Bridge bridge(config, dir_, "final");
+  ASSERT_TRUE(bridge.wait_started()) << bridge.output();
+  wait_for_channel(*kafka_, topic, channel, injected.total, kLong);
+  ASSERT_EQ(bridge.terminate(), 0) << bridge.output();
+  EXPECT_EQ(check_exactly_once(by_channel(kafka_->read_all(topic))[channel], injected, true), "");
+}
+
+TEST_F(SubscribeDelivery, DeletedCheckpointResumesFromKafkasTailWithoutDuplicates) {
+  EmulatorProcess sf(emulator_options());
+  const std::string topic = unique_name("sub-nofile");
+  const std::string channel = "/event/A__e";
+  kafka_->create_topic(topic, 3);
+  auto config = config_for(sf, {{channel, topic}});
+
+  Injected injected;
+  injected.add(sf.inject(channel, 3000, R"({"Text__c":"a{seq}"})"), 3000);
+  {
+    Bridge bridge(config, dir_, "first");
+    ASSERT_TRUE(bridge.wait_started()) << bridge.output();
+    wait_for_channel(*kafka_, topic, channel, 3000, kLong);
+    ASSERT_EQ(bridge.terminate(), 0) << bridge.output();
+  }
+  // A dyno restart: the disk is wiped.
+  std::filesystem::remove_all(dir_.file("state"));
+  injected.add(sf.inject(channel, 2000, R"({"Text__c":"b{seq}"})"), 2000);
+  Bridge bridge(config, dir_, "second");
+  ASSERT_TRUE(bridge.wait_started()) << bridge.output();
+  EXPECT_TRUE(bridge.process().wait_for_output("checkpoint=none", 1s)) << bridge.output();
+  wait_for_channel(*kafka_, topic, channel, 5000, kLong);
+  ASSERT_EQ(bridge.terminate(), 0) << bridge.output();
+  EXPECT_EQ(check_exactly_once(by_channel(kafka_->read_all(topic))[channel], injected, true), "");
+}
+
+TEST_F(SubscribeDelivery, PayloadKeyOverFourPartitionsSurvivesCrashesAndALostCheckpoint) {
+  EmulatorProcess sf(emulator_options());
+  const std::string topic = unique_name("sub-keyed");
+  const std::string channel = "/event/B__e";
+  kafka_->create_topic(topic, 4);
+  ChannelSpec spec{channel, topic};
+  spec.key = "payload.Text__c";
+  auto config = config_for(sf, {spec});
+  config.checkpoint_interval = "100ms";
+
+  Injected injected;
+  std::thread injector = inject_in_background(sf, channel, 9000, 300, injected, 60ms);
+  std::mt19937 random(std::random_device{}());
+  std::size_t last_count = 0;
+  for (int crash = 0; crash < 4; ++crash) {
+    if (crash == 2) {
+      std::filesystem::remove_all(dir_.file("state"));  // once without a file
+    }
+    Bridge bridge(config, dir_, "crash" + std::to_string(crash));
+    ASSERT_TRUE(bridge.wait_started()) << bridge.output();
+    auto seen = wait_for_channel(*kafka_, topic, channel, last_count + 200, kLong);
+    std::this_thread::sleep_for(std::chrono::milliseconds(random() % 300));
+    bridge.kill();
+    last_count = seen.size();
+  }
+  injector.join();
+  Bridge bridge(config, dir_, "final");
+  ASSERT_TRUE(bridge.wait_started()) << bridge.output();
+  wait_for_channel(*kafka_, topic, channel, injected.total, kLong);
+  ASSERT_EQ(bridge.terminate(), 0) << bridge.output();
+  auto seen = by_channel(kafka_->read_all(topic))[channel];
+  EXPECT_EQ(check_exactly_once(seen, injected, false), "");
+  std::set<std::int32_t> partitions;
+  for (const auto& s : seen) {
+    partitions.insert(s.partition);
+    ASSERT_TRUE(s.key.has_value());
+  }
+  EXPECT_EQ(partitions.size(), 4u);
+}
+
+}  // namespace
+}  // namespace sfkb::it::subscribe
