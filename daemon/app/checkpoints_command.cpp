@@ -47,7 +47,7 @@ int checkpoint_report(const config::Config& config) {
     options.partition_for_channel = [](const std::string& channel, std::int32_t count) {
       return kafka::partition_for_channel(channel, count);
     };
-    auto result = checkpoint::reconcile(config, *file, tail, options);
+    auto result = checkpoint::reconcile(config, file.value(), tail, options);
     if (!result) {
       std::fprintf(stderr, "checkpoints: reading Kafka back failed: %s\n",
                    result.error().message.c_str());
@@ -75,7 +75,7 @@ int checkpoint_report(const config::Config& config) {
     }
   }
   // Channels in the file that no mapping names any more: kept in the file, shown for operators.
-  for (const auto& [channel, entry] : *file) {
+  for (const auto& [channel, entry] : file.value()) {
     bool configured = false;
     for (const auto& mapping : config.subscribe) {
       configured = configured || mapping.channel == channel;
