@@ -322,8 +322,8 @@ void CometdClient::react(Reaction reaction, const std::string& what) {
       wait_ = options_.retry.daily_limit_backoff;
       log->error(
           "{}: the org's daily delivery allocation is used up; no events are delivered until it "
-          "resets - waiting {} s before a new handshake",
-          what, std::chrono::duration_cast<std::chrono::seconds>(wait_).count());
+          "resets - waiting {} ms before a new handshake",
+          what, wait_.count());
       lose_session();
       stage_ = Stage::kHandshake;
       break;

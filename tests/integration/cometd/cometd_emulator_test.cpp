@@ -14,6 +14,13 @@
 #include "daemon/salesforce/token_cache.h"
 #include "emulator/emulator_process.h"
 
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+
 namespace sfkb::salesforce {
 namespace {
 
@@ -55,13 +62,16 @@ config::SalesforceConfig salesforce_config(const EmulatorProcess& sf, bool oauth
 // The pipeline's side: collects events, acknowledges each at once, checks order per channel.
 struct Harness {
   Harness(EmulatorProcess& sf, bool oauth, std::int64_t start = -2)
-      : tokens(salesforce_config(sf, oauth), std::make_unique<http::CurlTransport>(), metrics) {
+      : Harness(salesforce_config(sf, oauth), start) {}
+  explicit Harness(const config::SalesforceConfig& config, std::int64_t start = -2)
+      : tokens(config, std::make_unique<http::CurlTransport>(), metrics) {
     CometdOptions options;
     options.api_version = "62.0";
     options.channels = {{kAlpha, start, config::InvalidReplayPolicy::kEarliest},
                         {kBeta, start, config::InvalidReplayPolicy::kEarliest}};
     options.retry.initial_backoff = 10ms;
     options.retry.max_backoff = 200ms;
+    options.retry.daily_limit_backoff = 50ms;
     options.long_poll_margin = 5s;
     client = std::make_unique<CometdClient>(
         tokens, std::make_unique<http::CurlTransport>(), options,
@@ -211,6 +221,88 @@ TEST(CometdEmulator, ShouldFallBackToEarliestWhenResumePointIsOutsideRetention) 
   harness.receive_until(5, 30s);
   EXPECT_EQ(harness.texts(kAlpha), expected_texts("old-", 5, 10));
   EXPECT_EQ(harness.counter("sfkb_invalid_replay_fallbacks_total", {{"channel", kAlpha}}), 1u);
+}
+
+TEST(CometdEmulator, ShouldBackOffLongAndRecoverAfterDailyLimit) {
+  EmulatorProcess sf(emulator_options(false));
+  Harness harness(sf, false);
+  harness.receive_until(1, 100ms);
+  sf.faults(R"({"daily_limit_next_connects":1})");
+  sf.inject(kAlpha, 2, R"({"Text__c":"a-{seq}"})");
+  harness.receive_until(2, 30s);
+  EXPECT_EQ(harness.texts(kAlpha), expected_texts("a-", 0, 2));
+  EXPECT_EQ(harness.counter("sfkb_daily_limit_exceeded_total"), 1u);
+}
+
+// An RSA key pair for the JWT bearer flow: the private PEM for the bridge, the public PEM in a
+// file for the emulator's --jwt-public-key.
+struct JwtKeys {
+  JwtKeys() {
+    std::unique_ptr<EVP_PKEY, decltype(&EVP_PKEY_free)> key(EVP_RSA_gen(2048), &EVP_PKEY_free);
+    std::unique_ptr<BIO, decltype(&BIO_free)> priv(BIO_new(BIO_s_mem()), &BIO_free);
+    std::unique_ptr<BIO, decltype(&BIO_free)> pub(BIO_new(BIO_s_mem()), &BIO_free);
+    PEM_write_bio_PrivateKey(priv.get(), key.get(), nullptr, nullptr, 0, nullptr, nullptr);
+    PEM_write_bio_PUBKEY(pub.get(), key.get());
+    char* data = nullptr;
+    const long n = BIO_get_mem_data(priv.get(), &data);
+    private_pem.assign(data, n);
+    const long m = BIO_get_mem_data(pub.get(), &data);
+    public_file = std::filesystem::temp_directory_path() /
+                  ("sfkb-jwt-" + std::to_string(::getpid()) + "-" +
+                   std::to_string(reinterpret_cast<std::uintptr_t>(this)) + ".pem");
+    std::ofstream(public_file) << std::string(data, m);
+  }
+  ~JwtKeys() { std::filesystem::remove(public_file); }
+  std::string private_pem;
+  std::filesystem::path public_file;
+};
+
+EmulatorProcess::Options jwt_emulator(const JwtKeys& keys) {
+  EmulatorProcess::Options options;
+  options.events_yaml = kEvents;
+  options.static_token.clear();
+  options.extra_args = {
+      "--connect-timeout-ms", "2000",       "--jwt-public-key", keys.public_file.string(),
+      "--client-id",          "bridge-app", "--username",       "integration@example.com"};
+  return options;
+}
+
+config::SalesforceConfig jwt_config(const EmulatorProcess& sf, const JwtKeys& keys,
+                                    const std::string& username) {
+  config::SalesforceConfig config;
+  config.login_url = sf.base_url();
+  config.auth.flow = config::AuthFlow::kJwtBearer;
+  config.auth.client_id = "bridge-app";
+  config.auth.username = username;
+  config.auth.private_key = keys.private_pem;
+  return config;
+}
+
+TEST(CometdEmulator, ShouldAuthenticateWithJwtBearerAndSignAgainAfterExpiry) {
+  JwtKeys keys;
+  EmulatorProcess sf(jwt_emulator(keys));
+  Harness harness(jwt_config(sf, keys, "integration@example.com"));
+  sf.inject(kAlpha, 3, R"({"Text__c":"a-{seq}"})");
+  harness.receive_until(3, 30s);
+  sf.faults(R"({"expire_tokens":true})");
+  sf.inject(kAlpha, 3, R"({"Text__c":"b-{seq}"})");
+  harness.receive_until(6, 30s);
+  auto expected = expected_texts("a-", 0, 3);
+  const auto second = expected_texts("b-", 0, 3);
+  expected.insert(expected.end(), second.begin(), second.end());
+  EXPECT_EQ(harness.texts(kAlpha), expected);
+  EXPECT_EQ(harness.counter("sfkb_token_refreshes_total"), 2u);
+}
+
+TEST(CometdEmulator, ShouldStopWithTheOAuthErrorWhenTheJwtUserIsRefused) {
+  JwtKeys keys;
+  EmulatorProcess sf(jwt_emulator(keys));
+  Harness harness(jwt_config(sf, keys, "someone-else@example.com"));
+  std::vector<StreamEvent> batch;
+  auto status = harness.client->next_batch({}, batch);
+  ASSERT_FALSE(status);
+  EXPECT_EQ(status.kind(), core::ErrorKind::kFatal);
+  EXPECT_NE(status.message().find("invalid_grant"), std::string::npos) << status.message();
 }
 
 TEST(CometdEmulator, ShouldReturnWithinASecondWhenStoppedDuringALongPoll) {
