@@ -82,14 +82,15 @@ int run(const Options& options) {
   ops::setup_logging(config->logging, options.log_level);
   config::register_secrets(*config);
   auto log = ops::logger("app");
-  log->info("starting {} with configuration from {} ({} subscribe, {} publish mappings)",
-            version_string(), config->source, config->subscribe.size(), config->publish.size());
 
   // Before any thread exists, so that every thread inherits the blocked mask and only the
   // watcher ever receives SIGTERM/SIGINT.
   block_stop_signals();
   std::stop_source stop;
   SignalWatcher watcher(stop);
+  // Logged once signals are handled: from this line on, SIGTERM means a graceful stop.
+  log->info("starting {} with configuration from {} ({} subscribe, {} publish mappings)",
+            version_string(), config->source, config->subscribe.size(), config->publish.size());
   const int code = run_daemon(*config, stop.get_token());
   log->info("stopped (exit code {})", code);
   return code;

@@ -4,7 +4,6 @@
 #include <unistd.h>
 
 #include <csignal>
-#include <cstring>
 
 #include "daemon/ops/log.h"
 
@@ -21,6 +20,17 @@ sigset_t watched_signals() {
   sigaddset(&set, SIGINT);
   sigaddset(&set, kWakeSignal);
   return set;
+}
+
+const char* signal_name(int signal) {
+  switch (signal) {
+    case SIGTERM:
+      return "SIGTERM";
+    case SIGINT:
+      return "SIGINT";
+    default:
+      return "signal";
+  }
 }
 
 }  // namespace
@@ -56,11 +66,11 @@ void SignalWatcher::watch() {
     if (received_.exchange(signal) != 0) {
       // Second stop signal: the graceful stop is taking too long for the operator. No cleanup;
       // the checkpoint on disk is whatever was last written atomically, which is safe to resume.
-      ops::logger("app")->warn("second {} received: exiting immediately", strsignal(signal));
+      ops::logger("app")->warn("second {} received: exiting immediately", signal_name(signal));
       _exit(128 + signal);
     }
     ops::logger("app")->info("{} received: stopping gracefully (send it again to exit at once)",
-                             strsignal(signal));
+                             signal_name(signal));
     stop_.request_stop();
   }
 }

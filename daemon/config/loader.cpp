@@ -725,15 +725,17 @@ class Loader {
     read_string(m, "private_key", out.private_key);
     read_string(m, "audience", out.audience);
     read_string(m, "access_token", out.access_token);
-    read_string(m, "instance_url", out.instance_url);
     auto key_file = scalar(m, "private_key_file");
     if (key_file) {
       key_file->text = resolve(key_file->text);
       out.private_key_file = key_file->text;
     }
-    if (auto s = scalar(m, "instance_url"); s && !s->text.empty()) {
-      if (auto problem = url_problem(s->text); !problem.empty()) {
-        error(s->path, s->mark, problem);
+    if (auto s = scalar(m, "instance_url")) {
+      out.instance_url = s->text;
+      if (!s->text.empty()) {
+        if (auto problem = url_problem(s->text); !problem.empty()) {
+          error(s->path, s->mark, problem);
+        }
       }
     }
     if (!flow_known) {

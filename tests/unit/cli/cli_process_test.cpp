@@ -1,10 +1,13 @@
 // Runs the real sf-kafka-bridge executable and checks what an operator sees: exit codes, help,
 // problems on stderr, the effective configuration on stdout with secrets hidden.
 
+#include <arpa/inet.h>
 #include <fcntl.h>
+#include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdlib.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -31,85 +34,135 @@ struct Outcome {
   std::string err;
 };
 
-// Runs the binary with exactly `env` as its environment, in `cwd`, and collects its output. A
-// child still running after the deadline is killed and reported as exit code -1.
-Outcome run(const std::vector<std::string>& args, const std::map<std::string, std::string>& env,
-            const std::string& cwd = SFKB_SOURCE_DIR) {
-  std::vector<std::string> argv_storage = {SFKB_BINARY};
-  argv_storage.insert(argv_storage.end(), args.begin(), args.end());
-  std::vector<char*> argv;
-  for (auto& arg : argv_storage) {
-    argv.push_back(arg.data());
-  }
-  argv.push_back(nullptr);
-  std::vector<std::string> env_storage;
-  for (const auto& [name, value] : env) {
-    env_storage.push_back(name + "=" + value);
-  }
-  std::vector<char*> envp;
-  for (auto& entry : env_storage) {
-    envp.push_back(entry.data());
-  }
-  envp.push_back(nullptr);
+// The binary as a child process with exactly `env` as its environment, in `cwd`; stdout and
+// stderr are collected while it runs. A child still running at destruction is killed.
+class Child {
+ public:
+  Child(const std::vector<std::string>& args, const std::map<std::string, std::string>& env,
+        const std::string& cwd) {
+    std::vector<std::string> argv_storage = {SFKB_BINARY};
+    argv_storage.insert(argv_storage.end(), args.begin(), args.end());
+    std::vector<char*> argv;
+    for (auto& arg : argv_storage) {
+      argv.push_back(arg.data());
+    }
+    argv.push_back(nullptr);
+    std::vector<std::string> env_storage;
+    for (const auto& [name, value] : env) {
+      env_storage.push_back(name + "=" + value);
+    }
+    std::vector<char*> envp;
+    for (auto& entry : env_storage) {
+      envp.push_back(entry.data());
+    }
+    envp.push_back(nullptr);
 
-  int out_pipe[2];
-  int err_pipe[2];
-  if (pipe2(out_pipe, O_CLOEXEC) != 0 || pipe2(err_pipe, O_CLOEXEC) != 0) {
-    ADD_FAILURE() << "pipe failed";
-    return {};
-  }
-  const pid_t pid = fork();
-  if (pid == 0) {
-    dup2(out_pipe[1], STDOUT_FILENO);
-    dup2(err_pipe[1], STDERR_FILENO);
-    if (chdir(cwd.c_str()) != 0) {
+    int out_pipe[2];
+    int err_pipe[2];
+    if (pipe2(out_pipe, O_CLOEXEC) != 0 || pipe2(err_pipe, O_CLOEXEC) != 0) {
+      ADD_FAILURE() << "pipe failed";
+      return;
+    }
+    pid_ = fork();
+    if (pid_ == 0) {
+      dup2(out_pipe[1], STDOUT_FILENO);
+      dup2(err_pipe[1], STDERR_FILENO);
+      if (chdir(cwd.c_str()) != 0) {
+        _exit(127);
+      }
+      execve(argv[0], argv.data(), envp.data());
       _exit(127);
     }
-    execve(argv[0], argv.data(), envp.data());
-    _exit(127);
+    close(out_pipe[1]);
+    close(err_pipe[1]);
+    fds_[0] = {out_pipe[0], POLLIN, 0};
+    fds_[1] = {err_pipe[0], POLLIN, 0};
   }
-  close(out_pipe[1]);
-  close(err_pipe[1]);
 
-  Outcome outcome;
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
-  pollfd fds[2] = {{out_pipe[0], POLLIN, 0}, {err_pipe[0], POLLIN, 0}};
-  std::string* sinks[2] = {&outcome.out, &outcome.err};
-  int open_fds = 2;
-  while (open_fds > 0) {
-    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
-        deadline - std::chrono::steady_clock::now());
-    if (left.count() <= 0) {
-      kill(pid, SIGKILL);
-      ADD_FAILURE() << "sf-kafka-bridge did not finish within 60 s";
-      break;
+  ~Child() {
+    if (pid_ > 0 && !reaped_) {
+      kill(pid_, SIGKILL);
+      waitpid(pid_, nullptr, 0);
     }
-    if (poll(fds, 2, static_cast<int>(left.count())) < 0) {
-      continue;
-    }
-    for (int i = 0; i < 2; ++i) {
-      if (fds[i].fd >= 0 && (fds[i].revents & (POLLIN | POLLHUP | POLLERR))) {
-        char buffer[4096];
-        const ssize_t n = read(fds[i].fd, buffer, sizeof(buffer));
-        if (n > 0) {
-          sinks[i]->append(buffer, static_cast<std::size_t>(n));
-        } else {
-          close(fds[i].fd);
-          fds[i].fd = -1;
-          --open_fds;
-        }
+    for (auto& fd : fds_) {
+      if (fd.fd >= 0) {
+        close(fd.fd);
       }
     }
   }
-  for (auto& fd : fds) {
-    if (fd.fd >= 0) {
-      close(fd.fd);
-    }
+
+  // Reads output until stdout contains `text` (true) or both streams end or the deadline passes.
+  bool wait_for_stdout(const std::string& text, std::chrono::seconds timeout) {
+    return pump(timeout, [&] { return outcome_.out.find(text) != std::string::npos; });
   }
-  int status = 0;
-  waitpid(pid, &status, 0);
-  outcome.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return outcome;
+
+  void send(int signal) { kill(pid_, signal); }
+
+  // Reads everything until the child closes its output, then reaps it.
+  Outcome finish(std::chrono::seconds timeout = std::chrono::seconds(60)) {
+    if (!pump(timeout, [] { return false; }) && (fds_[0].fd >= 0 || fds_[1].fd >= 0)) {
+      ADD_FAILURE() << "sf-kafka-bridge did not finish within " << timeout.count() << " s";
+      kill(pid_, SIGKILL);
+    }
+    int status = 0;
+    waitpid(pid_, &status, 0);
+    reaped_ = true;
+    outcome_.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    return outcome_;
+  }
+
+ private:
+  template <typename Done>
+  bool pump(std::chrono::seconds timeout, Done done) {
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    std::string* sinks[2] = {&outcome_.out, &outcome_.err};
+    while (!done() && (fds_[0].fd >= 0 || fds_[1].fd >= 0)) {
+      const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+          deadline - std::chrono::steady_clock::now());
+      if (left.count() <= 0) {
+        return false;
+      }
+      if (poll(fds_, 2, static_cast<int>(left.count())) < 0) {
+        continue;
+      }
+      for (int i = 0; i < 2; ++i) {
+        if (fds_[i].fd >= 0 && (fds_[i].revents & (POLLIN | POLLHUP | POLLERR))) {
+          char buffer[4096];
+          const ssize_t n = read(fds_[i].fd, buffer, sizeof(buffer));
+          if (n > 0) {
+            sinks[i]->append(buffer, static_cast<std::size_t>(n));
+          } else {
+            close(fds_[i].fd);
+            fds_[i].fd = -1;
+          }
+        }
+      }
+    }
+    return done() || (fds_[0].fd < 0 && fds_[1].fd < 0);
+  }
+
+  pid_t pid_ = -1;
+  bool reaped_ = false;
+  pollfd fds_[2] = {{-1, POLLIN, 0}, {-1, POLLIN, 0}};
+  Outcome outcome_;
+};
+
+Outcome run(const std::vector<std::string>& args, const std::map<std::string, std::string>& env,
+            const std::string& cwd = SFKB_SOURCE_DIR) {
+  return Child(args, env, cwd).finish();
+}
+
+// A loopback port with nothing listening: bound by the OS, then released.
+int closed_port() {
+  const int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t length = sizeof(address);
+  bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address));
+  getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length);
+  close(fd);
+  return ntohs(address.sin_port);
 }
 
 // The three variables the example configuration needs (issue 2).
@@ -132,6 +185,7 @@ class TempDir {
     std::ofstream(file) << content;
     return file;
   }
+  const std::string& path() const { return path_; }
 
  private:
   std::string path_;
@@ -289,6 +343,32 @@ subscribe: [{channel: /event/A__e, topic: a}]
 )"}});
   EXPECT_EQ(outcome.exit_code, 0) << outcome.err;
   EXPECT_THAT(outcome.out, HasSubstr("from $SF_KAFKA_BRIDGE_CONFIG"));
+}
+
+// `run` takes SIGTERM as a request to stop gracefully: the signal is logged by the watcher thread
+// and the process exits 0 once the pipelines stopped. Salesforce is a closed loopback port here,
+// so the pipeline is retrying its connection when the signal arrives.
+TEST(Cli, ShouldStopGracefullyOnSigterm) {
+  TempDir dir;
+  const std::string url = "http://127.0.0.1:" + std::to_string(closed_port());
+  const auto path = dir.write("run.yaml", R"(salesforce:
+  auth: {flow: access_token, access_token: test-token-value, instance_url: ")" +
+                                              url + R"("}
+  retry: {initial_backoff: 50ms, max_backoff: 200ms}
+kafka: {embedded: true}
+checkpoint: {directory: )" + dir.path() +
+                                              R"(/state}
+subscribe: [{channel: /event/A__e, topic: a}]
+http: {listen: "127.0.0.1:0"}
+shutdown: {timeout: 10s}
+)");
+  Child child({"run", "--config", path}, {}, SFKB_SOURCE_DIR);
+  ASSERT_TRUE(child.wait_for_stdout("starting sf-kafka-bridge", std::chrono::seconds(30)));
+  child.send(SIGTERM);
+  auto outcome = child.finish(std::chrono::seconds(30));
+  EXPECT_EQ(outcome.exit_code, 0) << outcome.out << outcome.err;
+  EXPECT_THAT(outcome.out, HasSubstr("SIGTERM received: stopping gracefully"));
+  EXPECT_THAT(outcome.out + outcome.err, Not(HasSubstr("test-token-value")));
 }
 
 }  // namespace
