@@ -1,5 +1,7 @@
 #include "daemon/ops/log.h"
 
+#include <algorithm>
+#include <cctype>
 #include <mutex>
 
 #include <spdlog/details/os.h>
@@ -10,17 +12,16 @@
 namespace sfkb::ops {
 namespace {
 
-// One JSON object per line: {"time":..,"level":..,"logger":..,"message":..}. Messages are
-// escaped here so that any text (including raw snippets of malformed server replies) stays valid
-// JSON.
+// One JSON object per line: {"time":..,"level":..,"logger":..,"message":..,"fields":{..}}. Messages
+// are escaped here so that any text (including raw snippets of malformed server replies) stays
+// valid JSON.
 class JsonFormatter final : public spdlog::formatter {
  public:
   void format(const spdlog::details::log_msg& msg, spdlog::memory_buf_t& dest) override {
     const auto time = std::chrono::system_clock::to_time_t(msg.time);
-    const auto millis = std::chrono::duration_cast<std::chrono::milliseconds>(
-                            msg.time.time_since_epoch())
-                            .count() %
-                        1000;
+    const auto millis =
+        std::chrono::duration_cast<std::chrono::milliseconds>(msg.time.time_since_epoch()).count() %
+        1000;
     std::tm tm{};
     gmtime_r(&time, &tm);
     char stamp[64];
@@ -35,8 +36,11 @@ class JsonFormatter final : public spdlog::formatter {
     append(dest, "\",\"logger\":\"");
     escape(dest, std::string_view(msg.logger_name.data(), msg.logger_name.size()));
     append(dest, "\",\"message\":\"");
-    escape(dest, std::string_view(msg.payload.data(), msg.payload.size()));
-    append(dest, "\"}\n");
+    const std::string_view payload(msg.payload.data(), msg.payload.size());
+    escape(dest, payload);
+    append(dest, "\"");
+    append_fields(dest, payload);
+    append(dest, "}\n");
   }
 
   std::unique_ptr<spdlog::formatter> clone() const override {
@@ -44,6 +48,52 @@ class JsonFormatter final : public spdlog::formatter {
   }
 
  private:
+  // The `key=value` tokens of a message (STYLE.md §7: channel=..., replay_id=..., topic=...) as a
+  // "fields" object, so that JSON log consumers can filter on them without parsing the text.
+  // Values are strings; a trailing ',' or ';' belongs to the sentence, not to the value.
+  static void append_fields(spdlog::memory_buf_t& dest, std::string_view text) {
+    bool any = false;
+    std::size_t pos = 0;
+    while (pos < text.size()) {
+      const auto start = text.find_first_not_of(" \t", pos);
+      if (start == std::string_view::npos) {
+        break;
+      }
+      auto end = text.find_first_of(" \t", start);
+      if (end == std::string_view::npos) {
+        end = text.size();
+      }
+      std::string_view token = text.substr(start, end - start);
+      pos = end;
+      const auto eq = token.find('=');
+      if (eq == 0 || eq == std::string_view::npos || !is_field_name(token.substr(0, eq))) {
+        continue;
+      }
+      std::string_view value = token.substr(eq + 1);
+      while (!value.empty() && (value.back() == ',' || value.back() == ';')) {
+        value.remove_suffix(1);
+      }
+      if (value.empty()) {
+        continue;
+      }
+      append(dest, any ? ",\"" : ",\"fields\":{\"");
+      escape(dest, token.substr(0, eq));
+      append(dest, "\":\"");
+      escape(dest, value);
+      append(dest, "\"");
+      any = true;
+    }
+    if (any) {
+      append(dest, "}");
+    }
+  }
+  static bool is_field_name(std::string_view name) {
+    if (!(std::isalpha(static_cast<unsigned char>(name.front())) || name.front() == '_')) {
+      return false;
+    }
+    return std::all_of(name.begin(), name.end(),
+                       [](unsigned char c) { return std::isalnum(c) || c == '_' || c == '.'; });
+  }
   static void append(spdlog::memory_buf_t& dest, std::string_view text) {
     dest.append(text.data(), text.data() + text.size());
   }
