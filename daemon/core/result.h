@@ -52,6 +52,8 @@ class Result {
   T&& value() && { return std::get<T>(std::move(value_)); }
   T* operator->() { return &std::get<T>(value_); }
   const T* operator->() const { return &std::get<T>(value_); }
+  T& operator*() & { return std::get<T>(value_); }
+  const T& operator*() const& { return std::get<T>(value_); }
   const Error& error() const { return std::get<Error>(value_); }
   Status status() const { return is_ok() ? Status::ok() : Status(error()); }
 
