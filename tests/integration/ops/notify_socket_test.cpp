@@ -164,6 +164,7 @@ std::string bridge_config(const std::string& salesforce_url, const std::string& 
          "  - topics: [ops.orders]\n"
          "    event: Ops_Order_Copy__e\n"
          "    rename: {CreatedDate: Source_Created_Date__c, CreatedById: Source_Created_By__c}\n"
+         "    dead_letter_topic: ops.orders.dlq\n"
          "    group_id: ops-test\n"
          "    linger_ms: 20\n"
          "http:\n"
@@ -261,7 +262,11 @@ TEST_F(OpsTest, ARejectedTokenStopsTheProcessNonZeroWithoutReady) {
   auto bridge = start_bridge("not-the-emulators-token");
   const auto code = bridge->wait_for_exit(60s);
   ASSERT_TRUE(code.has_value()) << "still running:\n" << bridge->output();
-  EXPECT_NE(*code, 0);
+  // 70: a pipeline failed fatally (a static token cannot be refreshed) - not 78, which would
+  // mean the test's configuration was wrong rather than the credentials.
+  EXPECT_EQ(*code, 70) << bridge->output();
+  // The datagrams are queued in the socket already; reading up to STOPPING=1 collects them all.
+  EXPECT_TRUE(notify_->wait_for("STOPPING=1", 5s)) << notify_->all();
   EXPECT_FALSE(notify_->seen("READY=1")) << notify_->all();
 }
 
