@@ -10,7 +10,10 @@
 #include <chrono>
 #include <cstdio>
 #include <string>
+#include <sstream>
 #include <thread>
+
+#include <unistd.h>
 
 #include <rapidjson/document.h>
 
@@ -41,11 +44,36 @@ std::uint64_t composite_requests(emulator::testing::EmulatorProcess& sf) {
   return n;
 }
 
+// utime + stime of a process in seconds (/proc/PID/stat fields 14 and 15).
+double cpu_seconds(int pid) {
+  std::FILE* f = std::fopen(("/proc/" + std::to_string(pid) + "/stat").c_str(), "r");
+  if (f == nullptr) {
+    return 0;
+  }
+  char buffer[2048] = {};
+  const auto n = std::fread(buffer, 1, sizeof buffer - 1, f);
+  std::fclose(f);
+  std::string stat(buffer, n);
+  auto pos = stat.rfind(')');  // the command name may contain spaces
+  std::istringstream rest(stat.substr(pos + 2));
+  std::string field;
+  unsigned long long utime = 0, stime = 0;
+  for (int i = 3; i <= 15 && rest >> field; ++i) {
+    if (i == 14) {
+      utime = std::stoull(field);
+    } else if (i == 15) {
+      stime = std::stoull(field);
+    }
+  }
+  return static_cast<double>(utime + stime) / static_cast<double>(sysconf(_SC_CLK_TCK));
+}
+
 struct Figures {
   double records_per_s = 0;
   double requests_per_record = 0;
   double records_per_request = 0;
   std::int64_t peak_rss_kb = 0;
+  double bridge_cpu_s = 0;
   double seconds = 0;
   bool complete = false;
 };
@@ -99,6 +127,7 @@ Figures run(it::KafkaTestCluster& kafka, int latency_ms, int records) {
   figures.requests_per_record = static_cast<double>(requests) / static_cast<double>(count);
   figures.records_per_request = static_cast<double>(count) / static_cast<double>(requests);
   figures.peak_rss_kb = it::publish::proc_status_kb(bridge.process().pid(), "VmHWM");
+  figures.bridge_cpu_s = cpu_seconds(bridge.process().pid());
   bridge.terminate();
   return figures;
 }
@@ -117,13 +146,14 @@ int main(int argc, char** argv) {
   it::KafkaTestCluster kafka;
   std::printf(
       "| emulator latency | records | seconds | records/s | HTTP requests/record | "
-      "records/request | peak RSS (MiB) |\n|---|---|---|---|---|---|---|\n");
+      "records/request | peak RSS (MiB) | bridge CPU s (whole run) |\n"
+              "|---|---|---|---|---|---|---|---|\n");
   for (auto [latency, records] : {std::pair{0, at_0}, std::pair{50, at_50}}) {
     auto f = run(kafka, latency, records);
-    std::printf("| %d ms | %d%s | %.1f | %.0f | %.4f | %.1f | %.1f |\n", latency, records,
+    std::printf("| %d ms | %d%s | %.1f | %.0f | %.4f | %.1f | %.1f | %.2f |\n", latency, records,
                 f.complete ? "" : " (INCOMPLETE)", f.seconds, f.records_per_s,
                 f.requests_per_record, f.records_per_request,
-                static_cast<double>(f.peak_rss_kb) / 1024.0);
+                static_cast<double>(f.peak_rss_kb) / 1024.0, f.bridge_cpu_s);
     std::fflush(stdout);
   }
   return 0;

@@ -307,7 +307,7 @@ core::Status PublishPipeline::attempt(std::stop_token http_stop) {
       if (reply.error().kind == core::ErrorKind::kRetry) {
         retry_needed = true;
         retry_reason = reply.error().message;
-        continue;
+        break;  // later groups hold later records: sending them now would overtake these
       }
       return reply.status();  // kStopped, or kFatal (a login Salesforce refuses)
     }
@@ -336,6 +336,7 @@ core::Status PublishPipeline::attempt(std::stop_token http_stop) {
         retry_needed = true;
         retry_reason = "HTTP " + std::to_string(reply->status) + " " + reply->error_code + ": " +
                        reply->error_message;
+        work.clear();  // as above: nothing may overtake the records that must be retried
         break;
       case salesforce::ReplyKind::kRejected:
         if (group.size() == 1) {

@@ -158,12 +158,22 @@ CompositeReply decode_composite_reply(long status, std::string_view body,
   if (status < 200 || status >= 300) {
     CompositeReply reply;
     reply.status = status;
-    if (!json || !read_error_array(doc, reply.error_code, reply.error_message)) {
+    const bool salesforce_error =
+        json && read_error_array(doc, reply.error_code, reply.error_message);
+    if (!salesforce_error) {
       // An HTML error page from a proxy, an empty 503, ...: classify by status alone.
       reply.error_code = "HTTP_" + std::to_string(status);
       reply.error_message = body_snippet(body);
     }
     reply.kind = classify_whole_request(status, reply.error_code);
+    if (reply.kind == ReplyKind::kRejected && !salesforce_error && status != 413) {
+      // Salesforce explains every rejection with its error array. A bare 400/404 comes from
+      // something in between (a proxy, a broken keep-alive connection): dead-lettering records on
+      // it would drop good data, so it is retried like a malformed reply.
+      reply.kind = ReplyKind::kTransient;
+      reply.malformed = true;
+      reply.snippet = body_snippet(body);
+    }
     return reply;
   }
 

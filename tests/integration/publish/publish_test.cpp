@@ -209,6 +209,9 @@ TEST_F(PublishIntegration, ShouldPublishEverythingAtLeastOnceAcrossAKill9) {
   auto config = config_for(sf, {topic});
   config.dead_letter_topic = unique_name("orders-dlq");
   config.batch_size = 100;
+  // The killed member stays in the group until its session times out; the broker's minimum
+  // keeps the restart quick (librdkafka's default is 45 s).
+  config.kafka_properties = {{"session.timeout.ms", "6000"}, {"heartbeat.interval.ms", "1000"}};
   {
     Bridge first(config, dir, "first");
     ASSERT_TRUE(wait_until([&] { return published_count(sf) >= 1500; }, 60s)) << first.output();

@@ -237,7 +237,9 @@ class FakeSalesforce {
       }
       const auto& records = doc["records"];
       batch_sizes_.push_back(records.Size());
-      if (fail_next > 0) {
+      if (fail_after_ > 0) {
+        --fail_after_;
+      } else if (fail_next > 0) {
         --fail_next;
         return sfkb::testing::json_response(fail_status, fail_body);
       }
@@ -271,6 +273,12 @@ class FakeSalesforce {
     std::lock_guard lock(mutex_);
     return requests_;
   }
+  // Lets `after` requests through, then fails `count`.
+  void fail_after_requests(int after, int count, long status) {
+    fail(count, status);
+    std::lock_guard lock(mutex_);
+    fail_after_ = after;
+  }
   void fail(int count, long status, std::string body = "") {
     std::lock_guard lock(mutex_);
     fail_next = count;
@@ -290,6 +298,7 @@ class FakeSalesforce {
   }
   mutable std::mutex mutex_;
   int fail_next = 0;
+  int fail_after_ = 0;
   long fail_status = 503;
   std::string fail_body;
   int requests_ = 0;

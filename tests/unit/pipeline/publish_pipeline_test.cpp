@@ -198,6 +198,20 @@ TEST_F(PublishPipelineTest, ShouldNarrowAWholeRequestRejectionDownToTheBadRecord
   EXPECT_EQ(published, (std::vector<int>{0, 1, 2, 3, 4, 6, 7}));
 }
 
+TEST_F(PublishPipelineTest, ShouldNotLetLaterRecordsOvertakeAHalfOfASplitBatchThatMustWait) {
+  // The first request is rejected as a whole, its first half then fails transiently: the second
+  // half must not go out before the first half is through.
+  salesforce.reject_whole_request_with_bad = true;
+  for (int n = 0; n < 8; ++n) {
+    consumer->append("orders", 0, record(n, n == 7));
+  }
+  salesforce.fail_after_requests(1, 1, 503);
+  start();
+
+  ASSERT_TRUE(committed(kP0, 8));
+  EXPECT_EQ(salesforce.published(), (std::vector<int>{0, 1, 2, 3, 4, 5, 6}));
+}
+
 TEST_F(PublishPipelineTest, ShouldNotCommitPastARecordWhoseDeadLetterFailed) {
   sink->fail = true;
   consumer->append("orders", 0, record(0));

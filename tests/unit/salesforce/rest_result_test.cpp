@@ -76,6 +76,13 @@ TEST(RestResult, ShouldReportAWholeRequestRejectionForBadContent) {
   EXPECT_EQ(decode_composite_reply(413, "", 5).kind, ReplyKind::kRejected);
 }
 
+TEST(RestResult, ShouldRetryABareRejectionThatSalesforceDidNotExplain) {
+  auto bare = decode_composite_reply(400, "", 5);
+  EXPECT_EQ(bare.kind, ReplyKind::kTransient);
+  EXPECT_TRUE(bare.malformed);
+  EXPECT_EQ(decode_composite_reply(404, "<html>not here</html>", 5).kind, ReplyKind::kTransient);
+}
+
 TEST(RestResult, ShouldStopOnPermissionAndRedirectProblems) {
   EXPECT_EQ(decode_composite_reply(
                 403, R"([{"message":"API is disabled","errorCode":"API_DISABLED_FOR_ORG"}])", 1)
