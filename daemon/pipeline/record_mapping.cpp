@@ -26,8 +26,25 @@ using Writer = rapidjson::Writer<StringOut, rapidjson::UTF8<>, rapidjson::UTF8<>
 // Iterative, so a value of a million "[" cannot exhaust the stack.
 // Numbers stay text (kParseNumbersAsStrings -> RawNumber) so 12345678901234567890 or 1.10 reach
 // Salesforce exactly as the producer wrote them; invalid UTF-8 is refused for the reason above.
-constexpr unsigned kParseFlags =
-    rapidjson::kParseNumbersAsStringsFlag | rapidjson::kParseValidateEncodingFlag;
+constexpr unsigned kParseFlags = rapidjson::kParseIterativeFlag |
+                                 rapidjson::kParseNumbersAsStringsFlag |
+                                 rapidjson::kParseValidateEncodingFlag;
+
+// rapidjson's Writer validates a string through an unbounded (NUL-terminated) stream, so a key
+// that ends inside a multi-byte sequence made it read up to 3 bytes past the key's end (found by
+// tests/fuzz/fuzz_record_mapping). The key is checked here over its bounded view first.
+bool is_valid_utf8(std::string_view text) {
+  rapidjson::MemoryStream input(text.data(), text.size());
+  std::string sink;
+  StringOut out{&sink};
+  while (input.Tell() < text.size()) {
+    // MemoryStream yields '\0' past its end, which no continuation byte accepts.
+    if (!rapidjson::UTF8<>::Validate(input, out)) {
+      return false;
+    }
+  }
+  return true;
+}
 
 const char* json_type_name(rapidjson::Type type) {
   switch (type) {
@@ -250,7 +267,8 @@ core::Result<std::string> RecordMapper::map(std::optional<std::string_view> key,
   }
   if (!spec_.key_field.empty() && key && !spec_.static_fields.contains(spec_.key_field)) {
     writer.Key(spec_.key_field.data(), static_cast<rapidjson::SizeType>(spec_.key_field.size()));
-    if (!writer.String(key->data(), static_cast<rapidjson::SizeType>(key->size()))) {
+    if (!is_valid_utf8(*key) ||
+        !writer.String(key->data(), static_cast<rapidjson::SizeType>(key->size()))) {
       return invalid("key is not valid UTF-8, so it cannot go into field " + spec_.key_field);
     }
     emitted.push_back(spec_.key_field);
