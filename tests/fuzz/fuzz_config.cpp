@@ -18,9 +18,12 @@ namespace {
 
 std::optional<std::string> fake_env(const std::string& name) {
   static const std::map<std::string, std::string> env = {
-      {"SF_CLIENT_ID", "3MVG9client"},     {"SF_USERNAME", "bridge@example.com"},
-      {"KAFKA_URL", "kafka+ssl://127.0.0.1:9096"}, {"KAFKA_PREFIX", "tenant."},
-      {"SF_TOKEN", "00Dxx!token"},          {"EMPTY", ""},
+      {"SF_CLIENT_ID", "3MVG9client"},
+      {"SF_USERNAME", "bridge@example.com"},
+      {"KAFKA_URL", "kafka+ssl://127.0.0.1:9096"},
+      {"KAFKA_PREFIX", "tenant."},
+      {"SF_TOKEN", "00Dxx!token"},
+      {"EMPTY", ""},
   };
   const auto found = env.find(name);
   if (found == env.end()) {

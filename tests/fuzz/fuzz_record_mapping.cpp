@@ -58,7 +58,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   }
   const std::string& object = mapped.value();
   rapidjson::Document doc;
-  doc.Parse(object.data(), object.size());
+  doc.Parse<rapidjson::kParseIterativeFlag>(object.data(), object.size());
   if (doc.HasParseError() || !doc.IsObject() ||
       !object.starts_with(R"({"attributes":{"type":"Flight_Request__e"})")) {
     std::abort();
