@@ -15,7 +15,6 @@
 #include "daemon/ops/liveness.h"
 #include "daemon/ops/sd_notify.h"
 #include "daemon/pipeline/publish_ports.h"
-#include "daemon/salesforce/event_source.h"
 
 namespace sfkb::app {
 
@@ -61,10 +60,10 @@ int exit_code_for(const core::Status& status);
 SupervisionResult supervise(const std::vector<PipelineSlot>& slots, ops::Notifier& notifier,
                             const SupervisorOptions& options, std::stop_token stop);
 
-// Liveness at the seams (ops/liveness.h): every return from a pipeline's blocking calls - a
-// CometD round trip, an HTTP exchange that failed and will be retried after a backoff, a consumer
-// poll - proves that its loop still turns, so the decorators below beat the pipeline's heartbeat
-// there. A loop that wedges anywhere stops reaching them, and the watchdog stops pinging.
+// Liveness at the seams (ops/liveness.h): every return from a pipeline's blocking calls - an HTTP
+// exchange (a CometD long poll, a composite publish, a failed attempt before a backoff), a
+// consumer poll - proves that its loop still turns, so the decorators below beat the pipeline's
+// heartbeat there. A loop that wedges anywhere stops reaching them, and the watchdog stops pinging.
 class HeartbeatTransport final : public http::Transport {
  public:
   HeartbeatTransport(std::unique_ptr<http::Transport> inner, ops::Heartbeat& heartbeat)
@@ -79,24 +78,6 @@ class HeartbeatTransport final : public http::Transport {
 
  private:
   std::unique_ptr<http::Transport> inner_;
-  ops::Heartbeat& heartbeat_;
-};
-
-class HeartbeatEventSource final : public salesforce::EventSource {
- public:
-  HeartbeatEventSource(salesforce::EventSource& inner, ops::Heartbeat& heartbeat)
-      : inner_(inner), heartbeat_(heartbeat) {}
-  core::Status next_batch(std::stop_token stop,
-                          std::vector<salesforce::StreamEvent>& out) override {
-    auto status = inner_.next_batch(stop, out);
-    heartbeat_.beat();
-    return status;
-  }
-  bool connected() const override { return inner_.connected(); }
-  void disconnect() override { inner_.disconnect(); }
-
- private:
-  salesforce::EventSource& inner_;
   ops::Heartbeat& heartbeat_;
 };
 
