@@ -66,6 +66,9 @@ void EmulatorServer::install_routes() {
       return httplib::Server::HandlerResponse::Unhandled;
     }
     res.status = status;
+    // The request body was not read (routing stops here), so this keep-alive connection would
+    // parse it as the next request: have the client close it.
+    res.set_header("Connection", "close");
     res.set_content("[{\"message\":\"Injected failure (sf-emulator fail_next)\",\"errorCode\":\"" +
                         code + "\"}]",
                     "application/json;charset=UTF-8");
