@@ -33,10 +33,13 @@ std::uint64_t composite_requests(emulator::testing::EmulatorProcess& sf) {
   doc.Parse(stats.c_str());
   std::uint64_t n = 0;
   if (doc.IsObject() && doc.HasMember("requests")) {
-    const auto& requests = doc["requests"];
-    auto it = requests.FindMember("/services/data/composite/sobjects");
-    if (it != requests.MemberEnd()) {
-      for (auto s = it->value.MemberBegin(); s != it->value.MemberEnd(); ++s) {
+    // Keys are "<METHOD> <endpoint>", e.g. "POST /services/data/composite/sobjects".
+    for (auto e = doc["requests"].MemberBegin(); e != doc["requests"].MemberEnd(); ++e) {
+      if (std::string_view(e->name.GetString()).find("composite/sobjects") ==
+          std::string_view::npos) {
+        continue;
+      }
+      for (auto s = e->value.MemberBegin(); s != e->value.MemberEnd(); ++s) {
         n += s->value.GetUint64();
       }
     }
