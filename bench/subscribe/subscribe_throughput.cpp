@@ -1,7 +1,11 @@
 // bench_subscribe: events/s and latency (emulator injection -> Kafka append) of the real bridge
 // subscribing to 1 or 5 channels, and its peak RSS. Needs the test broker (SFKB_KAFKA_BOOTSTRAP).
 //
-//   bench_subscribe [--events N] [--channels C] [--chunk K]
+//   bench_subscribe [--events N] [--channels C] [--chunk K] [--rate R]
+//
+// Without --rate the events are injected as fast as the emulator takes them (a burst: the figure
+// is the bridge's throughput, and latency includes the wait in the backlog). With --rate R they
+// are injected at R events/s in 20 slices a second (latency of a stream below capacity).
 //
 // The topic is created with message.timestamp.type=LogAppendTime, so each record's timestamp is
 // the moment the broker appended it (with acks=all on one broker: when the bridge gets its ack,
@@ -109,6 +113,7 @@ int main(int argc, char** argv) {
   std::size_t events = 200000;
   int channels = 1;
   std::size_t chunk = 5000;
+  std::size_t rate = 0;
   for (int i = 1; i + 1 < argc; i += 2) {
     std::string flag = argv[i];
     if (flag == "--events") {
@@ -117,6 +122,8 @@ int main(int argc, char** argv) {
       channels = std::stoi(argv[i + 1]);
     } else if (flag == "--chunk") {
       chunk = std::stoul(argv[i + 1]);
+    } else if (flag == "--rate") {
+      rate = std::stoul(argv[i + 1]);
     }
   }
   if (!KafkaTestCluster::available() || bridge_binary().empty()) {
@@ -156,8 +163,14 @@ int main(int argc, char** argv) {
   std::thread injector([&] {
     std::size_t done = 0;
     int c = 0;
+    const std::size_t slice = rate > 0 ? std::max<std::size_t>(1, rate / 20) : chunk;
+    auto next = std::chrono::steady_clock::now();
     while (done < events) {
-      std::size_t n = std::min(chunk, events - done);
+      if (rate > 0) {
+        std::this_thread::sleep_until(next);  // pacing the load, not synchronising
+        next += 50ms;
+      }
+      std::size_t n = std::min(slice, events - done);
       sf.inject(names[c], n, R"({"Text__c":"bench-{n}","Number__c":42})");
       done += n;
       c = (c + 1) % channels;
@@ -191,10 +204,10 @@ int main(int argc, char** argv) {
   std::string load;
   std::getline(loadavg, load);
   std::printf(
-      "channels=%d events=%zu received=%zu seconds=%.2f events_per_s=%.0f inject_s=%.2f "
+      "rate=%zu channels=%d events=%zu received=%zu seconds=%.2f events_per_s=%.0f inject_s=%.2f "
       "latency_ms p50=%lld p99=%lld max=%lld bridge_cpu_s=%.2f events_per_cpu_s=%.0f "
       "peak_rss_kb=%lld exit=%d loadavg=%s\n",
-      channels, events, latencies.size(), seconds,
+      rate, channels, events, latencies.size(), seconds,
       seconds > 0 ? static_cast<double>(latencies.size()) / seconds : 0.0,
       static_cast<double>(injected_at - t0) / 1000.0, static_cast<long long>(pct(0.50)),
       static_cast<long long>(pct(0.99)), static_cast<long long>(pct(1.0)), cpu_after - cpu_before,

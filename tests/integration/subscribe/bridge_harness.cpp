@@ -27,7 +27,7 @@ std::string bridge_binary() {
 
 std::string events_yaml() {
   std::string out = "events:\n";
-  for (const char* name : {"A__e", "B__e", "C__e", "D__e"}) {
+  for (const char* name : {"A__e", "B__e", "C__e", "D__e", "E__e"}) {
     out += std::string("  ") + name + ":\n    Text__c: string\n    Number__c: number\n";
   }
   return out;

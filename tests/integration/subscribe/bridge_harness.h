@@ -28,7 +28,7 @@ namespace sfkb::it::subscribe {
 
 std::string bridge_binary();
 
-// Event types every test's emulator knows: A__e, B__e, C__e, D__e with Text__c and Number__c.
+// Event types every test's emulator knows: A__e .. E__e with Text__c and Number__c.
 std::string events_yaml();
 emulator::testing::EmulatorProcess::Options emulator_options(
     std::vector<std::string> extra_args = {});
