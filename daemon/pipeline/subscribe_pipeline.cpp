@@ -43,7 +43,6 @@ struct SubscribePipeline::Channel {
   const config::SubscribeMapping* mapping = nullptr;
   ChannelRoute route;
   checkpoint::DuplicateFilter filter;
-  ops::Counter* received = nullptr;
   ops::Counter* produced = nullptr;
   ops::Counter* skipped = nullptr;
   ops::Counter* key_missing = nullptr;
@@ -83,8 +82,7 @@ SubscribePipeline::SubscribePipeline(const config::Config& config, salesforce::E
     channel->route.mapping = &mapping;
     channel->route.topic = config::full_topic(config_.kafka, mapping.topic);
     const ops::Labels labels{{"channel", mapping.channel}};
-    channel->received =
-        &metrics.counter("sfkb_events_received_total", "Events received from Salesforce", labels);
+    // sfkb_events_received_total is counted by the CometD client, where events come off the wire.
     channel->produced =
         &metrics.counter("sfkb_events_produced_total", "Events acknowledged by Kafka",
                          {{"channel", mapping.channel}, {"topic", channel->route.topic}});
@@ -311,7 +309,6 @@ core::Status SubscribePipeline::handle(const salesforce::StreamEvent& event, std
   }
   const std::size_t index = found->second;
   Channel& channel = *channels_[index];
-  channel.received->inc();
   channel.last_event_ns->store(now_ns(), std::memory_order_relaxed);
 
   switch (channel.filter.admit(event.replay_id)) {
