@@ -11,6 +11,8 @@
 
 #include <stdexcept>
 
+#include "tests/integration/support/bridge_yaml.h"
+
 namespace sfkb::it::publish {
 
 std::string bridge_binary() {
@@ -32,60 +34,27 @@ emulator::testing::EmulatorProcess::Options emulator_options(std::vector<std::st
   return options;
 }
 
-namespace {
-
-std::string quoted(const std::string& text) {
-  std::string out = "\"";
-  for (char c : text) {
-    if (c == '"' || c == '\\') {
-      out += '\\';
-    }
-    out += c;
-  }
-  return out + "\"";
-}
-
-}  // namespace
-
 std::string render_yaml(const PublishConfig& config) {
   std::ostringstream y;
-  y << "salesforce:\n"
-    << "  login_url: " << quoted(config.salesforce_url) << "\n"
-    << "  api_version: \"62.0\"\n"
-    << "  auth:\n";
-  if (!config.access_token.empty()) {
-    y << "    flow: access_token\n"
-      << "    access_token: " << quoted(config.access_token) << "\n"
-      << "    instance_url: " << quoted(config.salesforce_url) << "\n";
-  } else {
-    y << "    flow: client_credentials\n"
-      << "    client_id: " << quoted(config.client_id) << "\n"
-      << "    client_secret: " << quoted(config.client_secret) << "\n";
-  }
-  y << "  retry:\n"
-    << "    initial_backoff: 50ms\n"
-    << "    max_backoff: 500ms\n"
-    << "kafka:\n"
-    << "  bootstrap_servers: " << quoted(config.bootstrap) << "\n";
-  if (!config.kafka_properties.empty()) {
-    y << "  properties:\n";
-    for (const auto& [key, value] : config.kafka_properties) {
-      y << "    " << quoted(key) << ": " << quoted(value) << "\n";
-    }
-  }
+  write_salesforce_and_kafka_yaml(y, {.salesforce_url = config.salesforce_url,
+                                      .access_token = config.access_token,
+                                      .client_id = config.client_id,
+                                      .client_secret = config.client_secret,
+                                      .bootstrap = config.bootstrap,
+                                      .kafka_properties = config.kafka_properties});
   y << "publish:\n"
     << "  - topics: [";
   for (std::size_t i = 0; i < config.topics.size(); ++i) {
-    y << (i ? ", " : "") << quoted(config.topics[i]);
+    y << (i ? ", " : "") << yaml_quoted(config.topics[i]);
   }
   y << "]\n"
     << "    event: " << kEvent << "\n"
-    << "    group_id: " << quoted(config.group_id) << "\n"
+    << "    group_id: " << yaml_quoted(config.group_id) << "\n"
     << "    batch_size: " << config.batch_size << "\n"
     << "    linger_ms: " << config.linger_ms << "\n"
     << "    on_error: " << config.on_error << "\n";
   if (!config.dead_letter_topic.empty()) {
-    y << "    dead_letter_topic: " << quoted(config.dead_letter_topic) << "\n";
+    y << "    dead_letter_topic: " << yaml_quoted(config.dead_letter_topic) << "\n";
   }
   y << "http:\n  listen: \"\"\n"
     << "logging:\n  level: info\n"

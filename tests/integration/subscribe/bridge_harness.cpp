@@ -11,6 +11,7 @@
 #include <thread>
 
 #include "daemon/checkpoint/file_store.h"
+#include "tests/integration/support/bridge_yaml.h"
 
 namespace sfkb::it::subscribe {
 
@@ -46,56 +47,23 @@ emulator::testing::EmulatorProcess::Options emulator_options(std::vector<std::st
   return options;
 }
 
-namespace {
-
-std::string quoted(const std::string& text) {
-  std::string out = "\"";
-  for (char c : text) {
-    if (c == '"' || c == '\\') {
-      out += '\\';
-    }
-    out += c;
-  }
-  return out + "\"";
-}
-
-}  // namespace
-
 std::string render_yaml(const BridgeConfig& config) {
   std::ostringstream y;
-  y << "salesforce:\n"
-    << "  login_url: " << quoted(config.salesforce_url) << "\n"
-    << "  api_version: \"62.0\"\n"
-    << "  auth:\n";
-  if (!config.access_token.empty()) {
-    y << "    flow: access_token\n"
-      << "    access_token: " << quoted(config.access_token) << "\n"
-      << "    instance_url: " << quoted(config.salesforce_url) << "\n";
-  } else {
-    y << "    flow: client_credentials\n"
-      << "    client_id: " << quoted(config.client_id) << "\n"
-      << "    client_secret: " << quoted(config.client_secret) << "\n";
-  }
-  y << "  retry:\n"
-    << "    initial_backoff: 50ms\n"
-    << "    max_backoff: 500ms\n"
-    << "kafka:\n"
-    << "  bootstrap_servers: " << quoted(config.bootstrap) << "\n";
-  if (!config.kafka_properties.empty()) {
-    y << "  properties:\n";
-    for (const auto& [key, value] : config.kafka_properties) {
-      y << "    " << key << ": " << quoted(value) << "\n";
-    }
-  }
+  write_salesforce_and_kafka_yaml(y, {.salesforce_url = config.salesforce_url,
+                                      .access_token = config.access_token,
+                                      .client_id = config.client_id,
+                                      .client_secret = config.client_secret,
+                                      .bootstrap = config.bootstrap,
+                                      .kafka_properties = config.kafka_properties});
   y << "checkpoint:\n"
-    << "  directory: " << quoted(config.checkpoint_dir) << "\n"
+    << "  directory: " << yaml_quoted(config.checkpoint_dir) << "\n"
     << "  interval: " << config.checkpoint_interval << "\n"
     << "limits:\n"
     << "  max_in_flight_events: " << config.max_in_flight << "\n"
     << "subscribe:\n";
   for (const auto& channel : config.channels) {
-    y << "  - channel: " << quoted(channel.channel) << "\n"
-      << "    topic: " << quoted(channel.topic) << "\n"
+    y << "  - channel: " << yaml_quoted(channel.channel) << "\n"
+      << "    topic: " << yaml_quoted(channel.topic) << "\n"
       << "    start: " << channel.start << "\n"
       << "    key: " << channel.key << "\n"
       << "    headers: " << (channel.headers ? "true" : "false") << "\n"
