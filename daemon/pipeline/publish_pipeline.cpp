@@ -403,8 +403,7 @@ core::Status PublishPipeline::resolve_batch(std::stop_token drain) {
   return core::Status::ok();
 }
 
-PublishPipeline::BatchEnd PublishPipeline::process_batch(std::stop_token stop,
-                                                         std::stop_token drain,
+PublishPipeline::BatchEnd PublishPipeline::process_batch(std::stop_token drain,
                                                          core::Status& fatal) {
   auto log = ops::logger("publish");
   backoff_.reset();
@@ -419,7 +418,10 @@ PublishPipeline::BatchEnd PublishPipeline::process_batch(std::stop_token stop,
         }
         return BatchEnd::kAbandoned;
       }
-      commit(done_offsets(), stop.stop_requested());
+      // Synchronous: the next batch goes out only once this one's offsets are stored, so a crash
+      // can publish again at most the one batch in flight (issue 5: at most one batch per
+      // partition), not also a previous batch whose asynchronous commit had not landed yet.
+      commit(done_offsets(), true);
       batches_.inc();
       batch_.clear();
       resume_assigned();
@@ -494,7 +496,7 @@ core::Status PublishPipeline::run(std::stop_token stop) {
       }
     }
     core::Status fatal;
-    const auto end = process_batch(stop, drain, fatal);
+    const auto end = process_batch(drain, fatal);
     if (end == BatchEnd::kFatal) {
       log->error("publish pipeline stopping: {}", fatal.message());
       result = fatal;
@@ -508,7 +510,7 @@ core::Status PublishPipeline::run(std::stop_token stop) {
   // it; then commit only its done prefix.
   if (!batch_.empty() && result.is_ok() && !drain.stop_requested()) {
     core::Status fatal;
-    if (process_batch(stop, drain, fatal) == BatchEnd::kFatal) {
+    if (process_batch(drain, fatal) == BatchEnd::kFatal) {
       result = fatal;
     }
   }

@@ -93,7 +93,7 @@ class PublishPipeline final : private RebalanceListener {
   // Sends the pending entries of batch_ once (splitting on whole-request rejections). Returns
   // ok when nothing is pending any more, kRetry when some are (back off), kFatal/kStopped else.
   core::Status attempt(std::stop_token http_stop);
-  BatchEnd process_batch(std::stop_token stop, std::stop_token drain, core::Status& fatal);
+  BatchEnd process_batch(std::stop_token drain, core::Status& fatal);
   core::Status resolve_batch(std::stop_token drain);
   // Offsets after the done prefix of each partition in batch_ (all of batch_ when resolved).
   std::map<TopicPartition, std::int64_t> done_offsets() const;
