@@ -124,9 +124,7 @@ core::Status Consumer::subscribe(const std::vector<std::string>& topics) {
   for (const auto& topic : topics) {
     rd_kafka_topic_partition_list_add(list.get(), topic.c_str(), RD_KAFKA_PARTITION_UA);
   }
-  auto status = check(rd_kafka_subscribe(handle_.get(), list.get()), "subscribe");
-  subscribed_ = status.is_ok();
-  return status;
+  return check(rd_kafka_subscribe(handle_.get(), list.get()), "subscribe");
 }
 
 core::Result<std::vector<Message>> Consumer::poll(std::chrono::milliseconds timeout,
@@ -240,28 +238,7 @@ core::Status Consumer::close() {
     return core::Status::ok();
   }
   closed_ = true;
-  if (subscribed_ && !assigned_once_) {
-    await_first_assignment();
-  }
   return check(rd_kafka_consumer_close(handle_.get()), "consumer close");
-}
-
-// librdkafka before 2.3.0 (Debian ships 2.0.2) aborts in rd_kafka_sticky_assignor_state_destroy
-// when a cooperative-sticky member is destroyed after its JoinGroup was answered but before its
-// first assignment (librdkafka#4312): a bridge stopped right after start-up would crash. Giving
-// the join a bounded moment to complete closes that window in practice. The owner never saw a
-// partition, so the hooks stay silent for whatever is assigned and revoked meanwhile.
-void Consumer::await_first_assignment() {
-  hooks_enabled_ = false;
-  const auto deadline = std::chrono::steady_clock::now() + kFirstAssignmentWait;
-  while (!assigned_once_ && std::chrono::steady_clock::now() < deadline) {
-    // No partition is assigned, so nothing but events (rebalance, errors) can come back.
-    MessagePtr message(rd_kafka_consumer_poll(handle_.get(), 100));
-  }
-  if (!assigned_once_) {
-    log()->warn("closing before the group assigned any partition (waited {} ms)",
-                kFirstAssignmentWait.count());
-  }
 }
 
 void Consumer::on_rebalance(rd_kafka_t*, rd_kafka_resp_err_t err,
@@ -287,9 +264,8 @@ void Consumer::rebalance(rd_kafka_resp_err_t err, rd_kafka_topic_partition_list_
       log()->error("{}", status.message());
       return;
     }
-    assigned_once_ = true;
     log()->info("assigned: {}", describe(list));
-    if (hooks_enabled_ && hooks_.on_assigned) {
+    if (hooks_.on_assigned) {
       try {
         hooks_.on_assigned(list);
       } catch (const std::exception& e) {
@@ -305,7 +281,7 @@ void Consumer::rebalance(rd_kafka_resp_err_t err, rd_kafka_topic_partition_list_
     } else {
       log()->info("revoking: {}", describe(list));
     }
-    if (hooks_enabled_ && hooks_.on_revoked) {
+    if (hooks_.on_revoked) {
       try {
         hooks_.on_revoked(list);
       } catch (const std::exception& e) {

@@ -70,17 +70,10 @@ class Consumer {
                         rd_kafka_topic_partition_list_t* offsets, void* opaque) noexcept;
   static void on_error(rd_kafka_t* rk, int err, const char* reason, void* opaque) noexcept;
   void rebalance(rd_kafka_resp_err_t err, rd_kafka_topic_partition_list_t* partitions);
-  void await_first_assignment();
-
-  // Bounded: the group's initial rebalance delay is 3 s by default on the broker side.
-  static constexpr std::chrono::milliseconds kFirstAssignmentWait{5000};
 
   RebalanceHooks hooks_;
   std::shared_ptr<const void> keep_alive_;
   bool closed_ = false;
-  bool subscribed_ = false;
-  bool assigned_once_ = false;  // set from poll() on the owner's thread, like every flag here
-  bool hooks_enabled_ = true;
   HandlePtr handle_;  // last: destroyed first
 };
 
