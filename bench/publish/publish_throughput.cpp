@@ -9,8 +9,8 @@
 
 #include <chrono>
 #include <cstdio>
-#include <string>
 #include <sstream>
+#include <string>
 #include <thread>
 
 #include <unistd.h>
@@ -150,7 +150,7 @@ int main(int argc, char** argv) {
   std::printf(
       "| emulator latency | records | seconds | records/s | HTTP requests/record | "
       "records/request | peak RSS (MiB) | bridge CPU s (whole run) |\n"
-              "|---|---|---|---|---|---|---|---|\n");
+      "|---|---|---|---|---|---|---|---|\n");
   for (auto [latency, records] : {std::pair{0, at_0}, std::pair{50, at_50}}) {
     auto f = run(kafka, latency, records);
     std::printf("| %d ms | %d%s | %.1f | %.0f | %.4f | %.1f | %.1f | %.2f |\n", latency, records,

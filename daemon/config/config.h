@@ -16,15 +16,15 @@ enum class AuthFlow { kJwtBearer, kClientCredentials, kRefreshToken, kPassword, 
 struct AuthConfig {
   AuthFlow flow = AuthFlow::kJwtBearer;
   std::string client_id;
-  std::string client_secret;      // client_credentials, refresh_token (optional), password
-  std::string username;           // jwt_bearer, password
-  std::string password;           // password (security token appended by the user)
-  std::string refresh_token;      // refresh_token
-  std::string private_key_file;   // jwt_bearer: PEM file ...
-  std::string private_key;        // ... or the PEM itself (e.g. from an environment variable)
-  std::string audience;           // jwt_bearer `aud`; default: login_url
-  std::string access_token;       // access_token flow (tests, the emulator, experiments)
-  std::string instance_url;       // access_token flow
+  std::string client_secret;     // client_credentials, refresh_token (optional), password
+  std::string username;          // jwt_bearer, password
+  std::string password;          // password (security token appended by the user)
+  std::string refresh_token;     // refresh_token
+  std::string private_key_file;  // jwt_bearer: PEM file ...
+  std::string private_key;       // ... or the PEM itself (e.g. from an environment variable)
+  std::string audience;          // jwt_bearer `aud`; default: login_url
+  std::string access_token;      // access_token flow (tests, the emulator, experiments)
+  std::string instance_url;      // access_token flow
 };
 
 struct RetryConfig {
@@ -63,14 +63,14 @@ enum class ValueKind { kPayload, kEnvelope };
 enum class InvalidReplayPolicy { kEarliest, kLatest, kFail };
 
 struct SubscribeMapping {
-  std::string channel;          // /event/X__e, /data/..., /topic/...
-  std::string topic;            // before topic_prefix
+  std::string channel;  // /event/X__e, /data/..., /topic/...
+  std::string topic;    // before topic_prefix
   // Replay start when nothing is checkpointed: -1 latest, -2 earliest, or a replay ID.
   std::int64_t start = -1;
   KeyKind key = KeyKind::kNone;
-  std::string key_field;        // for kPayloadField: path below payload, e.g. "Flight_Id__c"
+  std::string key_field;  // for kPayloadField: path below payload, e.g. "Flight_Id__c"
   ValueKind value = ValueKind::kPayload;
-  bool headers = true;          // sf.* headers on each record
+  bool headers = true;  // sf.* headers on each record
   InvalidReplayPolicy on_invalid_replay_id = InvalidReplayPolicy::kEarliest;
 };
 
@@ -82,16 +82,16 @@ struct LimitsConfig {
 enum class OnError { kDeadLetter, kFail };
 
 struct PublishMapping {
-  std::vector<std::string> topics;                    // before topic_prefix
-  std::string event;                                  // X__e
-  std::map<std::string, std::string> rename;          // record field -> event field
-  std::map<std::string, std::string> static_fields;   // event field -> constant (JSON scalar text)
-  std::string key_field;                              // optional: the record key goes here
-  std::string dead_letter_topic;                      // before topic_prefix; empty: none
-  int batch_size = 200;                               // 1..200
+  std::vector<std::string> topics;                   // before topic_prefix
+  std::string event;                                 // X__e
+  std::map<std::string, std::string> rename;         // record field -> event field
+  std::map<std::string, std::string> static_fields;  // event field -> constant (JSON scalar text)
+  std::string key_field;                             // optional: the record key goes here
+  std::string dead_letter_topic;                     // before topic_prefix; empty: none
+  int batch_size = 200;                              // 1..200
   std::chrono::milliseconds linger{50};
   OnError on_error = OnError::kDeadLetter;
-  std::string group_id = "sf-kafka-bridge";           // before topic_prefix
+  std::string group_id = "sf-kafka-bridge";  // before topic_prefix
 };
 
 struct HttpConfig {

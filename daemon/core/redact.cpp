@@ -11,8 +11,8 @@ namespace sfkb::core {
 namespace {
 
 constexpr std::array<std::string_view, 10> kSecretKeyParts = {
-    "token",      "secret", "password", "private_key", "privatekey",
-    "assertion", "authorization", "cert_key", "passphrase", "sasl.password"};
+    "token",     "secret",        "password", "private_key", "privatekey",
+    "assertion", "authorization", "cert_key", "passphrase",  "sasl.password"};
 
 std::mutex& secrets_mutex() {
   static std::mutex mutex;
@@ -49,7 +49,8 @@ std::string redact_text(std::string_view text) {
   static const std::regex form_pair(
       R"(\b([A-Za-z0-9_.\-]*(token|secret|password|private_key|assertion)[A-Za-z0-9_.\-]*)=[^&\s"]*)",
       std::regex::icase);
-  static const std::regex pem(R"(-----BEGIN [A-Z ]*PRIVATE KEY-----[\s\S]*?-----END [A-Z ]*PRIVATE KEY-----)");
+  static const std::regex pem(
+      R"(-----BEGIN [A-Z ]*PRIVATE KEY-----[\s\S]*?-----END [A-Z ]*PRIVATE KEY-----)");
 
   std::string out(text);
   {

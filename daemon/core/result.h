@@ -61,7 +61,11 @@ class Result {
   std::variant<T, Error> value_;
 };
 
-inline Error retry_error(std::string message) { return {ErrorKind::kRetry, std::move(message)}; }
-inline Error fatal_error(std::string message) { return {ErrorKind::kFatal, std::move(message)}; }
+inline Error retry_error(std::string message) {
+  return {ErrorKind::kRetry, std::move(message)};
+}
+inline Error fatal_error(std::string message) {
+  return {ErrorKind::kFatal, std::move(message)};
+}
 
 }  // namespace sfkb::core

@@ -9,7 +9,7 @@ TEST(Redact, RecognisesSecretKeys) {
   EXPECT_TRUE(is_secret_key("access_token"));
   EXPECT_TRUE(is_secret_key("client_secret"));
   EXPECT_TRUE(is_secret_key("Password"));
-  EXPECT_TRUE(is_secret_key("private_key_file") );
+  EXPECT_TRUE(is_secret_key("private_key_file"));
   EXPECT_TRUE(is_secret_key("Authorization"));
   EXPECT_FALSE(is_secret_key("client_id"));
   EXPECT_FALSE(is_secret_key("username"));

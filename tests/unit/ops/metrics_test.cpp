@@ -14,12 +14,10 @@ TEST(Metrics, RendersCountersGaugesAndCallbacksInPrometheusText) {
                          [] { return 1.5; });
   const std::string text = metrics.render();
   EXPECT_NE(text.find("# TYPE sfkb_events_received_total counter\n"), std::string::npos) << text;
-  EXPECT_NE(text.find("sfkb_events_received_total{channel=\"/event/A__e\"} 3\n"),
-            std::string::npos)
+  EXPECT_NE(text.find("sfkb_events_received_total{channel=\"/event/A__e\"} 3\n"), std::string::npos)
       << text;
   EXPECT_NE(text.find("sfkb_in_flight_events 7\n"), std::string::npos) << text;
-  EXPECT_NE(text.find("sfkb_seconds_since_last_event{channel=\"x\\\"y\"} 1.5\n"),
-            std::string::npos)
+  EXPECT_NE(text.find("sfkb_seconds_since_last_event{channel=\"x\\\"y\"} 1.5\n"), std::string::npos)
       << text;
 }
 
