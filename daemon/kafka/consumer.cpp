@@ -4,6 +4,7 @@
 #include <cstring>
 
 #include "daemon/kafka/error.h"
+#include "daemon/kafka/metadata.h"
 #include "daemon/ops/log.h"
 #include "daemon/ops/metrics.h"
 
@@ -61,27 +62,6 @@ int ms(std::chrono::milliseconds d) {
 
 int remaining_ms(Clock::time_point deadline) {
   return ms(std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()));
-}
-
-// Topic partition count from all-topics metadata (never auto-creates the topic).
-core::Result<std::int32_t> metadata_partition_count(rd_kafka_t* rk, const std::string& topic,
-                                                    std::chrono::milliseconds timeout) {
-  const rd_kafka_metadata_t* raw = nullptr;
-  const auto err = rd_kafka_metadata(rk, 1, nullptr, &raw, ms(timeout));
-  MetadataPtr metadata(raw);
-  if (auto status = check(err, "metadata for " + topic); !status) {
-    return status.error();
-  }
-  for (int i = 0; i < metadata->topic_cnt; ++i) {
-    const auto& t = metadata->topics[i];
-    if (topic == t.topic) {
-      if (t.err != RD_KAFKA_RESP_ERR_NO_ERROR) {
-        return check(t.err, "metadata for " + topic).error();
-      }
-      return static_cast<std::int32_t>(t.partition_cnt);
-    }
-  }
-  return core::fatal_error("topic " + topic + " does not exist");
 }
 
 }  // namespace

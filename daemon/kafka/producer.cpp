@@ -3,6 +3,7 @@
 #include <memory>
 
 #include "daemon/kafka/error.h"
+#include "daemon/kafka/metadata.h"
 #include "daemon/ops/log.h"
 #include "daemon/ops/metrics.h"
 
@@ -114,27 +115,7 @@ int Producer::in_flight() const {
 
 core::Result<std::int32_t> Producer::partition_count(const std::string& topic,
                                                      std::chrono::milliseconds timeout) {
-  // All-topics metadata: asking for the one topic would let a broker with
-  // auto.create.topics.enable create it, and the bridge does not create topics.
-  const rd_kafka_metadata_t* raw = nullptr;
-  const auto err =
-      rd_kafka_metadata(handle_.get(), 1, nullptr, &raw, static_cast<int>(timeout.count()));
-  MetadataPtr metadata(raw);
-  if (auto status = check(err, "metadata for " + topic); !status) {
-    return status.error();
-  }
-  for (int i = 0; i < metadata->topic_cnt; ++i) {
-    const auto& t = metadata->topics[i];
-    if (topic == t.topic) {
-      if (t.err != RD_KAFKA_RESP_ERR_NO_ERROR) {
-        auto status = check(t.err, "metadata for " + topic);
-        return status.error();
-      }
-      return static_cast<std::int32_t>(t.partition_cnt);
-    }
-  }
-  return core::fatal_error("topic " + topic +
-                           " does not exist (the bridge does not create topics)");
+  return metadata_partition_count(handle_.get(), topic, timeout);
 }
 
 core::Status Producer::fatal_error() const {
