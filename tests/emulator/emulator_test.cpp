@@ -50,7 +50,8 @@ TEST(EmulatorProcessTest, StopsWhenItsStdinCloses) {
   // What happens when the test process dies: the pipe's write end closes with it.
   int fds[2];
   ASSERT_EQ(::pipe(fds), 0);
-  std::string events = ::testing::TempDir() + "/stdin-eof-events.yaml";
+  ScopedTempFile events_file("sf-emulator-stdin-eof-events");
+  const std::string& events = events_file.path();
   {
     std::ofstream out(events);
     out << "events:\n  A__e:\n    F__c: string\n";

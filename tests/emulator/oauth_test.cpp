@@ -83,9 +83,8 @@ class OAuthTest : public ::testing::Test {
   }
 
   OAuthTest() {
-    key_path_ = ::testing::TempDir() + "/sf-emulator-oauth-test-key.pem";
-    key_.write_public_pem(key_path_);
-    sf_ = std::make_unique<EmulatorProcess>(options(key_path_));
+    key_.write_public_pem(key_file_.path());
+    sf_ = std::make_unique<EmulatorProcess>(options(key_file_.path()));
   }
 
   httplib::Result token(const std::string& form) {
@@ -103,7 +102,7 @@ class OAuthTest : public ::testing::Test {
   }
 
   RsaKey key_;
-  std::string key_path_;
+  ScopedTempFile key_file_{"sf-emulator-oauth-test-key"};
   std::unique_ptr<EmulatorProcess> sf_;
 };
 

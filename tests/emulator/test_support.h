@@ -5,7 +5,14 @@
 
 #include <gtest/gtest.h>
 
+#include <unistd.h>
+
+#include <cerrno>
 #include <chrono>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -31,6 +38,32 @@ inline std::string str(const rapidjson::Value& v, const char* key) {
   }
   return v[key].GetString();
 }
+
+// A file name of its own for one test, removed again at scope exit. ctest runs every test as
+// its own process in parallel, so a fixed name under TempDir() is shared between them.
+class ScopedTempFile {
+ public:
+  explicit ScopedTempFile(const std::string& stem) {
+    std::string pattern =
+        (std::filesystem::temp_directory_path() / (stem + "-XXXXXX")).string();
+    int fd = ::mkstemp(pattern.data());
+    if (fd < 0) {
+      throw std::runtime_error("mkstemp " + pattern + ": " + std::strerror(errno));
+    }
+    ::close(fd);
+    path_ = pattern;
+  }
+  ~ScopedTempFile() {
+    std::error_code ignored;
+    std::filesystem::remove(path_, ignored);
+  }
+  ScopedTempFile(const ScopedTempFile&) = delete;
+  ScopedTempFile& operator=(const ScopedTempFile&) = delete;
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+};
 
 inline httplib::Client client_for(const EmulatorProcess& sf) {
   httplib::Client c(sf.host(), sf.port());
