@@ -14,6 +14,7 @@
 #include "daemon/app/signals.h"
 #include "daemon/app/supervisor.h"
 #include "daemon/config/loader.h"
+#include "daemon/core/build_info.h"
 #include "daemon/core/redact.h"
 #include "daemon/ops/log.h"
 
@@ -110,7 +111,7 @@ int checkpoints(const Options& options) {
 }  // namespace
 
 std::string version_string() {
-  return std::string("sf-kafka-bridge ") + SFKB_VERSION + " (commit " + SFKB_GIT_COMMIT + ")";
+  return std::string("sf-kafka-bridge ") + SFKB_VERSION + " (commit " + core::git_commit() + ")";
 }
 
 int cli_main(int argc, char** argv) {

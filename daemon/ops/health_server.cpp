@@ -6,6 +6,7 @@
 
 #include <charconv>
 
+#include "daemon/core/build_info.h"
 #include "daemon/ops/log.h"
 
 namespace sfkb::ops {
@@ -73,7 +74,7 @@ core::Result<std::optional<ListenAddress>> resolve_listen(const std::string& lis
 void register_build_info(Metrics& metrics) {
   metrics
       .gauge("sfkb_build_info", "Version and git commit of the running sf-kafka-bridge",
-             {{"version", SFKB_VERSION}, {"commit", SFKB_GIT_COMMIT}})
+             {{"version", SFKB_VERSION}, {"commit", core::git_commit()}})
       .set(1);
 }
 

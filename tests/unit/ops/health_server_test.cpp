@@ -1,4 +1,5 @@
 #include "daemon/ops/health_server.h"
+#include "daemon/core/build_info.h"
 
 #include <httplib.h>
 
@@ -107,8 +108,8 @@ TEST_F(HealthServerTest, MetricsServesPrometheusTextWithBuildInfo) {
   ASSERT_TRUE(res);
   EXPECT_EQ(res->status, 200);
   EXPECT_EQ(res->get_header_value("Content-Type").rfind("text/plain; version=0.0.4", 0), 0u);
-  EXPECT_NE(res->body.find("sfkb_build_info{version=\"" SFKB_VERSION "\",commit=\"" SFKB_GIT_COMMIT
-                           "\"} 1\n"),
+  EXPECT_NE(res->body.find(std::string("sfkb_build_info{version=\"" SFKB_VERSION "\",commit=\"") +
+                           core::git_commit() + "\"} 1\n"),
             std::string::npos)
       << res->body;
   EXPECT_NE(res->body.find("sfkb_events_received_total{channel=\"/event/A__e\"} 2\n"),
