@@ -8,8 +8,8 @@
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
-#include <fstream>
 #include <memory>
+#include <optional>
 #include <regex>
 #include <set>
 #include <sstream>
@@ -29,6 +29,31 @@ using Keys = std::initializer_list<std::string_view>;
 constexpr std::size_t kMaxTopicLength = 249;
 constexpr int kMaxBatchSize = 200;  // Salesforce's composite/sobjects limit
 constexpr int kMinApiVersion = 37;  // CometD refuses anything older
+// Config files and the files they name (keys, CA bundles) are small; the bound keeps a wrong
+// path such as /dev/zero or /dev/urandom from reading forever. Pipes (--config <(...)) still work.
+constexpr std::size_t kMaxFileBytes = 16 * 1024 * 1024;
+
+// Reads all of `path` into `content`; on failure returns the reason (without the path).
+std::optional<std::string> read_bounded(const std::string& path, std::string& content) {
+  std::FILE* file = std::fopen(path.c_str(), "rb");
+  if (file == nullptr) {
+    return std::strerror(errno);
+  }
+  std::unique_ptr<std::FILE, int (*)(std::FILE*)> owner(file, &std::fclose);
+  content.clear();
+  char buffer[8192];
+  while (std::size_t n = std::fread(buffer, 1, sizeof(buffer), file)) {
+    content.append(buffer, n);
+    if (content.size() > kMaxFileBytes) {
+      return "larger than " + std::to_string(kMaxFileBytes / (1024 * 1024)) +
+             " MiB; is it the right file?";
+    }
+  }
+  if (std::ferror(file)) {
+    return std::strerror(errno);
+  }
+  return std::nullopt;
+}
 
 // librdkafka properties the bridge sets itself: overriding them would silently break the
 // guarantees of DESIGN.md §1/§4, so they are refused with the reason instead.
@@ -785,18 +810,12 @@ class Loader {
 
   // A file named in the config must be readable now, not at the first reconnect hours later.
   void check_readable_file(const Scalar& s, bool private_key) {
-    std::ifstream file(s.text, std::ios::binary);
-    if (!file) {
-      error(s.path, s.mark, "cannot read \"" + s.text + "\": " + std::strerror(errno));
+    std::string content;
+    if (auto failure = read_bounded(s.text, content)) {
+      error(s.path, s.mark, "cannot read \"" + s.text + "\": " + *failure);
       return;
     }
-    std::stringstream content;
-    content << file.rdbuf();
-    if (file.bad()) {
-      error(s.path, s.mark, "cannot read \"" + s.text + "\": " + std::strerror(errno));
-      return;
-    }
-    if (private_key && content.str().find("PRIVATE KEY-----") == std::string::npos) {
+    if (private_key && content.find("PRIVATE KEY-----") == std::string::npos) {
       error(s.path, s.mark,
             "\"" + s.text + "\" does not hold a PEM private key (-----BEGIN ... PRIVATE KEY-----)");
     }
@@ -1288,20 +1307,9 @@ LoadResult load_string(std::string_view yaml, const std::string& source_name, co
 }
 
 LoadResult load_file(const std::string& path, const EnvLookup& env) {
-  std::FILE* file = std::fopen(path.c_str(), "rb");
-  if (file == nullptr) {
-    return LoadResult::failure(
-        {Problem{"", "cannot read " + path + ": " + std::strerror(errno), 0, 0}});
-  }
-  std::unique_ptr<std::FILE, int (*)(std::FILE*)> owner(file, &std::fclose);
   std::string content;
-  char buffer[8192];
-  while (std::size_t n = std::fread(buffer, 1, sizeof(buffer), file)) {
-    content.append(buffer, n);
-  }
-  if (std::ferror(file)) {
-    return LoadResult::failure(
-        {Problem{"", "cannot read " + path + ": " + std::strerror(errno), 0, 0}});
+  if (auto failure = read_bounded(path, content)) {
+    return LoadResult::failure({Problem{"", "cannot read " + path + ": " + *failure, 0, 0}});
   }
   return load_string(content, path, env, std::filesystem::path(path).parent_path().string());
 }

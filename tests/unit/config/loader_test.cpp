@@ -351,6 +351,19 @@ TEST(Loader, ShouldReportAnUnreadableKeyFile) {
                                  "/missing.key\": No such file or directory (line 6, column 23)"));
 }
 
+TEST(Loader, ShouldStopReadingAnEndlessKeyFile) {
+  // A wrong path to a device that never ends must be an error, not a loader that hangs.
+  auto lines = problems(R"(salesforce:
+  auth:
+    flow: jwt_bearer
+    client_id: 3MVG9
+    username: u@example.com
+    private_key_file: /dev/zero
+)" + kKafka + kSubscribe);
+  EXPECT_THAT(lines, ElementsAre("salesforce.auth.private_key_file: cannot read \"/dev/zero\": "
+                                 "larger than 16 MiB; is it the right file? (line 6, column 23)"));
+}
+
 TEST(Loader, ShouldReportAKeyFileWithoutAPrivateKey) {
   TempDir dir;
   const auto path = dir.write("cert.pem", "-----BEGIN CERTIFICATE-----\n");
@@ -625,6 +638,13 @@ TEST(Loader, ShouldReportAMissingFile) {
   ASSERT_FALSE(result.ok());
   EXPECT_THAT(problem_lines(result),
               ElementsAre("cannot read " + dir.path() + "/nope.yaml: No such file or directory"));
+}
+
+TEST(Loader, ShouldStopReadingAnEndlessConfigFile) {
+  auto result = load_file("/dev/zero", env_of({}));
+  ASSERT_FALSE(result.ok());
+  EXPECT_THAT(problem_lines(result),
+              ElementsAre("cannot read /dev/zero: larger than 16 MiB; is it the right file?"));
 }
 
 }  // namespace
