@@ -99,6 +99,10 @@ std::string encode_checkpoints(const Checkpoints& checkpoints) {
     writer.Key("updated");
     writer.String(checkpoint.updated.c_str(),
                   static_cast<rapidjson::SizeType>(checkpoint.updated.size()));
+    if (checkpoint.partition) {
+      writer.Key("partition");
+      writer.Int(*checkpoint.partition);
+    }
     writer.EndObject();
   }
   writer.EndObject();
@@ -147,6 +151,14 @@ core::Result<Checkpoints> decode_checkpoints(const std::string& text, const std:
     auto updated = member.value.FindMember("updated");
     if (updated != member.value.MemberEnd() && updated->value.IsString()) {
       checkpoint.updated.assign(updated->value.GetString(), updated->value.GetStringLength());
+    }
+    // Optional: files written before partitions were pinned have none.
+    if (auto partition = member.value.FindMember("partition");
+        partition != member.value.MemberEnd()) {
+      if (!partition->value.IsInt() || partition->value.GetInt() < 0) {
+        return corrupt(origin, "channels[\"" + channel + "\"].partition is not a partition number");
+      }
+      checkpoint.partition = partition->value.GetInt();
     }
     out.emplace(std::move(channel), std::move(checkpoint));
   }

@@ -55,9 +55,12 @@ std::string bound_warning(const std::string& topic, std::int32_t partition, std:
 }
 
 core::Status reconcile_single(const config::SubscribeMapping& mapping, std::int32_t partitions,
-                              KafkaTail& kafka, const ReconcileOptions& options,
-                              ChannelResume& out) {
-  std::int32_t partition = options.partition_for_channel(mapping.channel, partitions);
+                              const Checkpoints& file, KafkaTail& kafka,
+                              const ReconcileOptions& options, ChannelResume& out) {
+  // Any warning about a changed partition count is the pipeline's to log, once, at start-up.
+  std::int32_t partition =
+      choose_channel_partition(mapping.channel, partitions, file, options.partition_for_channel)
+          .partition;
   auto result = scan(kafka, out.topic, partition, mapping.channel, std::nullopt, false, nullptr,
                      out.records_scanned, options.max_records_per_partition);
   if (!result) {
@@ -138,6 +141,32 @@ const char* to_string(ResumeMode mode) {
   return "?";
 }
 
+ChannelPartition choose_channel_partition(const std::string& channel, std::int32_t partition_count,
+                                          const Checkpoints& file,
+                                          const PartitionForChannel& hash) {
+  ChannelPartition out;
+  out.partition = hash(channel, partition_count);
+  auto it = file.find(channel);
+  if (it == file.end() || !it->second.partition || *it->second.partition == out.partition) {
+    return out;
+  }
+  const std::int32_t pinned = *it->second.partition;
+  const std::string count = std::to_string(partition_count);
+  if (pinned < partition_count) {
+    out.warning = "the topic has " + count + " partitions now, so the channel name hashes to " +
+                  std::to_string(out.partition) + "; the channel stays on partition " +
+                  std::to_string(pinned) +
+                  " (pinned in the checkpoint file) to keep its order and exact resume";
+    out.partition = pinned;
+  } else {
+    out.warning = "the checkpoint file pins the channel to partition " + std::to_string(pinned) +
+                  " but the topic has only " + count +
+                  " partitions (was it re-created?); writing to partition " +
+                  std::to_string(out.partition) + " from now on";
+  }
+  return out;
+}
+
 core::Result<std::vector<ChannelResume>> reconcile(const config::Config& config,
                                                    const Checkpoints& file, KafkaTail& kafka,
                                                    const ReconcileOptions& options) {
@@ -165,7 +194,7 @@ core::Result<std::vector<ChannelResume>> reconcile(const config::Config& config,
     bool single = mapping.key == config::KeyKind::kNone;
     resume.mode = single ? ResumeMode::kSinglePartition : ResumeMode::kMultiPartition;
     core::Status status =
-        single ? reconcile_single(mapping, partitions.value(), kafka, options, resume)
+        single ? reconcile_single(mapping, partitions.value(), file, kafka, options, resume)
                : reconcile_multi(mapping, partitions.value(), kafka, options, resume);
     if (!status) {
       return status.error();

@@ -44,14 +44,26 @@ struct ChannelResume {
   std::vector<std::string> warnings;  // each is also worth a WARN log line
 };
 
+using PartitionForChannel =
+    std::function<std::int32_t(const std::string& channel, std::int32_t partition_count)>;
+
 struct ReconcileOptions {
   // A bound on how far one partition is read back; reaching it is a warning, not an error
   // (the answer then rests on the file).
   std::int64_t max_records_per_partition = 5'000'000;
   // The channel's partition for key-less mappings; the Kafka module's partition_for_channel.
-  std::function<std::int32_t(const std::string& channel, std::int32_t partition_count)>
-      partition_for_channel;
+  PartitionForChannel partition_for_channel;
 };
+
+struct ChannelPartition {
+  std::int32_t partition = 0;
+  std::string warning;  // non-empty when the topic's partition count changed under the channel
+};
+
+// The partition of a key-less channel: the one pinned in the checkpoint file while it still
+// exists, else the hash of the channel name. The subscribe pipeline and reconciliation must agree.
+ChannelPartition choose_channel_partition(const std::string& channel, std::int32_t partition_count,
+                                          const Checkpoints& file, const PartitionForChannel& hash);
 
 // kFatal when a topic is missing or a partition cannot be read: resuming blind could duplicate.
 core::Result<std::vector<ChannelResume>> reconcile(const config::Config& config,

@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
 
 #include "daemon/core/result.h"
@@ -15,6 +16,10 @@ struct ChannelCheckpoint {
   // Every event of the channel up to and including this replay ID is acknowledged by Kafka.
   std::int64_t replay_id = 0;
   std::string updated;  // RFC 3339 UTC time of the last change, for operators
+  // Key-less channels only: the partition the channel's events were written to. Pinned because
+  // the hash of the channel name changes when partitions are added to the topic, and moving the
+  // channel would break its order and the Kafka-tail resume (DESIGN.md §4).
+  std::optional<std::int32_t> partition;
 };
 
 // Keyed by channel name (/event/X__e).

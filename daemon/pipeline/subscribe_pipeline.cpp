@@ -186,8 +186,14 @@ core::Status SubscribePipeline::start_up(std::stop_token stop) {
           if (!count) {
             return count.error();
           }
-          channel->route.channel_partition =
-              options_.partition_for_channel(channel->mapping->channel, count.value());
+          auto chosen =
+              checkpoint::choose_channel_partition(channel->mapping->channel, count.value(),
+                                                   checkpoints_, options_.partition_for_channel);
+          channel->route.channel_partition = chosen.partition;
+          if (!chosen.warning.empty() && single_partition_per_channel(*channel->mapping)) {
+            log->warn("channel={} topic={} {}", channel->mapping->channel, channel->route.topic,
+                      chosen.warning);
+          }
           return core::Status::ok();
         });
     if (!status) {
@@ -420,6 +426,9 @@ core::Status SubscribePipeline::write_checkpoint(bool final) {
       auto& entry = checkpoints_[channels_[i]->mapping->channel];
       entry.replay_id = *marks[i];
       entry.updated = now;
+      entry.partition = single_partition_per_channel(*channels_[i]->mapping)
+                            ? std::optional<std::int32_t>(channels_[i]->route.channel_partition)
+                            : std::nullopt;
       changed = true;
     }
   }

@@ -44,8 +44,7 @@ inline std::string str(const rapidjson::Value& v, const char* key) {
 class ScopedTempFile {
  public:
   explicit ScopedTempFile(const std::string& stem) {
-    std::string pattern =
-        (std::filesystem::temp_directory_path() / (stem + "-XXXXXX")).string();
+    std::string pattern = (std::filesystem::temp_directory_path() / (stem + "-XXXXXX")).string();
     int fd = ::mkstemp(pattern.data());
     if (fd < 0) {
       throw std::runtime_error("mkstemp " + pattern + ": " + std::strerror(errno));

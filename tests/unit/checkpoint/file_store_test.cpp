@@ -44,8 +44,8 @@ TEST_F(FileStoreTest, MissingFileMeansNothingCheckpointed) {
 
 TEST_F(FileStoreTest, SavesTheVersionedFormatAndLoadsItBack) {
   FileStore store(dir_);
-  Checkpoints saved{{"/event/A__e", {42, "2026-11-26T17:40:00.000Z"}},
-                    {"/event/B__e", {9007199254740993, "2026-11-26T17:41:00.000Z"}}};
+  Checkpoints saved{{"/event/A__e", {42, "2026-11-26T17:40:00.000Z", std::nullopt}},
+                    {"/event/B__e", {9007199254740993, "2026-11-26T17:41:00.000Z", std::nullopt}}};
   ASSERT_TRUE(store.save(saved));
 
   const std::string text = read_file();
@@ -59,14 +59,24 @@ TEST_F(FileStoreTest, SavesTheVersionedFormatAndLoadsItBack) {
   EXPECT_EQ(loaded->at("/event/A__e").replay_id, 42);
   EXPECT_EQ(loaded->at("/event/B__e").replay_id, 9007199254740993);  // beyond a double's range
   EXPECT_EQ(loaded->at("/event/B__e").updated, "2026-11-26T17:41:00.000Z");
+  EXPECT_FALSE(loaded->at("/event/A__e").partition.has_value());
+}
+
+TEST_F(FileStoreTest, KeepsAPinnedPartition) {
+  FileStore store(dir_);
+  ASSERT_TRUE(store.save({{"/event/A__e", {42, "t", 3}}}));
+  EXPECT_NE(read_file().find("\"partition\": 3"), std::string::npos) << read_file();
+  auto loaded = store.load();
+  ASSERT_TRUE(loaded) << loaded.error().message;
+  EXPECT_EQ(loaded->at("/event/A__e").partition, 3);
 }
 
 TEST_F(FileStoreTest, SaveReplacesTheFileAndLeavesNoTemporaryBehind) {
   FileStore store(dir_);
-  ASSERT_TRUE(store.save({{"/event/A__e", {1, "t1"}}}));
+  ASSERT_TRUE(store.save({{"/event/A__e", {1, "t1", std::nullopt}}}));
   struct stat before {};
   ASSERT_EQ(::stat(path().c_str(), &before), 0);
-  ASSERT_TRUE(store.save({{"/event/A__e", {2, "t2"}}}));
+  ASSERT_TRUE(store.save({{"/event/A__e", {2, "t2", std::nullopt}}}));
   struct stat after {};
   ASSERT_EQ(::stat(path().c_str(), &after), 0);
 
@@ -83,16 +93,16 @@ TEST_F(FileStoreTest, SaveReplacesTheFileAndLeavesNoTemporaryBehind) {
 
 TEST_F(FileStoreTest, AStaleTemporaryFromACrashDoesNotMatter) {
   FileStore store(dir_);
-  ASSERT_TRUE(store.save({{"/event/A__e", {5, "t"}}}));
+  ASSERT_TRUE(store.save({{"/event/A__e", {5, "t", std::nullopt}}}));
   std::ofstream(path() + ".tmp") << "{\"version\":1,\"chan";  // a crash mid-write
   EXPECT_EQ(store.load()->at("/event/A__e").replay_id, 5);
-  ASSERT_TRUE(store.save({{"/event/A__e", {6, "t"}}}));
+  ASSERT_TRUE(store.save({{"/event/A__e", {6, "t", std::nullopt}}}));
   EXPECT_EQ(store.load()->at("/event/A__e").replay_id, 6);
 }
 
 TEST_F(FileStoreTest, CreatesAMissingDirectory) {
   FileStore store((fs::path(dir_) / "nested" / "state").string());
-  ASSERT_TRUE(store.save({{"/event/A__e", {3, "t"}}}));
+  ASSERT_TRUE(store.save({{"/event/A__e", {3, "t", std::nullopt}}}));
   EXPECT_EQ(store.load()->at("/event/A__e").replay_id, 3);
 }
 
@@ -124,7 +134,9 @@ TEST_F(FileStoreTest, UnknownVersionIsAnError) {
 TEST_F(FileStoreTest, WrongShapesAreErrors) {
   for (const char* text : {"[]", "{\"channels\":{}}", "{\"version\":1}",
                            "{\"version\":1,\"channels\":{\"/event/A__e\":{\"replay_id\":\"7\"}}}",
-                           "{\"version\":1,\"channels\":{\"/event/A__e\":7}}"}) {
+                           "{\"version\":1,\"channels\":{\"/event/A__e\":7}}",
+                           "{\"version\":1,\"channels\":{\"/event/A__e\":{\"replay_id\":7,"
+                           "\"partition\":-1}}}"}) {
     write_file(text);
     EXPECT_FALSE(FileStore(dir_).load()) << text;
   }
@@ -132,7 +144,7 @@ TEST_F(FileStoreTest, WrongShapesAreErrors) {
 
 TEST_F(FileStoreTest, SaveIntoAnUnwritableLocationIsRetryable) {
   FileStore store("/proc/sfkb-cannot-exist");
-  auto status = store.save({{"/event/A__e", {1, "t"}}});
+  auto status = store.save({{"/event/A__e", {1, "t", std::nullopt}}});
   ASSERT_FALSE(status);
   EXPECT_EQ(status.kind(), core::ErrorKind::kRetry);
 }

@@ -86,7 +86,7 @@ TEST_F(ReconcileTest, SinglePartitionResumesFromKafkaWhenItIsAheadOfTheFile) {
   kafka_.append("pre.t", 2, "/event/A__e", 20);
   kafka_.append("pre.t", 2, "/event/A__e", 30);
 
-  auto resume = only({{"/event/A__e", {20, ""}}});
+  auto resume = only({{"/event/A__e", {20, "", std::nullopt}}});
   EXPECT_EQ(resume.mode, ResumeMode::kSinglePartition);
   EXPECT_EQ(resume.file, 20);
   EXPECT_EQ(resume.kafka_newest, 30);
@@ -109,7 +109,41 @@ TEST_F(ReconcileTest, SinglePartitionKeepsTheFileWhenKafkaIsBehind) {
   add("/event/A__e", "t");
   kafka_.create("pre.t", 3);
   kafka_.append("pre.t", 2, "/event/A__e", 5);
-  EXPECT_EQ(only({{"/event/A__e", {9, ""}}}).resume, 9);
+  EXPECT_EQ(only({{"/event/A__e", {9, "", std::nullopt}}}).resume, 9);
+}
+
+TEST_F(ReconcileTest, SinglePartitionReadsThePartitionPinnedInTheFile) {
+  // The topic grew from 3 to 4 partitions: the name now hashes to 11 % 4 = 3, but the channel's
+  // events are in partition 2, where the file pins it.
+  add("/event/A__e", "t");
+  kafka_.create("pre.t", 4);
+  kafka_.append("pre.t", 2, "/event/A__e", 50);
+  auto resume = only({{"/event/A__e", {40, "", 2}}});
+  EXPECT_EQ(resume.kafka_newest, 50);
+  EXPECT_EQ(resume.resume, 50);
+}
+
+TEST(ChooseChannelPartition, HashesWithoutAPinAndKeepsAPinThatStillExists) {
+  const Checkpoints none;
+  EXPECT_EQ(choose_channel_partition("/event/A__e", 4, none, by_length).partition, 3);
+  EXPECT_TRUE(choose_channel_partition("/event/A__e", 4, none, by_length).warning.empty());
+
+  const Checkpoints same{{"/event/A__e", {1, "", 3}}};
+  auto agreed = choose_channel_partition("/event/A__e", 4, same, by_length);
+  EXPECT_EQ(agreed.partition, 3);
+  EXPECT_TRUE(agreed.warning.empty());
+
+  const Checkpoints grown{{"/event/A__e", {1, "", 2}}};
+  auto pinned = choose_channel_partition("/event/A__e", 4, grown, by_length);
+  EXPECT_EQ(pinned.partition, 2);
+  EXPECT_NE(pinned.warning.find("stays on partition 2"), std::string::npos) << pinned.warning;
+}
+
+TEST(ChooseChannelPartition, APinBeyondTheTopicFallsBackToTheHashWithAWarning) {
+  const Checkpoints shrunk{{"/event/A__e", {1, "", 5}}};
+  auto chosen = choose_channel_partition("/event/A__e", 2, shrunk, by_length);
+  EXPECT_EQ(chosen.partition, 1);  // 11 % 2
+  EXPECT_NE(chosen.warning.find("re-created"), std::string::npos) << chosen.warning;
 }
 
 TEST_F(ReconcileTest, NothingAnywhereMeansTheConfiguredStart) {
@@ -153,7 +187,7 @@ TEST_F(ReconcileTest, MultiPartitionResumesFromTheFileAndSkipsWhatKafkaHoldsAbov
   kafka_.append("pre.t", 2, "/event/A__e", 6);
   kafka_.append("pre.t", 0, "/event/A__e", 8);
 
-  auto resume = only({{"/event/A__e", {4, ""}}});
+  auto resume = only({{"/event/A__e", {4, "", std::nullopt}}});
   // then it resumes after 4 and skips 6 and 8 when Salesforce replays them - never after 8.
   EXPECT_EQ(resume.mode, ResumeMode::kMultiPartition);
   EXPECT_EQ(resume.resume, 4);
@@ -169,7 +203,7 @@ TEST_F(ReconcileTest, MultiPartitionStopsReadingEachPartitionAtTheCheckpoint) {
   for (int i = 1; i <= 1000; ++i) {
     kafka_.append("pre.t", i % 2, "/event/A__e", i);
   }
-  auto resume = only({{"/event/A__e", {990, ""}}});
+  auto resume = only({{"/event/A__e", {990, "", std::nullopt}}});
   EXPECT_EQ(resume.skip.size(), 10u);
   EXPECT_LE(kafka_.visited, 12);  // 5 above it + the one at or below it, per partition
 }
@@ -197,7 +231,7 @@ TEST_F(ReconcileTest, MultiPartitionWithNothingInKafkaUsesTheFile) {
   auto& mapping = add("/event/A__e", "t");
   mapping.key = config::KeyKind::kReplayId;
   kafka_.create("pre.t", 4);
-  auto resume = only({{"/event/A__e", {77, ""}}});
+  auto resume = only({{"/event/A__e", {77, "", std::nullopt}}});
   EXPECT_EQ(resume.resume, 77);
   EXPECT_TRUE(resume.skip.empty());
 }
@@ -206,7 +240,7 @@ TEST_F(ReconcileTest, HeadersOffMeansFileOnlyWithAWarning) {
   auto& mapping = add("/event/A__e", "t");
   mapping.headers = false;
   // no topic needed: Kafka is not read at all
-  auto resume = only({{"/event/A__e", {3, ""}}});
+  auto resume = only({{"/event/A__e", {3, "", std::nullopt}}});
   EXPECT_EQ(resume.mode, ResumeMode::kFileOnly);
   EXPECT_EQ(resume.resume, 3);
   ASSERT_EQ(resume.warnings.size(), 1u);
@@ -228,7 +262,7 @@ TEST_F(ReconcileTest, ScanBoundFallsBackToTheFileWithAWarning) {
     kafka_.append("pre.t", 2, "/event/Other__e", 1000 + i);
   }
   options_.max_records_per_partition = 10;
-  auto resume = only({{"/event/A__e", {40, ""}}});
+  auto resume = only({{"/event/A__e", {40, "", std::nullopt}}});
   EXPECT_EQ(resume.resume, 40);
   EXPECT_EQ(resume.warnings.size(), 1u);
 }

@@ -190,9 +190,15 @@ class MemoryStore : public checkpoint::CheckpointStore {
     auto it = stored_.find(channel);
     return it == stored_.end() ? std::nullopt : std::optional<std::int64_t>(it->second.replay_id);
   }
-  void set(const std::string& channel, std::int64_t replay_id) {
+  std::optional<std::int32_t> partition(const std::string& channel) const {
     std::lock_guard lock(mutex_);
-    stored_[channel] = {replay_id, "t"};
+    auto it = stored_.find(channel);
+    return it == stored_.end() ? std::nullopt : it->second.partition;
+  }
+  void set(const std::string& channel, std::int64_t replay_id,
+           std::optional<std::int32_t> partition = std::nullopt) {
+    std::lock_guard lock(mutex_);
+    stored_[channel] = {replay_id, "t", partition};
   }
   bool corrupt = false;
 

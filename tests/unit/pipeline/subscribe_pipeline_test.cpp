@@ -106,6 +106,22 @@ TEST_F(SubscribePipelineTest, KeylessChannelGoesToItsOwnPartitionWithHeaders) {
   EXPECT_EQ(sent[0].record.topic, "p.events");
   EXPECT_EQ(sent[0].record.partition, static_cast<std::int32_t>(kA.size() % 4));
   EXPECT_EQ(sent[0].record.value, "{\"N__c\":7}");
+  // The checkpoint pins the partition, so adding partitions to the topic cannot move the channel.
+  EXPECT_EQ(store_.partition(kA), static_cast<std::int32_t>(kA.size() % 4));
+}
+
+TEST_F(SubscribePipelineTest, KeylessChannelStaysOnThePartitionPinnedInItsCheckpoint) {
+  // Written when the topic had fewer partitions: the hash now says 3, the file says 1.
+  store_.set(kA, 6, 1);
+  source_.push({event(kA, 7)});
+  start();
+  ASSERT_TRUE(producer_.wait_sent(1, kDeadline));
+  ASSERT_TRUE(stop());
+  auto sent = producer_.sent();
+  ASSERT_EQ(sent.size(), 1u);
+  EXPECT_EQ(sent[0].record.partition, 1);
+  EXPECT_EQ(store_.partition(kA), 1);
+  EXPECT_EQ(store_.replay_id(kA), 7);
 }
 
 TEST_F(SubscribePipelineTest, CheckpointNeverPassesAnUnacknowledgedEvent) {
