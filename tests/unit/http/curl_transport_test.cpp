@@ -53,7 +53,10 @@ class LocalServer {
       res.set_content("late", "text/plain");
     });
     port_ = server_.bind_to_any_port("127.0.0.1");
-    thread_ = std::thread([this] { server_.listen_after_bind(); });
+    thread_ = std::thread([this] {
+      server_.listen_after_bind();
+      finished_ = true;
+    });
     // bind_to_any_port already listens: connections queue in the backlog until the loop runs.
   }
   ~LocalServer() {
@@ -62,6 +65,11 @@ class LocalServer {
       released_ = true;
     }
     cv_.notify_all();
+    // httplib's stop() is a no-op until the listen loop has marked itself running: a test that
+    // never reaches the server (a TLS setup failure) would otherwise leave join() waiting forever.
+    while (!server_.is_running() && !finished_) {
+      std::this_thread::yield();
+    }
     server_.stop();
     thread_.join();
   }
@@ -77,6 +85,7 @@ class LocalServer {
   httplib::Server server_;
   int port_ = 0;
   std::thread thread_;
+  std::atomic<bool> finished_{false};
   std::mutex mutex_;
   std::condition_variable cv_;
   int slow_started_ = 0;
