@@ -3,7 +3,10 @@
 #include <utility>
 
 #include <rapidjson/document.h>
+#include <rapidjson/encodedstream.h>
 #include <rapidjson/error/en.h>
+#include <rapidjson/memorystream.h>
+#include <rapidjson/reader.h>
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
 
@@ -16,6 +19,7 @@ using Writer = rapidjson::Writer<rapidjson::StringBuffer>;
 
 // Iterative parsing keeps the parser off the call stack however deep the input nests; UTF-8 is
 // validated so that whatever we re-serialise or quote in a log line is valid text.
+// EventTextRecorder relies on the iterative reader's order of bracket and callback.
 constexpr unsigned kParseFlags =
     rapidjson::kParseIterativeFlag | rapidjson::kParseValidateEncodingFlag;
 
@@ -55,6 +59,108 @@ std::string compact(const rapidjson::Value& value) {
   return {buffer.GetString(), buffer.GetSize()};
 }
 
+// Where an event's data object and its payload sit in the response text. The record value is
+// cut from these bytes rather than re-serialised from the tree: re-serialising turns 12.50 into
+// 12.5 and squeezes every decimal through a double, which can change the digits of a long one.
+struct EventText {
+  std::string_view data;
+  std::string_view payload;
+};
+
+// A SAX handler that builds the Document (it forwards every call) and notes, for each element of
+// the response array, the byte range of element.data and of element.data.payload when they are
+// objects. The first occurrence wins, as with FindMember on a duplicated key.
+class EventTextRecorder {
+ public:
+  using Stream = rapidjson::EncodedInputStream<rapidjson::UTF8<>, rapidjson::MemoryStream>;
+  using Ch = char;
+
+  EventTextRecorder(rapidjson::Document& doc, const Stream& stream, std::string_view body)
+      : doc_(doc), stream_(stream), body_(body) {}
+
+  std::vector<EventText> take() { return std::move(texts_); }
+
+  bool Null() { return value() && doc_.Null(); }
+  bool Bool(bool b) { return value() && doc_.Bool(b); }
+  bool Int(int i) { return value() && doc_.Int(i); }
+  bool Uint(unsigned u) { return value() && doc_.Uint(u); }
+  bool Int64(std::int64_t i) { return value() && doc_.Int64(i); }
+  bool Uint64(std::uint64_t u) { return value() && doc_.Uint64(u); }
+  bool Double(double d) { return value() && doc_.Double(d); }
+  bool RawNumber(const Ch* str, rapidjson::SizeType length, bool copy) {
+    return value() && doc_.RawNumber(str, length, copy);
+  }
+  bool String(const Ch* str, rapidjson::SizeType length, bool copy) {
+    return value() && doc_.String(str, length, copy);
+  }
+  bool Key(const Ch* str, rapidjson::SizeType length, bool copy) {
+    const std::string_view key(str, length);
+    const std::size_t depth = open_.size();
+    next_ = Role::kOther;
+    if (depth == 2 && key == "data") {
+      next_ = Role::kData;
+    } else if (depth == 3 && open_.back().role == Role::kData && key == "payload") {
+      next_ = Role::kPayload;
+    }
+    return doc_.Key(str, length, copy);
+  }
+  bool StartObject() { return start(true) && doc_.StartObject(); }
+  bool EndObject(rapidjson::SizeType count) { return end() && doc_.EndObject(count); }
+  bool StartArray() { return start(false) && doc_.StartArray(); }
+  bool EndArray(rapidjson::SizeType count) { return end() && doc_.EndArray(count); }
+
+ private:
+  enum class Role { kOther, kData, kPayload };
+  struct Open {
+    Role role;
+    std::size_t begin;  // offset of the opening bracket
+  };
+
+  // Every value starts here; a value directly inside the root array is a new element.
+  bool value() {
+    if (open_.size() == 1) {
+      texts_.emplace_back();
+    }
+    next_ = Role::kOther;
+    return true;
+  }
+  bool start(bool object) {
+    const Role role = object ? next_ : Role::kOther;
+    value();
+    // The iterative reader calls StartObject/StartArray and EndObject/EndArray *before* it takes
+    // the bracket, so Tell() is the bracket's own offset in both (see kParseFlags).
+    open_.push_back({role, stream_.Tell()});
+    return true;
+  }
+  bool end() {
+    const Open closed = open_.back();
+    open_.pop_back();
+    if (closed.role != Role::kOther && !texts_.empty()) {
+      auto& slot = closed.role == Role::kData ? texts_.back().data : texts_.back().payload;
+      if (slot.empty()) {
+        slot = body_.substr(closed.begin, stream_.Tell() + 1 - closed.begin);
+      }
+    }
+    return true;
+  }
+
+  rapidjson::Document& doc_;
+  const Stream& stream_;
+  std::string_view body_;
+  std::vector<Open> open_;
+  Role next_ = Role::kOther;
+  std::vector<EventText> texts_;
+};
+
+// A value's bytes from the response when the recorder found them (they always start with '{'),
+// else the re-serialised value.
+std::string original_or_compact(std::string_view original, const rapidjson::Value& value) {
+  if (original.size() >= 2 && original.front() == '{' && original.back() == '}') {
+    return std::string(original);
+  }
+  return compact(value);
+}
+
 const rapidjson::Value* member(const rapidjson::Value& object, const char* key) {
   if (!object.IsObject()) {
     return nullptr;
@@ -80,7 +186,8 @@ std::optional<std::int64_t> integer_member(const rapidjson::Value& object, const
 }
 
 // Decodes the event part of a non-meta message. Returns the reason when it is malformed.
-std::optional<std::string> decode_event(const rapidjson::Value& message, StreamEvent& event) {
+std::optional<std::string> decode_event(const rapidjson::Value& message, const EventText& text,
+                                        StreamEvent& event) {
   const auto* data = member(message, "data");
   if (data == nullptr || !data->IsObject()) {
     return "event message without a data object";
@@ -104,13 +211,14 @@ std::optional<std::string> decode_event(const rapidjson::Value& message, StreamE
   event.event_uuid = string_member(*meta, "EventUuid");
   event.schema = string_member(*data, "schema");
   event.created_date = string_member(*payload, "CreatedDate");
-  event.payload_json = compact(*payload);
-  event.envelope_json = compact(*data);
+  event.payload_json = original_or_compact(text.payload, *payload);
+  event.envelope_json = original_or_compact(text.data, *data);
   return std::nullopt;
 }
 
 // Decodes one element of the response array. Returns the reason when it is malformed.
-std::optional<std::string> decode_message(const rapidjson::Value& value, Message& out) {
+std::optional<std::string> decode_message(const rapidjson::Value& value, const EventText& text,
+                                          Message& out) {
   if (!value.IsObject()) {
     return "not a JSON object";
   }
@@ -150,7 +258,7 @@ std::optional<std::string> decode_message(const rapidjson::Value& value, Message
   if (!out.is_meta()) {
     StreamEvent event;
     event.channel = out.channel;
-    if (auto reason = decode_event(value, event)) {
+    if (auto reason = decode_event(value, text, event)) {
       return reason;
     }
     out.event = std::move(event);
@@ -272,13 +380,21 @@ std::string RequestBuilder::disconnect(std::string_view client_id) {
 
 core::Result<Decoded> decode_response(std::string_view body) {
   rapidjson::Document doc;
-  doc.Parse<kParseFlags>(body.data(), body.size());
-  if (doc.HasParseError()) {
+  rapidjson::MemoryStream memory(body.data(), body.size());
+  EventTextRecorder::Stream stream(memory);
+  EventTextRecorder recorder(doc, stream, body);
+  rapidjson::Reader reader;
+  auto parse = [&](rapidjson::Document&) {
+    return static_cast<bool>(reader.Parse<kParseFlags>(stream, recorder));
+  };
+  doc.Populate(parse);
+  if (reader.HasParseError()) {
     return core::Error{core::ErrorKind::kInvalidInput,
                        std::string("response is not valid JSON (") +
-                           rapidjson::GetParseError_En(doc.GetParseError()) + " at offset " +
-                           std::to_string(doc.GetErrorOffset()) + "): " + snippet(body)};
+                           rapidjson::GetParseError_En(reader.GetParseErrorCode()) + " at offset " +
+                           std::to_string(reader.GetErrorOffset()) + "): " + snippet(body)};
   }
+  const std::vector<EventText> texts = recorder.take();
   if (!doc.IsArray()) {
     return core::Error{core::ErrorKind::kInvalidInput,
                        "response is not a JSON array of Bayeux messages: " + snippet(body)};
@@ -288,7 +404,9 @@ core::Result<Decoded> decode_response(std::string_view body) {
   std::size_t index = 0;
   for (const auto& element : doc.GetArray()) {
     Message message;
-    if (auto reason = decode_message(element, message)) {
+    // One text per element; should the counts ever disagree, the values are re-serialised.
+    const EventText text = index < texts.size() ? texts[index] : EventText{};
+    if (auto reason = decode_message(element, text, message)) {
       ++decoded.malformed_count;
       if (decoded.malformed.size() < kMaxMalformedDetails) {
         decoded.malformed.push_back({index, std::move(*reason), element_snippet(element)});

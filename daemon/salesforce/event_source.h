@@ -20,8 +20,9 @@ struct StreamEvent {
   std::string event_uuid;
   std::string schema;
   std::string created_date;
-  std::string payload_json;   // data.payload as compact JSON
-  std::string envelope_json;  // the whole data object as compact JSON
+  // Exactly the bytes Salesforce sent (numbers keep their digits: 12.50 stays 12.50).
+  std::string payload_json;   // data.payload
+  std::string envelope_json;  // the whole data object
 };
 
 struct ChannelSubscription {

@@ -8,11 +8,21 @@
 #include <cstdlib>
 #include <string_view>
 
+#include <rapidjson/document.h>
+
 #include "daemon/salesforce/bayeux.h"
 
 namespace bayeux = sfkb::salesforce::bayeux;
 
 namespace {
+
+void check_object_from(std::string_view body, const std::string& text) {
+  rapidjson::Document doc;
+  doc.Parse<rapidjson::kParseIterativeFlag>(text.data(), text.size());
+  if (doc.HasParseError() || !doc.IsObject() || body.find(text) == std::string_view::npos) {
+    std::abort();
+  }
+}
 
 void check_snippet(const std::string& snippet) {
   // kMaxSnippet is the contract the logs rely on; a longer snippet would be a bug, so trap it.
@@ -54,6 +64,11 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     classify(message.error);
     classify(message.failure_reason);
     (void)message.is_meta();
+    if (message.event) {
+      // The event's texts are cut from the body: each must be a JSON object found in it.
+      check_object_from(body, message.event->payload_json);
+      check_object_from(body, message.event->envelope_json);
+    }
   }
   return 0;
 }

@@ -98,7 +98,11 @@ TEST(BayeuxDecode, ShouldDecodeEventsFollowedByConnectReplyWithAdvice) {
   EXPECT_EQ(
       event->payload_json,
       R"({"CreatedDate":"2026-11-26T17:30:00.123Z","CreatedById":"005xx000001SvQrAAK","Printer_Model__c":"XZO-5"})");
-  EXPECT_EQ(event->envelope_json.find(' '), std::string::npos) << "compact";
+  // The data object verbatim, whitespace included: exactly the bytes between its braces.
+  const std::string event_text(kEvent);
+  const auto data_begin = event_text.find("{\"schema\"");
+  EXPECT_EQ(event->envelope_json,
+            event_text.substr(data_begin, event_text.size() - 1 - data_begin));
   auto envelope = parse(event->envelope_json);
   EXPECT_EQ(envelope["event"]["replayId"].GetInt64(), 2);
   const auto& reply = decoded->messages[1];
@@ -208,6 +212,36 @@ TEST(BayeuxDecode, ShouldSkipTooDeeplyNestedMessageButKeepOthers) {
   ASSERT_TRUE(decoded) << decoded.error().message;
   EXPECT_EQ(decoded->messages.size(), 1u);
   EXPECT_EQ(decoded->malformed_count, 1u);
+}
+
+TEST(BayeuxDecode, ShouldKeepThePayloadBytesAsSalesforceSentThem) {
+  // Re-serialising through a double would write 12.5 and round the long decimal.
+  const std::string payload =
+      R"({"Amount__c":12.50,"Long__c":1234567890123.456789012,"Big__c":123456789012345678901,)"
+      R"("Name__c":"caf\u00e9", "Spaced__c" : [1, 2]})";
+  const std::string data = R"({"schema":"s1","payload":)" + payload + R"(,"event":{"replayId":5}})";
+  // A malformed element first, so the second element's text must still be its own.
+  const std::string body = R"([7,{"channel":"/event/A__e","data":)" + data +
+                           R"(},{"channel":"/event/A__e","data":{"payload":{"N__c":1.0},)"
+                           R"("event":{"replayId":6}}}])";
+  auto decoded = decode_response(body);
+  ASSERT_TRUE(decoded) << decoded.error().message;
+  ASSERT_EQ(decoded->messages.size(), 2u);
+  EXPECT_EQ(decoded->malformed_count, 1u);
+  EXPECT_EQ(decoded->messages[0].event->payload_json, payload);
+  EXPECT_EQ(decoded->messages[0].event->envelope_json, data);
+  EXPECT_EQ(decoded->messages[1].event->payload_json, R"({"N__c":1.0})");
+}
+
+TEST(BayeuxDecode, ShouldTakeTheFirstOfDuplicatedKeysLikeTheTree) {
+  const std::string body =
+      R"([{"channel":"/event/A__e","data":{"payload":{"N__c":1},"payload":{"N__c":2},)"
+      R"("event":{"replayId":6}},"data":{"payload":{"N__c":3},"event":{"replayId":7}}}])";
+  auto decoded = decode_response(body);
+  ASSERT_TRUE(decoded) << decoded.error().message;
+  ASSERT_EQ(decoded->messages.size(), 1u);
+  EXPECT_EQ(decoded->messages[0].event->replay_id, 6);
+  EXPECT_EQ(decoded->messages[0].event->payload_json, R"({"N__c":1})");
 }
 
 TEST(BayeuxDecode, ShouldHandleHugePayload) {
