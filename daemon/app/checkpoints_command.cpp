@@ -59,13 +59,14 @@ int checkpoint_report(const config::Config& config) {
     return 69;
   }
 
-  std::printf("%-40s %-30s %-17s %-20s %-20s %-20s %s\n", "CHANNEL", "TOPIC", "MODE", "FILE",
-              "KAFKA_NEWEST", "RESUME_AFTER", "SKIP");
+  std::printf("%-40s %-30s %-17s %-9s %-20s %-20s %-20s %s\n", "CHANNEL", "TOPIC", "MODE",
+              "PARTITION", "FILE", "KAFKA_NEWEST", "RESUME_AFTER", "SKIP");
   for (std::size_t i = 0; i < resumes.size(); ++i) {
     const auto& r = resumes[i];
+    const std::string partition = r.partition ? std::to_string(*r.partition) : "-";
     std::printf(
-        "%-40s %-30s %-17s %-20s %-20s %-20s %zu\n", r.channel.c_str(), r.topic.c_str(),
-        checkpoint::to_string(r.mode), text(r.file).c_str(),
+        "%-40s %-30s %-17s %-9s %-20s %-20s %-20s %zu\n", r.channel.c_str(), r.topic.c_str(),
+        checkpoint::to_string(r.mode), partition.c_str(), text(r.file).c_str(),
         r.mode == checkpoint::ResumeMode::kFileOnly ? "(not read)" : text(r.kafka_newest).c_str(),
         r.resume ? std::to_string(*r.resume).c_str()
                  : start_text(config.subscribe[i].start).c_str(),
@@ -81,8 +82,8 @@ int checkpoint_report(const config::Config& config) {
       configured = configured || mapping.channel == channel;
     }
     if (!configured) {
-      std::printf("%-40s %-30s %-17s %-20lld (not configured; kept in the file)\n", channel.c_str(),
-                  "-", "-", static_cast<long long>(entry.replay_id));
+      std::printf("%-40s %-30s %-17s %-9s %-20lld (not configured; kept in the file)\n",
+                  channel.c_str(), "-", "-", "-", static_cast<long long>(entry.replay_id));
     }
   }
   return 0;

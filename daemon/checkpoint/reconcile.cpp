@@ -61,6 +61,7 @@ core::Status reconcile_single(const config::SubscribeMapping& mapping, std::int3
   std::int32_t partition =
       choose_channel_partition(mapping.channel, partitions, file, options.partition_for_channel)
           .partition;
+  out.partition = partition;
   auto result = scan(kafka, out.topic, partition, mapping.channel, std::nullopt, false, nullptr,
                      out.records_scanned, options.max_records_per_partition);
   if (!result) {

@@ -35,6 +35,7 @@ struct ChannelResume {
   std::string channel;
   std::string topic;  // with prefix
   ResumeMode mode = ResumeMode::kSinglePartition;
+  std::optional<std::int32_t> partition;     // kSinglePartition: the channel's partition
   std::optional<std::int64_t> file;          // the checkpoint file's value
   std::optional<std::int64_t> kafka_newest;  // newest sf.replay_id of the channel in Kafka
   // Where the subscription resumes (events after it are replayed); nullopt: the configured start.

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <mutex>
 
 #include "daemon/kafka/error.h"
 #include "daemon/kafka/metadata.h"
@@ -15,6 +16,15 @@ using Clock = std::chrono::steady_clock;
 
 std::shared_ptr<spdlog::logger> log() {
   return ops::logger("kafka");
+}
+
+// Handles that must outlive their owner (see destroy_would_abort): reachable until exit, so leak
+// checkers do not count them, and never destroyed.
+void park_until_exit(HandlePtr handle) {
+  static std::mutex mutex;
+  static auto* parked = new std::vector<rd_kafka_t*>();
+  std::lock_guard lock(mutex);
+  parked->push_back(handle.release());
 }
 
 std::vector<TopicPartition> to_vector(const rd_kafka_topic_partition_list_t* list) {
@@ -97,6 +107,18 @@ Consumer::~Consumer() {
   if (auto status = close(); !status) {
     log()->warn("{}", status.message());
   }
+  if (destroy_would_abort(rd_kafka_version(), subscribed_, assigned_once_)) {
+    log()->info(
+        "{}: stopped before its first assignment; keeping the closed handle until exit "
+        "(librdkafka {} would abort destroying it, librdkafka#4312)",
+        rd_kafka_name(handle_.get()), rd_kafka_version_str());
+    park_until_exit(std::move(handle_));
+  }
+}
+
+bool destroy_would_abort(int version, bool subscribed, bool assigned_once) {
+  constexpr int kFixedIn = 0x020300ff;  // 2.3.0
+  return version < kFixedIn && subscribed && !assigned_once;
 }
 
 core::Status Consumer::subscribe(const std::vector<std::string>& topics) {
@@ -104,6 +126,7 @@ core::Status Consumer::subscribe(const std::vector<std::string>& topics) {
   for (const auto& topic : topics) {
     rd_kafka_topic_partition_list_add(list.get(), topic.c_str(), RD_KAFKA_PARTITION_UA);
   }
+  subscribed_ = true;
   return check(rd_kafka_subscribe(handle_.get(), list.get()), "subscribe");
 }
 
@@ -238,6 +261,7 @@ void Consumer::rebalance(rd_kafka_resp_err_t err, rd_kafka_topic_partition_list_
   const bool cooperative = protocol != nullptr && std::strcmp(protocol, "COOPERATIVE") == 0;
   const auto list = to_vector(partitions);
   if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
+    assigned_once_ = true;  // the assignor's state exists from here on
     core::Status status = cooperative ? check(rd_kafka_incremental_assign(rk, partitions), "assign")
                                       : check(rd_kafka_assign(rk, partitions), "assign");
     if (!status) {

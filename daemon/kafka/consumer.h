@@ -74,8 +74,18 @@ class Consumer {
   RebalanceHooks hooks_;
   std::shared_ptr<const void> keep_alive_;
   bool closed_ = false;
+  bool subscribed_ = false;
+  bool assigned_once_ = false;
   HandlePtr handle_;  // last: destroyed first
 };
+
+// librdkafka before 2.3.0 aborts in rd_kafka_destroy() (`rd_kafka_sticky_assignor_state_destroy:
+// Assertion 'assignor_state' failed`, librdkafka#4312, fixed by #4381) when a cooperative-sticky
+// consumer that joined its group is destroyed before its first assignment arrived, e.g. when the
+// bridge is stopped while the group waits out a crashed member. Such a consumer is closed (it has
+// left the group) and its handle is then kept until the process exits instead of destroyed.
+// `version` is rd_kafka_version().
+bool destroy_would_abort(int version, bool subscribed, bool assigned_once);
 
 // Reads partitions back without joining a group: the newest records of a partition and ranges of
 // offsets, for start-up reconciliation (daemon/checkpoint). Not thread-safe; one per caller.

@@ -6,10 +6,12 @@
 #include <atomic>
 #include <filesystem>
 #include <random>
+#include <sstream>
 #include <thread>
 
 #include <gtest/gtest.h>
 
+#include "daemon/kafka/partitioner.h"
 #include "tests/integration/subscribe/bridge_harness.h"
 #include "tests/integration/support/unique_name.h"
 #include "tests/integration/support/wait.h"
@@ -210,6 +212,57 @@ TEST_F(SubscribeDelivery, DeletedCheckpointResumesFromKafkasTailWithoutDuplicate
   EXPECT_TRUE(bridge.process().wait_for_output("checkpoint=none", 1s)) << bridge.output();
   wait_for_channel(*kafka_, topic, channel, 5000, kLong);
   ASSERT_EQ(bridge.terminate(), 0) << bridge.output();
+  EXPECT_EQ(check_exactly_once(by_channel(kafka_->read_all(topic))[channel], injected, true), "");
+}
+
+TEST_F(SubscribeDelivery, AddingPartitionsKeepsAKeylessChannelOnItsPinnedPartition) {
+  EmulatorProcess sf(emulator_options());
+  const std::string topic = unique_name("sub-grow");
+  const std::string channel = "/event/A__e";
+  kafka_->create_topic(topic, 1);
+  auto config = config_for(sf, {{channel, topic}});
+
+  Injected injected;
+  injected.add(sf.inject(channel, 500, R"({"Text__c":"a{seq}"})"), 500);
+  {
+    Bridge bridge(config, dir_, "first");
+    ASSERT_TRUE(bridge.wait_started()) << bridge.output();
+    wait_for_channel(*kafka_, topic, channel, 500, kLong);
+    ASSERT_EQ(bridge.terminate(), 0) << bridge.output();
+  }
+  // Grow the topic to a count under which the channel name hashes away from partition 0.
+  int grown = 2;
+  while (kafka::partition_for_channel(channel, grown) == 0) {
+    ++grown;
+  }
+  kafka_->add_partitions(topic, grown);
+
+  // The operator's view: the channel is pinned to partition 0 and nothing is missing.
+  const auto last = by_channel(kafka_->read_all(topic))[channel].back().replay_id;
+  {
+    Process::Options options;
+    options.args = {bridge_binary(), "checkpoints", "--config", dir_.file("first.yaml")};
+    Process report(options);
+    ASSERT_EQ(report.wait_for_exit(60s), 0) << report.output();
+    const auto row = report.wait_for_output(channel, 1s);
+    ASSERT_TRUE(row) << report.output();
+    std::istringstream fields(*row);
+    std::string name, row_topic, mode, partition, file, newest, resume;
+    fields >> name >> row_topic >> mode >> partition >> file >> newest >> resume;
+    EXPECT_EQ(mode, "single-partition") << *row;
+    EXPECT_EQ(partition, "0") << *row;
+    EXPECT_EQ(file, std::to_string(last)) << *row;
+    EXPECT_EQ(newest, std::to_string(last)) << *row;
+    EXPECT_EQ(resume, std::to_string(last)) << *row;
+  }
+
+  injected.add(sf.inject(channel, 500, R"({"Text__c":"b{seq}"})"), 500);
+  Bridge bridge(config, dir_, "second");
+  ASSERT_TRUE(bridge.wait_started()) << bridge.output();
+  EXPECT_TRUE(bridge.process().wait_for_output("stays on partition 0", 1s)) << bridge.output();
+  wait_for_channel(*kafka_, topic, channel, 1000, kLong);
+  ASSERT_EQ(bridge.terminate(), 0) << bridge.output();
+  // Still one partition, in replay order, each event once.
   EXPECT_EQ(check_exactly_once(by_channel(kafka_->read_all(topic))[channel], injected, true), "");
 }
 

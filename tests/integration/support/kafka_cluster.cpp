@@ -227,6 +227,48 @@ std::vector<std::int32_t> KafkaTestCluster::partitions_of(const std::string& top
   throw std::runtime_error("metadata of topic " + topic + ": " + last_error);
 }
 
+namespace {
+
+using Event = std::unique_ptr<rd_kafka_event_t, void (*)(rd_kafka_event_t*)>;
+using Queue = std::unique_ptr<rd_kafka_queue_t, void (*)(rd_kafka_queue_t*)>;
+
+// Waits for the answer of one topic admin request on `queue` and throws on any error but
+// `tolerated` (what == "create_topic t" etc. for the message).
+void check_topic_admin_answer(const std::string& what, rd_kafka_queue_t* queue,
+                              std::chrono::milliseconds timeout,
+                              const rd_kafka_topic_result_t** (*results_of)(rd_kafka_event_t*,
+                                                                            size_t*),
+                              rd_kafka_resp_err_t tolerated) {
+  Event event(rd_kafka_queue_poll(queue, static_cast<int>(timeout.count())),
+              rd_kafka_event_destroy);
+  if (!event) {
+    throw std::runtime_error(what + ": no answer within the timeout");
+  }
+  if (rd_kafka_event_error(event.get()) != RD_KAFKA_RESP_ERR_NO_ERROR) {
+    throw std::runtime_error(what + ": " + rd_kafka_event_error_string(event.get()));
+  }
+  size_t count = 0;
+  const rd_kafka_topic_result_t** results = results_of(event.get(), &count);
+  for (size_t i = 0; i < count; ++i) {
+    const auto err = rd_kafka_topic_result_error(results[i]);
+    if (err != RD_KAFKA_RESP_ERR_NO_ERROR && err != tolerated) {
+      const char* msg = rd_kafka_topic_result_error_string(results[i]);
+      throw std::runtime_error(what + ": " + (msg != nullptr ? msg : rd_kafka_err2str(err)));
+    }
+  }
+}
+
+const rd_kafka_topic_result_t** created_topics(rd_kafka_event_t* event, size_t* count) {
+  return rd_kafka_CreateTopics_result_topics(rd_kafka_event_CreateTopics_result(event), count);
+}
+
+const rd_kafka_topic_result_t** grown_topics(rd_kafka_event_t* event, size_t* count) {
+  return rd_kafka_CreatePartitions_result_topics(rd_kafka_event_CreatePartitions_result(event),
+                                                 count);
+}
+
+}  // namespace
+
 void KafkaTestCluster::create_topic(const std::string& topic, int partitions,
                                     std::chrono::milliseconds timeout) {
   rd_kafka_t* rk = producer();
@@ -238,39 +280,55 @@ void KafkaTestCluster::create_topic(const std::string& topic, int partitions,
   }
   std::unique_ptr<rd_kafka_NewTopic_t, void (*)(rd_kafka_NewTopic_t*)> new_topic(
       nt, rd_kafka_NewTopic_destroy);
-  std::unique_ptr<rd_kafka_queue_t, void (*)(rd_kafka_queue_t*)> queue(rd_kafka_queue_new(rk),
-                                                                       rd_kafka_queue_destroy);
+  Queue queue(rd_kafka_queue_new(rk), rd_kafka_queue_destroy);
   rd_kafka_NewTopic_t* topics[] = {new_topic.get()};
   rd_kafka_CreateTopics(rk, topics, 1, nullptr, queue.get());
-  std::unique_ptr<rd_kafka_event_t, void (*)(rd_kafka_event_t*)> event(
-      rd_kafka_queue_poll(queue.get(), static_cast<int>(timeout.count())), rd_kafka_event_destroy);
-  if (!event) {
-    throw std::runtime_error("create_topic " + topic + ": no answer within the timeout");
+  check_topic_admin_answer("create_topic " + topic, queue.get(), timeout, created_topics,
+                           RD_KAFKA_RESP_ERR_TOPIC_ALREADY_EXISTS);
+  wait_for_partitions(topic, partitions, timeout);
+}
+
+void KafkaTestCluster::add_partitions(const std::string& topic, int total,
+                                      std::chrono::milliseconds timeout) {
+  rd_kafka_t* rk = producer();
+  char errstr[512];
+  rd_kafka_NewPartitions_t* np =
+      rd_kafka_NewPartitions_new(topic.c_str(), static_cast<size_t>(total), errstr, sizeof errstr);
+  if (np == nullptr) {
+    throw std::runtime_error("add_partitions " + topic + ": " + errstr);
   }
-  if (rd_kafka_event_error(event.get()) != RD_KAFKA_RESP_ERR_NO_ERROR) {
-    throw std::runtime_error("create_topic " + topic + ": " +
-                             rd_kafka_event_error_string(event.get()));
-  }
-  size_t count = 0;
-  const rd_kafka_topic_result_t** results =
-      rd_kafka_CreateTopics_result_topics(rd_kafka_event_CreateTopics_result(event.get()), &count);
-  for (size_t i = 0; i < count; ++i) {
-    const auto err = rd_kafka_topic_result_error(results[i]);
-    if (err != RD_KAFKA_RESP_ERR_NO_ERROR && err != RD_KAFKA_RESP_ERR_TOPIC_ALREADY_EXISTS) {
-      const char* msg = rd_kafka_topic_result_error_string(results[i]);
-      throw std::runtime_error("create_topic " + topic + ": " +
-                               (msg != nullptr ? msg : rd_kafka_err2str(err)));
-    }
-  }
+  std::unique_ptr<rd_kafka_NewPartitions_t, void (*)(rd_kafka_NewPartitions_t*)> grow(
+      np, rd_kafka_NewPartitions_destroy);
+  Queue queue(rd_kafka_queue_new(rk), rd_kafka_queue_destroy);
+  rd_kafka_NewPartitions_t* requests[] = {grow.get()};
+  rd_kafka_CreatePartitions(rk, requests, 1, nullptr, queue.get());
+  check_topic_admin_answer("add_partitions " + topic, queue.get(), timeout, grown_topics,
+                           RD_KAFKA_RESP_ERR_NO_ERROR);
+  wait_for_partitions(topic, total, timeout);
+}
+
+void KafkaTestCluster::wait_for_partitions(const std::string& topic, int partitions,
+                                           std::chrono::milliseconds timeout) {
   const auto deadline = Clock::now() + timeout;
   while (true) {
     auto ids = partitions_of(topic, std::chrono::milliseconds(std::max(1, remaining_ms(deadline))));
-    if (static_cast<int>(ids.size()) >= partitions) {
+    // Metadata can name a leader a moment before that broker serves the partition (a new
+    // partition answers NOT_LEADER for a while): ready means every partition answers.
+    const bool serving =
+        static_cast<int>(ids.size()) >= partitions &&
+        std::all_of(ids.begin(), ids.end(), [&](std::int32_t id) {
+          std::int64_t low = 0;
+          std::int64_t high = 0;
+          return rd_kafka_query_watermark_offsets(producer(), topic.c_str(), id, &low, &high,
+                                                  std::max(1, remaining_ms(deadline))) ==
+                 RD_KAFKA_RESP_ERR_NO_ERROR;
+        });
+    if (serving) {
       return;
     }
     if (Clock::now() >= deadline) {
-      throw std::runtime_error("create_topic " + topic + ": metadata shows " +
-                               std::to_string(ids.size()) + " partitions");
+      throw std::runtime_error("topic " + topic + ": metadata shows " + std::to_string(ids.size()) +
+                               " partitions, not " + std::to_string(partitions));
     }
   }
 }
@@ -472,7 +530,10 @@ void run_script(const std::string& script, const std::vector<std::string>& args,
     p.kill();
     throw std::runtime_error("tests/kafka/" + script + " did not finish:\n" + p.output());
   }
-  if (*code != 0 || (!expect_prefix.empty() && !p.wait_for_line(expect_prefix, {}))) {
+  // The child has exited, but the reader thread may not have taken its last line from the pipe
+  // yet: wait for the line (it returns at once when the output has ended without it).
+  if (*code != 0 ||
+      (!expect_prefix.empty() && !p.wait_for_line(expect_prefix, std::chrono::seconds(10)))) {
     throw std::runtime_error("tests/kafka/" + script + " failed (exit " + std::to_string(*code) +
                              "):\n" + p.output());
   }

@@ -89,6 +89,9 @@ class KafkaTestCluster {
   // partition with a leader.
   void create_topic(const std::string& topic, int partitions,
                     std::chrono::milliseconds timeout = std::chrono::seconds(30));
+  // Grows an existing topic to `total` partitions and waits until metadata shows them all.
+  void add_partitions(const std::string& topic, int total,
+                      std::chrono::milliseconds timeout = std::chrono::seconds(30));
   // Partition count from metadata; nullopt if the topic does not exist.
   std::optional<int> partition_count(const std::string& topic,
                                      std::chrono::milliseconds timeout = std::chrono::seconds(10));
@@ -123,6 +126,8 @@ class KafkaTestCluster {
   std::unique_ptr<rd_kafka_s, void (*)(rd_kafka_s*)> new_consumer();
   std::vector<std::int32_t> partitions_of(const std::string& topic,
                                           std::chrono::milliseconds timeout);
+  void wait_for_partitions(const std::string& topic, int partitions,
+                           std::chrono::milliseconds timeout);
 
   std::string bootstrap_;
   std::unique_ptr<rd_kafka_s, void (*)(rd_kafka_s*)> producer_;
