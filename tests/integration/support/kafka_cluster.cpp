@@ -473,13 +473,24 @@ std::vector<ConsumedRecord> KafkaTestCluster::read_all(const std::string& topic,
 
 Watermarks KafkaTestCluster::watermarks(const std::string& topic, std::int32_t partition,
                                         std::chrono::milliseconds timeout) {
-  Watermarks w;
-  const auto err = rd_kafka_query_watermark_offsets(producer(), topic.c_str(), partition, &w.low,
-                                                    &w.high, static_cast<int>(timeout.count()));
-  if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
-    fail("watermarks of " + topic + "[" + std::to_string(partition) + "]", err);
+  // Right after a broker (re)start or a new partition, metadata can name a leader a moment before
+  // that broker serves the partition: such answers are retried until the timeout.
+  const auto deadline = Clock::now() + timeout;
+  while (true) {
+    Watermarks w;
+    const auto err = rd_kafka_query_watermark_offsets(producer(), topic.c_str(), partition, &w.low,
+                                                      &w.high, std::max(1, remaining_ms(deadline)));
+    if (err == RD_KAFKA_RESP_ERR_NO_ERROR) {
+      return w;
+    }
+    const bool settling = err == RD_KAFKA_RESP_ERR_NOT_LEADER_FOR_PARTITION ||
+                          err == RD_KAFKA_RESP_ERR_LEADER_NOT_AVAILABLE ||
+                          err == RD_KAFKA_RESP_ERR__TRANSPORT;
+    if (!settling || Clock::now() >= deadline) {
+      fail("watermarks of " + topic + "[" + std::to_string(partition) + "]", err);
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));  // retry pacing, not a wait
   }
-  return w;
 }
 
 std::map<std::int32_t, std::int64_t> KafkaTestCluster::committed_offsets(
