@@ -54,6 +54,20 @@ class SubscribeDelivery : public ::testing::Test {
     });
   }
 
+  // Runs a bridge until `channel` holds `count` records of `topic`, then stops it with SIGTERM
+  // and expects exit 0. `expect_log`, when given, must appear in its output once it started.
+  void run_until(const BridgeConfig& config, const std::string& name, const std::string& topic,
+                 const std::string& channel, std::size_t count,
+                 const std::string& expect_log = "") {
+    Bridge bridge(config, dir_, name);
+    ASSERT_TRUE(bridge.wait_started()) << bridge.output();
+    if (!expect_log.empty()) {
+      EXPECT_TRUE(bridge.process().wait_for_output(expect_log, 1s)) << bridge.output();
+    }
+    wait_for_channel(*kafka_, topic, channel, count, kLong);
+    ASSERT_EQ(bridge.terminate(), 0) << bridge.output();
+  }
+
   TempDir dir_{"sfkb-it-subscribe"};
   std::unique_ptr<KafkaTestCluster> kafka_;
 };
@@ -129,10 +143,7 @@ TEST_F(SubscribeDelivery, SigtermMidStreamWritesTheFinalCheckpointAndRestartLose
     EXPECT_EQ(checkpointed(dir_.file("state"), channel), seen.back().replay_id) << bridge.output();
   }
   injector.join();
-  Bridge bridge(config, dir_, "second");
-  ASSERT_TRUE(bridge.wait_started()) << bridge.output();
-  wait_for_channel(*kafka_, topic, channel, injected.total, kLong);
-  ASSERT_EQ(bridge.terminate(), 0) << bridge.output();
+  ASSERT_NO_FATAL_FAILURE(run_until(config, "second", topic, channel, injected.total));
   EXPECT_EQ(check_exactly_once(by_channel(kafka_->read_all(topic))[channel], injected, true), "");
 }
 
@@ -182,10 +193,7 @@ TEST_F(SubscribeDelivery, KillNineFiveTimesDuringAStreamLosesAndDuplicatesNothin
     last_count = seen.size();
   }
   injector.join();
-  Bridge bridge(config, dir_, "final");
-  ASSERT_TRUE(bridge.wait_started()) << bridge.output();
-  wait_for_channel(*kafka_, topic, channel, injected.total, kLong);
-  ASSERT_EQ(bridge.terminate(), 0) << bridge.output();
+  ASSERT_NO_FATAL_FAILURE(run_until(config, "final", topic, channel, injected.total));
   EXPECT_EQ(check_exactly_once(by_channel(kafka_->read_all(topic))[channel], injected, true), "");
 }
 
@@ -198,20 +206,11 @@ TEST_F(SubscribeDelivery, DeletedCheckpointResumesFromKafkasTailWithoutDuplicate
 
   Injected injected;
   injected.add(sf.inject(channel, 3000, R"({"Text__c":"a{seq}"})"), 3000);
-  {
-    Bridge bridge(config, dir_, "first");
-    ASSERT_TRUE(bridge.wait_started()) << bridge.output();
-    wait_for_channel(*kafka_, topic, channel, 3000, kLong);
-    ASSERT_EQ(bridge.terminate(), 0) << bridge.output();
-  }
+  ASSERT_NO_FATAL_FAILURE(run_until(config, "first", topic, channel, 3000));
   // A dyno restart: the disk is wiped.
   std::filesystem::remove_all(dir_.file("state"));
   injected.add(sf.inject(channel, 2000, R"({"Text__c":"b{seq}"})"), 2000);
-  Bridge bridge(config, dir_, "second");
-  ASSERT_TRUE(bridge.wait_started()) << bridge.output();
-  EXPECT_TRUE(bridge.process().wait_for_output("checkpoint=none", 1s)) << bridge.output();
-  wait_for_channel(*kafka_, topic, channel, 5000, kLong);
-  ASSERT_EQ(bridge.terminate(), 0) << bridge.output();
+  ASSERT_NO_FATAL_FAILURE(run_until(config, "second", topic, channel, 5000, "checkpoint=none"));
   EXPECT_EQ(check_exactly_once(by_channel(kafka_->read_all(topic))[channel], injected, true), "");
 }
 
@@ -224,12 +223,7 @@ TEST_F(SubscribeDelivery, AddingPartitionsKeepsAKeylessChannelOnItsPinnedPartiti
 
   Injected injected;
   injected.add(sf.inject(channel, 500, R"({"Text__c":"a{seq}"})"), 500);
-  {
-    Bridge bridge(config, dir_, "first");
-    ASSERT_TRUE(bridge.wait_started()) << bridge.output();
-    wait_for_channel(*kafka_, topic, channel, 500, kLong);
-    ASSERT_EQ(bridge.terminate(), 0) << bridge.output();
-  }
+  ASSERT_NO_FATAL_FAILURE(run_until(config, "first", topic, channel, 500));
   // Grow the topic to a count under which the channel name hashes away from partition 0.
   int grown = 2;
   while (kafka::partition_for_channel(channel, grown) == 0) {
@@ -257,11 +251,8 @@ TEST_F(SubscribeDelivery, AddingPartitionsKeepsAKeylessChannelOnItsPinnedPartiti
   }
 
   injected.add(sf.inject(channel, 500, R"({"Text__c":"b{seq}"})"), 500);
-  Bridge bridge(config, dir_, "second");
-  ASSERT_TRUE(bridge.wait_started()) << bridge.output();
-  EXPECT_TRUE(bridge.process().wait_for_output("stays on partition 0", 1s)) << bridge.output();
-  wait_for_channel(*kafka_, topic, channel, 1000, kLong);
-  ASSERT_EQ(bridge.terminate(), 0) << bridge.output();
+  ASSERT_NO_FATAL_FAILURE(
+      run_until(config, "second", topic, channel, 1000, "stays on partition 0"));
   // Still one partition, in replay order, each event once.
   EXPECT_EQ(check_exactly_once(by_channel(kafka_->read_all(topic))[channel], injected, true), "");
 }
@@ -295,10 +286,7 @@ TEST_F(SubscribeDelivery, PayloadKeyOverFourPartitionsSurvivesCrashesAndALostChe
     last_count = seen.size();
   }
   injector.join();
-  Bridge bridge(config, dir_, "final");
-  ASSERT_TRUE(bridge.wait_started()) << bridge.output();
-  wait_for_channel(*kafka_, topic, channel, injected.total, kLong);
-  ASSERT_EQ(bridge.terminate(), 0) << bridge.output();
+  ASSERT_NO_FATAL_FAILURE(run_until(config, "final", topic, channel, injected.total));
   auto seen = by_channel(kafka_->read_all(topic))[channel];
   EXPECT_EQ(check_exactly_once(seen, injected, false), "");
   std::set<std::int32_t> partitions;
