@@ -1,6 +1,8 @@
 #include "daemon/salesforce/cometd_client.h"
 
 #include <algorithm>
+#include <map>
+#include <utility>
 
 #include "daemon/core/redact.h"
 #include "daemon/core/stop.h"
@@ -41,6 +43,45 @@ std::string describe(const bayeux::Message& reply) {
   }
   if (reply.advice && !reply.advice->reconnect.empty()) {
     text += " [advice.reconnect=" + reply.advice->reconnect + "]";
+  }
+  return core::redact_text(text);
+}
+
+// One line for the debug log: the meta replies (channel, outcome, error, advice) and how many
+// events of which channels, with the replay ID range - never payloads.
+std::string summarize(const bayeux::Decoded& decoded) {
+  std::string meta;
+  std::map<std::string, std::pair<std::int64_t, std::int64_t>> ranges;
+  std::map<std::string, std::size_t> counts;
+  for (const auto& m : decoded.messages) {
+    if (m.event) {
+      auto [it, fresh] = ranges.try_emplace(m.channel, m.event->replay_id, m.event->replay_id);
+      if (!fresh) {
+        it->second.first = std::min(it->second.first, m.event->replay_id);
+        it->second.second = std::max(it->second.second, m.event->replay_id);
+      }
+      ++counts[m.channel];
+      continue;
+    }
+    if (!meta.empty()) {
+      meta += ", ";
+    }
+    meta += m.channel;
+    meta += m.successful.value_or(false) ? " ok" : " failed";
+    if (!m.error.empty()) {
+      meta += " error=" + m.error;
+    }
+    if (m.advice && !m.advice->reconnect.empty()) {
+      meta += " advice.reconnect=" + m.advice->reconnect;
+    }
+  }
+  std::string text = meta.empty() ? "no meta reply" : meta;
+  for (const auto& [channel, range] : ranges) {
+    text += "; " + std::to_string(counts[channel]) + " events of " + channel + " (replay " +
+            std::to_string(range.first) + ".." + std::to_string(range.second) + ")";
+  }
+  if (decoded.malformed_count > 0) {
+    text += "; " + std::to_string(decoded.malformed_count) + " malformed";
   }
   return core::redact_text(text);
 }
@@ -173,6 +214,9 @@ core::Result<CometdClient::Exchange> CometdClient::post(const char* endpoint, st
                      {"Authorization", "Bearer " + session_->access_token}};
   request.body = std::move(body);
   request.timeout = timeout;
+  if (log->should_log(spdlog::level::debug)) {
+    log->debug("-> {} {}", endpoint, bayeux::snippet(request.body));
+  }
 
   auto response = transport_->perform(request, stop);
   const std::string status = response ? std::to_string(response->status) : std::string("error");
@@ -189,13 +233,17 @@ core::Result<CometdClient::Exchange> CometdClient::post(const char* endpoint, st
   auto decoded = bayeux::decode_response(response->body);
   if (!decoded) {
     if (response->status == 200) {
-      // A 200 whose body is not Bayeux is the server's bug: count it; the session is kept.
+      // A 200 whose body is not Bayeux: count it; the caller decides what the loss means.
       malformed_.inc();
-      log->warn("malformed {} reply, skipped: {}", endpoint, decoded.error().message);
+      log->warn("malformed {} reply: {}", endpoint, decoded.error().message);
     }
     return exchange;
   }
   exchange.decoded = true;
+  if (log->should_log(spdlog::level::debug)) {
+    log->debug("<- {} HTTP {} ({} bytes): {}", endpoint, response->status, response->body.size(),
+               summarize(*decoded));
+  }
   if (decoded->malformed_count > 0) {
     malformed_.inc(decoded->malformed_count);
     for (const auto& bad : decoded->malformed) {
@@ -277,6 +325,25 @@ void CometdClient::take_advice(const bayeux::Message& reply) {
     long_poll_ = std::clamp(std::chrono::milliseconds(*reply.advice->timeout_ms), kMinLongPoll,
                             kMaxLongPoll);
   }
+}
+
+void CometdClient::lost_reply(const char* exchange, const char* reason, const std::string& detail) {
+  auto log = ops::logger("cometd");
+  metrics_
+      .counter("sfkb_cometd_lost_replies_total",
+               "CometD replies not received whole and decoded; each ended the session so that "
+               "the events it may have carried are replayed from the last acknowledged replay ID",
+               {{"exchange", exchange}, {"reason", reason}})
+      .inc();
+  rehandshakes_.inc();
+  wait_ = backoff_.next();
+  log->warn(
+      "{} reply lost ({}: {}); the server may have handed out events in it and will not send "
+      "them again - ending the session: handshaking again in {} ms and resubscribing every "
+      "channel from its last acknowledged replay ID",
+      exchange, reason, core::redact_text(detail), wait_.count());
+  lose_session();
+  stage_ = Stage::kHandshake;
 }
 
 void CometdClient::react(Reaction reaction, const std::string& what) {
@@ -379,19 +446,24 @@ core::Status CometdClient::subscribe(std::stop_token stop, std::vector<StreamEve
     }
     auto exchange = post("subscribe", requests_.subscribe(client_id_, channel.channel, replay_from),
                          options_.request_timeout, stop, out);
+    // A subscribe reply may carry events of the channels subscribed before it (SALESFORCE.md
+    // does not restrict events to connect replies), so losing it ends the session like a lost
+    // connect reply does.
     if (!exchange) {
       if (exchange.error().kind == core::ErrorKind::kStopped) {
         return exchange.status();
       }
-      react(Reaction::kBackoff,
-            "subscribe " + channel.channel + " failed: " + exchange.error().message);
+      lost_reply("subscribe", "transport", channel.channel + ": " + exchange.error().message);
       return core::Status::ok();
     }
     const auto* reply = find_reply(exchange->replies, "/meta/subscribe");
     if (reply == nullptr) {
-      react(exchange->status == 200 ? Reaction::kBackoff : classify_http(exchange->status),
-            "subscribe " + channel.channel + " failed: HTTP " + std::to_string(exchange->status) +
-                " without a reply");
+      if (exchange->status == 401) {
+        react(Reaction::kReauth, "subscribe " + channel.channel + " failed: HTTP 401");
+      } else {
+        lost_reply("subscribe", exchange->decoded ? "no_meta_reply" : "undecodable",
+                   channel.channel + ": HTTP " + std::to_string(exchange->status));
+      }
       return core::Status::ok();
     }
     take_advice(*reply);
@@ -440,21 +512,25 @@ core::Status CometdClient::connect(std::stop_token stop, std::vector<StreamEvent
                                    bool& completed) {
   auto exchange = post("connect", requests_.connect(client_id_),
                        long_poll_ + options_.long_poll_margin, stop, out);
+  // Only a reply received whole and decoded, with its /meta/connect message, proves that no event
+  // went missing: a transport error, a timeout, a cut or unreadable body or an error page may
+  // each have swallowed events the server already took off the queue (SALESFORCE.md "How a
+  // CometD server treats a long poll").
   if (!exchange) {
     if (exchange.error().kind == core::ErrorKind::kStopped) {
       return exchange.status();
     }
-    react(Reaction::kBackoff, "connect failed: " + exchange.error().message);
+    lost_reply("connect", "transport", exchange.error().message);
     return core::Status::ok();
   }
   const auto* reply = find_reply(exchange->replies, "/meta/connect");
   if (reply == nullptr) {
-    if (exchange->status == 200) {
-      // Garbage or a reply without /meta/connect: the session is kept, connect again.
-      react(Reaction::kBackoff, "connect reply without /meta/connect");
+    if (exchange->status == 401) {
+      react(Reaction::kReauth, "connect failed: HTTP 401");
+    } else if (!exchange->decoded) {
+      lost_reply("connect", "undecodable", "HTTP " + std::to_string(exchange->status));
     } else {
-      react(classify_http(exchange->status),
-            "connect failed: HTTP " + std::to_string(exchange->status));
+      lost_reply("connect", "no_meta_reply", "HTTP " + std::to_string(exchange->status));
     }
     return core::Status::ok();
   }

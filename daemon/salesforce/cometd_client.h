@@ -82,6 +82,10 @@ class CometdClient final : public EventSource {
   Reaction classify(const bayeux::Message& reply, Reaction otherwise) const;
   Reaction classify_http(long status) const;
   void take_advice(const bayeux::Message& reply);
+  // A reply that was not received whole and decoded may have carried events that the server has
+  // already taken off the session's queue and will never send again: end the session, so that a
+  // new handshake resubscribes every channel from its last acknowledged replay ID.
+  void lost_reply(const char* exchange, const char* reason, const std::string& detail);
   void lose_session();
   std::string endpoint_url() const;
 

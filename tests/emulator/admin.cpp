@@ -81,6 +81,13 @@ void write_faults(JsonWriter& w, const Faults& f) {
   w.Int(f.garbage_next_connects);
   w.Key("connect_reply_extra");
   w.Uint64(f.connect_reply_extra.size());
+  w.Key("cut_next_connects");
+  w.StartObject();
+  w.Key("count");
+  w.Int(f.cut_next_connects.count);
+  w.Key("after_bytes");
+  w.Uint64(f.cut_next_connects.after_bytes);
+  w.EndObject();
   w.EndObject();
 }
 
@@ -205,7 +212,8 @@ void AdminEndpoint::faults(const httplib::Request& req, httplib::Response& res) 
   }
   static const char* kValid =
       "valid keys: expire_tokens, drop_sessions, fail_next, latency_ms, busy_next_connects, "
-      "daily_limit_next_connects, garbage_next_connects, connect_reply_extra, retention";
+      "daily_limit_next_connects, garbage_next_connects, connect_reply_extra, cut_next_connects, "
+      "retention";
   for (auto it = doc.MemberBegin(); it != doc.MemberEnd(); ++it) {
     std::string key = it->name.GetString();
     const auto& v = it->value;
@@ -223,6 +231,9 @@ void AdminEndpoint::faults(const httplib::Request& req, httplib::Response& res) 
            (!v.HasMember("path") || v["path"].IsString());
     } else if (key == "connect_reply_extra") {
       ok = v.IsArray();
+    } else if (key == "cut_next_connects") {
+      ok = v.IsObject() && v.HasMember("count") && v["count"].IsUint() &&
+           v.HasMember("after_bytes") && v["after_bytes"].IsUint64();
     } else {
       send_error(res, 400, "unknown fault `" + key + "`; " + kValid);
       return;
@@ -274,6 +285,11 @@ void AdminEndpoint::faults(const httplib::Request& req, httplib::Response& res) 
       if (v.HasMember("path")) {
         f.fail_next.path = v["path"].GetString();
       }
+    }
+    if (doc.HasMember("cut_next_connects")) {
+      const auto& v = doc["cut_next_connects"];
+      f.cut_next_connects.count = static_cast<int>(v["count"].GetUint());
+      f.cut_next_connects.after_bytes = static_cast<std::size_t>(v["after_bytes"].GetUint64());
     }
     if (doc.HasMember("connect_reply_extra")) {
       for (const auto& m : doc["connect_reply_extra"].GetArray()) {

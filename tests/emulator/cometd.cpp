@@ -1,5 +1,7 @@
 #include "cometd.h"
 
+#include <algorithm>
+#include <memory>
 #include <optional>
 #include <regex>
 #include <thread>
@@ -233,6 +235,7 @@ void CometdEndpoint::handle(const httplib::Request& req, httplib::Response& res)
   std::optional<HttpFailure> failure;
   std::string set_cookie;
   bool garbage = false;
+  std::optional<std::size_t> cut_after;  // cut_next_connects: send only this many body bytes
   auto add = [&](const std::string& part) {
     if (part.empty()) {
       return;
@@ -461,6 +464,10 @@ void CometdEndpoint::handle(const httplib::Request& req, httplib::Response& res)
     --org_.connects_in_flight;
     session->forget_at = Clock::now() + window;
     org_.stats.events_delivered += batch.size();
+    if (!batch.empty() && faults.cut_next_connects.count > 0) {
+      --faults.cut_next_connects.count;
+      cut_after = faults.cut_next_connects.after_bytes;
+    }
     lock.unlock();
 
     if (outcome == Outcome::kUnknownClient) {
@@ -503,6 +510,22 @@ void CometdEndpoint::handle(const httplib::Request& req, httplib::Response& res)
                    std::string(kCookieName) + "=" + set_cookie + "; Path=/; HttpOnly");
   }
   res.status = 200;
+  if (cut_after) {
+    // Announce the whole length, send a prefix, then fail the provider: httplib closes the
+    // connection, and the client reads a body that ends early.
+    auto whole = std::make_shared<std::string>(std::move(body));
+    const std::size_t cut = std::min(*cut_after, whole->size());
+    res.set_content_provider(
+        whole->size(), kJsonType,
+        [whole, cut](std::size_t offset, std::size_t, httplib::DataSink& sink) {
+          if (offset < cut) {
+            sink.write(whole->data() + offset, cut - offset);
+            return true;
+          }
+          return false;
+        });
+    return;
+  }
   // Moved, not copied: connect replies can be megabytes.
   res.body = std::move(body);
   res.set_header("Content-Type", kJsonType);

@@ -416,6 +416,18 @@ TEST_F(CometdTest, GarbageFaultGivesANonJsonReply) {
   EXPECT_TRUE(doc.HasParseError());
 }
 
+TEST_F(CometdTest, CutFaultClosesAConnectReplyThatCarriesEventsMidBody) {
+  bayeux_.handshake();
+  bayeux_.subscribe(kChannel, -1);
+  sf_.faults(R"({"cut_next_connects":{"count":1,"after_bytes":10}})");
+  EXPECT_TRUE(meta_reply(bayeux_.connect())["successful"].GetBool())
+      << "a reply without events is not cut";
+  sf_.inject(kChannel, 3, R"({"Text__c":"x"})");
+  auto res = bayeux_.connect_raw();
+  EXPECT_FALSE(res) << "the client must see the transfer end early";
+  EXPECT_EQ(sf_.stat("events_delivered"), 3) << "the events were taken off the queue";
+}
+
 TEST_F(CometdTest, ConnectReplyExtraInjectsRawMessages) {
   bayeux_.handshake();
   bayeux_.subscribe(kChannel, -1);

@@ -47,6 +47,14 @@ struct Faults {
   int busy_next_connects = 0;
   int daily_limit_next_connects = 0;
   int garbage_next_connects = 0;
+  // The next `count` connect replies that carry at least one event are cut after `after_bytes`
+  // bytes of the body: the events in them are gone from the session's queue, as when a proxy or
+  // a network break cuts a real reply (the client sees a transfer closed early).
+  struct CutNextConnects {
+    int count = 0;
+    std::size_t after_bytes = 0;
+  };
+  CutNextConnects cut_next_connects;
   std::vector<std::string> connect_reply_extra;  // raw JSON messages for the next connect reply
 };
 

@@ -1,6 +1,7 @@
 // Issue 4 §7, tests 5-7: Salesforce faults under each policy, a 20 s broker outage, and odd input
-// (an unconfigured channel, a garbage connect reply, a 2 MB event) - with the outcome checked in
-// Kafka, on the emulator's wire statistics and in the daemon's log.
+// (an unconfigured channel, a 2 MB event); issue 10 finding 1: connect replies that never arrive
+// whole (unreadable, cut mid-body) - with the outcome checked in Kafka, on the emulator's wire
+// statistics and in the daemon's log.
 
 #include <atomic>
 #include <regex>
@@ -247,21 +248,18 @@ TEST_F(SubscribeFaults, OddInputIsHandledAndTheSessionKept) {
   wait_for_channel(*kafka_, topic_, kChannel, 10, kLong);
   const auto sessions = stat(sf, "sessions_created");
 
-  // An event on a channel nobody configured, then a garbage connect reply,
+  // An event on a channel nobody configured,
   sf.faults(
       R"({"connect_reply_extra":["{\"channel\":\"/event/D__e\",\"data\":{\"schema\":\"s\",)"
       R"(\"payload\":{\"Text__c\":\"stray\"},\"event\":{\"replayId\":99,\"EventUuid\":\"u\"}}}"]})");
   inject(sf, 5, injected);
   wait_for_channel(*kafka_, topic_, kChannel, 15, kLong);
-  sf.faults(R"({"garbage_next_connects":1})");
-  inject(sf, 5, injected);
-  wait_for_channel(*kafka_, topic_, kChannel, 20, kLong);
 
   // then a 2 MB event.
   const std::string big(2 * 1024 * 1024, 'x');
   injected.add(sf.inject(kChannel, 1, R"({"Text__c":")" + big + R"("})"), 1);
   inject(sf, 5, injected);
-  auto records = wait_for_channel(*kafka_, topic_, kChannel, 26, kLong);
+  auto records = wait_for_channel(*kafka_, topic_, kChannel, 21, kLong);
   ASSERT_EQ(bridge.terminate(), 0) << bridge.output();
 
   records = seen();
@@ -275,6 +273,45 @@ TEST_F(SubscribeFaults, OddInputIsHandledAndTheSessionKept) {
   for (const auto& [channel, list] : by_channel(kafka_->read_all(topic_))) {
     EXPECT_EQ(channel, kChannel) << "an unconfigured channel reached Kafka";
   }
+}
+
+// The emulator hands out at most 100 events per connect reply, so a reply spoiled by a fault
+// always carries events that the server has already taken off the session's queue.
+class LostConnectReplies : public SubscribeFaults {
+ protected:
+  void deliver_through(const std::string& fault, const std::string& reason) {
+    EmulatorProcess sf(emulator_options({"--max-batch-events", "100"}));
+    Bridge bridge(config_for(sf), dir_);
+    ASSERT_TRUE(bridge.wait_started()) << bridge.output();
+    Injected injected;
+    inject(sf, 50, injected);
+    wait_for_channel(*kafka_, topic_, kChannel, 50, kLong);
+    const auto sessions = stat(sf, "sessions_created");
+
+    sf.faults(fault);
+    inject(sf, 2000, injected);
+    wait_for_channel(*kafka_, topic_, kChannel, injected.total, kLong);
+    inject(sf, 50, injected);  // the new session goes on as usual
+    wait_for_channel(*kafka_, topic_, kChannel, injected.total, kLong);
+    ASSERT_EQ(bridge.terminate(), 0) << bridge.output();
+
+    EXPECT_EQ(check_exactly_once(seen(), injected, true), "");
+    EXPECT_GT(stat(sf, "sessions_created"), sessions) << "the session was not renewed";
+    EXPECT_NE(bridge.output().find("connect reply lost (" + reason), std::string::npos)
+        << bridge.output();
+  }
+};
+
+TEST_F(LostConnectReplies, AnUnreadableConnectReplyEndsTheSessionAndLosesNothing) {
+  deliver_through(R"({"connect_reply_extra":["{garbage"]})", "undecodable");
+}
+
+TEST_F(LostConnectReplies, AConnectReplyCutMidBodyEndsTheSessionAndLosesNothing) {
+  deliver_through(R"({"cut_next_connects":{"count":1,"after_bytes":3000}})", "transport");
+}
+
+TEST_F(LostConnectReplies, AGarbagePageInsteadOfAConnectReplyEndsTheSession) {
+  deliver_through(R"({"garbage_next_connects":1})", "undecodable");
 }
 
 }  // namespace

@@ -317,17 +317,97 @@ TEST_F(CometdClientTest, ShouldBackOffAndRetryWhenServerIsBusy) {
   EXPECT_EQ(counter("sfkb_cometd_rehandshakes_total"), 0u);
 }
 
-TEST_F(CometdClientTest, ShouldReconnectWithoutHandshakeAfterNetworkError) {
+// Issue 10 finding 1: a connect whose reply never arrived whole may have carried events that the
+// server already took off the queue; only a new session replaying from the last acknowledged
+// replay ID gets them back.
+TEST_F(CometdClientTest, ShouldRehandshakeFromTheLastAcknowledgedEventAfterANetworkErrorOnConnect) {
   auto client = make(options());
   std::vector<StreamEvent> events;
   ASSERT_TRUE(client->next_batch({}, events));
-  server.queue("/meta/connect", core::retry_error("POST https://x/cometd/62.0: connection reset"));
+  acknowledged[kA] = 41;
+  server.queue("/meta/connect", core::retry_error("POST https://x/cometd/62.0: transfer closed "
+                                                  "with 1234 bytes remaining to read"));
   ASSERT_TRUE(client->next_batch({}, events));
-  EXPECT_EQ(server.count("/meta/handshake"), 1);
-  EXPECT_EQ(server.count("/meta/connect"), 3);
-  EXPECT_EQ(counter("sfkb_cometd_reconnects_total"), 1u);
+  EXPECT_EQ(server.count("/meta/handshake"), 2);
+  ASSERT_EQ(server.subscribes.size(), 4u);
+  EXPECT_EQ(server.subscribes[2].replay, (std::map<std::string, std::int64_t>{{kA, 41}}));
+  EXPECT_EQ(server.subscribes[3].replay, (std::map<std::string, std::int64_t>{{kB, -2}}));
+  EXPECT_EQ(
+      counter("sfkb_cometd_lost_replies_total", {{"exchange", "connect"}, {"reason", "transport"}}),
+      1u);
   EXPECT_EQ(counter("sfkb_http_requests_total", {{"endpoint", "connect"}, {"status", "error"}}),
             1u);
+}
+
+TEST_F(CometdClientTest, ShouldRehandshakeAfterAnUndecodableConnectReply) {
+  auto client = make(options());
+  std::vector<StreamEvent> events;
+  ASSERT_TRUE(client->next_batch({}, events));
+  acknowledged[kA] = 7;
+  server.queue("/meta/connect",
+               json_response(200, "[" + event_json(kA, 8) + ",{garbage]"));  // not JSON
+  ASSERT_TRUE(client->next_batch({}, events));
+  EXPECT_EQ(server.count("/meta/handshake"), 2);
+  ASSERT_GE(server.subscribes.size(), 3u);
+  EXPECT_EQ(server.subscribes[2].replay, (std::map<std::string, std::int64_t>{{kA, 7}}));
+  EXPECT_EQ(counter("sfkb_cometd_lost_replies_total",
+                    {{"exchange", "connect"}, {"reason", "undecodable"}}),
+            1u);
+  EXPECT_EQ(counter("sfkb_malformed_messages_total"), 1u);
+}
+
+TEST_F(CometdClientTest, ShouldRehandshakeAfterAConnectReplyWithoutItsMetaMessage) {
+  auto client = make(options());
+  std::vector<StreamEvent> events;
+  ASSERT_TRUE(client->next_batch({}, events));
+  server.queue("/meta/connect", json_response(200, "[" + event_json(kA, 8) + "]"));
+  events.clear();
+  ASSERT_TRUE(client->next_batch({}, events));
+  ASSERT_EQ(events.size(), 1u) << "the events that did arrive are delivered";
+  EXPECT_EQ(events[0].replay_id, 8);
+  ASSERT_TRUE(client->next_batch({}, events));
+  EXPECT_EQ(server.count("/meta/handshake"), 2);
+  EXPECT_EQ(counter("sfkb_cometd_lost_replies_total",
+                    {{"exchange", "connect"}, {"reason", "no_meta_reply"}}),
+            1u);
+}
+
+TEST_F(CometdClientTest, ShouldRehandshakeAfterAGatewayErrorOnConnect) {
+  auto client = make(options());
+  std::vector<StreamEvent> events;
+  ASSERT_TRUE(client->next_batch({}, events));
+  server.queue("/meta/connect", json_response(504, "<html>gateway timeout</html>"));
+  ASSERT_TRUE(client->next_batch({}, events));
+  EXPECT_EQ(server.count("/meta/handshake"), 2);
+}
+
+TEST_F(CometdClientTest, ShouldRehandshakeWhenASubscribeReplyIsLostAfterAnotherChannelSubscribed) {
+  server.queue(
+      "/meta/subscribe",
+      json_response(
+          200,
+          R"([{"channel":"/meta/subscribe","successful":true,"subscription":"/event/Alpha__e"}])"));
+  server.queue("/meta/subscribe", core::retry_error("POST https://x/cometd/62.0: reset"));
+  auto client = make(options());
+  std::vector<StreamEvent> events;
+  ASSERT_TRUE(client->next_batch({}, events));
+  EXPECT_EQ(server.count("/meta/handshake"), 2);
+  EXPECT_EQ(counter("sfkb_cometd_lost_replies_total",
+                    {{"exchange", "subscribe"}, {"reason", "transport"}}),
+            1u);
+}
+
+TEST_F(CometdClientTest, ShouldCollectEventsFromSubscribeReplies) {
+  server.queue("/meta/subscribe",
+               json_response(200, "[" + event_json(kA, 3) +
+                                      R"(,{"channel":"/meta/subscribe","successful":true,)"
+                                      R"("subscription":"/event/Alpha__e"}])"));
+  auto client = make(options());
+  std::vector<StreamEvent> events;
+  ASSERT_TRUE(client->next_batch({}, events));
+  ASSERT_FALSE(events.empty());
+  EXPECT_EQ(events[0].channel, kA);
+  EXPECT_EQ(events[0].replay_id, 3);
 }
 
 http::Response invalid_replay(const std::string& channel, std::int64_t id) {
@@ -394,20 +474,19 @@ TEST_F(CometdClientTest, ShouldSkipEventsOfChannelsNotSubscribed) {
   EXPECT_EQ(counter("sfkb_unexpected_channel_events_total", {{"channel", "/event/Other__e"}}), 1u);
 }
 
-TEST_F(CometdClientTest, ShouldSkipMalformedMessageAndKeepTheSession) {
+TEST_F(CometdClientTest, ShouldSkipAMalformedMessageAndKeepTheSession) {
   auto client = make(options());
   const std::string bad =
       R"({"channel":"/event/Alpha__e","data":{"payload":{},"event":{"replayId":"x"}}})";
   server.queue("/meta/connect", json_response(200, connect_ok({bad, event_json(kA, 2)})));
-  server.queue("/meta/connect", json_response(200, "<html>gateway hiccup</html>"));
   std::vector<StreamEvent> events;
   ASSERT_TRUE(client->next_batch({}, events));
   ASSERT_EQ(events.size(), 1u);
   EXPECT_EQ(events[0].replay_id, 2);
   ASSERT_TRUE(client->next_batch({}, events));
-  EXPECT_EQ(counter("sfkb_malformed_messages_total"), 2u);
+  EXPECT_EQ(counter("sfkb_malformed_messages_total"), 1u);
   EXPECT_EQ(server.count("/meta/handshake"), 1);
-  EXPECT_EQ(server.count("/meta/connect"), 3);
+  EXPECT_EQ(server.count("/meta/connect"), 2);
 }
 
 TEST_F(CometdClientTest, ShouldWaitLongAndCountWhenDailyLimitIsExceeded) {
