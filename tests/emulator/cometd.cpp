@@ -221,8 +221,10 @@ std::optional<std::int64_t> advised_timeout(const rapidjson::Value& msg) {
   if (timeout == advice->value.MemberEnd() || !timeout->value.IsNumber()) {
     return std::nullopt;
   }
-  double ms = timeout->value.GetDouble();
-  return ms <= 0 ? 0 : static_cast<std::int64_t>(ms);
+  // Clamped before the conversion: a huge value must not overflow; the server's own timeout
+  // caps the hold anyway.
+  double ms = std::clamp(timeout->value.GetDouble(), 0.0, 1e12);
+  return static_cast<std::int64_t>(ms);
 }
 
 // Caller holds org.mutex. Moves the session's queued events (up to one reply's caps) into
