@@ -24,10 +24,8 @@ constexpr const char* kPrime = "/event/Prime__e";
 constexpr auto kPrompt = std::chrono::seconds(5);
 constexpr auto kClientTimeout = std::chrono::seconds(10);
 
-EmulatorProcess::Options long_poll_options(std::vector<std::string> more = {}) {
-  std::vector<std::string> args{"--connect-timeout-ms", "60000", "--reconnect-window-ms", "30000"};
-  args.insert(args.end(), more.begin(), more.end());
-  return with_args(args);
+EmulatorProcess::Options long_poll_options() {
+  return with_args({"--connect-timeout-ms", "60000", "--reconnect-window-ms", "30000"});
 }
 
 // The reply message of `channel` in a response (events have no `successful`).
