@@ -77,6 +77,8 @@ void write_faults(JsonWriter& w, const Faults& f) {
   w.Int(f.busy_next_connects);
   w.Key("daily_limit_next_connects");
   w.Int(f.daily_limit_next_connects);
+  w.Key("daily_limit_next_subscribes");
+  w.Int(f.daily_limit_next_subscribes);
   w.Key("garbage_next_connects");
   w.Int(f.garbage_next_connects);
   w.Key("connect_reply_extra");
@@ -88,6 +90,8 @@ void write_faults(JsonWriter& w, const Faults& f) {
   w.Key("after_bytes");
   w.Uint64(f.cut_next_connects.after_bytes);
   w.EndObject();
+  w.Key("deliver_on_any_reply");
+  w.Bool(f.deliver_on_any_reply);
   w.EndObject();
 }
 
@@ -212,17 +216,17 @@ void AdminEndpoint::faults(const httplib::Request& req, httplib::Response& res) 
   }
   static const char* kValid =
       "valid keys: expire_tokens, drop_sessions, fail_next, latency_ms, busy_next_connects, "
-      "daily_limit_next_connects, garbage_next_connects, connect_reply_extra, cut_next_connects, "
-      "retention";
+      "daily_limit_next_connects, daily_limit_next_subscribes, garbage_next_connects, "
+      "connect_reply_extra, cut_next_connects, deliver_on_any_reply, retention";
   for (auto it = doc.MemberBegin(); it != doc.MemberEnd(); ++it) {
     std::string key = it->name.GetString();
     const auto& v = it->value;
     bool ok = true;
-    if (key == "expire_tokens" || key == "drop_sessions") {
+    if (key == "expire_tokens" || key == "drop_sessions" || key == "deliver_on_any_reply") {
       ok = v.IsBool();
     } else if (key == "latency_ms" || key == "busy_next_connects" ||
-               key == "daily_limit_next_connects" || key == "garbage_next_connects" ||
-               key == "retention") {
+               key == "daily_limit_next_connects" || key == "daily_limit_next_subscribes" ||
+               key == "garbage_next_connects" || key == "retention") {
       ok = v.IsUint64() && (key != "retention" || v.GetUint64() > 0);
     } else if (key == "fail_next") {
       ok = v.IsObject() && v.HasMember("count") && v["count"].IsUint() &&
@@ -265,6 +269,13 @@ void AdminEndpoint::faults(const httplib::Request& req, httplib::Response& res) 
     }
     if (doc.HasMember("daily_limit_next_connects")) {
       f.daily_limit_next_connects = static_cast<int>(doc["daily_limit_next_connects"].GetUint64());
+    }
+    if (doc.HasMember("daily_limit_next_subscribes")) {
+      f.daily_limit_next_subscribes =
+          static_cast<int>(doc["daily_limit_next_subscribes"].GetUint64());
+    }
+    if (doc.HasMember("deliver_on_any_reply")) {
+      f.deliver_on_any_reply = doc["deliver_on_any_reply"].GetBool();
     }
     if (doc.HasMember("garbage_next_connects")) {
       f.garbage_next_connects = static_cast<int>(doc["garbage_next_connects"].GetUint64());
@@ -310,6 +321,7 @@ void AdminEndpoint::reset(const httplib::Request&, httplib::Response& res) {
     org_.bus.set_retention(org_.options.retention);
     org_.published.clear();
     org_.faults = Faults{};
+    org_.faults.deliver_on_any_reply = org_.options.deliver_on_any_reply;
     org_.stats = Stats{};
     org_.inject_counter = 0;
   }

@@ -29,8 +29,8 @@ struct Reply {
   bool successful = false;
   std::string error;
   std::optional<Advice> advice;
-  std::string failure_reason;  // ext.sfdc.failureReason
-  std::string subscription;
+  std::string failure_reason;     // ext.sfdc.failureReason
+  std::string subscription_json;  // the request's subscription (a channel or an array), verbatim
   bool handshake_fields = false;
 };
 
@@ -88,9 +88,9 @@ std::string serialize(const Reply& r) {
     w.Key("id");
     w.RawValue(r.id_json.data(), r.id_json.size(), rapidjson::kStringType);
   }
-  if (!r.subscription.empty()) {
+  if (!r.subscription_json.empty()) {
     w.Key("subscription");
-    write_string(w, r.subscription);
+    w.RawValue(r.subscription_json.data(), r.subscription_json.size(), rapidjson::kStringType);
   }
   if (r.handshake_fields) {
     w.Key("version");
@@ -172,6 +172,148 @@ struct HttpFailure {
   std::string channel;
 };
 
+constexpr const char* kDailyLimitError = "403::Organization total events daily limit exceeded";
+
+// The same error shape on /meta/connect and /meta/subscribe (both carry it on Salesforce).
+Reply daily_limit(Reply r) {
+  r.error = kDailyLimitError;
+  r.failure_reason = kDailyLimitError;
+  r.advice = Advice{"retry", 0, std::nullopt};
+  return r;
+}
+
+// The `subscription` of a subscribe or unsubscribe: one channel, or (Bayeux 1.0) an array of
+// them. nullopt when absent, empty or not strings.
+std::optional<std::vector<std::string>> subscriptions_of(const rapidjson::Value& msg) {
+  auto it = msg.FindMember("subscription");
+  if (it == msg.MemberEnd()) {
+    return std::nullopt;
+  }
+  std::vector<std::string> out;
+  if (it->value.IsString()) {
+    out.emplace_back(it->value.GetString());
+  } else if (it->value.IsArray()) {
+    for (const auto& c : it->value.GetArray()) {
+      if (!c.IsString()) {
+        return std::nullopt;
+      }
+      out.emplace_back(c.GetString());
+    }
+  }
+  for (const auto& c : out) {
+    if (c.empty()) {
+      return std::nullopt;
+    }
+  }
+  if (out.empty()) {
+    return std::nullopt;
+  }
+  return out;
+}
+
+// `advice.timeout` of a connect, when the client sent one (CometD clients send 0 on their first
+// connect to ask for an immediate reply).
+std::optional<std::int64_t> advised_timeout(const rapidjson::Value& msg) {
+  auto advice = msg.FindMember("advice");
+  if (advice == msg.MemberEnd() || !advice->value.IsObject()) {
+    return std::nullopt;
+  }
+  auto timeout = advice->value.FindMember("timeout");
+  if (timeout == advice->value.MemberEnd() || !timeout->value.IsNumber()) {
+    return std::nullopt;
+  }
+  // Clamped before the conversion: a huge value must not overflow; the server's own timeout
+  // caps the hold anyway.
+  double ms = std::clamp(timeout->value.GetDouble(), 0.0, 1e12);
+  return static_cast<std::int64_t>(ms);
+}
+
+// Caller holds org.mutex. Moves the session's queued events (up to one reply's caps) into
+// `batch`: events written into a reply are gone from the client's queue. Returns the count.
+std::size_t take_queued(Org& org, Session& session, std::vector<StoredEvent>& batch) {
+  std::size_t budget = org.options.max_batch_bytes;
+  std::size_t room = org.options.max_batch_events;
+  const std::size_t before = batch.size();
+  for (auto& [ch, cursor] : session.cursors) {
+    room -= org.bus.collect(ch, cursor, room, budget, batch);
+    if (room == 0 || budget == 0) {
+      break;
+    }
+  }
+  return batch.size() - before;
+}
+
+// Caller holds org.mutex. /meta/subscribe for every channel of the message, all or none: the
+// first failing channel's error is the reply's and no cursor changes.
+void subscribe(Org& org, Session& session, const rapidjson::Value& msg,
+               const std::vector<std::string>& channels, Reply& reply) {
+  if (org.faults.daily_limit_next_subscribes > 0) {
+    --org.faults.daily_limit_next_subscribes;
+    reply = daily_limit(std::move(reply));
+    return;
+  }
+  const rapidjson::Value* map = nullptr;
+  auto ext = msg.FindMember("ext");
+  if (ext != msg.MemberEnd() && ext->value.IsObject()) {
+    auto replay = ext->value.FindMember("replay");
+    if (replay != ext->value.MemberEnd() && replay->value.IsObject() &&
+        replay->value.MemberCount() > 0) {
+      map = &replay->value;
+    }
+  }
+  std::vector<std::pair<std::string, std::int64_t>> cursors;
+  for (const auto& channel : channels) {
+    bool known = org.types.find_by_channel(channel) != nullptr || channel.rfind("/data/", 0) == 0 ||
+                 org.bus.exists(channel);
+    if (!known) {
+      reply.error =
+          "400::The channel you requested to subscribe to does not exist {" + channel + "}";
+      return;
+    }
+    std::int64_t replay = -1;
+    std::string replay_text = "-1";
+    bool replay_ok = true;
+    if (map != nullptr) {
+      auto entry = map->FindMember(channel.c_str());
+      if (entry == map->MemberEnd()) {
+        reply.error = "400::The replayId for channel {" + channel +
+                      "} wasn't found using the provided replay ID map";
+        return;
+      }
+      replay_text = entry->value.IsString() ? entry->value.GetString() : to_json(entry->value);
+      if (entry->value.IsInt64()) {
+        replay = entry->value.GetInt64();
+      } else {
+        replay_ok = false;
+      }
+    }
+    auto cursor = replay_ok ? org.bus.cursor_for(channel, replay) : std::nullopt;
+    if (!cursor) {
+      reply.error = invalid_replay_error(replay_text);
+      return;
+    }
+    cursors.emplace_back(channel, *cursor);
+  }
+  for (auto& [channel, cursor] : cursors) {
+    session.cursors[channel] = cursor;
+  }
+  reply.successful = true;
+}
+
+// Caller holds org.mutex. /meta/unsubscribe, all or none like subscribe.
+void unsubscribe(Session& session, const std::vector<std::string>& channels, Reply& reply) {
+  for (const auto& channel : channels) {
+    if (session.cursors.count(channel) == 0) {
+      reply.error = "400::Not subscribed to " + channel;
+      return;
+    }
+  }
+  for (const auto& channel : channels) {
+    session.cursors.erase(channel);
+  }
+  reply.successful = true;
+}
+
 }  // namespace
 
 std::string invalid_replay_error(const std::string& replay) {
@@ -230,22 +372,25 @@ void CometdEndpoint::handle(const httplib::Request& req, httplib::Response& res)
   }
 
   std::string cookie = browser_cookie(req);
-  std::string body = "[";
-  bool first = true;
+  // The response is built as a CometD server flushes one: the events taken for the request's
+  // clients first, then the Bayeux replies in request order.
+  std::vector<std::string> replies;
+  std::vector<StoredEvent> events;
+  std::vector<std::string> extra;  // connect_reply_extra, after the events
+  // Clients whose queued events this response carries, taken once every message is handled (so
+  // that `[connect, subscribe -2]` answers with the replayed events). A held connect takes its
+  // own while it waits and is never listed.
+  std::vector<std::shared_ptr<Session>> deliver_to;
+  auto deliver_later = [&](const std::shared_ptr<Session>& s) {
+    if (std::find(deliver_to.begin(), deliver_to.end(), s) == deliver_to.end()) {
+      deliver_to.push_back(s);
+    }
+  };
+  // A CometD server holds a /meta/connect only when it is alone in its request.
+  const bool alone = doc.Size() == 1;
   std::optional<HttpFailure> failure;
   std::string set_cookie;
   bool garbage = false;
-  std::optional<std::size_t> cut_after;  // cut_next_connects: send only this many body bytes
-  auto add = [&](const std::string& part) {
-    if (part.empty()) {
-      return;
-    }
-    if (!first) {
-      body += ',';
-    }
-    body += part;
-    first = false;
-  };
 
   for (const auto& msg : doc.GetArray()) {
     std::string channel = member_string(msg, "channel");
@@ -284,7 +429,7 @@ void CometdEndpoint::handle(const httplib::Request& req, httplib::Response& res)
         reply.successful = true;
         reply.handshake_fields = true;
       }
-      add(serialize(reply));
+      replies.push_back(serialize(reply));
       continue;
     }
 
@@ -292,7 +437,7 @@ void CometdEndpoint::handle(const httplib::Request& req, httplib::Response& res)
         channel != "/meta/connect" && channel != "/meta/disconnect") {
       reply.error =
           channel.rfind("/meta/", 0) == 0 ? "400::Unknown meta channel" : "403::Publish denied";
-      add(serialize(reply));
+      replies.push_back(serialize(reply));
       continue;
     }
 
@@ -300,12 +445,12 @@ void CometdEndpoint::handle(const httplib::Request& req, httplib::Response& res)
     std::unique_lock lock(org_.mutex);
     ++org_.stats.bayeux[channel];
     if (!org_.token_valid(token)) {
-      add(serialize(auth_invalid(reply)));
+      replies.push_back(serialize(auth_invalid(reply)));
       continue;
     }
     auto session = org_.find_session(client_id, now);
     if (!session) {
-      add(serialize(unknown_client(reply)));
+      replies.push_back(serialize(unknown_client(reply)));
       continue;
     }
     if (cookie != session->browser_id) {
@@ -317,79 +462,42 @@ void CometdEndpoint::handle(const httplib::Request& req, httplib::Response& res)
     }
 
     if (channel == "/meta/subscribe" || channel == "/meta/unsubscribe") {
-      std::string subscription = member_string(msg, "subscription");
-      reply.subscription = subscription;
-      if (subscription.empty()) {
+      auto subscription = msg.FindMember("subscription");
+      if (subscription != msg.MemberEnd()) {
+        reply.subscription_json = to_json(subscription->value);
+      }
+      auto channels = subscriptions_of(msg);
+      if (!channels) {
         reply.error = "400::subscription is missing";
-        add(serialize(reply));
-        continue;
+      } else if (channel == "/meta/unsubscribe") {
+        unsubscribe(*session, *channels, reply);
+      } else {
+        subscribe(org_, *session, msg, *channels, reply);
       }
-      if (channel == "/meta/unsubscribe") {
-        if (session->cursors.erase(subscription) == 0) {
-          reply.error = "400::Not subscribed to " + subscription;
-        } else {
-          reply.successful = true;
-        }
-        add(serialize(reply));
-        continue;
+      if (org_.faults.deliver_on_any_reply) {
+        deliver_later(session);
       }
-      bool known = org_.types.find_by_channel(subscription) != nullptr ||
-                   subscription.rfind("/data/", 0) == 0 || org_.bus.exists(subscription);
-      if (!known) {
-        reply.error =
-            "400::The channel you requested to subscribe to does not exist {" + subscription + "}";
-        add(serialize(reply));
-        continue;
-      }
-      std::int64_t replay = -1;
-      std::string replay_text = "-1";
-      bool replay_ok = true;
-      auto ext = msg.FindMember("ext");
-      if (ext != msg.MemberEnd() && ext->value.IsObject()) {
-        auto map = ext->value.FindMember("replay");
-        if (map != ext->value.MemberEnd() && map->value.IsObject() &&
-            map->value.MemberCount() > 0) {
-          auto entry = map->value.FindMember(subscription.c_str());
-          if (entry == map->value.MemberEnd()) {
-            reply.error = "400::The replayId for channel {" + subscription +
-                          "} wasn't found using the provided replay ID map";
-            add(serialize(reply));
-            continue;
-          }
-          replay_text = entry->value.IsString() ? entry->value.GetString() : to_json(entry->value);
-          if (entry->value.IsInt64()) {
-            replay = entry->value.GetInt64();
-          } else {
-            replay_ok = false;
-          }
-        }
-      }
-      auto cursor = replay_ok ? org_.bus.cursor_for(subscription, replay) : std::nullopt;
-      if (!cursor) {
-        reply.error = invalid_replay_error(replay_text);
-        add(serialize(reply));
-        continue;
-      }
-      session->cursors[subscription] = *cursor;
-      reply.successful = true;
       lock.unlock();
-      // A long poll of this client may be waiting: let it pick up replayed events now.
-      org_.changed.notify_all();
-      add(serialize(reply));
+      if (reply.successful && channel == "/meta/subscribe") {
+        // A long poll of this client may be waiting: let it pick up replayed events now.
+        org_.changed.notify_all();
+      }
+      replies.push_back(serialize(reply));
       continue;
     }
 
     if (channel == "/meta/disconnect") {
       session->dropped = true;
+      session->disconnected = true;
       org_.sessions.erase(client_id);
       reply.successful = true;
       lock.unlock();
       org_.changed.notify_all();
-      add(serialize(reply));
+      replies.push_back(serialize(reply));
       continue;
     }
 
-    // /meta/connect: the long poll.
+    // /meta/connect.
     if (member_string(msg, "connectionType") != "long-polling") {
       failure = HttpFailure{400, "400::Invalid connection type", channel};
       break;
@@ -407,91 +515,93 @@ void CometdEndpoint::handle(const httplib::Request& req, httplib::Response& res)
         --faults.busy_next_connects;
         reply.error = "403::Server is too busy";
         reply.failure_reason = "503::Server is too busy";
+        reply.advice = Advice{"retry", 0, std::nullopt};
       } else {
         --faults.daily_limit_next_connects;
-        reply.error = "403::Organization total events daily limit exceeded";
-        reply.failure_reason = "403::Organization total events daily limit exceeded";
+        reply = daily_limit(std::move(reply));
       }
-      reply.advice = Advice{"retry", 0, std::nullopt};
       session->forget_at = now + window;
-      add(serialize(reply));
+      if (faults.deliver_on_any_reply) {
+        deliver_later(session);
+      }
+      replies.push_back(serialize(reply));
       continue;
     }
-    std::vector<std::string> extra;
-    extra.swap(faults.connect_reply_extra);
+    std::vector<std::string> connect_extra;
+    connect_extra.swap(faults.connect_reply_extra);
+    // Held (the long poll) only when alone in its request, not the client's first connect after
+    // its handshake, and not asked for an immediate reply with advice.timeout 0; the client may
+    // also ask for a shorter hold than the server's.
+    std::int64_t hold_ms = org_.options.connect_timeout_ms;
+    if (auto advised = advised_timeout(msg)) {
+      hold_ms = std::min(hold_ms, *advised);
+    }
+    const bool hold = alone && session->connected && hold_ms > 0;
 
-    ++session->connect_in_flight;
-    ++org_.connects_in_flight;
     const std::uint64_t generation = ++session->connect_generation;
-    if (session->connect_in_flight > 1) {
+    if (session->connect_in_flight > 0) {
       org_.changed.notify_all();  // the older connect of this client returns now, empty
     }
-    auto deadline = now + std::chrono::milliseconds(org_.options.connect_timeout_ms);
-    std::vector<StoredEvent> batch;
-    enum class Outcome { kOk, kUnknownClient, kAuthInvalid } outcome = Outcome::kOk;
-    auto collect = [&] {
-      std::size_t budget = org_.options.max_batch_bytes;
-      std::size_t room = org_.options.max_batch_events;
-      for (auto& [ch, cursor] : session->cursors) {
-        room -= org_.bus.collect(ch, cursor, room, budget, batch);
-        if (room == 0 || budget == 0) {
+    enum class Outcome { kOk, kUnknownClient, kAuthInvalid, kDisconnected } outcome = Outcome::kOk;
+    if (hold) {
+      ++session->connect_in_flight;
+      ++org_.connects_in_flight;
+      auto deadline = now + std::chrono::milliseconds(hold_ms);
+      std::size_t taken = 0;
+      while (true) {
+        if (session->dropped) {
+          outcome = session->disconnected ? Outcome::kDisconnected : Outcome::kUnknownClient;
+          break;
+        }
+        if (!org_.token_valid(token)) {
+          outcome = Outcome::kAuthInvalid;
+          break;
+        }
+        if (session->connect_generation != generation) {
+          break;  // superseded by a newer connect of the same client
+        }
+        taken += take_queued(org_, *session, events);
+        if (taken > 0 || !connect_extra.empty() || org_.stopping) {
+          break;
+        }
+        if (org_.changed.wait_until(lock, deadline) == std::cv_status::timeout) {
+          taken += take_queued(org_, *session, events);
           break;
         }
       }
-    };
-    while (true) {
-      if (session->dropped) {
-        outcome = Outcome::kUnknownClient;
-        break;
-      }
-      if (!org_.token_valid(token)) {
-        outcome = Outcome::kAuthInvalid;
-        break;
-      }
-      if (session->connect_generation != generation) {
-        break;  // superseded by a newer connect of the same client
-      }
-      collect();
-      if (!batch.empty() || !extra.empty() || org_.stopping) {
-        break;
-      }
-      if (org_.changed.wait_until(lock, deadline) == std::cv_status::timeout) {
-        collect();
-        break;
-      }
+      --session->connect_in_flight;
+      --org_.connects_in_flight;
+      org_.stats.events_delivered += taken;
+    } else {
+      deliver_later(session);  // answered at once, with whatever is queued
     }
-    --session->connect_in_flight;
-    --org_.connects_in_flight;
     session->forget_at = Clock::now() + window;
-    org_.stats.events_delivered += batch.size();
-    if (!batch.empty() && faults.cut_next_connects.count > 0) {
-      --faults.cut_next_connects.count;
-      cut_after = faults.cut_next_connects.after_bytes;
+    if (outcome == Outcome::kOk) {
+      session->connected = true;
     }
     lock.unlock();
 
     if (outcome == Outcome::kUnknownClient) {
-      add(serialize(unknown_client(reply)));
+      replies.push_back(serialize(unknown_client(reply)));
       continue;
     }
     if (outcome == Outcome::kAuthInvalid) {
-      add(serialize(auth_invalid(reply)));
+      replies.push_back(serialize(auth_invalid(reply)));
       continue;
     }
-    std::size_t size = body.size() + 256;
-    for (const auto& e : batch) {
-      size += e.json->size() + 1;
+    if (outcome == Outcome::kDisconnected) {
+      // The client's own /meta/disconnect ended this long poll: nothing to reconnect to.
+      reply.successful = true;
+      reply.advice = Advice{"none", 0, std::nullopt};
+      replies.push_back(serialize(reply));
+      continue;
     }
-    body.reserve(size);
-    for (const auto& e : batch) {
-      add(*e.json);
-    }
-    for (const auto& raw : extra) {
-      add(raw);
+    for (auto& raw : connect_extra) {
+      extra.push_back(std::move(raw));
     }
     reply.successful = true;
     reply.advice = Advice{"retry", 0, org_.options.connect_timeout_ms};
-    add(serialize(reply));
+    replies.push_back(serialize(reply));
   }
 
   if (failure) {
@@ -503,6 +613,57 @@ void CometdEndpoint::handle(const httplib::Request& req, httplib::Response& res)
     res.set_content("<html><body>Service temporarily unavailable</body></html>{\"channel\":",
                     kJsonType);
     return;
+  }
+  if (!deliver_to.empty()) {
+    std::lock_guard lock(org_.mutex);
+    for (const auto& session : deliver_to) {
+      if (!session->dropped) {
+        org_.stats.events_delivered += take_queued(org_, *session, events);
+      }
+    }
+  }
+
+  // cut_next_connects: a connect reply that carries events is sent only in part.
+  std::optional<std::size_t> cut_after;
+  if (has_connect && !events.empty()) {
+    std::lock_guard lock(org_.mutex);
+    auto& cut = org_.faults.cut_next_connects;
+    if (cut.count > 0) {
+      --cut.count;
+      cut_after = cut.after_bytes;
+    }
+  }
+
+  std::size_t size = 2;
+  for (const auto& e : events) {
+    size += e.json->size() + 1;
+  }
+  for (const auto& part : extra) {
+    size += part.size() + 1;
+  }
+  for (const auto& part : replies) {
+    size += part.size() + 1;
+  }
+  std::string body;
+  body.reserve(size);
+  body += '[';
+  auto add = [&body](const std::string& part) {
+    if (part.empty()) {
+      return;
+    }
+    if (body.size() > 1) {
+      body += ',';
+    }
+    body += part;
+  };
+  for (const auto& e : events) {
+    add(*e.json);
+  }
+  for (const auto& part : extra) {
+    add(part);
+  }
+  for (const auto& part : replies) {
+    add(part);
   }
   body += ']';
   if (!set_cookie.empty()) {

@@ -39,6 +39,7 @@ TEST(EmulatorProcessTest, SigtermEndsAWaitingLongPoll) {
   Bayeux bayeux(sf, sf.static_token());
   bayeux.handshake();
   bayeux.subscribe("/event/Test_Event__e", -1);
+  bayeux.connect();  // answered at once: the first after the handshake
   auto poll = std::async(std::launch::async, [&] { return bayeux.connect_raw(); });
   ASSERT_EQ(poll.wait_for(std::chrono::milliseconds(200)), std::future_status::timeout);
   int status = sf.stop(std::chrono::milliseconds(10000));

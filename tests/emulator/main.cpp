@@ -59,6 +59,9 @@ int main(int argc, char** argv) {
   app.add_option("--seed", o.seed, "random seed for ids and replay-id gaps (0: random)");
   app.add_option("--threads", o.threads, "HTTP worker threads (each long poll holds one)");
   app.add_option("--max-batch-events", o.max_batch_events, "events per connect reply at most");
+  app.add_flag("--deliver-on-any-reply", o.deliver_on_any_reply,
+               "queued events ride on every reply to a client, not only on connect replies "
+               "(the deliver_on_any_reply fault)");
   app.add_flag("--verbose", o.verbose, "log every request to stderr");
   bool exit_on_stdin_eof = false;
   app.add_flag("--exit-on-stdin-eof", exit_on_stdin_eof,

@@ -26,6 +26,7 @@ struct Options {
   std::size_t threads = 64;                  // HTTP worker threads (each long poll holds one)
   std::size_t max_batch_events = 10000;      // events per connect reply
   std::size_t max_batch_bytes = 8 * 1024 * 1024;
+  bool deliver_on_any_reply = false;  // initial value of the deliver_on_any_reply fault
   bool verbose = false;
 };
 

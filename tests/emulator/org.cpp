@@ -1,12 +1,17 @@
 #include "org.h"
 
+#include <algorithm>
+#include <cctype>
+
 namespace sfkb::emulator {
 
 Org::Org(Options opts, EventTypes event_types)
     : options(std::move(opts)),
       types(std::move(event_types)),
       ids(options.seed),
-      bus(options.retention, options.seed ^ 0x9E3779B97F4A7C15ULL) {}
+      bus(options.retention, options.seed ^ 0x9E3779B97F4A7C15ULL) {
+  faults.deliver_on_any_reply = options.deliver_on_any_reply;
+}
 
 bool Org::token_valid(const std::string& token) const {
   if (token.empty()) {
@@ -47,13 +52,18 @@ void Org::shutdown() {
 }
 
 std::string bearer_token(const std::string& header) {
-  for (const char* scheme : {"Bearer ", "OAuth "}) {
-    std::string s(scheme);
-    if (header.size() > s.size() && header.compare(0, s.size(), s) == 0) {
-      return header.substr(s.size());
-    }
+  auto space = header.find(' ');
+  if (space == std::string::npos) {
+    return {};
   }
-  return {};
+  auto lower = [](unsigned char c) { return static_cast<char>(std::tolower(c)); };
+  std::string scheme = header.substr(0, space);
+  std::transform(scheme.begin(), scheme.end(), scheme.begin(), lower);
+  if (scheme != "bearer" && scheme != "oauth") {
+    return {};
+  }
+  auto start = header.find_first_not_of(' ', space);
+  return start == std::string::npos ? std::string() : header.substr(start);
 }
 
 }  // namespace sfkb::emulator

@@ -29,7 +29,11 @@ struct Session {
   // Bumped by every connect: a newer connect ends an older one still waiting (as CometD servers
   // do), so that events are never handed to a long poll the client has already abandoned.
   std::uint64_t connect_generation = 0;
-  bool dropped = false;         // set by drop_sessions/reset so that a waiting long poll ends
+  // False until the first successful /meta/connect: a CometD server never holds that one, so
+  // that a client learns at once that it is connected (see cometd.cpp).
+  bool connected = false;
+  bool dropped = false;         // set by drop_sessions/reset/disconnect so a waiting long poll ends
+  bool disconnected = false;    // dropped by the client's own /meta/disconnect
   Clock::time_point forget_at;  // no connect by then: the server forgets the client
 };
 
@@ -46,6 +50,7 @@ struct Faults {
   std::int64_t latency_ms = 0;
   int busy_next_connects = 0;
   int daily_limit_next_connects = 0;
+  int daily_limit_next_subscribes = 0;
   int garbage_next_connects = 0;
   // The next `count` connect replies that carry at least one event are cut after `after_bytes`
   // bytes of the body: the events in them are gone from the session's queue, as when a proxy or
@@ -56,6 +61,9 @@ struct Faults {
   };
   CutNextConnects cut_next_connects;
   std::vector<std::string> connect_reply_extra;  // raw JSON messages for the next connect reply
+  // Queued events ride on every reply to a client (a subscribe reply, say), as CometD servers
+  // send them, not only on connect replies. Initially --deliver-on-any-reply.
+  bool deliver_on_any_reply = false;
 };
 
 struct Stats {
@@ -104,7 +112,8 @@ struct Org {
   void shutdown();
 };
 
-// "Bearer X" or "OAuth X" -> X; empty when absent.
+// "Bearer X" or "OAuth X" -> X, the scheme matched case-insensitively (HTTP auth schemes are;
+// jsforce-era clients send "OAuth"); empty when absent or another scheme.
 std::string bearer_token(const std::string& authorization_header);
 
 }  // namespace sfkb::emulator

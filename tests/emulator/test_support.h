@@ -82,7 +82,7 @@ class Bayeux {
   httplib::Result post(const std::string& body, bool with_cookie = true) {
     httplib::Headers headers;
     if (!token_.empty()) {
-      headers.emplace("Authorization", "Bearer " + token_);
+      headers.emplace("Authorization", auth_scheme_ + " " + token_);
     }
     if (with_cookie && !cookie_.empty()) {
       headers.emplace("Cookie", cookie_);
@@ -134,11 +134,14 @@ class Bayeux {
   const std::string& cookie() const { return cookie_; }
   void set_cookie(std::string c) { cookie_ = std::move(c); }
   void set_client_id(std::string id) { client_id_ = std::move(id); }
+  // The Authorization scheme word ("Bearer" unless set; jsforce-era clients send "OAuth").
+  void set_auth_scheme(std::string scheme) { auth_scheme_ = std::move(scheme); }
   httplib::Client& http() { return http_; }
 
  private:
   httplib::Client http_;
   std::string token_;
+  std::string auth_scheme_ = "Bearer";
   std::string path_;
   std::string client_id_;
   std::string cookie_;
