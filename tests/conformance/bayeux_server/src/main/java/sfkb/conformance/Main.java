@@ -32,7 +32,10 @@ import org.eclipse.jetty.util.ajax.JSON;
  * <pre>
  *   POST /_control/publish  {"channel": "/event/X__e", "events": [{payload fields}, ...]}
  *                           -> {"replayIds": [N, ...]} once the events are retained
- *   GET  /_control/stats    -> {"sessions", "subscribes", "delivered", "last_replay_ids"}
+ *   POST /_control/hold     {"hold": true|false}: while held, events are retained but not
+ *                           delivered (the events a server accepted but had not sent when it died)
+ *   GET  /_control/stats    -> {"sessions", "subscribes", "delivered", "replayed_on_subscribe",
+ *                               "hold", "last_replay_ids"}
  * </pre>
  *
  * Prints "port=PORT" on stdout once it accepts connections. Options: --port P (0: the OS picks),
@@ -138,7 +141,8 @@ public final class Main {
     @Override
     protected void doPost(HttpServletRequest request, HttpServletResponse response)
         throws IOException {
-      if (!"/publish".equals(request.getPathInfo()) || replay == null) {
+      String path = request.getPathInfo();
+      if (!("/publish".equals(path) || "/hold".equals(path)) || replay == null) {
         response.sendError(404);
         return;
       }
@@ -148,6 +152,15 @@ public final class Main {
         parsed = new JSON().fromJSON(body);
       } catch (RuntimeException e) {
         response.sendError(400, "body is not JSON");
+        return;
+      }
+      if ("/hold".equals(path)) {
+        if (!(parsed instanceof Map<?, ?> map) || !(map.get("hold") instanceof Boolean hold)) {
+          response.sendError(400, "expected {\"hold\": true|false}");
+          return;
+        }
+        replay.hold(hold);
+        reply(response, replay.stats());
         return;
       }
       if (!(parsed instanceof Map<?, ?> map)

@@ -30,6 +30,8 @@ final class ReplayExtension implements BayeuxServer.SubscriptionListener, Bayeux
   private final Map<ServerSession, Map<String, Long>> cursors = new HashMap<>();
   private long delivered;
   private long subscribes;
+  private long replayedOnSubscribe;
+  private boolean hold;
 
   ReplayExtension(BayeuxServer bayeux, ReplayStore store) {
     this.bayeux = bayeux;
@@ -50,7 +52,7 @@ final class ReplayExtension implements BayeuxServer.SubscriptionListener, Bayeux
       ++subscribes;
       long cursor = from == -2 ? 0 : from == -1 ? store.last(name) : from;
       cursors.computeIfAbsent(session, s -> new HashMap<>()).put(name, cursor);
-      catchUp(session, name);
+      replayedOnSubscribe += catchUp(session, name);
     }
   }
 
@@ -71,6 +73,14 @@ final class ReplayExtension implements BayeuxServer.SubscriptionListener, Bayeux
     }
   }
 
+  /**
+   * While held, published events are retained but not delivered to live sessions: they are the
+   * events a server had accepted but not yet sent when it died, which only replay can recover.
+   */
+  synchronized void hold(boolean hold) {
+    this.hold = hold;
+  }
+
   /** Retains the events and delivers them to every session subscribed to the channel. */
   synchronized List<Long> publish(String channel, List<Map<String, Object>> payloads)
       throws IOException {
@@ -78,7 +88,7 @@ final class ReplayExtension implements BayeuxServer.SubscriptionListener, Bayeux
     for (Map<String, Object> payload : payloads) {
       ids.add(store.append(channel, payload).replayId());
     }
-    ServerChannel live = bayeux.getChannel(channel);
+    ServerChannel live = hold ? null : bayeux.getChannel(channel);
     if (live != null) {
       for (ServerSession session : live.getSubscribers()) {
         if (cursors.containsKey(session) && cursors.get(session).containsKey(channel)) {
@@ -94,17 +104,23 @@ final class ReplayExtension implements BayeuxServer.SubscriptionListener, Bayeux
     stats.put("sessions", cursors.size());
     stats.put("subscribes", subscribes);
     stats.put("delivered", delivered);
+    stats.put("replayed_on_subscribe", replayedOnSubscribe);
+    stats.put("hold", hold);
     stats.put("last_replay_ids", store.lastIds());
     return stats;
   }
 
-  private void catchUp(ServerSession session, String channel) {
+  /** Delivers the retained events above the session's cursor and moves it; returns how many. */
+  private int catchUp(ServerSession session, String channel) {
     Map<String, Long> mine = cursors.get(session);
+    int count = 0;
     for (ReplayStore.Event event : store.after(channel, mine.get(channel))) {
       session.deliver(sender, channel, event.data(), Promise.noop());
       mine.put(channel, event.replayId());
       ++delivered;
+      ++count;
     }
+    return count;
   }
 
   /** ext.replay[channel] of a /meta/subscribe; -1 (new events only) when it is absent. */
