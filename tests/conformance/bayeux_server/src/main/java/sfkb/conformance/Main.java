@@ -34,6 +34,7 @@ import org.eclipse.jetty.util.ajax.JSON;
  *                           -> {"replayIds": [N, ...]} once the events are retained
  *   POST /_control/hold     {"hold": true|false}: while held, events are retained but not
  *                           delivered (the events a server accepted but had not sent when it died)
+ *   POST /_control/disconnect  {}: ends every client session from the server side
  *   GET  /_control/stats    -> {"sessions", "subscribes", "delivered", "replayed_on_subscribe",
  *                               "hold", "last_replay_ids"}
  * </pre>
@@ -142,7 +143,8 @@ public final class Main {
     protected void doPost(HttpServletRequest request, HttpServletResponse response)
         throws IOException {
       String path = request.getPathInfo();
-      if (!("/publish".equals(path) || "/hold".equals(path)) || replay == null) {
+      if (!("/publish".equals(path) || "/hold".equals(path) || "/disconnect".equals(path))
+          || replay == null) {
         response.sendError(404);
         return;
       }
@@ -152,6 +154,10 @@ public final class Main {
         parsed = new JSON().fromJSON(body);
       } catch (RuntimeException e) {
         response.sendError(400, "body is not JSON");
+        return;
+      }
+      if ("/disconnect".equals(path)) {
+        reply(response, Map.of("disconnected", replay.disconnectAll()));
         return;
       }
       if ("/hold".equals(path)) {

@@ -81,6 +81,21 @@ final class ReplayExtension implements BayeuxServer.SubscriptionListener, Bayeux
     this.hold = hold;
   }
 
+  /**
+   * Ends every client session from the server side (ServerSession.disconnect(): CometD tells the
+   * client in its pending /meta/connect), as a server does that drops its sessions. Returns how
+   * many it ended.
+   */
+  int disconnectAll() {
+    List<ServerSession> sessions;
+    synchronized (this) {
+      sessions = new ArrayList<>(cursors.keySet());
+    }
+    // Outside the lock: disconnect() calls sessionRemoved() on CometD's threads too.
+    sessions.forEach(ServerSession::disconnect);
+    return sessions.size();
+  }
+
   /** Retains the events and delivers them to every session subscribed to the channel. */
   synchronized List<Long> publish(String channel, List<Map<String, Object>> payloads)
       throws IOException {
