@@ -55,7 +55,8 @@ public final class Main {
     options.put("--max-interval-ms", "10000");
     for (int i = 0; i < args.length; i += 2) {
       if (!options.containsKey(args[i]) || i + 1 >= args.length) {
-        System.err.println("usage: Main " + String.join(" ", options.keySet()) + " (each with a value)");
+        System.err.println(
+            "usage: Main " + String.join(" ", options.keySet()) + " (each with a value)");
         System.exit(64);
       }
       options.put(args[i], args[i + 1]);
@@ -79,7 +80,9 @@ public final class Main {
     String token = options.get("--token");
     if (!token.isEmpty()) {
       context.addFilter(
-          new FilterHolder(new BearerFilter(token)), "/cometd/*", EnumSet.of(DispatcherType.REQUEST));
+          new FilterHolder(new BearerFilter(token)),
+          "/cometd/*",
+          EnumSet.of(DispatcherType.REQUEST));
     }
 
     CometDServlet cometd = new CometDServlet();
@@ -119,7 +122,9 @@ public final class Main {
         http.setStatus(401);
         http.setContentType("application/json");
         http.getWriter()
-            .write("[{\"message\":\"Session expired or invalid\",\"errorCode\":\"INVALID_SESSION_ID\"}]");
+            .write(
+                "[{\"message\":\"Session expired or invalid\","
+                    + "\"errorCode\":\"INVALID_SESSION_ID\"}]");
         return;
       }
       chain.doFilter(request, response);

@@ -20,10 +20,11 @@ import org.cometd.bayeux.server.ServerSession;
  * and move it, all under one lock, so a subscribe that races a publish neither skips nor repeats an
  * event.
  *
- * <p>Delivery is CometD's own (ServerSession.deliver: its queue, its long poll, its advice); only the
- * choice of which events a session gets is this class's.
+ * <p>Delivery is CometD's own (ServerSession.deliver: its queue, its long poll, its advice); only
+ * the choice of which events a session gets is this class's.
  */
-final class ReplayExtension implements BayeuxServer.SubscriptionListener, BayeuxServer.SessionListener {
+final class ReplayExtension
+    implements BayeuxServer.SubscriptionListener, BayeuxServer.SessionListener {
   private final BayeuxServer bayeux;
   private final ReplayStore store;
   private final LocalSession sender;
