@@ -543,6 +543,14 @@ core::Status CometdClient::connect(std::stop_token stop, std::vector<StreamEvent
     if (reply->advice && reply->advice->interval_ms && *reply->advice->interval_ms > 0) {
       wait_ = std::min(std::chrono::milliseconds(*reply->advice->interval_ms), kMaxAdviceInterval);
     }
+    if (reply->advice &&
+        (reply->advice->reconnect == "none" || reply->advice->reconnect == "handshake")) {
+      // A successful connect that advises against connecting again: the server ended the session
+      // (a CometD server's own disconnect does this). Its events are delivered; a new session
+      // follows instead of one more connect with a client ID the server no longer knows.
+      react(Reaction::kRehandshake,
+            "connect ended by the server (advice.reconnect=" + reply->advice->reconnect + ")");
+    }
     return core::Status::ok();
   }
   if (reply->advice && reply->advice->interval_ms) {

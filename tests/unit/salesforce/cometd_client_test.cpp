@@ -397,6 +397,24 @@ TEST_F(CometdClientTest, ShouldRehandshakeWhenASubscribeReplyIsLostAfterAnotherC
             1u);
 }
 
+// A CometD server that disconnects a client answers its pending connect with success and
+// advice.reconnect "none" (seen against the reference CometD Java server, tests/conformance/).
+TEST_F(CometdClientTest, ShouldHandshakeAgainWhenASuccessfulConnectAdvisesNoReconnect) {
+  auto client = make(options());
+  std::vector<StreamEvent> events;
+  ASSERT_TRUE(client->next_batch({}, events));
+  server.queue("/meta/connect",
+               json_response(200, "[" + event_json(kA, 4) +
+                                      R"(,{"channel":"/meta/connect","successful":true,)"
+                                      R"("advice":{"reconnect":"none"}}])"));
+  events.clear();
+  ASSERT_TRUE(client->next_batch({}, events));
+  ASSERT_EQ(events.size(), 1u);
+  ASSERT_TRUE(client->next_batch({}, events));
+  EXPECT_EQ(server.count("/meta/handshake"), 2);
+  EXPECT_EQ(server.count("/meta/connect"), 3);
+}
+
 TEST_F(CometdClientTest, ShouldCollectEventsFromSubscribeReplies) {
   server.queue("/meta/subscribe",
                json_response(200, "[" + event_json(kA, 3) +
