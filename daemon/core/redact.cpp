@@ -4,7 +4,6 @@
 #include <array>
 #include <cctype>
 #include <mutex>
-#include <regex>
 #include <set>
 
 namespace sfkb::core {
@@ -83,17 +82,142 @@ std::string redact_pem(std::string text) {
   return text;
 }
 
-// Rebuilds `text` with each match of `pattern` replaced by replace(match).
-template <typename Replace>
-std::string replace_matches(const std::string& text, const std::regex& pattern, Replace replace) {
+// The scanners below are hand-written and linear: redact_text runs on every log line, of any
+// length, and std::regex (recursive in libstdc++) overflows the stack on long matches.
+
+bool is_name_char(char c) {
+  return std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '_' || c == '.' || c == '-';
+}
+
+bool is_space(char c) {
+  return std::isspace(static_cast<unsigned char>(c)) != 0;
+}
+
+// `Bearer <credential>` and `OAuth <credential>` (any case): the credential becomes kRedacted.
+std::string redact_bearer(const std::string& text) {
+  const std::string lowered = lower(text);
   std::string out;
-  auto last = text.cbegin();
-  for (std::sregex_iterator it(text.begin(), text.end(), pattern), end; it != end; ++it) {
-    out.append(last, (*it)[0].first);
-    out += replace(*it);
-    last = (*it)[0].second;
+  std::size_t copied = 0;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    std::size_t word = 0;
+    if (lowered.compare(i, 6, "bearer") == 0) {
+      word = 6;
+    } else if (lowered.compare(i, 5, "oauth") == 0) {
+      word = 5;
+    } else {
+      continue;
+    }
+    std::size_t start = i + word;
+    if (start >= text.size() || !is_space(text[start])) {
+      continue;
+    }
+    while (start < text.size() && is_space(text[start])) {
+      ++start;
+    }
+    std::size_t stop = start;
+    while (stop < text.size() && !is_space(text[stop]) && text[stop] != '"' && text[stop] != ',' &&
+           text[stop] != ';') {
+      ++stop;
+    }
+    if (stop == start) {
+      continue;
+    }
+    out.append(text, copied, start - copied);
+    out += kRedacted;
+    copied = stop;
+    i = stop - 1;
   }
-  out.append(last, text.cend());
+  out.append(text, copied, std::string::npos);
+  return out;
+}
+
+// The end of the JSON string starting at the quote `open` (the index of its closing quote), or
+// npos when it is not closed.
+std::size_t json_string_end(const std::string& text, std::size_t open) {
+  for (std::size_t i = open + 1; i < text.size(); ++i) {
+    if (text[i] == '\\') {
+      ++i;
+    } else if (text[i] == '"') {
+      return i;
+    }
+  }
+  return std::string::npos;
+}
+
+// `"name": "value"` with a secret name: the value becomes kRedacted.
+std::string redact_json_pairs(const std::string& text) {
+  std::string out;
+  std::size_t copied = 0;
+  std::size_t i = text.find('"');
+  while (i != std::string::npos) {
+    const std::size_t key_end = json_string_end(text, i);
+    if (key_end == std::string::npos) {
+      break;
+    }
+    std::size_t j = key_end + 1;
+    while (j < text.size() && is_space(text[j])) {
+      ++j;
+    }
+    if (j >= text.size() || text[j] != ':') {
+      i = text.find('"', key_end + 1);
+      continue;
+    }
+    ++j;
+    while (j < text.size() && is_space(text[j])) {
+      ++j;
+    }
+    if (j >= text.size() || text[j] != '"') {
+      i = text.find('"', j);
+      continue;
+    }
+    const std::size_t value_end = json_string_end(text, j);
+    const std::size_t stop = value_end == std::string::npos ? text.size() : value_end;
+    if (is_secret_key(std::string_view(text).substr(i + 1, key_end - i - 1))) {
+      out.append(text, copied, j + 1 - copied);
+      out += kRedacted;
+      copied = stop;
+    }
+    if (value_end == std::string::npos) {
+      break;
+    }
+    i = text.find('"', value_end + 1);
+  }
+  out.append(text, copied, std::string::npos);
+  return out;
+}
+
+// `name=value` and `name="value"` with a secret name (form bodies, URLs, key=value log fields,
+// librdkafka-style configuration strings): the value becomes kRedacted.
+std::string redact_form_pairs(const std::string& text) {
+  std::string out;
+  std::size_t copied = 0;
+  std::size_t eq = text.find('=');
+  while (eq != std::string::npos) {
+    std::size_t key_start = eq;
+    while (key_start > copied && is_name_char(text[key_start - 1])) {
+      --key_start;
+    }
+    std::size_t stop = eq + 1;
+    if (stop < text.size() && text[stop] == '"') {
+      const auto close = text.find('"', stop + 1);
+      stop = close == std::string::npos ? text.size() : close + 1;
+    } else {
+      while (stop < text.size() && text[stop] != '&' && !is_space(text[stop]) &&
+             text[stop] != '"') {
+        ++stop;
+      }
+    }
+    if (key_start < eq && stop > eq + 1 &&
+        is_secret_key(std::string_view(text).substr(key_start, eq - key_start))) {
+      out.append(text, copied, eq + 1 - copied);
+      out += kRedacted;
+      copied = stop;
+      eq = text.find('=', stop);
+    } else {
+      eq = text.find('=', eq + 1);
+    }
+  }
+  out.append(text, copied, std::string::npos);
   return out;
 }
 
@@ -146,25 +270,10 @@ std::string redact_text(std::string_view text) {
       lowered.find("sasl.username") == std::string::npos) {
     return out;
   }
-  // Compiled once; std::regex is slow, but only text that passed the check above gets here.
-  static const std::regex bearer(R"((Bearer|OAuth)\s+[^\s",;]+)", std::regex::icase);
-  static const std::regex json_pair(R"re("([^"\\]{1,200})"(\s*:\s*)"(?:[^"\\]|\\.)*")re");
-  static const std::regex form_pair(R"re(([A-Za-z0-9_.\-]+)=("[^"]*"|[^&\s"]*))re");
-
   out = redact_pem(std::move(out));
-  out = std::regex_replace(out, bearer, "$1 " + std::string(kRedacted));
-  out = replace_matches(out, json_pair, [](const std::smatch& m) {
-    if (!is_secret_key(m[1].str())) {
-      return m[0].str();
-    }
-    return "\"" + m[1].str() + "\"" + m[2].str() + "\"" + std::string(kRedacted) + "\"";
-  });
-  out = replace_matches(out, form_pair, [](const std::smatch& m) {
-    if (m[2].length() == 0 || !is_secret_key(m[1].str())) {
-      return m[0].str();
-    }
-    return m[1].str() + "=" + std::string(kRedacted);
-  });
+  out = redact_bearer(out);
+  out = redact_json_pairs(out);
+  out = redact_form_pairs(out);
   return out;
 }
 

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 namespace sfkb::core {
 namespace {
 
@@ -97,6 +99,16 @@ TEST(Redact, ShouldHideEveryPemBlockEvenOneCutShort) {
   EXPECT_EQ(out.find("MIIFHzBJ"), std::string::npos) << out;
   EXPECT_EQ(out.find("MIIEowIB"), std::string::npos) << out;
   EXPECT_NE(out.find(" and "), std::string::npos) << out;
+}
+
+// Every log line goes through redact_text, whatever its length: a regex-based scan overflowed the
+// stack on a 100 KB JSON value.
+TEST(Redact, ShouldHandleMegabyteLinesInLinearTime) {
+  const std::string big(1'000'000, 'z');
+  const std::string out = redact_text("{\"access_token\":\"" + big + "\",\"x\":\"" + big +
+                                      "\"} password=" + big + " Bearer " + big);
+  EXPECT_EQ(std::count(out.begin(), out.end(), 'z'), 1'000'000) << "only the \"x\" value survives";
+  EXPECT_NE(out.find("\"x\":\"zzzz"), std::string::npos);
 }
 
 TEST(Redact, ShouldLeaveOrdinaryTextAlone) {
