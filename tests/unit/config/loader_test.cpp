@@ -749,6 +749,17 @@ TEST(Loader, ShouldKeepALibrdkafkaVerdictOnOneLine) {
   EXPECT_EQ(lines[0].find('\n'), std::string::npos) << lines[0];
 }
 
+// librdkafka refuses Java's sasl.jaas.config; the problem names it without echoing the password.
+TEST(Loader, ShouldNotEchoARefusedSecretProperty) {
+  auto lines = problems(kAuth +
+                        "kafka:\n  embedded: true\n  properties:\n    sasl.jaas.config: "
+                        "\"ScramLoginModule required username=u password=jaas-pa55;\"\n" +
+                        kSubscribe);
+  ASSERT_THAT(lines, SizeIs(1));
+  EXPECT_THAT(lines[0], HasSubstr("kafka.properties.sasl.jaas.config: librdkafka: Java JAAS"));
+  EXPECT_THAT(lines[0], ::testing::Not(HasSubstr("jaas-pa55")));
+}
+
 TEST(Loader, ShouldReportAnUnsetTopicListOnce) {
   const std::string publish = "publish:\n  - event: In__e\n    on_error: fail\n    topics: ";
   EXPECT_THAT(problems(kAuth + kKafka + publish + "${TOPICS}\n"),
