@@ -13,6 +13,7 @@
 #include "daemon/app/checkpoints_command.h"
 #include "daemon/app/signals.h"
 #include "daemon/app/supervisor.h"
+#include "daemon/checkpoint/directory_check.h"
 #include "daemon/config/loader.h"
 #include "daemon/core/build_info.h"
 #include "daemon/core/redact.h"
@@ -54,7 +55,8 @@ std::optional<config::Config> load_config(const Options& options, int& exit) {
   }
   if (!result->ok()) {
     for (const auto& problem : result->problems()) {
-      std::cerr << source << ": " << problem.to_string() << "\n";
+      // The loader never echoes a secret; the one redaction rule still applies to every output.
+      std::cerr << source << ": " << core::redact_text(problem.to_string()) << "\n";
     }
     exit = exit_code::kConfig;
     return std::nullopt;
@@ -68,6 +70,14 @@ int check_config(const Options& options) {
   if (!config) {
     return exit;
   }
+  // Without side effects (nothing created): `run` probes by writing, see run().
+  if (!config->subscribe.empty()) {
+    const auto problem = checkpoint::directory_problem(config->checkpoint.directory, false);
+    if (!problem.empty()) {
+      std::cerr << config->source << ": warning: checkpoint.directory: " << problem
+                << "; `run` exits 78 unless it runs as a user who can write there\n";
+    }
+  }
   std::cout << "# effective configuration from " << config->source
             << " (defaults filled in, secrets shown as " << core::kRedacted << ")\n"
             << config::to_yaml(*config);
@@ -79,6 +89,15 @@ int run(const Options& options) {
   auto config = load_config(options, exit);
   if (!config) {
     return exit;
+  }
+  // Before anything connects: checkpoints that cannot be written are a configuration error now,
+  // not a warning every interval and exit 70 at the stop.
+  if (!config->subscribe.empty()) {
+    const auto problem = checkpoint::directory_problem(config->checkpoint.directory, true);
+    if (!problem.empty()) {
+      std::cerr << config->source << ": checkpoint.directory: " << problem << "\n";
+      return exit_code::kConfig;
+    }
   }
   ops::setup_logging(config->logging, options.log_level);
   config::register_secrets(*config);

@@ -11,6 +11,51 @@
 
 namespace sfkb::config {
 
+// The allowed range of a setting, checked when the configuration is loaded (loader.cpp) and listed
+// in README.md's configuration tables. Every duration and size is bounded: a huge value is never
+// what was meant, and past ~292 years a duration overflows the clocks (shutdown.timeout:
+// 9223372036854775807 made SIGTERM exit 70 at once, without flush or final checkpoint).
+template <typename T>
+struct Range {
+  T min;
+  T max;
+};
+using DurationRange = Range<std::chrono::milliseconds>;
+
+namespace bounds {
+using std::chrono::hours;
+using std::chrono::milliseconds;
+using std::chrono::minutes;
+using std::chrono::seconds;
+
+// TCP + TLS to Salesforce: below 100 ms a healthy handshake across regions fails; a connection
+// that needs minutes is dead, and the retry loop finds that sooner than a longer wait.
+inline constexpr DurationRange kConnectTimeout{milliseconds(100), minutes(5)};
+// A token or REST publish request; Salesforce itself ends a synchronous request after 10 min.
+inline constexpr DurationRange kRequestTimeout{milliseconds(100), minutes(10)};
+// Backoff ceilings: at least 10 ms so that retries never spin; at most 1 h, after which an
+// outage is better reported by /readyz than waited out in silence.
+inline constexpr DurationRange kBackoff{milliseconds(10), hours(1)};
+// The daily event allocation is counted over a rolling 24 h: waiting longer never helps.
+inline constexpr DurationRange kDailyLimitBackoff{seconds(1), hours(24)};
+// Handed to rd_kafka_flush() as an int of milliseconds (overflows past 24 days); within the
+// stop it must also fit the service manager's stop timeout, see shutdown.timeout.
+inline constexpr DurationRange kFlushTimeout{milliseconds(100), minutes(10)};
+// Each checkpoint is a write + fsync: more often than every 10 ms only burns the disk; less often
+// than every 10 min replays (as duplicates) too much after a crash.
+inline constexpr DurationRange kCheckpointInterval{milliseconds(10), minutes(10)};
+// The graceful stop: at least 1 s to flush and write the final checkpoint; at most 10 min, far
+// beyond what systemd (TimeoutStopSec=30s in the unit), Docker or Heroku (30 s) wait anyway.
+inline constexpr DurationRange kShutdownTimeout{seconds(1), minutes(10)};
+// Salesforce accepts at most 200 records per composite/sobjects request.
+inline constexpr Range<long long> kBatchSize{1, 200};
+// Waiting longer than a minute for a batch to fill is a delay, not batching.
+inline constexpr Range<long long> kLingerMs{0, 60'000};
+// Events held in memory until Kafka acknowledges them: at a few KB per event, a million is a few
+// GB, beyond what the bound is for (flat memory when Kafka is slow).
+inline constexpr Range<long long> kMaxInFlightEvents{1, 1'000'000};
+}  // namespace bounds
+
 enum class AuthFlow { kJwtBearer, kClientCredentials, kRefreshToken, kPassword, kAccessToken };
 
 struct AuthConfig {

@@ -1,6 +1,7 @@
 #include "daemon/config/loader.h"
 
 #include <algorithm>
+#include <cctype>
 #include <cerrno>
 #include <charconv>
 #include <climits>
@@ -18,6 +19,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include "daemon/core/redact.h"
+#include "daemon/core/url.h"
 
 namespace sfkb::config {
 namespace {
@@ -27,7 +29,6 @@ using Keys = std::initializer_list<std::string_view>;
 
 // Kafka's own limit on topic names (kafka.common.internals.Topic).
 constexpr std::size_t kMaxTopicLength = 249;
-constexpr int kMaxBatchSize = 200;  // Salesforce's composite/sobjects limit
 constexpr int kMinApiVersion = 37;  // CometD refuses anything older
 // Config files and the files they name (keys, CA bundles) are small; the bound keeps a wrong
 // path such as /dev/zero or /dev/urandom from reading forever. Pipes (--config <(...)) still work.
@@ -102,16 +103,6 @@ std::string kind_of(const YAML::Node& node) {
     default:
       return "nothing";
   }
-}
-
-bool ends_with(std::string_view text, std::string_view suffix) {
-  return text.size() >= suffix.size() && text.substr(text.size() - suffix.size()) == suffix;
-}
-
-// Values of these keys are shown as *** in the dump and never echoed in problems. A `*_file` key
-// holds a path, which is not a secret and which an operator needs to see.
-bool is_secret(std::string_view key) {
-  return core::is_secret_key(key) && !ends_with(key, "_file");
 }
 
 // Returns what is wrong with a Kafka topic name, or an empty string.
@@ -229,37 +220,10 @@ std::string format_duration(milliseconds value) {
   return std::to_string(ms) + "ms";
 }
 
-// Splits "scheme://host:port/..." into its parts, for the URL checks below.
-struct UrlParts {
-  std::string scheme;
-  std::string host;
-};
-std::optional<UrlParts> split_url(std::string_view url) {
-  static const std::regex pattern(
-      R"(^(https?)://(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+)(:[0-9]{1,5})?(/.*)?$)");
-  std::match_results<std::string_view::const_iterator> match;
-  if (!std::regex_match(url.begin(), url.end(), match, pattern)) {
-    return std::nullopt;
-  }
-  return UrlParts{match[1].str(), match[2].str()};
-}
-
-bool is_loopback_host(std::string_view host) {
-  return host == "localhost" || host == "[::1]" || host.substr(0, 4) == "127.";
-}
-
 // Returns what is wrong with a login or instance URL, or an empty string. TLS is never off, so
-// plain http is accepted only for loopback hosts (the emulator on this machine).
+// plain http is accepted only for loopback hosts (the emulator on this machine): core/url.h.
 std::string url_problem(std::string_view url) {
-  auto parts = split_url(url);
-  if (!parts) {
-    return "\"" + std::string(url) + "\" is not an https:// URL";
-  }
-  if (parts->scheme == "http" && !is_loopback_host(parts->host)) {
-    return "\"" + std::string(url) +
-           "\" uses plain http, which is allowed only for a loopback host (a local emulator)";
-  }
-  return {};
+  return core::web_url_problem(url);
 }
 
 // Returns what is wrong with a "host:port" (listen address or broker), or an empty string.
@@ -275,6 +239,34 @@ std::string host_port_problem(std::string_view text) {
     return "\"" + std::string(text) + "\" has no valid port (0-65535)";
   }
   return {};
+}
+
+// librdkafka's verdicts may end in a newline or span lines; a problem is one line
+// ("path: message (line N, column M)"), so whitespace runs become one space.
+std::string one_line(std::string_view text) {
+  std::string out;
+  for (char c : text) {
+    const bool space = std::isspace(static_cast<unsigned char>(c)) != 0;
+    if (space && (out.empty() || out.back() == ' ')) {
+      continue;
+    }
+    out += space ? ' ' : c;
+  }
+  while (!out.empty() && out.back() == ' ') {
+    out.pop_back();
+  }
+  return out;
+}
+
+// librdkafka may quote the value it refuses; a secret one is hidden (core/redact.h).
+std::string hide_value(std::string text, const std::string& key, const std::string& value) {
+  if (!value.empty() && core::redact_value(key, value) != value) {
+    for (auto pos = text.find(value); pos != std::string::npos; pos = text.find(value, pos)) {
+      text.replace(pos, value.size(), core::kRedacted);
+      pos += core::kRedacted.size();
+    }
+  }
+  return core::redact_text(text);
 }
 
 struct RdKafkaConfDeleter {
@@ -293,7 +285,7 @@ std::string rdkafka_property_problem(const std::string& key, const std::string& 
   char errstr[512] = {0};
   if (rd_kafka_conf_set(conf.get(), key.c_str(), value.c_str(), errstr, sizeof(errstr)) !=
       RD_KAFKA_CONF_OK) {
-    return "librdkafka: " + core::redact_text(errstr);
+    return "librdkafka: " + one_line(hide_value(errstr, key, value));
   }
   return {};
 }
@@ -389,11 +381,12 @@ class Loader {
         config.checkpoint.directory = resolve(s->text);
       }
       require_non_empty(m, "directory", config.checkpoint.directory);
-      read_duration(m, "interval", config.checkpoint.interval);
+      read_duration(m, "interval", config.checkpoint.interval, bounds::kCheckpointInterval);
     }
     {
       Map m = child_map(*top, "limits", {"max_in_flight_events"});
-      read_integer(m, "max_in_flight_events", config.limits.max_in_flight_events, 1, 100'000'000);
+      read_integer(m, "max_in_flight_events", config.limits.max_in_flight_events,
+                   bounds::kMaxInFlightEvents.min, bounds::kMaxInFlightEvents.max);
     }
     read_subscribe(*top, config);
     read_publish(*top, config);
@@ -424,7 +417,7 @@ class Loader {
     }
     {
       Map m = child_map(*top, "shutdown", {"timeout"});
-      read_duration(m, "timeout", config.shutdown.timeout);
+      read_duration(m, "timeout", config.shutdown.timeout, bounds::kShutdownTimeout);
     }
     cross_check(config, top->mark);
     return config;
@@ -581,21 +574,28 @@ class Loader {
     }
   }
 
-  void read_duration(const Map& m, std::string_view key, milliseconds& out) {
+  // A duration within `range` (config.h's bounds).
+  void read_duration(const Map& m, std::string_view key, milliseconds& out, DurationRange range) {
     auto s = scalar(m, key);
     if (!s) {
       return;
     }
+    const std::string allowed =
+        "must be between " + format_duration(range.min) + " and " + format_duration(range.max);
     auto value = parse_duration(s->text);
     if (!value) {
+      // A well-formed number too large for milliseconds is out of range, not malformed.
+      static const std::regex number(R"(-?[0-9]+(ms|s|m|h)?)");
       error(s->path, s->mark,
-            "expected a duration such as 250ms, 20s, 15m, 1h or an integer of milliseconds, "
-            "got \"" +
-                shown(*s) + "\"");
+            std::regex_match(s->text, number)
+                ? allowed + ", got \"" + shown(*s) + "\""
+                : "expected a duration such as 250ms, 20s, 15m, 1h or an integer of "
+                  "milliseconds, got \"" +
+                      shown(*s) + "\"");
       return;
     }
-    if (value->count() <= 0) {
-      error(s->path, s->mark, "must be greater than zero");
+    if (*value < range.min || *value > range.max) {
+      error(s->path, s->mark, allowed + ", got \"" + shown(*s) + "\"");
       return;
     }
     out = *value;
@@ -666,10 +666,8 @@ class Loader {
 
   // The text of a value for a problem message; secrets are never echoed.
   static std::string shown(const Scalar& s) {
-    auto dot = s.path.rfind('.');
-    std::string_view key = dot == std::string::npos ? std::string_view(s.path)
-                                                    : std::string_view(s.path).substr(dot + 1);
-    return is_secret(key) ? std::string(core::kRedacted) : s.text;
+    // The whole path: kafka.properties.sasl.oauthbearer.config is secret by its middle part.
+    return core::redact_value(s.path, s.text);
   }
 
   bool failed(const std::string& path) const { return failed_paths_.count(path) != 0; }
@@ -703,13 +701,14 @@ class Loader {
         check_readable_file(*s, false);
       }
     }
-    read_duration(m, "connect_timeout", out.connect_timeout);
-    read_duration(m, "request_timeout", out.request_timeout);
+    read_duration(m, "connect_timeout", out.connect_timeout, bounds::kConnectTimeout);
+    read_duration(m, "request_timeout", out.request_timeout, bounds::kRequestTimeout);
     {
       Map r = child_map(m, "retry", {"initial_backoff", "max_backoff", "daily_limit_backoff"});
-      read_duration(r, "initial_backoff", out.retry.initial_backoff);
-      read_duration(r, "max_backoff", out.retry.max_backoff);
-      read_duration(r, "daily_limit_backoff", out.retry.daily_limit_backoff);
+      read_duration(r, "initial_backoff", out.retry.initial_backoff, bounds::kBackoff);
+      read_duration(r, "max_backoff", out.retry.max_backoff, bounds::kBackoff);
+      read_duration(r, "daily_limit_backoff", out.retry.daily_limit_backoff,
+                    bounds::kDailyLimitBackoff);
       if (out.retry.initial_backoff > out.retry.max_backoff) {
         const Entry* at = r.find("initial_backoff");
         error(join(r.path, "initial_backoff"), at ? at->value.Mark() : r.mark,
@@ -823,7 +822,7 @@ class Loader {
 
   void read_kafka(const Map& m, KafkaConfig& out) {
     read_bool(m, "embedded", out.embedded);
-    read_duration(m, "flush_timeout", out.flush_timeout);
+    read_duration(m, "flush_timeout", out.flush_timeout, bounds::kFlushTimeout);
     if (auto s = scalar(m, "topic_prefix")) {
       out.topic_prefix = s->text;
       static const std::regex legal("[A-Za-z0-9._-]*");
@@ -985,6 +984,7 @@ class Loader {
         continue;
       }
       PublishMapping mapping;
+      const std::size_t problems_before_topics = problems_.size();
       for (auto& s : read_string_list(*m, "topics")) {
         if (auto problem = topic_name_problem(s.text, config.kafka.topic_prefix);
             !problem.empty()) {
@@ -994,7 +994,9 @@ class Loader {
         }
         mapping.topics.push_back(std::move(s.text));
       }
-      if (mapping.topics.empty()) {
+      // One problem per cause: a list that is not a list, or whose entries failed (e.g. an unset
+      // variable), was reported already and is not "empty" as well.
+      if (mapping.topics.empty() && problems_.size() == problems_before_topics) {
         const Entry* topics = m->find("topics");
         error(join(m->path, "topics"), topics ? topics->value.Mark() : m->mark,
               topics ? "must list at least one topic" : "is required");
@@ -1030,10 +1032,11 @@ class Loader {
           dead_letters_.push_back({s->text, s->path, s->mark});
         }
       }
-      read_integer(*m, "batch_size", mapping.batch_size, 1, kMaxBatchSize);
+      read_integer(*m, "batch_size", mapping.batch_size, bounds::kBatchSize.min,
+                   bounds::kBatchSize.max);
       {
         long long linger = mapping.linger.count();
-        read_integer(*m, "linger_ms", linger, 0, 60'000);
+        read_integer(*m, "linger_ms", linger, bounds::kLingerMs.min, bounds::kLingerMs.max);
         mapping.linger = milliseconds(linger);
       }
       read_enum(*m, "on_error", mapping.on_error,
@@ -1136,11 +1139,17 @@ std::string escape_interpolation(const std::string& text) {
 
 void emit_string(YAML::Emitter& out, std::string_view key, const std::string& value) {
   out << YAML::Key << std::string(key) << YAML::Value;
-  if (is_secret(key) && !value.empty()) {
+  if (core::redact_value(key, value) != value) {
     out << std::string(core::kRedacted);
   } else {
     out << YAML::DoubleQuoted << escape_interpolation(value);
   }
+}
+
+// A value that is a name (a record or event field), never a secret, whatever it is called.
+void emit_name(YAML::Emitter& out, std::string_view key, const std::string& value) {
+  out << YAML::Key << std::string(key) << YAML::Value << YAML::DoubleQuoted
+      << escape_interpolation(value);
 }
 
 void emit_duration(YAML::Emitter& out, std::string_view key, milliseconds value) {
@@ -1406,14 +1415,20 @@ std::string to_yaml(const Config& config) {
     emit_string(out, "event", p.event);
     out << YAML::Key << "rename" << YAML::Value << YAML::BeginMap;
     for (const auto& [from, to] : p.rename) {
-      emit_string(out, from, to);
+      emit_name(out, from, to);
     }
     out << YAML::EndMap;
     out << YAML::Key << "static_fields" << YAML::Value << YAML::BeginMap;
     for (const auto& [field, json] : p.static_fields) {
       out << YAML::Key << field << YAML::Value;
       if (!json.empty() && json.front() == '"') {
-        out << YAML::DoubleQuoted << escape_interpolation(json_unescape(json));
+        // A constant sent with every event may be a credential: the same rule as settings.
+        const std::string text = json_unescape(json);
+        if (core::redact_value(field, text) != text) {
+          out << std::string(core::kRedacted);
+        } else {
+          out << YAML::DoubleQuoted << escape_interpolation(text);
+        }
       } else {
         out << json;
       }
@@ -1455,7 +1470,7 @@ void register_secrets(const Config& config) {
     core::register_secret(*value);
   }
   for (const auto& [key, value] : config.kafka.properties) {
-    if (is_secret(key)) {
+    if (core::redact_value(key, value) != value) {
       core::register_secret(value);
     }
   }

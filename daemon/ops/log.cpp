@@ -9,6 +9,8 @@
 #include <spdlog/pattern_formatter.h>
 #include <spdlog/sinks/stdout_sinks.h>
 
+#include "daemon/core/redact.h"
+
 namespace sfkb::ops {
 namespace {
 
@@ -128,6 +130,34 @@ class JsonFormatter final : public spdlog::formatter {
   }
 };
 
+// Every message goes through the one redaction rule (core/redact.h) before it is formatted, so a
+// secret that a caller forgot to redact (an echoed property, a server reply) still never reaches
+// stdout or the journal. Text without anything secret-looking costs one lower-casing scan.
+class RedactingFormatter final : public spdlog::formatter {
+ public:
+  explicit RedactingFormatter(std::unique_ptr<spdlog::formatter> inner)
+      : inner_(std::move(inner)) {}
+
+  void format(const spdlog::details::log_msg& msg, spdlog::memory_buf_t& dest) override {
+    const std::string_view payload(msg.payload.data(), msg.payload.size());
+    const std::string redacted = core::redact_text(payload);
+    if (redacted == payload) {
+      inner_->format(msg, dest);
+      return;
+    }
+    spdlog::details::log_msg copy = msg;
+    copy.payload = spdlog::string_view_t(redacted.data(), redacted.size());
+    inner_->format(copy, dest);
+  }
+
+  std::unique_ptr<spdlog::formatter> clone() const override {
+    return std::make_unique<RedactingFormatter>(inner_->clone());
+  }
+
+ private:
+  std::unique_ptr<spdlog::formatter> inner_;
+};
+
 struct LogState {
   std::mutex mutex;
   spdlog::sink_ptr sink = std::make_shared<spdlog::sinks::stdout_sink_mt>();
@@ -142,10 +172,10 @@ LogState& state() {
 
 std::unique_ptr<spdlog::formatter> make_formatter(config::LogFormat format) {
   if (format == config::LogFormat::kJson) {
-    return std::make_unique<JsonFormatter>();
+    return std::make_unique<RedactingFormatter>(std::make_unique<JsonFormatter>());
   }
-  return std::make_unique<spdlog::pattern_formatter>("%Y-%m-%dT%H:%M:%S.%eZ %l [%n] %v",
-                                                     spdlog::pattern_time_type::utc);
+  return std::make_unique<RedactingFormatter>(std::make_unique<spdlog::pattern_formatter>(
+      "%Y-%m-%dT%H:%M:%S.%eZ %l [%n] %v", spdlog::pattern_time_type::utc));
 }
 
 }  // namespace

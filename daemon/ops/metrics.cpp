@@ -3,6 +3,8 @@
 #include <cmath>
 #include <sstream>
 
+#include "daemon/core/redact.h"
+
 namespace sfkb::ops {
 namespace {
 
@@ -31,7 +33,8 @@ std::string format_labels(const Labels& labels) {
     if (i > 0) {
       out += ',';
     }
-    out += labels[i].first + "=\"" + escape_label_value(labels[i].second) + "\"";
+    // Label values come from the configuration and from servers: the one redaction rule applies.
+    out += labels[i].first + "=\"" + escape_label_value(core::redact_text(labels[i].second)) + "\"";
   }
   return out + "}";
 }

@@ -7,6 +7,7 @@
 #include <rapidjson/document.h>
 
 #include "daemon/core/redact.h"
+#include "daemon/core/url.h"
 #include "daemon/ops/log.h"
 
 namespace sfkb::salesforce {
@@ -269,6 +270,11 @@ core::Result<Session> TokenCache::fetch_locked(std::stop_token stop) {
   std::string instance = strip_trailing_slash(json_string(doc, "instance_url"));
   if (instance.empty()) {
     instance = config_.login_url;
+  }
+  // The access token goes to this URL with every request: https only (core/url.h). Fatal, as a
+  // retry would get the same answer.
+  if (auto problem = core::instance_url_problem(instance, config_.login_url); !problem.empty()) {
+    return fail(core::fatal_error("auth: " + problem));
   }
   Session session{token, instance, ++generation_};
   current_ = session;

@@ -371,4 +371,106 @@ shutdown: {timeout: 10s}
   EXPECT_THAT(outcome.out + outcome.err, Not(HasSubstr("test-token-value")));
 }
 
+// --- issue 11 ------------------------------------------------------------------------------
+
+// check-config runs in the unit's ExecStartPre: its output lands in the journal at every start.
+TEST(Cli, ShouldHideEverySensitiveKafkaPropertyInCheckConfig) {
+  TempDir dir;
+  const auto path = dir.write("kafka-secrets.yaml", R"(salesforce:
+  auth: {flow: access_token, access_token: "${TOKEN}", instance_url: "https://x.example.com"}
+kafka:
+  bootstrap_servers: localhost:9092
+  properties:
+    ssl.key.pem: "-----BEGIN PRIVATE KEY-----\nMIIEvQIBADANBgkqhkiG9w0B\n-----END PRIVATE KEY-----\n"
+    ssl.key.password: ssl-key-pa55
+    ssl.keystore.password: keystore-pa55
+    sasl.username: sasl-user-name
+    sasl.password: sasl-pa55-word
+    sasl.oauthbearer.config: "principal=admin clientSecret=oidc-client-s3cr3t"
+    client.id: bridge-1
+subscribe:
+  - channel: /event/A__e
+    topic: a
+checkpoint: {directory: )" + dir.path() + R"(/state}
+)");
+  auto outcome = run({"check-config", "--config", path}, {{"TOKEN", "00Dxx-access-token"}});
+  ASSERT_EQ(outcome.exit_code, 0) << outcome.err;
+  for (const char* secret :
+       {"MIIEvQIBADANBgkqhkiG9w0B", "ssl-key-pa55", "keystore-pa55", "sasl-user-name",
+        "sasl-pa55-word", "oidc-client-s3cr3t", "principal=admin", "00Dxx-access-token"}) {
+    EXPECT_THAT(outcome.out, Not(HasSubstr(secret)));
+    EXPECT_THAT(outcome.err, Not(HasSubstr(secret)));
+  }
+  EXPECT_THAT(outcome.out, AllOf(HasSubstr("ssl.key.pem: \"***\""),
+                                 HasSubstr("sasl.oauthbearer.config: \"***\""),
+                                 HasSubstr("client.id: \"bridge-1\"")));
+}
+
+TEST(Cli, ShouldRefuseUnboundedSettingsAndHttpToNonLoopbackHosts) {
+  TempDir dir;
+  const auto path = dir.write("bounds.yaml", R"(salesforce:
+  login_url: http://127.attacker.example
+  auth: {flow: access_token, access_token: tok-123456, instance_url: "http://127.0.0.1.nip.io:8080"}
+kafka: {embedded: true}
+subscribe: [{channel: /event/A__e, topic: a}]
+shutdown:
+  timeout: 9223372036854775807
+)");
+  for (const std::string command : {"check-config", "run"}) {
+    auto outcome = run({command, "--config", path}, {});
+    EXPECT_EQ(outcome.exit_code, 78) << command;
+    EXPECT_EQ(outcome.err,
+              path +
+                  ": salesforce.login_url: \"http://127.attacker.example\" uses plain http, "
+                  "which is allowed only for localhost, 127.0.0.0/8 or [::1] (a local "
+                  "emulator) (line 2, column 14)\n" +
+                  path +
+                  ": salesforce.auth.instance_url: \"http://127.0.0.1.nip.io:8080\" uses plain "
+                  "http, which is allowed only for localhost, 127.0.0.0/8 or [::1] (a local "
+                  "emulator) (line 3, column 70)\n" +
+                  path +
+                  ": shutdown.timeout: must be between 1s and 10m, got \"9223372036854775807\" "
+                  "(line 7, column 12)\n")
+        << command;
+  }
+}
+
+// An unwritable checkpoint directory: `run` exits 78 naming it before anything connects (it used
+// to warn every second and exit 70 at the stop); check-config warns without creating anything.
+TEST(Cli, ShouldCheckTheCheckpointDirectoryBeforeConnecting) {
+  TempDir dir;
+  const auto blocker = dir.write("not-a-directory", "x");
+  const std::string state = blocker + "/state";
+  const auto path = dir.write("state.yaml", R"(salesforce:
+  auth: {flow: access_token, access_token: tok-123456, instance_url: "http://127.0.0.1:)" +
+                                                std::to_string(closed_port()) + R"("}
+kafka: {embedded: true}
+checkpoint: {directory: )" + state + R"(}
+subscribe: [{channel: /event/A__e, topic: a}]
+http: {listen: "127.0.0.1:0"}
+)");
+  auto started = run({"run", "--config", path}, {});
+  EXPECT_EQ(started.exit_code, 78) << started.out << started.err;
+  EXPECT_THAT(started.err,
+              HasSubstr(path + ": checkpoint.directory: cannot create \"" + state + "\""));
+  EXPECT_THAT(started.err, HasSubstr("is not a directory"));
+  EXPECT_THAT(started.out, Not(HasSubstr("starting sf-kafka-bridge"))) << "nothing started";
+
+  auto checked = run({"check-config", "--config", path}, {});
+  EXPECT_EQ(checked.exit_code, 0) << checked.err;
+  EXPECT_THAT(checked.err, HasSubstr("warning: checkpoint.directory: cannot create \"" + state));
+
+  // A missing directory under a writable parent is fine, and check-config does not create it.
+  const auto fine = dir.write("fine.yaml", R"(salesforce:
+  auth: {flow: access_token, access_token: tok-123456, instance_url: "http://127.0.0.1:1"}
+kafka: {embedded: true}
+checkpoint: {directory: )" + dir.path() + R"(/new/state}
+subscribe: [{channel: /event/A__e, topic: a}]
+)");
+  auto ok = run({"check-config", "--config", fine}, {});
+  EXPECT_EQ(ok.exit_code, 0) << ok.err;
+  EXPECT_THAT(ok.err, Not(HasSubstr("warning")));
+  EXPECT_FALSE(std::filesystem::exists(dir.path() + "/new")) << "check-config has no side effects";
+}
+
 }  // namespace

@@ -598,12 +598,13 @@ logging:
 limits:
   max_in_flight_events: 0
 )");
-  EXPECT_THAT(lines, ElementsAre(HasSubstr("shutdown.timeout: expected a duration such as 250ms"),
-                                 HasSubstr("checkpoint.interval: must be greater than zero"),
-                                 HasSubstr("http.listen: \"localhost\" is not host:port"),
-                                 HasSubstr("logging.level: \"loud\" is not a log level"),
-                                 HasSubstr("logging.format: \"xml\" is not one of: text, json"),
-                                 HasSubstr("limits.max_in_flight_events: must be between 1")));
+  EXPECT_THAT(lines,
+              ElementsAre(HasSubstr("shutdown.timeout: expected a duration such as 250ms"),
+                          HasSubstr("checkpoint.interval: must be between 10ms and 10m, got \"0\""),
+                          HasSubstr("http.listen: \"localhost\" is not host:port"),
+                          HasSubstr("logging.level: \"loud\" is not a log level"),
+                          HasSubstr("logging.format: \"xml\" is not one of: text, json"),
+                          HasSubstr("limits.max_in_flight_events: must be between 1")));
 }
 
 TEST(Loader, ShouldNotEchoASecretInAProblem) {
@@ -646,6 +647,131 @@ TEST(Loader, ShouldStopReadingAnEndlessConfigFile) {
   EXPECT_THAT(problem_lines(result),
               ElementsAre("cannot read /dev/zero: larger than 16 MiB; is it the right file?"));
 }
+
+// --- issue 11: URLs, bounds, one-line librdkafka verdicts, one problem per cause ---------------
+
+namespace issue11 {
+
+const std::string kAuthBody = kAuth.substr(std::string("salesforce:\n").size());
+
+std::string with_instance_url(const std::string& url) {
+  std::string yaml = kAuth;
+  const std::string old = "http://127.0.0.1:8443";
+  yaml.replace(yaml.find(old), old.size(), url);
+  return yaml + kKafka + kSubscribe;
+}
+
+TEST(Loader, ShouldAllowPlainHttpOnlyForLoopbackLiteralsAndLocalhost) {
+  for (const std::string url :
+       {"http://127.attacker.example", "http://127.0.0.1.nip.io:8080", "http://localhost.example",
+        "http://127.0.0.1@evil.example", "http://10.0.0.1:8443"}) {
+    EXPECT_THAT(
+        problems("salesforce:\n  login_url: " + url + "\n" + kAuthBody + kKafka + kSubscribe),
+        ElementsAre(HasSubstr("salesforce.login_url: \"" + url + "\"")))
+        << url;
+    EXPECT_THAT(problems(with_instance_url(url)),
+                ElementsAre(HasSubstr("salesforce.auth.instance_url: \"" + url + "\"")))
+        << url;
+  }
+  for (const std::string url :
+       {"http://127.0.0.1:8443", "http://127.9.9.9", "http://localhost:8443", "http://[::1]:8443",
+        "https://127.attacker.example", "https://example.my.salesforce.com"}) {
+    auto result = load("salesforce:\n  login_url: " + url + "\n" + kAuthBody + kKafka + kSubscribe);
+    EXPECT_TRUE(result.ok()) << url << ": " << ::testing::PrintToString(problem_lines(result));
+    auto instance = load(with_instance_url(url));
+    EXPECT_TRUE(instance.ok()) << url << ": " << ::testing::PrintToString(problem_lines(instance));
+  }
+}
+
+struct Bound {
+  std::string yaml;     // appended to a valid file
+  std::string problem;  // expected problem text (before the position)
+};
+
+TEST(Loader, ShouldBoundEveryDurationAndSize) {
+  const std::string sf = "salesforce:\n" + kAuthBody;
+  const std::string base_kafka_subscribe = kKafka + kSubscribe;
+  const std::vector<Bound> cases = {
+      {"shutdown:\n  timeout: 9223372036854775807\n",
+       "shutdown.timeout: must be between 1s and 10m, got \"9223372036854775807\" (line 12, column "
+       "12)"},
+      {"shutdown:\n  timeout: 9999999999999999999h\n",
+       "shutdown.timeout: must be between 1s and 10m, got \"9999999999999999999h\""},
+      {"shutdown:\n  timeout: 11m\n", "shutdown.timeout: must be between 1s and 10m, got \"11m\""},
+      {"shutdown:\n  timeout: 999ms\n",
+       "shutdown.timeout: must be between 1s and 10m, got \"999ms\""},
+      {"shutdown:\n  timeout: -5s\n", "shutdown.timeout: must be between 1s and 10m, got \"-5s\""},
+      {"checkpoint:\n  interval: 11m\n",
+       "checkpoint.interval: must be between 10ms and 10m, got \"11m\""},
+      {"limits:\n  max_in_flight_events: 1000001\n",
+       "limits.max_in_flight_events: must be between 1 and 1000000, got 1000001"},
+  };
+  for (const auto& c : cases) {
+    EXPECT_THAT(problems(sf + base_kafka_subscribe + c.yaml), ElementsAre(HasSubstr(c.problem)))
+        << c.yaml;
+  }
+  const std::vector<Bound> salesforce_cases = {
+      {"  connect_timeout: 6m\n", "salesforce.connect_timeout: must be between 100ms and 5m"},
+      {"  request_timeout: 11m\n", "salesforce.request_timeout: must be between 100ms and 10m"},
+      {"  retry:\n    max_backoff: 2h\n",
+       "salesforce.retry.max_backoff: must be between 10ms and 1h"},
+      {"  retry:\n    initial_backoff: 1ms\n",
+       "salesforce.retry.initial_backoff: must be between 10ms and 1h"},
+      {"  retry:\n    daily_limit_backoff: 25h\n",
+       "salesforce.retry.daily_limit_backoff: must be between 1s and 24h"},
+  };
+  for (const auto& c : salesforce_cases) {
+    EXPECT_THAT(problems(sf + c.yaml + base_kafka_subscribe), ElementsAre(HasSubstr(c.problem)))
+        << c.yaml;
+  }
+  EXPECT_THAT(problems(sf + kKafka + "  flush_timeout: 11m\n" + kSubscribe),
+              ElementsAre(HasSubstr("kafka.flush_timeout: must be between 100ms and 10m")));
+  // The bounds themselves are allowed.
+  auto edges = load(sf +
+                    "  connect_timeout: 5m\n  request_timeout: 100ms\n  retry:\n"
+                    "    initial_backoff: 10ms\n    max_backoff: 1h\n"
+                    "    daily_limit_backoff: 24h\n" +
+                    kKafka + "  flush_timeout: 10m\n" + kSubscribe +
+                    "shutdown:\n  timeout: 10m\ncheckpoint:\n  interval: 10ms\nlimits:\n"
+                    "  max_in_flight_events: 1000000\n");
+  ASSERT_TRUE(edges.ok()) << ::testing::PrintToString(problem_lines(edges));
+  EXPECT_EQ(edges.config().shutdown.timeout, std::chrono::minutes(10));
+}
+
+// librdkafka ends some verdicts with a newline; a problem stays on one line.
+TEST(Loader, ShouldKeepALibrdkafkaVerdictOnOneLine) {
+  auto lines =
+      problems(kAuth + "kafka:\n  embedded: true\n  properties:\n    linger.ms: -5\n" + kSubscribe);
+  ASSERT_THAT(lines, SizeIs(1));
+  EXPECT_THAT(lines[0], HasSubstr("kafka.properties.linger.ms: librdkafka: Configuration property "
+                                  "\"queue.buffering.max.ms\" value -5 is outside allowed range "
+                                  "0..900000 (line 9, column 5)"));
+  EXPECT_EQ(lines[0].find('\n'), std::string::npos) << lines[0];
+}
+
+// librdkafka refuses Java's sasl.jaas.config; the problem names it without echoing the password.
+TEST(Loader, ShouldNotEchoARefusedSecretProperty) {
+  auto lines = problems(kAuth +
+                        "kafka:\n  embedded: true\n  properties:\n    sasl.jaas.config: "
+                        "\"ScramLoginModule required username=u password=jaas-pa55;\"\n" +
+                        kSubscribe);
+  ASSERT_THAT(lines, SizeIs(1));
+  EXPECT_THAT(lines[0], HasSubstr("kafka.properties.sasl.jaas.config: librdkafka: Java JAAS"));
+  EXPECT_THAT(lines[0], ::testing::Not(HasSubstr("jaas-pa55")));
+}
+
+TEST(Loader, ShouldReportAnUnsetTopicListOnce) {
+  const std::string publish = "publish:\n  - event: In__e\n    on_error: fail\n    topics: ";
+  EXPECT_THAT(problems(kAuth + kKafka + publish + "${TOPICS}\n"),
+              ElementsAre(HasSubstr("publish[0].topics: expected a list")));
+  EXPECT_THAT(
+      problems(kAuth + kKafka + publish + "[\"${TOPICS}\"]\n"),
+      ElementsAre(HasSubstr("publish[0].topics[0]: environment variable TOPICS is not set")));
+  EXPECT_THAT(problems(kAuth + kKafka + publish + "\n"),
+              ElementsAre(HasSubstr("publish[0].topics: must list at least one topic")));
+}
+
+}  // namespace issue11
 
 }  // namespace
 }  // namespace sfkb::config

@@ -102,5 +102,45 @@ TEST(RegisterSecrets, ShouldMakeRedactTextHideLoadedSecrets) {
   EXPECT_EQ(core::redact_text("sasl kafka-sasl-pa55 refused"), "sasl *** refused");
 }
 
+// Issue 11: what librdkafka flags sensitive, what a name says is secret, and any PEM block.
+TEST(ToYaml, ShouldHideEverySensitiveKafkaPropertyAndAnyPemBlock) {
+  auto result = load_string(R"(salesforce:
+  auth: {flow: access_token, access_token: tok-abcdef, instance_url: "https://x.example.com"}
+kafka:
+  bootstrap_servers: localhost:9092
+  properties:
+    ssl.key.pem: "-----BEGIN PRIVATE KEY-----\nMIIEvQIBADANBgkq\n-----END PRIVATE KEY-----\n"
+    ssl.ca.pem: "-----BEGIN CERTIFICATE-----\nMIIBcaPemCA\n-----END CERTIFICATE-----\n"
+    ssl.key.password: key-pa55
+    ssl.keystore.password: store-pa55
+    sasl.username: kafka-user-7
+    sasl.password: sasl-pa55
+    sasl.oauthbearer.config: "principal=admin clientSecret=oidc-s3cr3t"
+    client.id: bridge-1
+subscribe: [{channel: /event/A__e, topic: a}]
+publish:
+  - topics: [in]
+    event: In__e
+    on_error: fail
+    key_field: Order_Key__c
+    static_fields: {Note__c: "-----BEGIN CERTIFICATE-----\nMIIBstaticPem\n-----END CERTIFICATE-----"}
+)",
+                            "secrets.yaml", env_of({}));
+  ASSERT_TRUE(result.ok()) << ::testing::PrintToString(problem_lines(result));
+  const std::string yaml = to_yaml(result.config());
+  for (const char* secret :
+       {"MIIEvQIBADANBgkq", "MIIBcaPemCA", "key-pa55", "store-pa55", "kafka-user-7", "sasl-pa55",
+        "oidc-s3cr3t", "principal=admin", "MIIBstaticPem"}) {
+    EXPECT_THAT(yaml, Not(HasSubstr(secret))) << yaml;
+  }
+  for (const char* hidden :
+       {"ssl.key.pem: \"***\"", "ssl.ca.pem: \"***\"", "ssl.key.password: \"***\"",
+        "sasl.oauthbearer.config: \"***\"", "sasl.username: \"***\"", "Note__c: \"***\""}) {
+    EXPECT_THAT(yaml, HasSubstr(hidden)) << yaml;
+  }
+  EXPECT_THAT(yaml, HasSubstr("client.id: \"bridge-1\""));
+  EXPECT_THAT(yaml, HasSubstr("key_field: \"Order_Key__c\"")) << "a field name, not a secret";
+}
+
 }  // namespace
 }  // namespace sfkb::config

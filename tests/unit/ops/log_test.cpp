@@ -43,5 +43,23 @@ TEST(TextLog, ShouldWriteLevelLoggerAndMessage) {
   EXPECT_THAT(line, HasSubstr(" info [logtest] hello channel=/event/A__e\n"));
 }
 
+// Issue 11: whatever a caller logs, the one redaction rule (core/redact.h) applies to the line.
+TEST(Log, ShouldRedactSecretsInEveryFormat) {
+  const std::string message =
+      "kafka.properties.ssl.key.pem=-----BEGIN PRIVATE KEY-----\nMIIEvQIBADANBgkq\n-----END "
+      "PRIVATE KEY----- sasl.oauthbearer.config=\"principal=admin clientSecret=oidc-s3cr3t\" "
+      "sasl.password=sasl-pa55 ssl.key.password=key-pa55 ssl.keystore.password=store-pa55 "
+      "sasl.oauthbearer.client.secret=client-s3cr3t api_token=tok-123456 topic=orders";
+  for (auto format : {config::LogFormat::kText, config::LogFormat::kJson}) {
+    const auto line = log_line_as(format, message);
+    for (const char* secret : {"MIIEvQIBADANBgkq", "principal=admin", "oidc-s3cr3t", "sasl-pa55",
+                               "key-pa55", "store-pa55", "client-s3cr3t", "tok-123456"}) {
+      EXPECT_THAT(line, Not(HasSubstr(secret))) << line;
+    }
+    EXPECT_THAT(line, HasSubstr("topic=orders"));
+    EXPECT_EQ(line.find('\n'), line.size() - 1) << "still exactly one line: " << line;
+  }
+}
+
 }  // namespace
 }  // namespace sfkb::ops

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include "daemon/core/redact.h"
+
 namespace sfkb::ops {
 namespace {
 
@@ -29,6 +31,19 @@ TEST(Metrics, SameNameAndLabelsGiveTheSameInstrument) {
   b.inc();
   EXPECT_EQ(&a, &b);
   EXPECT_EQ(a.value(), 2u);
+}
+
+// Issue 11: label values go through the one redaction rule (core/redact.h) like every output.
+TEST(Metrics, ShouldRedactSecretsInLabelValues) {
+  core::register_secret("registered-label-secret");
+  Metrics metrics;
+  metrics.counter("c_total", "c", {{"reason", "refused sasl.password=label-pa55"}}).inc();
+  metrics.counter("d_total", "d", {{"reason", "saw registered-label-secret"}}).inc();
+  metrics.counter("e_total", "e", {{"channel", "/event/A__e"}}).inc();
+  const std::string text = metrics.render();
+  EXPECT_EQ(text.find("label-pa55"), std::string::npos) << text;
+  EXPECT_EQ(text.find("registered-label-secret"), std::string::npos) << text;
+  EXPECT_NE(text.find("e_total{channel=\"/event/A__e\"} 1\n"), std::string::npos) << text;
 }
 
 }  // namespace
