@@ -939,6 +939,17 @@ class Loader {
           mapping.key = KeyKind::kNone;
         } else if (s->text == "event_uuid") {
           mapping.key = KeyKind::kEventUuid;
+          // Only platform events carry an EventUuid (README.md "Channel kinds"): on the other
+          // kinds every record would get a null key.
+          const bool push_topic = mapping.channel.starts_with("/topic/");
+          if (push_topic || mapping.channel.starts_with("/data/")) {
+            error(s->path, s->mark,
+                  std::string("event_uuid is not available on ") +
+                      (push_topic ? "/topic/" : "/data/") +
+                      " channels: Salesforce sends no EventUuid for " +
+                      (push_topic ? "PushTopic" : "change") +
+                      " events; use none, replay_id or payload.<Field>");
+          }
         } else if (s->text == "replay_id") {
           mapping.key = KeyKind::kReplayId;
         } else if (s->text.rfind("payload.", 0) == 0 && s->text.size() > 8) {

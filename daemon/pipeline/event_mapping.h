@@ -18,12 +18,26 @@ namespace sfkb::pipeline {
 // librdkafka's RD_KAFKA_PARTITION_UA: let the partitioner hash the key.
 inline constexpr std::int32_t kUnassignedPartition = -1;
 
-// Header names, shared with the reconciliation that reads them back.
+// Header names, shared with the reconciliation that reads them back. Which ones a record gets
+// depends on its event's kind (README.md "Channel kinds"); a value Salesforce did not send is
+// left out rather than sent empty.
+// Every kind:
 inline constexpr const char* kHeaderChannel = "sf.channel";
 inline constexpr const char* kHeaderReplayId = "sf.replay_id";
+// Platform events (and sf.schema also change events):
 inline constexpr const char* kHeaderEventUuid = "sf.event_uuid";
 inline constexpr const char* kHeaderSchema = "sf.schema";
+// Platform events: payload.CreatedDate; PushTopic: event.createdDate; change events: the header's
+// commitTimestamp written the same way (ISO 8601 UTC with milliseconds).
 inline constexpr const char* kHeaderCreatedDate = "sf.created_date";
+// PushTopic events: created | updated | deleted | undeleted.
+inline constexpr const char* kHeaderEventType = "sf.event_type";
+// Change events, from payload.ChangeEventHeader:
+inline constexpr const char* kHeaderChangeType = "sf.change_type";
+inline constexpr const char* kHeaderEntityName = "sf.entity_name";
+inline constexpr const char* kHeaderRecordIds = "sf.record_ids";  // comma-separated
+inline constexpr const char* kHeaderTransactionKey = "sf.transaction_key";
+inline constexpr const char* kHeaderSequenceNumber = "sf.sequence_number";
 
 struct KafkaRecord {
   std::string topic;
@@ -54,9 +68,15 @@ bool single_partition_per_channel(const config::SubscribeMapping& mapping);
 
 MappedEvent map_event(const salesforce::StreamEvent& event, const ChannelRoute& route);
 
-// The value of the payload field at `path` (dot-separated, below `payload`) as key bytes: strings
-// as they are, other scalars and objects as compact JSON. nullopt when absent, null or when the
-// payload is not a JSON object.
+// The value of the field at `path` (dot-separated) of the event's record object (StreamEvent::
+// payload_json: data.payload, or data.sobject for PushTopic) as key bytes: strings as they are,
+// an array of strings as its elements joined by ',' (a change event's recordIds: "001A,001B"),
+// other scalars, objects and arrays as compact JSON. nullopt when absent, null, an empty array, or
+// when the object is not a JSON object.
 std::optional<std::string> payload_field(const std::string& payload_json, const std::string& path);
+
+// Epoch milliseconds as ISO 8601 UTC with milliseconds ("2026-11-26T17:30:00.123Z", the form of
+// Salesforce's CreatedDate); nullopt outside the years 0000..9999.
+std::optional<std::string> iso8601_from_epoch_ms(std::int64_t epoch_ms);
 
 }  // namespace sfkb::pipeline

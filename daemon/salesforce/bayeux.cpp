@@ -59,17 +59,20 @@ std::string compact(const rapidjson::Value& value) {
   return {buffer.GetString(), buffer.GetSize()};
 }
 
-// Where an event's data object and its payload sit in the response text. The record value is
-// cut from these bytes rather than re-serialised from the tree: re-serialising turns 12.50 into
-// 12.5 and squeezes every decimal through a double, which can change the digits of a long one.
+// Where an event's data object and its record object (payload, or a PushTopic's sobject) sit in
+// the response text. The record value is cut from these bytes rather than re-serialised from the
+// tree: re-serialising turns 12.50 into 12.5 and squeezes every decimal through a double, which
+// can change the digits of a long one.
 struct EventText {
   std::string_view data;
   std::string_view payload;
+  std::string_view sobject;
 };
 
 // A SAX handler that builds the Document (it forwards every call) and notes, for each element of
-// the response array, the byte range of element.data and of element.data.payload when they are
-// objects. The first occurrence wins, as with FindMember on a duplicated key.
+// the response array, the byte range of element.data, element.data.payload and
+// element.data.sobject when they are objects. The first occurrence wins, as with FindMember on a
+// duplicated key.
 class EventTextRecorder {
  public:
   using Stream = rapidjson::EncodedInputStream<rapidjson::UTF8<>, rapidjson::MemoryStream>;
@@ -101,6 +104,8 @@ class EventTextRecorder {
       next_ = Role::kData;
     } else if (depth == 3 && open_.back().role == Role::kData && key == "payload") {
       next_ = Role::kPayload;
+    } else if (depth == 3 && open_.back().role == Role::kData && key == "sobject") {
+      next_ = Role::kSobject;
     }
     return doc_.Key(str, length, copy);
   }
@@ -110,7 +115,7 @@ class EventTextRecorder {
   bool EndArray(rapidjson::SizeType count) { return end() && doc_.EndArray(count); }
 
  private:
-  enum class Role { kOther, kData, kPayload };
+  enum class Role { kOther, kData, kPayload, kSobject };
   struct Open {
     Role role;
     std::size_t begin;  // offset of the opening bracket
@@ -136,7 +141,10 @@ class EventTextRecorder {
     const Open closed = open_.back();
     open_.pop_back();
     if (closed.role != Role::kOther && !texts_.empty()) {
-      auto& slot = closed.role == Role::kData ? texts_.back().data : texts_.back().payload;
+      EventText& text = texts_.back();
+      auto& slot = closed.role == Role::kData      ? text.data
+                   : closed.role == Role::kPayload ? text.payload
+                                                   : text.sobject;
       if (slot.empty()) {
         slot = body_.substr(closed.begin, stream_.Tell() + 1 - closed.begin);
       }
@@ -185,7 +193,48 @@ std::optional<std::int64_t> integer_member(const rapidjson::Value& object, const
   return value->GetInt64();
 }
 
-// Decodes the event part of a non-meta message. Returns the reason when it is malformed.
+// Reads payload.ChangeEventHeader. The fields the mapping acts on (entityName, changeType,
+// recordIds) must have their documented types; the others are taken when they have theirs and
+// left empty otherwise (the record value carries the header as sent either way).
+std::optional<std::string> decode_change_header(const rapidjson::Value& header,
+                                                ChangeEventHeader& out) {
+  if (!header.IsObject()) {
+    return "data.payload.ChangeEventHeader is not an object";
+  }
+  const auto* entity = member(header, "entityName");
+  if (entity == nullptr || !entity->IsString() || entity->GetStringLength() == 0) {
+    return "data.payload.ChangeEventHeader.entityName is missing or not a string";
+  }
+  const auto* change_type = member(header, "changeType");
+  if (change_type == nullptr || !change_type->IsString() || change_type->GetStringLength() == 0) {
+    return "data.payload.ChangeEventHeader.changeType is missing or not a string";
+  }
+  out.entity_name.assign(entity->GetString(), entity->GetStringLength());
+  out.change_type.assign(change_type->GetString(), change_type->GetStringLength());
+  // Absent recordIds is taken as none: the mapping treats an empty list like a missing key.
+  if (const auto* ids = member(header, "recordIds")) {
+    if (!ids->IsArray()) {
+      return "data.payload.ChangeEventHeader.recordIds is not an array";
+    }
+    out.record_ids.reserve(ids->Size());
+    for (const auto& id : ids->GetArray()) {
+      if (!id.IsString()) {
+        return "data.payload.ChangeEventHeader.recordIds holds a value that is not a string";
+      }
+      out.record_ids.emplace_back(id.GetString(), id.GetStringLength());
+    }
+  }
+  out.change_origin = string_member(header, "changeOrigin");
+  out.transaction_key = string_member(header, "transactionKey");
+  out.commit_user = string_member(header, "commitUser");
+  out.sequence_number = integer_member(header, "sequenceNumber");
+  out.commit_number = integer_member(header, "commitNumber");
+  out.commit_timestamp = integer_member(header, "commitTimestamp");
+  return std::nullopt;
+}
+
+// Decodes the event part of a non-meta message (event.channel is set). The kind is decided by the
+// shape present (bayeux.h "Event messages"). Returns the reason when it is malformed.
 std::optional<std::string> decode_event(const rapidjson::Value& message, const EventText& text,
                                         StreamEvent& event) {
   const auto* data = member(message, "data");
@@ -203,15 +252,45 @@ std::optional<std::string> decode_event(const rapidjson::Value& message, const E
   if (!replay->IsInt64()) {
     return "data.event.replayId is not an integer";
   }
-  const auto* payload = member(*data, "payload");
-  if (payload == nullptr || !payload->IsObject()) {
-    return "data.payload is missing or not an object";
-  }
   event.replay_id = replay->GetInt64();
-  event.event_uuid = string_member(*meta, "EventUuid");
-  event.schema = string_member(*data, "schema");
-  event.created_date = string_member(*payload, "CreatedDate");
-  event.payload_json = original_or_compact(text.payload, *payload);
+  const auto* payload = member(*data, "payload");
+  const auto* sobject = member(*data, "sobject");
+  if (payload != nullptr) {
+    if (!payload->IsObject()) {
+      return "data.payload is not an object";
+    }
+    if (const auto* header = member(*payload, "ChangeEventHeader")) {
+      ChangeEventHeader change;
+      if (auto reason = decode_change_header(*header, change)) {
+        return reason;
+      }
+      event.kind = EventKind::kChangeEvent;
+      event.change = std::move(change);
+    } else {
+      event.kind = EventKind::kPlatformEvent;
+      event.event_uuid = string_member(*meta, "EventUuid");
+      event.created_date = string_member(*payload, "CreatedDate");
+    }
+    event.schema = string_member(*data, "schema");
+    event.payload_json = original_or_compact(text.payload, *payload);
+  } else if (sobject != nullptr) {
+    if (!sobject->IsObject()) {
+      return "data.sobject is not an object";
+    }
+    const auto* type = member(*meta, "type");
+    if (type == nullptr || !type->IsString() || type->GetStringLength() == 0) {
+      return "data.event.type is missing or not a string (a PushTopic event says created, "
+             "updated, deleted or undeleted there)";
+    }
+    event.kind = EventKind::kPushTopic;
+    event.event_type.assign(type->GetString(), type->GetStringLength());
+    event.created_date = string_member(*meta, "createdDate");
+    event.payload_json = original_or_compact(text.sobject, *sobject);
+  } else if (kind_of_channel(event.channel) == EventKind::kPushTopic) {
+    return "data.sobject is missing (a PushTopic event carries its record there)";
+  } else {
+    return "data.payload is missing (a platform or change event carries its fields there)";
+  }
   event.envelope_json = original_or_compact(text.data, *data);
   return std::nullopt;
 }

@@ -16,8 +16,8 @@
 
 namespace sfkb::salesforce::bayeux {
 
-// Nesting deeper than this in one message makes the message malformed (platform event payloads
-// are flat; the bound protects the stack of whoever walks the tree).
+// Nesting deeper than this in one message makes the message malformed (event payloads are
+// nearly flat; the bound protects the stack of whoever walks the tree).
 inline constexpr int kMaxDepth = 64;
 // Raw text quoted in errors and logs, at most this many bytes (after redaction).
 inline constexpr std::size_t kMaxSnippet = 200;
@@ -42,6 +42,24 @@ class RequestBuilder {
 };
 
 // ---- responses ----
+
+// Event messages (every message on a non-/meta/ channel). Salesforce sends three shapes of
+// `data`, one per channel kind:
+//   platform event  /event/X__e  {schema, payload: {CreatedDate, CreatedById, ...},
+//                                 event: {EventUuid, replayId}}
+//   PushTopic       /topic/Name  {event: {createdDate, replayId, type}, sobject: {Id, ...}}
+//   change event    /data/...    {schema, payload: {ChangeEventHeader: {entityName, recordIds,
+//                                 changeType, ...}, changed fields...}, event: {replayId}}
+// Every kind needs data.event.replayId (an integer). The kind is decided by the shape present,
+// not by the channel name, so a channel that carries another kind's shape is still decoded:
+//   - data.payload (an object) holding ChangeEventHeader: a change event; the header must be an
+//     object with entityName and changeType strings and, when present, recordIds an array of
+//     strings (gap events carry only the header);
+//   - data.payload (an object) without it: a platform event (EventUuid and CreatedDate are
+//     optional, EventUuid exists from API 52.0);
+//   - data.sobject (an object) and no payload: a PushTopic event; data.event.type must be a
+//     string;
+//   - anything else is malformed (reported in Decoded::malformed and skipped).
 
 struct Advice {
   std::string reconnect;  // "retry" | "handshake" | "none" | "" when the server gave none

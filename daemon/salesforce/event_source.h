@@ -5,8 +5,10 @@
 
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <stop_token>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "daemon/config/config.h"
@@ -14,14 +16,61 @@
 
 namespace sfkb::salesforce {
 
+// The three kinds of Streaming API channel. Each carries its own message shape (bayeux.h
+// "Event messages"), so the decoder tells them apart and the mapping (event_mapping.h) makes the
+// record value, key and headers per kind.
+enum class EventKind {
+  kPlatformEvent,  // /event/X__e: data = {schema, payload, event: {EventUuid, replayId}}
+  kPushTopic,      // /topic/Name: data = {event: {createdDate, type, replayId}, sobject}
+  kChangeEvent,    // /data/...: data = {schema, payload: {ChangeEventHeader, fields}, event}
+};
+
+// The kind a channel name announces by its prefix (/event/, /topic/, /data/); nullopt for any
+// other prefix.
+inline std::optional<EventKind> kind_of_channel(std::string_view channel) {
+  if (channel.starts_with("/event/")) {
+    return EventKind::kPlatformEvent;
+  }
+  if (channel.starts_with("/topic/")) {
+    return EventKind::kPushTopic;
+  }
+  if (channel.starts_with("/data/")) {
+    return EventKind::kChangeEvent;
+  }
+  return std::nullopt;
+}
+
+// payload.ChangeEventHeader of a Change Data Capture event, as far as the mapping uses it. The
+// whole header (changedFields, nulledFields, diffFields, ...) stays in the record value.
+struct ChangeEventHeader {
+  std::string entity_name;  // Account, MyObject__c
+  // CREATE, UPDATE, DELETE, UNDELETE, GAP_CREATE, GAP_UPDATE, GAP_DELETE, GAP_UNDELETE,
+  // GAP_OVERFLOW (taken as sent: an unknown future value is passed on, not refused).
+  std::string change_type;
+  std::vector<std::string> record_ids;  // one change may name several records; may be empty
+  std::string change_origin;
+  std::string transaction_key;
+  std::string commit_user;
+  std::optional<std::int64_t> sequence_number;
+  std::optional<std::int64_t> commit_number;
+  std::optional<std::int64_t> commit_timestamp;  // epoch milliseconds
+};
+
 struct StreamEvent {
   std::string channel;
+  EventKind kind = EventKind::kPlatformEvent;  // decided by the message's shape
   std::int64_t replay_id = 0;
-  std::string event_uuid;
-  std::string schema;
+  std::string event_uuid;  // platform events from API 52.0; empty for the other kinds
+  std::string schema;      // platform and change events; empty for PushTopic
+  // Platform event: payload.CreatedDate; PushTopic: event.createdDate; change event: empty (the
+  // header's commit_timestamp says when).
   std::string created_date;
+  std::string event_type;                   // PushTopic only: created|updated|deleted|undeleted
+  std::optional<ChangeEventHeader> change;  // change events only
   // Exactly the bytes Salesforce sent (numbers keep their digits: 12.50 stays 12.50).
-  std::string payload_json;   // data.payload
+  // The kind's record object: data.payload (platform event; change event, with its
+  // ChangeEventHeader) or data.sobject (PushTopic).
+  std::string payload_json;
   std::string envelope_json;  // the whole data object
 };
 

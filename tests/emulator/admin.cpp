@@ -1,6 +1,10 @@
 #include "admin.h"
 
+#include <chrono>
+#include <variant>
+
 #include "event_message.h"
+#include "event_shapes.h"
 #include "json_util.h"
 
 namespace sfkb::emulator {
@@ -20,43 +24,6 @@ void send_error(httplib::Response& res, int status, const std::string& message) 
   res.status = status;
   res.set_content(sb.GetString(), kJsonType);
 }
-
-// A payload template cut at its {seq} and {n} placeholders, so that each injected event costs
-// only concatenations.
-struct Template {
-  enum class Slot { kSeq, kN };
-  std::vector<std::string> literals;  // literals.size() == slots.size() + 1
-  std::vector<Slot> slots;
-
-  explicit Template(const std::string& text) {
-    std::size_t pos = 0;
-    std::string current;
-    while (pos < text.size()) {
-      if (text.compare(pos, 5, "{seq}") == 0) {
-        literals.push_back(std::move(current));
-        current.clear();
-        slots.push_back(Slot::kSeq);
-        pos += 5;
-      } else if (text.compare(pos, 3, "{n}") == 0) {
-        literals.push_back(std::move(current));
-        current.clear();
-        slots.push_back(Slot::kN);
-        pos += 3;
-      } else {
-        current += text[pos++];
-      }
-    }
-    literals.push_back(std::move(current));
-  }
-
-  void render(std::string& out, std::uint64_t seq, std::uint64_t n) const {
-    out += literals[0];
-    for (std::size_t i = 0; i < slots.size(); ++i) {
-      out += std::to_string(slots[i] == Slot::kSeq ? seq : n);
-      out += literals[i + 1];
-    }
-  }
-};
 
 void write_faults(JsonWriter& w, const Faults& f) {
   w.StartObject();
@@ -101,7 +68,8 @@ void AdminEndpoint::inject(const httplib::Request& req, httplib::Response& res) 
   rapidjson::Document doc;
   doc.Parse(req.body.c_str(), req.body.size());
   if (doc.HasParseError() || !doc.IsObject()) {
-    send_error(res, 400, "body must be a JSON object {channel, count, payload}");
+    send_error(res, 400,
+               "body must be a JSON object {channel, count, payload | sobject, type | change}");
     return;
   }
   std::string channel = member_string(doc, "channel");
@@ -118,20 +86,20 @@ void AdminEndpoint::inject(const httplib::Request& req, httplib::Response& res) 
     }
     count = doc["count"].GetUint64();
   }
-  rapidjson::Value empty(rapidjson::kObjectType);
-  const rapidjson::Value* payload = &empty;
-  if (doc.HasMember("payload")) {
-    if (!doc["payload"].IsObject()) {
-      send_error(res, 400, "payload: expected a JSON object of event fields");
-      return;
-    }
-    payload = &doc["payload"];
-  }
-  bool add_created = !payload->HasMember("CreatedDate") && !payload->HasMember("CreatedById");
-  Template tmpl(fields_inner(*payload));
+  InjectShape::Context context;
+  context.created_date = iso_now_ms();
+  context.now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                       std::chrono::system_clock::now().time_since_epoch())
+                       .count();
   const EventType* type = org_.types.find_by_channel(channel);
-  std::string schema = json_quoted(type != nullptr ? type->schema_id : schema_id_for(channel));
-  std::string channel_quoted = json_quoted(channel);
+  context.schema_id = type != nullptr ? type->schema_id : schema_id_for(channel);
+  context.created_by = kCreatedById;
+  auto parsed = InjectShape::parse(doc, channel, std::move(context));
+  if (const auto* problem = std::get_if<std::string>(&parsed)) {
+    send_error(res, 400, *problem);
+    return;
+  }
+  const InjectShape& shape = std::get<InjectShape>(parsed);
 
   std::uint64_t n_base;
   {
@@ -142,9 +110,7 @@ void AdminEndpoint::inject(const httplib::Request& req, httplib::Response& res) 
   // Built and appended in chunks: bounded transient memory and lock hold time for large counts,
   // and subscribers start receiving before the whole inject is built. Concurrent injects on the
   // same channel may interleave between chunks.
-  std::string created = iso_now_ms();
   std::pair<std::int64_t, std::int64_t> ids{0, 0};
-  std::string fields;
   std::vector<std::string> uuids;
   for (std::uint64_t done = 0; done < count;) {
     std::uint64_t chunk = std::min<std::uint64_t>(kInjectChunk, count - done);
@@ -152,13 +118,10 @@ void AdminEndpoint::inject(const httplib::Request& req, httplib::Response& res) 
     org_.ids.uuids_v4(chunk, uuids);
     std::vector<std::string> prefixes(chunk);
     for (std::uint64_t i = 0; i < chunk; ++i) {
-      fields.clear();
-      tmpl.render(fields, done + i, n_base + done + i);
       auto& p = prefixes[i];
       // Room for the replay id and closing braces the bus appends, so that never reallocates.
-      p.reserve(channel_quoted.size() + schema.size() + fields.size() + 200);
-      append_event_prefix(p, channel_quoted, schema, add_created, created, kCreatedById, fields,
-                          uuids[i]);
+      p.reserve(shape.size_hint());
+      shape.append_prefix(p, done + i, n_base + done + i, uuids[i]);
     }
     {
       std::lock_guard lock(org_.mutex);

@@ -265,7 +265,11 @@ InjectResult EmulatorProcess::inject(const std::string& channel, std::size_t cou
   w.Key("payload");
   payload.Accept(w);
   w.EndObject();
-  std::string reply = admin_post("/_emulator/inject", sb.GetString());
+  return inject_json(sb.GetString());
+}
+
+InjectResult EmulatorProcess::inject_json(const std::string& body_json) {
+  std::string reply = admin_post("/_emulator/inject", body_json);
   rapidjson::Document doc;
   doc.Parse(reply.c_str());
   if (doc.HasParseError() || !doc.IsObject() || !doc.HasMember("first_replay_id")) {

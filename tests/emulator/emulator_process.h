@@ -15,6 +15,7 @@
 //   sf.base_url();                       // "http://127.0.0.1:PORT": login and instance URL
 //   sf.static_token();                   // a bearer token valid for every endpoint
 //   auto ids = sf.inject("/event/Low_Ink__e", 100, R"({"Printer_Model__c":"XZO-{seq}"})");
+//   sf.inject_json(R"({"channel":"/topic/Inks","sobject":{"Name":"I-{seq}"},"type":"updated"})");
 //   sf.wait_for_published("Low_Ink__e", 10, std::chrono::seconds(10));  // what the daemon sent
 //   sf.faults(R"({"drop_sessions":true})");
 //   sf.stat("sessions_created");         // a number from /_emulator/stats
@@ -85,6 +86,11 @@ class EmulatorProcess {
   // (0..count-1 within this call) and {n} (a counter over the emulator's lifetime).
   InjectResult inject(const std::string& channel, std::size_t count,
                       const std::string& payload_json = "{}");
+  // POST /_emulator/inject with a whole body, for the kinds that are not described by a payload:
+  // {"channel":"/topic/X","count":N,"sobject":{…},"type":"updated"} or
+  // {"channel":"/data/XChangeEvent","count":N,"change":{…},"payload":{…}}
+  // (tests/emulator/README.md "Admin API"). Throws AdminError on a 400.
+  InjectResult inject_json(const std::string& body_json);
   // GET /_emulator/published?event=NAME&since=SINCE.
   PublishedEvents published(const std::string& event_name, std::size_t since = 0);
   // Polls published() until at least `count` events of the type arrived or the deadline passes;

@@ -8,6 +8,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <deque>
 #include <fstream>
 #include <thread>
 
@@ -138,8 +139,7 @@ TEST_F(AdminTest, LargeInjectArrivesCompleteAndInOrder) {
 }
 
 TEST_F(AdminTest, InjectOnAnyChannelIncludingDataChannels) {
-  auto ids = sf_.inject("/data/AccountChangeEvent", 1,
-                        R"({"ChangeEventHeader":{"entityName":"Account"}})");
+  auto ids = sf_.inject("/data/AccountChangeEvent", 1, R"({"Name":"Acme"})");
   EXPECT_GT(ids.first_replay_id, 0);
   Bayeux bayeux(sf_, sf_.static_token());
   bayeux.handshake();
@@ -147,6 +147,78 @@ TEST_F(AdminTest, InjectOnAnyChannelIncludingDataChannels) {
   auto events = events_of(bayeux.connect());
   ASSERT_EQ(events.size(), 1u);
   EXPECT_EQ(str((*events[0])["data"]["payload"]["ChangeEventHeader"], "entityName"), "Account");
+  EXPECT_EQ(str((*events[0])["data"]["payload"], "Name"), "Acme");
+}
+
+TEST_F(AdminTest, PushTopicAndChangeEventsArriveInSalesforcesShapes) {
+  // Injected on each kind's channel,
+  auto topic = sf_.inject_json(R"({"channel":"/topic/InvoiceUpdates","count":2,"type":"deleted",)"
+                               R"("sobject":{"Id":"a07xx00000{seq}AAA","Amount__c":12.50}})");
+  auto change = sf_.inject_json(
+      R"({"channel":"/data/ChangeEvents","change":{"entityName":"Account","changeType":"UPDATE",)"
+      R"("recordIds":["001xx000003DGb2AAG","001xx000003DGb3AAG"]},"payload":{"Rating":"Hot"}})");
+  auto gap = sf_.inject_json(
+      R"({"channel":"/data/ChangeEvents","change":{"entityName":"Account","changeType":"GAP_OVERFLOW"}})");
+  Bayeux bayeux(sf_, sf_.static_token());
+  bayeux.handshake();
+  ASSERT_TRUE(bayeux.subscribe("/topic/InvoiceUpdates", -2)[0]["successful"].GetBool());
+  ASSERT_TRUE(bayeux.subscribe("/data/ChangeEvents", -2)[0]["successful"].GetBool());
+  std::deque<rapidjson::Document> replies;  // stable addresses for the pointers below
+  std::vector<const rapidjson::Value*> events;
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (events.size() < 4 && std::chrono::steady_clock::now() < deadline) {
+    replies.push_back(bayeux.connect());
+    for (const auto* e : events_of(replies.back())) {
+      events.push_back(e);
+    }
+  }
+  ASSERT_EQ(events.size(), 4u);
+  std::vector<const rapidjson::Value*> topics, changes;
+  for (const auto* e : events) {
+    (str(*e, "channel") == "/topic/InvoiceUpdates" ? topics : changes).push_back(e);
+  }
+  ASSERT_EQ(topics.size(), 2u);
+  ASSERT_EQ(changes.size(), 2u);
+
+  // a PushTopic event has no schema and no payload, only event and sobject,
+  const auto& t = (*topics[1])["data"];
+  EXPECT_FALSE(t.HasMember("schema"));
+  EXPECT_FALSE(t.HasMember("payload"));
+  EXPECT_EQ(str(t["event"], "type"), "deleted");
+  EXPECT_FALSE(str(t["event"], "createdDate").empty());
+  EXPECT_FALSE(t["event"].HasMember("EventUuid"));
+  EXPECT_EQ(t["event"]["replayId"].GetInt64(), topic.last_replay_id);
+  EXPECT_EQ(str(t["sobject"], "Id"), "a07xx000001AAA");
+  // (the raw reply keeps 12.50 as sent)
+  EXPECT_EQ(t["sobject"]["Amount__c"].GetDouble(), 12.5);
+
+  // and a change event has a header, several record IDs, no EventUuid; a gap only the header.
+  const auto& c = (*changes[0])["data"];
+  EXPECT_FALSE(str(c, "schema").empty());
+  EXPECT_EQ(c["event"]["replayId"].GetInt64(), change.first_replay_id);
+  EXPECT_FALSE(c["event"].HasMember("EventUuid"));
+  EXPECT_FALSE(c["payload"].HasMember("CreatedDate"));
+  const auto& header = c["payload"]["ChangeEventHeader"];
+  EXPECT_EQ(str(header, "changeType"), "UPDATE");
+  ASSERT_EQ(header["recordIds"].Size(), 2u);
+  EXPECT_STREQ(header["recordIds"][1].GetString(), "001xx000003DGb3AAG");
+  EXPECT_TRUE(header["commitTimestamp"].IsInt64());
+  EXPECT_EQ(str(c["payload"], "Rating"), "Hot");
+  const auto& g = (*changes[1])["data"];
+  EXPECT_EQ(g["event"]["replayId"].GetInt64(), gap.first_replay_id);
+  EXPECT_EQ(g["payload"].MemberCount(), 1u);
+  EXPECT_EQ(str(g["payload"]["ChangeEventHeader"], "changeType"), "GAP_OVERFLOW");
+  EXPECT_EQ(g["payload"]["ChangeEventHeader"]["recordIds"].Size(), 0u);
+}
+
+TEST_F(AdminTest, InjectRefusesAShapeThatDoesNotFitTheChannel) {
+  EXPECT_THROW(sf_.inject("/topic/InvoiceUpdates", 1, R"({"Name":"x"})"), testing::AdminError);
+  auto res =
+      http_.Post("/_emulator/inject", R"({"channel":"/data/ChangeEvents","payload":{"Name":"x"}})",
+                 "application/json");
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 400);
+  EXPECT_NE(res->body.find("change.entityName is required"), std::string::npos) << res->body;
 }
 
 TEST_F(AdminTest, InjectRejectsBadRequests) {

@@ -21,8 +21,8 @@ using sfkb::config::KeyKind;
 using sfkb::config::SubscribeMapping;
 using sfkb::config::ValueKind;
 
-std::array<SubscribeMapping, 5> make_mappings() {
-  std::array<SubscribeMapping, 5> mappings;
+std::array<SubscribeMapping, 7> make_mappings() {
+  std::array<SubscribeMapping, 7> mappings;
   for (auto& mapping : mappings) {
     mapping.channel = "/event/Low_Ink__e";
     mapping.topic = "salesforce.low-ink";
@@ -36,18 +36,26 @@ std::array<SubscribeMapping, 5> make_mappings() {
   mappings[4].key = KeyKind::kPayloadField;
   mappings[4].key_field = "Nested__c.Inner__c";
   mappings[4].value = ValueKind::kEnvelope;
+  // The other kinds' keys: a PushTopic's sobject Id, a change event's recordIds array.
+  mappings[5].channel = "/topic/InvoiceUpdates";
+  mappings[5].key = KeyKind::kPayloadField;
+  mappings[5].key_field = "Id";
+  mappings[6].channel = "/data/AccountChangeEvent";
+  mappings[6].key = KeyKind::kPayloadField;
+  mappings[6].key_field = "ChangeEventHeader.recordIds";
   return mappings;
 }
 
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
-  static const std::array<SubscribeMapping, 5> mappings = make_mappings();
+  static const std::array<SubscribeMapping, 7> mappings = make_mappings();
   const std::string raw(reinterpret_cast<const char*>(data), size);
 
   (void)sfkb::pipeline::payload_field(raw, "Printer_Model__c");
   (void)sfkb::pipeline::payload_field(raw, "Nested__c.Inner__c");
   (void)sfkb::pipeline::payload_field(raw, "");
+  (void)sfkb::pipeline::payload_field(raw, "ChangeEventHeader.recordIds");
 
   auto decoded = sfkb::salesforce::bayeux::decode_response(raw);
   if (!decoded) {
@@ -68,6 +76,13 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       if (sfkb::pipeline::single_partition_per_channel(mapping) &&
           (mapped.record.partition != route.channel_partition || mapped.record.key)) {
         std::abort();
+      }
+      // Only a platform event has an EventUuid to put into a header (README.md "Channel kinds").
+      for (const auto& [name, value] : mapped.record.headers) {
+        if (name == sfkb::pipeline::kHeaderEventUuid &&
+            message.event->kind != sfkb::salesforce::EventKind::kPlatformEvent) {
+          std::abort();
+        }
       }
     }
   }

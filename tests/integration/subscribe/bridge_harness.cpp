@@ -66,6 +66,7 @@ std::string render_yaml(const BridgeConfig& config) {
       << "    topic: " << yaml_quoted(channel.topic) << "\n"
       << "    start: " << channel.start << "\n"
       << "    key: " << channel.key << "\n"
+      << "    value: " << channel.value << "\n"
       << "    headers: " << (channel.headers ? "true" : "false") << "\n"
       << "    on_invalid_replay_id: " << channel.on_invalid_replay_id << "\n";
   }

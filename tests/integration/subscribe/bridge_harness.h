@@ -40,6 +40,7 @@ struct ChannelSpec {
   bool headers = true;
   std::string start = "earliest";
   std::string on_invalid_replay_id = "earliest";
+  std::string value = "payload";  // payload | envelope
 };
 
 struct BridgeConfig {

@@ -469,6 +469,33 @@ TEST(Loader, ShouldValidateChannels) {
                                  HasSubstr("subscribe[4].channel: \"/event/Bad-Name__e\" is not")));
 }
 
+TEST(Loader, ShouldRejectEventUuidKeysWhereSalesforceSendsNoEventUuid) {
+  auto lines = problems(kAuth + kKafka + R"(subscribe:
+  - channel: /event/Order__e
+    topic: a
+    key: event_uuid
+  - channel: /topic/Accounts
+    topic: b
+    key: event_uuid
+  - channel: /data/AccountChangeEvent
+    topic: c
+    key: event_uuid
+  - channel: /topic/Contacts
+    topic: d
+    key: payload.Id
+  - channel: /data/ChangeEvents
+    topic: e
+    key: payload.ChangeEventHeader.recordIds
+)");
+  EXPECT_THAT(lines,
+              ElementsAre("subscribe[1].key: event_uuid is not available on /topic/ channels: "
+                          "Salesforce sends no EventUuid for PushTopic events; use none, "
+                          "replay_id or payload.<Field> (line 14, column 10)",
+                          "subscribe[2].key: event_uuid is not available on /data/ channels: "
+                          "Salesforce sends no EventUuid for change events; use none, "
+                          "replay_id or payload.<Field> (line 17, column 10)"));
+}
+
 TEST(Loader, ShouldValidateTopicNames) {
   auto lines =
       problems(kAuth + "kafka:\n  embedded: true\n  topic_prefix: " + std::string(240, 'p') + R"(

@@ -130,10 +130,147 @@ TEST_F(EventMappingTest, EventUuidKeyOnAnOldApiIsMissingToo) {
   EXPECT_EQ(mapped.record.partition, 5);
 }
 
+salesforce::StreamEvent push_topic_event() {
+  salesforce::StreamEvent event;
+  event.channel = "/topic/InvoiceUpdates";
+  event.kind = salesforce::EventKind::kPushTopic;
+  event.replay_id = 17;
+  event.event_type = "deleted";
+  event.created_date = "2026-11-26T17:31:02.000Z";
+  event.payload_json = R"({"Id":"a07xx000003DGb2AAG","Amount__c":12.50})";
+  event.envelope_json =
+      R"({"event":{"createdDate":"2026-11-26T17:31:02.000Z","replayId":17,"type":"deleted"},)"
+      R"("sobject":{"Id":"a07xx000003DGb2AAG","Amount__c":12.50}})";
+  return event;
+}
+
+salesforce::StreamEvent change_event(std::vector<std::string> record_ids) {
+  salesforce::StreamEvent event;
+  event.channel = "/data/AccountChangeEvent";
+  event.kind = salesforce::EventKind::kChangeEvent;
+  event.replay_id = 6;
+  event.schema = "IeRuaY6cbI_HsV8Rv1Mc5g";
+  salesforce::ChangeEventHeader change;
+  change.entity_name = "Account";
+  change.change_type = "UPDATE";
+  change.transaction_key = "0002343d-9d90-e395-ed20-cf416ba652ad";
+  change.sequence_number = 2;
+  change.commit_timestamp = 1764178262042;
+  change.commit_user = "005xx000001SvQrAAK";
+  std::string ids;
+  for (const auto& id : record_ids) {
+    ids += (ids.empty() ? "\"" : ",\"") + id + "\"";
+  }
+  change.record_ids = std::move(record_ids);
+  event.change = change;
+  event.payload_json = R"({"ChangeEventHeader":{"entityName":"Account","recordIds":[)" + ids +
+                       R"(],"changeType":"UPDATE"},"Rating":"Hot"})";
+  event.envelope_json = R"({"schema":"IeRuaY6cbI_HsV8Rv1Mc5g","payload":)" + event.payload_json +
+                        R"(,"event":{"replayId":6}})";
+  return event;
+}
+
+TEST_F(EventMappingTest, PushTopicValueIsTheSobjectAndEnvelopeTheWholeData) {
+  mapping_.channel = "/topic/InvoiceUpdates";
+  EXPECT_EQ(map_event(push_topic_event(), route_).record.value,
+            R"({"Id":"a07xx000003DGb2AAG","Amount__c":12.50})");
+  mapping_.value = config::ValueKind::kEnvelope;
+  EXPECT_EQ(map_event(push_topic_event(), route_).record.value, push_topic_event().envelope_json);
+}
+
+TEST_F(EventMappingTest, PushTopicHeadersCarryTheTypeAndCreatedDateButNoUuidOrSchema) {
+  auto record = map_event(push_topic_event(), route_).record;
+  EXPECT_EQ(*header(record, "sf.channel"), "/topic/InvoiceUpdates");
+  EXPECT_EQ(*header(record, "sf.replay_id"), "17");
+  ASSERT_NE(header(record, "sf.event_type"), nullptr);
+  EXPECT_EQ(*header(record, "sf.event_type"), "deleted");
+  EXPECT_EQ(*header(record, "sf.created_date"), "2026-11-26T17:31:02.000Z");
+  EXPECT_EQ(header(record, "sf.event_uuid"), nullptr);
+  EXPECT_EQ(header(record, "sf.schema"), nullptr);
+  EXPECT_EQ(header(record, "sf.change_type"), nullptr);
+  EXPECT_EQ(record.headers.size(), 4u);
+}
+
+TEST_F(EventMappingTest, PushTopicPayloadKeyResolvesInsideTheSobject) {
+  mapping_.key = config::KeyKind::kPayloadField;
+  mapping_.key_field = "Id";
+  auto mapped = map_event(push_topic_event(), route_);
+  EXPECT_EQ(mapped.record.key, "a07xx000003DGb2AAG");
+  EXPECT_FALSE(mapped.key_field_missing);
+}
+
+TEST_F(EventMappingTest, ChangeEventValueIsThePayloadWithItsHeader) {
+  auto event = change_event({"001xx000003DGb2AAG"});
+  EXPECT_EQ(map_event(event, route_).record.value, event.payload_json);
+  mapping_.value = config::ValueKind::kEnvelope;
+  EXPECT_EQ(map_event(event, route_).record.value, event.envelope_json);
+}
+
+TEST_F(EventMappingTest, ChangeEventHeadersCarryTheChangeAndItsCommitTime) {
+  auto record =
+      map_event(change_event({"001xx000003DGb2AAG", "001xx000003DGb3AAG"}), route_).record;
+  EXPECT_EQ(*header(record, "sf.channel"), "/data/AccountChangeEvent");
+  EXPECT_EQ(*header(record, "sf.replay_id"), "6");
+  EXPECT_EQ(*header(record, "sf.schema"), "IeRuaY6cbI_HsV8Rv1Mc5g");
+  ASSERT_NE(header(record, "sf.change_type"), nullptr);
+  EXPECT_EQ(*header(record, "sf.change_type"), "UPDATE");
+  EXPECT_EQ(*header(record, "sf.entity_name"), "Account");
+  EXPECT_EQ(*header(record, "sf.record_ids"), "001xx000003DGb2AAG,001xx000003DGb3AAG");
+  EXPECT_EQ(*header(record, "sf.transaction_key"), "0002343d-9d90-e395-ed20-cf416ba652ad");
+  EXPECT_EQ(*header(record, "sf.sequence_number"), "2");
+  // 1764178262042 ms after the epoch, in CreatedDate's form.
+  EXPECT_EQ(*header(record, "sf.created_date"), "2025-11-26T17:31:02.042Z");
+  EXPECT_EQ(header(record, "sf.event_uuid"), nullptr);
+  EXPECT_EQ(header(record, "sf.event_type"), nullptr);
+  EXPECT_EQ(record.headers.size(), 9u);
+}
+
+TEST_F(EventMappingTest, GapOverflowWithoutRecordIdsHasNoRecordIdsHeaderAndAMissingKey) {
+  auto event = change_event({});
+  event.change->change_type = "GAP_OVERFLOW";
+  event.change->sequence_number.reset();
+  event.change->commit_timestamp.reset();
+  auto record = map_event(event, route_).record;
+  EXPECT_EQ(*header(record, "sf.change_type"), "GAP_OVERFLOW");
+  EXPECT_EQ(header(record, "sf.record_ids"), nullptr);
+  EXPECT_EQ(header(record, "sf.sequence_number"), nullptr);
+  EXPECT_EQ(header(record, "sf.created_date"), nullptr);
+
+  mapping_.key = config::KeyKind::kPayloadField;
+  mapping_.key_field = "ChangeEventHeader.recordIds";
+  auto mapped = map_event(event, route_);
+  EXPECT_TRUE(mapped.key_field_missing);
+  EXPECT_EQ(mapped.record.partition, 5);
+}
+
+TEST_F(EventMappingTest, ChangeEventRecordIdsKeyIsTheIdsJoinedByComma) {
+  mapping_.key = config::KeyKind::kPayloadField;
+  mapping_.key_field = "ChangeEventHeader.recordIds";
+  EXPECT_EQ(map_event(change_event({"001xx000003DGb2AAG"}), route_).record.key,
+            "001xx000003DGb2AAG");
+  auto mapped = map_event(change_event({"001xx000003DGb2AAG", "001xx000003DGb3AAG"}), route_);
+  EXPECT_EQ(mapped.record.key, "001xx000003DGb2AAG,001xx000003DGb3AAG");
+  EXPECT_EQ(mapped.record.partition, kUnassignedPartition);
+  mapping_.key_field = "ChangeEventHeader.changeType";
+  EXPECT_EQ(map_event(change_event({"001"}), route_).record.key, "UPDATE");
+}
+
+TEST(Iso8601, EpochMillisecondsInCreatedDatesForm) {
+  EXPECT_EQ(iso8601_from_epoch_ms(0), "1970-01-01T00:00:00.000Z");
+  EXPECT_EQ(iso8601_from_epoch_ms(951782400999), "2000-02-29T00:00:00.999Z");
+  EXPECT_EQ(iso8601_from_epoch_ms(-1), "1969-12-31T23:59:59.999Z");
+  EXPECT_EQ(iso8601_from_epoch_ms(253402300799999), "9999-12-31T23:59:59.999Z");
+  EXPECT_FALSE(iso8601_from_epoch_ms(253402300800000).has_value());
+  EXPECT_FALSE(iso8601_from_epoch_ms(INT64_MIN).has_value());
+}
+
 TEST(PayloadField, NonObjectOrBrokenPayloadHasNoFields) {
   EXPECT_FALSE(payload_field("[1,2]", "A").has_value());
   EXPECT_FALSE(payload_field("{\"A\":", "A").has_value());
   EXPECT_EQ(payload_field("{\"A\":{\"B\":[1,true]}}", "A.B"), "[1,true]");
+  EXPECT_EQ(payload_field("{\"A\":[\"x\",1]}", "A"), "[\"x\",1]");
+  EXPECT_EQ(payload_field("{\"A\":[\"x\",\"y\"]}", "A"), "x,y");
+  EXPECT_FALSE(payload_field("{\"A\":[]}", "A").has_value());
   EXPECT_EQ(payload_field("{\"A\":false}", "A"), "false");
 }
 

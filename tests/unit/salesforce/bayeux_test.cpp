@@ -163,6 +163,177 @@ TEST(BayeuxDecode, ShouldReportEachKindOfMissingField) {
   }
 }
 
+// The three channel kinds as Salesforce sends them (bayeux.h "Event messages").
+constexpr const char* kPushTopicEvent =
+    R"({"channel":"/topic/InvoiceUpdates",
+        "data":{"event":{"createdDate":"2026-11-26T17:31:02.000Z","replayId":17,"type":"updated"},
+                "sobject":{"Id":"a07xx000003DGb2AAG", "Name":"INV-0042","Amount__c":12.50}}})";
+
+constexpr const char* kChangeEvent =
+    R"({"channel":"/data/AccountChangeEvent",
+        "data":{"schema":"IeRuaY6cbI_HsV8Rv1Mc5g",
+                "payload":{"ChangeEventHeader":{"entityName":"Account",
+                             "recordIds":["001xx000003DGb2AAG","001xx000003DGb3AAG"],
+                             "changeType":"UPDATE","changeOrigin":"com/salesforce/api/rest/62.0",
+                             "transactionKey":"0002343d-9d90-e395-ed20-cf416ba652ad",
+                             "sequenceNumber":2,"commitTimestamp":1764178262000,
+                             "commitNumber":10606287215513,"commitUser":"005xx000001SvQrAAK",
+                             "changedFields":["Rating","LastModifiedDate"],"nulledFields":[],
+                             "diffFields":[]},
+                           "Rating":"Hot","AnnualRevenue":12.50},
+                "event":{"replayId":6}}})";
+
+constexpr const char* kGapEvent =
+    R"({"channel":"/data/ChangeEvents",
+        "data":{"schema":"s2","payload":{"ChangeEventHeader":{"entityName":"Contact",
+                "recordIds":["003xx000004TmiQAAS"],"changeType":"GAP_UPDATE",
+                "transactionKey":"t1","sequenceNumber":1,"commitTimestamp":1764178262000,
+                "commitNumber":1,"commitUser":"005xx000001SvQrAAK","changedFields":[],
+                "nulledFields":[],"diffFields":[]}},
+                "event":{"replayId":9}}})";
+
+// The text of `key`'s object value inside `text` (the first one), braces included.
+std::string object_text(const std::string& text, const std::string& key) {
+  const auto begin = text.find('{', text.find("\"" + key + "\":"));
+  int depth = 0;
+  for (auto i = begin; i < text.size(); ++i) {
+    depth += text[i] == '{' ? 1 : text[i] == '}' ? -1 : 0;
+    if (depth == 0) {
+      return text.substr(begin, i + 1 - begin);
+    }
+  }
+  return {};
+}
+
+TEST(BayeuxDecode, ShouldDecodeAPushTopicEventWithItsSobjectAsTheRecord) {
+  auto decoded = decode_response(std::string("[") + kPushTopicEvent + "]");
+  ASSERT_TRUE(decoded) << decoded.error().message;
+  ASSERT_EQ(decoded->malformed_count, 0u)
+      << (decoded->malformed.empty() ? "" : decoded->malformed[0].reason);
+  ASSERT_EQ(decoded->messages.size(), 1u);
+  const auto& event = decoded->messages[0].event;
+  ASSERT_TRUE(event.has_value());
+  EXPECT_EQ(event->kind, EventKind::kPushTopic);
+  EXPECT_EQ(event->channel, "/topic/InvoiceUpdates");
+  EXPECT_EQ(event->replay_id, 17);
+  EXPECT_EQ(event->event_type, "updated");
+  EXPECT_EQ(event->created_date, "2026-11-26T17:31:02.000Z");
+  EXPECT_EQ(event->event_uuid, "");
+  EXPECT_EQ(event->schema, "");
+  EXPECT_FALSE(event->change.has_value());
+  // The sobject and data objects byte for byte: whitespace kept, 12.50 stays 12.50.
+  EXPECT_EQ(event->payload_json, object_text(kPushTopicEvent, "sobject"));
+  EXPECT_NE(event->payload_json.find("12.50"), std::string::npos);
+  EXPECT_EQ(event->envelope_json, object_text(kPushTopicEvent, "data"));
+}
+
+TEST(BayeuxDecode, ShouldDecodeAChangeEventWithItsHeaderAndEveryRecordId) {
+  auto decoded = decode_response(std::string("[") + kChangeEvent + "," + kGapEvent + "]");
+  ASSERT_TRUE(decoded) << decoded.error().message;
+  ASSERT_EQ(decoded->malformed_count, 0u)
+      << (decoded->malformed.empty() ? "" : decoded->malformed[0].reason);
+  ASSERT_EQ(decoded->messages.size(), 2u);
+  const auto& event = decoded->messages[0].event;
+  ASSERT_TRUE(event.has_value());
+  EXPECT_EQ(event->kind, EventKind::kChangeEvent);
+  EXPECT_EQ(event->replay_id, 6);
+  EXPECT_EQ(event->schema, "IeRuaY6cbI_HsV8Rv1Mc5g");
+  EXPECT_EQ(event->event_uuid, "");
+  EXPECT_EQ(event->created_date, "");
+  ASSERT_TRUE(event->change.has_value());
+  const auto& change = *event->change;
+  EXPECT_EQ(change.entity_name, "Account");
+  EXPECT_EQ(change.change_type, "UPDATE");
+  EXPECT_EQ(change.record_ids,
+            (std::vector<std::string>{"001xx000003DGb2AAG", "001xx000003DGb3AAG"}));
+  EXPECT_EQ(change.change_origin, "com/salesforce/api/rest/62.0");
+  EXPECT_EQ(change.transaction_key, "0002343d-9d90-e395-ed20-cf416ba652ad");
+  EXPECT_EQ(change.commit_user, "005xx000001SvQrAAK");
+  EXPECT_EQ(change.sequence_number, 2);
+  EXPECT_EQ(change.commit_number, 10606287215513);
+  EXPECT_EQ(change.commit_timestamp, 1764178262000);
+  // The payload with its header, byte for byte.
+  EXPECT_EQ(event->payload_json, object_text(kChangeEvent, "payload"));
+  EXPECT_NE(event->payload_json.find("\"AnnualRevenue\":12.50"), std::string::npos);
+  EXPECT_EQ(event->envelope_json, object_text(kChangeEvent, "data"));
+
+  // A gap event carries only the header.
+  const auto& gap = decoded->messages[1].event;
+  ASSERT_TRUE(gap.has_value());
+  EXPECT_EQ(gap->kind, EventKind::kChangeEvent);
+  EXPECT_EQ(gap->change->change_type, "GAP_UPDATE");
+  EXPECT_EQ(gap->change->entity_name, "Contact");
+  EXPECT_EQ(gap->change->record_ids, std::vector<std::string>{"003xx000004TmiQAAS"});
+  EXPECT_EQ(gap->payload_json, object_text(kGapEvent, "payload"));
+}
+
+TEST(BayeuxDecode, ShouldTakeAChangeEventWithoutRecordIdsAsNamingNone) {
+  auto decoded = decode_response(
+      R"([{"channel":"/data/ChangeEvents","data":{"schema":"s","payload":{"ChangeEventHeader":)"
+      R"({"entityName":"Account","changeType":"GAP_OVERFLOW","commitTimestamp":1}},)"
+      R"("event":{"replayId":3}}}])");
+  ASSERT_TRUE(decoded);
+  ASSERT_EQ(decoded->messages.size(), 1u);
+  ASSERT_TRUE(decoded->messages[0].event->change.has_value());
+  EXPECT_EQ(decoded->messages[0].event->change->change_type, "GAP_OVERFLOW");
+  EXPECT_TRUE(decoded->messages[0].event->change->record_ids.empty());
+  EXPECT_FALSE(decoded->messages[0].event->change->sequence_number.has_value());
+}
+
+TEST(BayeuxDecode, ShouldDecideTheKindByTheShapeNotTheChannelName) {
+  // A /topic/ channel that carries a platform event's shape is decoded as one, and the other
+  // way round; only a message that fits no kind is malformed.
+  auto decoded = decode_response(
+      R"([{"channel":"/topic/T","data":{"payload":{"A":1},"event":{"replayId":1,"EventUuid":"u"}}},)"
+      R"({"channel":"/event/E__e","data":{"sobject":{"Id":"x"},"event":{"replayId":2,"type":"created"}}}])");
+  ASSERT_TRUE(decoded);
+  ASSERT_EQ(decoded->messages.size(), 2u);
+  EXPECT_EQ(decoded->messages[0].event->kind, EventKind::kPlatformEvent);
+  EXPECT_EQ(decoded->messages[0].event->event_uuid, "u");
+  EXPECT_EQ(decoded->messages[1].event->kind, EventKind::kPushTopic);
+  EXPECT_EQ(decoded->messages[1].event->payload_json, R"({"Id":"x"})");
+}
+
+TEST(BayeuxDecode, ShouldReportWhatAPushTopicOrChangeEventLacks) {
+  const std::string replay = R"("event":{"replayId":1})";
+  const std::string header_start = R"({"channel":"/data/ChangeEvents","data":{"schema":"s",)"
+                                   R"("payload":{"ChangeEventHeader":)";
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      // PushTopic
+      {R"({"channel":"/topic/T","data":{)" + replay + "}}", "data.sobject is missing"},
+      {R"({"channel":"/topic/T","data":{"sobject":"x",)" + replay + "}}",
+       "data.sobject is not an object"},
+      {R"({"channel":"/topic/T","data":{"sobject":{},)" + replay + "}}",
+       "data.event.type is missing"},
+      {R"({"channel":"/topic/T","data":{"sobject":{},"event":{"replayId":1,"type":5}}})",
+       "data.event.type is missing or not a string"},
+      {R"({"channel":"/topic/T","data":{"sobject":{},"event":{"type":"created"}}})",
+       "replayId is missing"},
+      // Change events
+      {R"({"channel":"/data/ChangeEvents","data":{"schema":"s",)" + replay + "}}",
+       "data.payload is missing"},
+      {header_start + R"("x"},)" + replay + "}}", "ChangeEventHeader is not an object"},
+      {header_start + R"({"changeType":"CREATE","recordIds":[]}},)" + replay + "}}",
+       "ChangeEventHeader.entityName is missing"},
+      {header_start + R"({"entityName":"Account","recordIds":[]}},)" + replay + "}}",
+       "ChangeEventHeader.changeType is missing"},
+      {header_start + R"({"entityName":"Account","changeType":"CREATE","recordIds":"001"}},)" +
+           replay + "}}",
+       "ChangeEventHeader.recordIds is not an array"},
+      {header_start + R"({"entityName":"Account","changeType":"CREATE","recordIds":["001",2]}},)" +
+           replay + "}}",
+       "recordIds holds a value that is not a string"},
+  };
+  for (const auto& [element, reason] : cases) {
+    auto decoded = decode_response("[" + element + "]");
+    ASSERT_TRUE(decoded) << element;
+    EXPECT_TRUE(decoded->messages.empty()) << element;
+    ASSERT_EQ(decoded->malformed_count, 1u) << element;
+    EXPECT_NE(decoded->malformed[0].reason.find(reason), std::string::npos)
+        << element << " -> " << decoded->malformed[0].reason;
+  }
+}
+
 TEST(BayeuxDecode, ShouldRejectNonArrayAndNonJsonBodiesWithBoundedSnippet) {
   auto object = decode_response(R"({"channel":"/meta/connect"})");
   ASSERT_FALSE(object);
