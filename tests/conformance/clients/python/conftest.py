@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from emulator import CONFORMANCE_DIR, Emulator, credentials_from_env
+from emulator import CONFORMANCE_DIR, CONNECT_TIMEOUT_MS, Emulator, credentials_from_env
 from tls_front import TlsFront
 
 
@@ -25,7 +25,7 @@ def emulator():
         CONFORMANCE_DIR.parent.parent / "build" / "tests" / "emulator" / "sf-emulator")
     if not Path(binary).is_file():
         pytest.fail(f"no emulator: set SFKB_CONF_EMULATOR_URL or SF_EMULATOR_BINARY ({binary})")
-    emu = Emulator.start(binary, creds, connect_timeout_ms=2000)
+    emu = Emulator.start(binary, creds, connect_timeout_ms=CONNECT_TIMEOUT_MS)
     try:
         yield emu
     finally:

@@ -17,6 +17,9 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 CONFORMANCE_DIR = HERE.parent.parent
+# The emulator's long poll. Short, so that a connect the emulator holds costs a test seconds, not
+# 110 s; tests/conformance/run passes the value it started the emulator with.
+CONNECT_TIMEOUT_MS = int(os.environ.get("SFKB_CONF_CONNECT_TIMEOUT_MS", "2000"))
 
 
 @dataclass(frozen=True)

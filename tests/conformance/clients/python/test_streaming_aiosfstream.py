@@ -12,6 +12,8 @@ import pytest
 from aiosfstream_ng import Client, PasswordAuthenticator, ReplayMarker, ReplayOption
 from aiosfstream_ng.exceptions import AuthenticationError, ServerError
 
+from emulator import CONNECT_TIMEOUT_MS
+
 EVENT = "/event/Low_Ink__e"
 TIMEOUT_S = 15.0
 UUID_RE = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$")
@@ -87,6 +89,25 @@ async def test_password_grant_then_handshake(emu):
         assert c.url == emu.url + "/cometd/45.0"
         await c.subscribe(EVENT)
         assert c.subscriptions == {EVENT}
+    finally:
+        await c.close()
+
+
+@pytest.mark.xfail(
+    strict=False,
+    reason="the emulator holds the first /meta/connect after a handshake for the whole long poll "
+           "(--connect-timeout-ms); a CometD server answers it at once, and aiosfstream's open() "
+           "waits for that reply (110 s with the emulator's default)")
+async def test_first_connect_after_handshake_is_answered_at_once(emu):
+    connect_timeout_s = CONNECT_TIMEOUT_MS / 1000
+    c = client(emu)
+    loop = asyncio.get_running_loop()
+    start = loop.time()
+    await c.open()
+    took = loop.time() - start
+    try:
+        assert took < connect_timeout_s / 2, (
+            f"open() took {took:.2f}s; the emulator's long poll is {connect_timeout_s}s")
     finally:
         await c.close()
 

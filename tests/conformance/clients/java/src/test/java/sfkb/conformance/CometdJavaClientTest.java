@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.BlockingQueue;
@@ -63,7 +64,7 @@ class CometdJavaClientTest {
     private final String token;
 
     BearerTransport(HttpClient http, String token) {
-      super(Map.of(), http);
+      super(new HashMap<>(), http);
       this.token = token;
     }
 
