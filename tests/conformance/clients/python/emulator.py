@@ -31,6 +31,7 @@ class Credentials:
     client_secret: str
     username: str
     password: str
+    refresh_token: str
 
 
 def credentials_from_env() -> Credentials:
@@ -41,6 +42,7 @@ def credentials_from_env() -> Credentials:
         client_secret=os.environ.get("SFKB_CONF_CLIENT_SECRET", "conformance-secret"),
         username=os.environ.get("SFKB_CONF_USERNAME", "conformance@example.com"),
         password=os.environ.get("SFKB_CONF_PASSWORD", "conformance-password"),
+        refresh_token=os.environ.get("SFKB_CONF_REFRESH_TOKEN", "conformance-refresh-token"),
     )
 
 
@@ -70,6 +72,7 @@ class Emulator:
             "--client-secret", credentials.client_secret,
             "--username", credentials.username,
             "--password", credentials.password,
+            "--refresh-token", credentials.refresh_token,
             "--connect-timeout-ms", str(connect_timeout_ms),
             "--exit-on-stdin-eof",
         ]

@@ -9,7 +9,8 @@ import asyncio
 import re
 
 import pytest
-from aiosfstream_ng import Client, PasswordAuthenticator, ReplayMarker, ReplayOption
+from aiosfstream_ng import (Client, PasswordAuthenticator, RefreshTokenAuthenticator, ReplayMarker,
+                            ReplayOption)
 from aiosfstream_ng.exceptions import AuthenticationError, ServerError
 
 from emulator import CONNECT_TIMEOUT_MS
@@ -23,6 +24,18 @@ INVALID_REPLAY = ("400::The replayId {{{}}} you provided was invalid.  Please pr
 
 class EmulatorPasswordAuthenticator(PasswordAuthenticator):
     """The library's username-password flow, sent to the emulator's token endpoint."""
+
+    def __init__(self, token_url: str, **kwargs):
+        super().__init__(**kwargs)
+        self._emulator_token_url = token_url
+
+    @property
+    def _token_url(self) -> str:
+        return self._emulator_token_url
+
+
+class EmulatorRefreshTokenAuthenticator(RefreshTokenAuthenticator):
+    """The library's refresh-token flow, sent to the emulator's token endpoint."""
 
     def __init__(self, token_url: str, **kwargs):
         super().__init__(**kwargs)
@@ -110,6 +123,19 @@ async def test_first_connect_after_handshake_is_answered_at_once(emu):
             f"open() took {took:.2f}s; the emulator's long poll is {connect_timeout_s}s")
     finally:
         await c.close()
+
+
+async def test_refresh_token_grant_then_events(emu):
+    c = emu.credentials
+    auth = EmulatorRefreshTokenAuthenticator(
+        emu.url + "/services/oauth2/token", consumer_key=c.client_id,
+        consumer_secret=c.client_secret, refresh_token=c.refresh_token)
+    ids = inject_each(emu, EVENT, [ink(0)])
+    async with Client(auth, replay=ReplayOption.ALL_EVENTS, connection_timeout=TIMEOUT_S) as sub:
+        await sub.subscribe(EVENT)
+        got = await receive(sub, 1)
+    assert [m["data"]["event"]["replayId"] for m in got] == ids
+    assert auth.access_token and auth.access_token != c.static_token
 
 
 async def test_wrong_password_is_refused_by_the_token_endpoint(emu):
