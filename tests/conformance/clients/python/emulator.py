@@ -112,10 +112,13 @@ class Emulator:
     def reset(self) -> None:
         self._call("POST", "/_emulator/reset", {})
 
-    def inject(self, channel: str, payload: dict, count: int = 1) -> tuple:
-        """Returns (first_replay_id, last_replay_id)."""
-        r = self._call("POST", "/_emulator/inject",
-                       {"channel": channel, "count": count, "payload": payload})
+    def inject(self, channel: str, payload: dict = None, count: int = 1, **kind_members) -> tuple:
+        """Returns (first_replay_id, last_replay_id). kind_members: the members a channel kind
+        takes besides `payload` (/topic/: `sobject`, `type`; /data/: `change`)."""
+        body = {"channel": channel, "count": count, **kind_members}
+        if payload is not None:
+            body["payload"] = payload
+        r = self._call("POST", "/_emulator/inject", body)
         return r["first_replay_id"], r["last_replay_id"]
 
     def faults(self, **faults) -> dict:

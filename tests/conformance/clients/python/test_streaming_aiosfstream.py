@@ -286,10 +286,14 @@ async def test_expired_token_makes_the_library_log_in_again_and_continue(emu):
 
 # --- the other channel kinds -------------------------------------------------------------------
 
+# The inject bodies below are those of the emulator that serves each kind in its own shape
+# (/topic/: `sobject` and `type`; /data/: `change` for the header, `payload` for the fields). An
+# emulator without that ignores `sobject`/`change` and sends the platform event shape: the
+# assertions on the shape then fail, which is what the mark expects.
 KINDS_XFAIL = pytest.mark.xfail(
     strict=False,
-    reason="the emulator on main gives every channel the platform-event data shape "
-           "(schema/payload/EventUuid); /topic/ and /data/ shapes are being fixed separately")
+    reason="the emulator gives every channel the platform-event data shape "
+           "(schema/payload/EventUuid); /topic/ and /data/ need their own (being fixed)")
 
 ACCOUNT_ID = "001xx000003DGb2AAG"
 
@@ -297,17 +301,18 @@ ACCOUNT_ID = "001xx000003DGb2AAG"
 @KINDS_XFAIL
 async def test_pushtopic_channel_has_event_and_sobject_only(emu):
     channel = "/topic/InkAccounts"
-    first, _ = emu.inject(channel, {"Id": ACCOUNT_ID, "Name": "Acme"})
+    first, _ = emu.inject(channel, type="updated", sobject={"Id": ACCOUNT_ID, "Name": "Acme"})
     async with client(emu, replay=ReplayOption.ALL_EVENTS) as c:
         await c.subscribe(channel)
         [msg] = await receive(c, 1)
     data = msg["data"]
     assert msg["channel"] == channel
     assert "schema" not in data and "payload" not in data, data
-    assert data["sobject"]["Id"] == ACCOUNT_ID and data["sobject"]["Name"] == "Acme", data
+    assert data["sobject"] == {"Id": ACCOUNT_ID, "Name": "Acme"}, data
     assert data["event"]["replayId"] == first
-    assert data["event"]["type"] in {"created", "updated", "deleted", "undeleted"}, data
-    assert isinstance(data["event"]["createdDate"], str), data
+    assert data["event"]["type"] == "updated", data
+    assert "EventUuid" not in data["event"], data
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z", data["event"]["createdDate"]), data
 
 
 @KINDS_XFAIL
@@ -320,7 +325,7 @@ async def test_change_data_capture_channel_has_header_and_no_event_uuid(emu, cha
         "commitUser": "005xx000001SvQrAAK", "changedFields": ["Name"], "nulledFields": [],
         "diffFields": [],
     }
-    first, _ = emu.inject(channel, {"ChangeEventHeader": header, "Name": "Acme Renamed"})
+    first, _ = emu.inject(channel, {"Name": "Acme Renamed"}, change=header)
     async with client(emu, replay=ReplayOption.ALL_EVENTS) as c:
         await c.subscribe(channel)
         [msg] = await receive(c, 1)
