@@ -106,11 +106,6 @@ async def test_password_grant_then_handshake(emu):
         await c.close()
 
 
-@pytest.mark.xfail(
-    strict=False,
-    reason="the emulator holds the first /meta/connect after a handshake for the whole long poll "
-           "(--connect-timeout-ms); a CometD server answers it at once, and aiosfstream's open() "
-           "waits for that reply (110 s with the emulator's default)")
 async def test_first_connect_after_handshake_is_answered_at_once(emu):
     connect_timeout_s = CONNECT_TIMEOUT_MS / 1000
     c = client(emu)
@@ -243,11 +238,6 @@ async def test_dropped_session_rehandshakes_and_resumes_from_the_last_event(emu)
         assert storage[EVENT].replay_id == third[0]
 
 
-@pytest.mark.xfail(
-    strict=False,
-    reason="after its new handshake aiocometd sends [/meta/connect, /meta/subscribe] in one "
-           "request; the emulator holds that connect for the whole long poll instead of "
-           "answering at once, so recovery takes --connect-timeout-ms (110 s by default)")
 async def test_resubscribe_after_a_dropped_session_is_not_held_for_a_long_poll(emu):
     connect_timeout_s = CONNECT_TIMEOUT_MS / 1000
     async with client(emu, replay={}) as c:
@@ -286,19 +276,12 @@ async def test_expired_token_makes_the_library_log_in_again_and_continue(emu):
 
 # --- the other channel kinds -------------------------------------------------------------------
 
-# The inject bodies below are those of the emulator that serves each kind in its own shape
-# (/topic/: `sobject` and `type`; /data/: `change` for the header, `payload` for the fields). An
-# emulator without that ignores `sobject`/`change` and sends the platform event shape: the
-# assertions on the shape then fail, which is what the mark expects.
-KINDS_XFAIL = pytest.mark.xfail(
-    strict=False,
-    reason="the emulator gives every channel the platform-event data shape "
-           "(schema/payload/EventUuid); /topic/ and /data/ need their own (being fixed)")
+# /topic/: `sobject` and `type` in the inject body; /data/: `change` for the header, `payload`
+# for the fields (tests/emulator/README.md).
 
 ACCOUNT_ID = "001xx000003DGb2AAG"
 
 
-@KINDS_XFAIL
 async def test_pushtopic_channel_has_event_and_sobject_only(emu):
     channel = "/topic/InkAccounts"
     first, _ = emu.inject(channel, type="updated", sobject={"Id": ACCOUNT_ID, "Name": "Acme"})
@@ -315,7 +298,6 @@ async def test_pushtopic_channel_has_event_and_sobject_only(emu):
     assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z", data["event"]["createdDate"]), data
 
 
-@KINDS_XFAIL
 @pytest.mark.parametrize("channel", ["/data/AccountChangeEvent", "/data/ChangeEvents"])
 async def test_change_data_capture_channel_has_header_and_no_event_uuid(emu, channel):
     header = {
