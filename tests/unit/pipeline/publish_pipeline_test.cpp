@@ -212,6 +212,44 @@ TEST_F(PublishPipelineTest, ShouldNotLetLaterRecordsOvertakeAHalfOfASplitBatchTh
   EXPECT_EQ(salesforce.published(), (std::vector<int>{0, 1, 2, 3, 4, 5, 6}));
 }
 
+TEST_F(PublishPipelineTest, ShouldNotSendASplitBatchsLaterHalfWhileARecordOfTheFirstWaits) {
+  // Given a batch that is split (record 2 makes every request holding it a 400) and whose record
+  // 1 gets a per-record TEMPORARY error once: the requests go [0..5] 400, [0,1,2] 400, [0] ok,
+  // [1,2] 400, [1] temporary error - and then
+  salesforce.reject_whole_request_with_bad = true;
+  salesforce.busy(1, 1);
+  for (int n = 0; n < 6; ++n) {
+    consumer->append("orders", 0, record(n, n == 2));
+  }
+  start();
+
+  ASSERT_TRUE(committed(kP0, 6));
+  // 3, 4 and 5 must wait for 1's retry. Before the fix the work list went on with [2] and
+  // [3,4,5], and Salesforce got 0, 3, 4, 5, 1.
+  EXPECT_EQ(salesforce.published(), (std::vector<int>{0, 1, 3, 4, 5}));
+  ASSERT_EQ(sink->written().size(), 1u);
+  EXPECT_EQ(sink->written()[0].record.offset, 2);
+}
+
+TEST_F(PublishPipelineTest, ATemporaryRecordErrorAmidSuccessesIsRetriedAloneAndNothingIsSentTwice) {
+  // Given one request [0, 1, 2, 3] of one partition where Salesforce refuses 1 for now but
+  // accepts 2 and 3 (allOrNone:false answers each record on its own): 2 and 3 are published
+  // before 1 - the one order break the protocol allows (README, "Known limits") -
+  salesforce.busy(1, 2);
+  for (int n = 0; n < 4; ++n) {
+    consumer->append("orders", 0, record(n));
+  }
+  start();
+
+  // then 1 alone is retried until accepted, nothing is sent twice, and the partition's commit
+  // does not pass 1 before it is through.
+  ASSERT_TRUE(committed(kP0, 4));
+  EXPECT_EQ(salesforce.published(), (std::vector<int>{0, 2, 3, 1}));
+  EXPECT_EQ(salesforce.batch_sizes(), (std::vector<unsigned>{4, 1, 1}));
+  EXPECT_TRUE(sink->written().empty());
+  EXPECT_TRUE(metric("sfkb_publish_retries_total 2"));
+}
+
 TEST_F(PublishPipelineTest, ShouldNotCommitPastARecordWhoseDeadLetterFailed) {
   sink->fail = true;
   consumer->append("orders", 0, record(0));
