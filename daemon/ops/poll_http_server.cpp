@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <exception>
 #include <list>
 #include <vector>
 
@@ -38,6 +39,8 @@ const char* reason_phrase(int status) {
       return "Method Not Allowed";
     case 431:
       return "Request Header Fields Too Large";
+    case 500:
+      return "Internal Server Error";
     case 503:
       return "Service Unavailable";
     default:
@@ -151,6 +154,9 @@ void PollHttpServer::loop() {
   std::list<Connection> connections;
   std::vector<pollfd> fds;
   std::vector<std::list<Connection>::iterator> order;
+  // After an accept() failure other than "none pending" (EMFILE: out of descriptors) the listening
+  // socket stays readable; it is left out of poll() for a moment instead of spinning on it.
+  Clock::time_point accept_paused_until{};
   auto close_connection = [&](std::list<Connection>::iterator it) {
     close(it->fd);
     return connections.erase(it);
@@ -159,9 +165,13 @@ void PollHttpServer::loop() {
     fds.clear();
     order.clear();
     fds.push_back({wake_read_fd_, POLLIN, 0});
-    fds.push_back({listen_fd_, POLLIN, 0});
     auto now = Clock::now();
     auto next_deadline = now + std::chrono::seconds(60);
+    const bool accepting = now >= accept_paused_until;
+    fds.push_back({listen_fd_, static_cast<short>(accepting ? POLLIN : 0), 0});
+    if (!accepting) {
+      next_deadline = std::min(next_deadline, accept_paused_until);
+    }
     for (auto it = connections.begin(); it != connections.end(); ++it) {
       fds.push_back({it->fd, static_cast<short>(it->writing ? POLLOUT : POLLIN), 0});
       order.push_back(it);
@@ -234,7 +244,11 @@ void PollHttpServer::loop() {
         if (method != "GET" && !head_only) {
           reply = {405, "text/plain", "only GET and HEAD\n"};
         } else {
-          reply = handler_(target);
+          try {
+            reply = handler_(target);
+          } catch (const std::exception& e) {  // e.g. bad_alloc rendering /metrics
+            reply = {500, "text/plain", std::string("internal error: ") + e.what() + "\n"};
+          }
         }
       }
       it->out = serialize(reply, head_only);
@@ -246,7 +260,10 @@ void PollHttpServer::loop() {
       while (true) {
         const int fd = accept(listen_fd_, nullptr, nullptr);
         if (fd < 0) {
-          break;  // EAGAIN (all taken), or a transient error such as EMFILE: poll again
+          if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR && errno != ECONNABORTED) {
+            accept_paused_until = now + std::chrono::milliseconds(100);
+          }
+          break;
         }
         set_non_blocking(fd);
         if (connections.size() >= options_.max_connections) {

@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include "daemon/ops/log.h"
 #include "tests/integration/support/wait.h"
 #include "tests/unit/pipeline/publish_fakes.h"
 
@@ -248,6 +249,45 @@ TEST_F(PublishPipelineTest, ATemporaryRecordErrorAmidSuccessesIsRetriedAloneAndN
   EXPECT_EQ(salesforce.batch_sizes(), (std::vector<unsigned>{4, 1, 1}));
   EXPECT_TRUE(sink->written().empty());
   EXPECT_TRUE(metric("sfkb_publish_retries_total 2"));
+}
+
+TEST_F(PublishPipelineTest, DebugLogFollowsBatchesOutcomesCommitsAndAssignmentsWithoutPayloads) {
+  // Given --log-level debug and 12 records (one batch of 10 is full, 2 wait for linger; record 4
+  // is dead-lettered)
+  config::LoggingConfig debug;
+  debug.level = "debug";
+  ops::setup_logging(debug);
+  ::testing::internal::CaptureStdout();
+  for (int n = 0; n < 12; ++n) {
+    consumer->append("orders", 0, record(n, n == 4));
+  }
+  start();
+  const bool done = committed(kP0, 12);
+  stop();
+  const std::string out = ::testing::internal::GetCapturedStdout();
+  ops::setup_logging(config::LoggingConfig{});
+  ASSERT_TRUE(done);
+
+  // then the publish side can be followed step by step,
+  EXPECT_NE(out.find("assignment now: 2 partition(s) [orders[0],orders[1]]"), std::string::npos)
+      << out;
+  EXPECT_NE(out.find("batch formed: 10 record(s)"), std::string::npos) << out;
+  EXPECT_NE(out.find("reason=full"), std::string::npos) << out;
+  EXPECT_NE(out.find("batch formed: 2 record(s)"), std::string::npos) << out;
+  EXPECT_NE(out.find("reason=linger"), std::string::npos) << out;
+  EXPECT_NE(out.find("composite request of 10 record(s): 9 published, 1 to dead-letter, 0 to "
+                     "retry"),
+            std::string::npos)
+      << out;
+  EXPECT_NE(out.find("batch resolved: 10 record(s), 9 published, 1 dead-lettered, 0 retry(ies)"),
+            std::string::npos)
+      << out;
+  EXPECT_NE(out.find("committing offset: topic=orders partition=0 offset=10"), std::string::npos)
+      << out;
+  EXPECT_NE(out.find("committing offset: topic=orders partition=0 offset=12"), std::string::npos)
+      << out;
+  // and no record payload reaches the log.
+  EXPECT_EQ(out.find(R"("n":)"), std::string::npos) << out;
 }
 
 TEST_F(PublishPipelineTest, ShouldNotCommitPastARecordWhoseDeadLetterFailed) {
