@@ -250,7 +250,6 @@ core::Status SubscribePipeline::start_up(std::stop_token stop) {
 }
 
 core::Status SubscribePipeline::pump(std::stop_token stop) {
-  auto log = ops::logger("subscribe");
   const std::size_t limit = std::max<std::size_t>(1, config_.limits.max_in_flight_events);
   std::vector<salesforce::StreamEvent> batch;
   while (!stop.stop_requested()) {
