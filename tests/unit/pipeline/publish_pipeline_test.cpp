@@ -240,15 +240,26 @@ TEST_F(PublishPipelineTest, ATemporaryRecordErrorAmidSuccessesIsRetriedAloneAndN
   for (int n = 0; n < 4; ++n) {
     consumer->append("orders", 0, record(n));
   }
+  ::testing::internal::CaptureStdout();
   start();
+  const bool done = committed(kP0, 4);
+  stop();
+  const std::string out = ::testing::internal::GetCapturedStdout();
+  ASSERT_TRUE(done);
 
-  // then 1 alone is retried until accepted, nothing is sent twice, and the partition's commit
-  // does not pass 1 before it is through.
-  ASSERT_TRUE(committed(kP0, 4));
+  // then the operator is told (once: the limiter holds back the repeat for offset 3),
+  EXPECT_NE(out.find("partition order broken: topic=orders partition=0 offset=2 was accepted"),
+            std::string::npos)
+      << out;
+  EXPECT_EQ(out.find("offset=3 was accepted"), std::string::npos) << out;
+  // 1 alone is retried until accepted, nothing is sent twice, and the partition's commit does not
+  // pass 1 before it is through.
   EXPECT_EQ(salesforce.published(), (std::vector<int>{0, 2, 3, 1}));
   EXPECT_EQ(salesforce.batch_sizes(), (std::vector<unsigned>{4, 1, 1}));
   EXPECT_TRUE(sink->written().empty());
   EXPECT_TRUE(metric("sfkb_publish_retries_total 2"));
+  using Commit = std::pair<TopicPartition, std::int64_t>;
+  EXPECT_EQ(consumer->commit_log(), (std::vector<Commit>{{kP0, 4}}));
 }
 
 TEST_F(PublishPipelineTest, DebugLogFollowsBatchesOutcomesCommitsAndAssignmentsWithoutPayloads) {
