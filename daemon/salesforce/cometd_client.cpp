@@ -226,9 +226,8 @@ core::Result<CometdClient::Exchange> CometdClient::post(const char* endpoint, st
           .inc();
       static ops::RepeatLimiter limiter;  // once per event otherwise; the metric counts them all
       if (auto repeat = limiter.admit()) {
-        log->warn(
-            "event on a channel that is not subscribed, skipped (channel={}, replay_id={}){}",
-            message.channel, message.event->replay_id, repeat->suffix());
+        log->warn("event on a channel that is not subscribed, skipped (channel={}, replay_id={}){}",
+                  message.channel, message.event->replay_id, repeat->suffix());
       }
       continue;
     }
