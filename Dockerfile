@@ -53,7 +53,6 @@ RUN apt-get update \
       libspdlog1.10 \
       libfmt9 \
       libyaml-cpp0.7 \
-      libcpp-httplib0.11 \
       libsystemd0 \
  && rm -rf /var/lib/apt/lists/* \
  && useradd --system --uid 10001 --home-dir /var/lib/sf-kafka-bridge --shell /usr/sbin/nologin \

@@ -8,6 +8,7 @@
 #include "daemon/kafka/metadata.h"
 #include "daemon/ops/log.h"
 #include "daemon/ops/metrics.h"
+#include "daemon/ops/repeat_limiter.h"
 
 namespace sfkb::kafka {
 namespace {
@@ -154,7 +155,12 @@ core::Result<std::vector<Message>> Consumer::poll(std::chrono::milliseconds time
                            ? std::string(" ") + rd_kafka_topic_name(message->rkt)
                            : std::string());
       auto status = check(message->err, what);
-      log()->warn("{}", status.message());
+      // Once per poll while it lasts (a topic deleted, a broker gone): rate-limited, one limiter
+      // for every consumer of the process.
+      static ops::RepeatLimiter limiter;
+      if (auto repeat = limiter.admit()) {
+        log()->warn("{}{}", status.message(), repeat->suffix());
+      }
       if (!out.empty()) {
         break;  // hand over what was read; the error shows again on the next poll if it lasts
       }
@@ -318,7 +324,11 @@ void Consumer::on_commit(rd_kafka_t*, rd_kafka_resp_err_t err,
     ops::Metrics::global()
         .counter("sfkb_kafka_commit_failures_total", "Offset commits Kafka refused")
         .inc();
-    log()->warn("offset commit failed: {} ({})", rd_kafka_err2str(err), rd_kafka_err2name(err));
+    static ops::RepeatLimiter limiter;  // once per batch while the coordinator is away
+    if (auto repeat = limiter.admit()) {
+      log()->warn("offset commit failed: {} ({}){}", rd_kafka_err2str(err), rd_kafka_err2name(err),
+                  repeat->suffix());
+    }
   } catch (...) {
   }
 }

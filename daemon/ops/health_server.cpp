@@ -1,9 +1,5 @@
 #include "daemon/ops/health_server.h"
 
-#include <httplib.h>
-
-#include <sys/socket.h>
-
 #include <charconv>
 
 #include "daemon/core/build_info.h"
@@ -103,47 +99,37 @@ std::pair<bool, std::string> readiness_body(const std::vector<ReadinessState>& s
   return {all_ready, body + "}\n"};
 }
 
-HealthServer::HealthServer(Metrics& metrics, ReadinessProbe readiness)
-    : metrics_(metrics), readiness_(std::move(readiness)) {}
+HealthServer::HealthServer(Metrics& metrics, ReadinessProbe readiness,
+                           PollHttpServerOptions options)
+    : metrics_(metrics), readiness_(std::move(readiness)), options_(options) {}
 
 HealthServer::~HealthServer() {
   stop();
 }
 
 core::Status HealthServer::start(const ListenAddress& address) {
-  server_ = std::make_unique<httplib::Server>();
-  // httplib's default is SO_REUSEPORT, which would let a second bridge bind the same port and
-  // split the scrapes between the two; SO_REUSEADDR alone still allows a quick restart.
-  server_->set_socket_options([](int sock) {
-    int yes = 1;
-    setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof(yes));
-  });
-  server_->Get("/healthz", [](const httplib::Request&, httplib::Response& res) {
-    res.set_content("ok\n", "text/plain");
-  });
-  server_->Get("/readyz", [this](const httplib::Request&, httplib::Response& res) {
-    const auto [ready, body] = readiness_body(readiness_());
-    res.status = ready ? 200 : 503;
-    res.set_content(body, "application/json");
-  });
-  server_->Get("/metrics", [this](const httplib::Request&, httplib::Response& res) {
-    res.set_content(metrics_.render(), "text/plain; version=0.0.4; charset=utf-8");
-  });
-  if (address.port == 0) {
-    port_ = server_->bind_to_any_port(address.host);
-  } else {
-    port_ = server_->bind_to_port(address.host, address.port) ? address.port : -1;
-  }
-  if (port_ <= 0) {
+  server_ = std::make_unique<PollHttpServer>(
+      [this](std::string_view path) -> HttpReply {
+        if (path == "/healthz") {
+          return {200, "text/plain", "ok\n"};
+        }
+        if (path == "/readyz") {
+          auto [ready, body] = readiness_body(readiness_());
+          return {ready ? 200 : 503, "application/json", std::move(body)};
+        }
+        if (path == "/metrics") {
+          return {200, "text/plain; version=0.0.4; charset=utf-8", metrics_.render()};
+        }
+        return {404, "text/plain", "not found\n"};
+      },
+      options_);
+  auto bound = server_->bind(address.host, address.port);
+  if (!bound) {
     server_.reset();
-    return core::fatal_error("http: cannot listen on " + address.host + ":" +
-                             std::to_string(address.port) + " (address in use or not local?)");
+    return bound.status();
   }
-  finished_ = false;
-  thread_ = std::thread([this, server = server_.get()] {
-    server->listen_after_bind();
-    finished_ = true;
-  });
+  port_ = bound.value();
+  server_->start();
   const bool v6 = address.host.find(':') != std::string::npos;
   logger("health")->info("http listening on {}{}{}:{} (/healthz /readyz /metrics)", v6 ? "[" : "",
                          address.host, v6 ? "]" : "", port_);
@@ -152,15 +138,7 @@ core::Status HealthServer::start(const ListenAddress& address) {
 
 void HealthServer::stop() {
   if (server_) {
-    // httplib's stop() does nothing until the listen loop has marked itself running, so a stop
-    // right after start() must wait for that hand-off (microseconds) or the join would hang.
-    while (thread_.joinable() && !server_->is_running() && !finished_) {
-      std::this_thread::yield();
-    }
     server_->stop();
-  }
-  if (thread_.joinable()) {
-    thread_.join();
   }
   server_.reset();
 }

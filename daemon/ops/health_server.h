@@ -1,8 +1,9 @@
 #pragma once
 // The operator's HTTP endpoint (DESIGN.md §6): /healthz (the process answers), /readyz (every
 // pipeline authenticated and connected, else 503 with the reasons as JSON) and /metrics
-// (Prometheus text format 0.0.4). Served by cpp-httplib on its own threads; handlers only read
-// atomics and the metrics registry, so a slow scraper never slows a pipeline.
+// (Prometheus text format 0.0.4). Served by a small poll(2) server on its own thread (see
+// poll_http_server.h for why: idle or slow clients must not starve the health check); handlers
+// only read atomics and the metrics registry, so a slow scraper never slows a pipeline.
 
 #include <atomic>
 #include <functional>
@@ -14,10 +15,7 @@
 
 #include "daemon/core/result.h"
 #include "daemon/ops/metrics.h"
-
-namespace httplib {
-class Server;
-}
+#include "daemon/ops/poll_http_server.h"
 
 namespace sfkb::ops {
 
@@ -49,7 +47,7 @@ std::pair<bool, std::string> readiness_body(const std::vector<ReadinessState>& s
 
 class HealthServer {
  public:
-  HealthServer(Metrics& metrics, ReadinessProbe readiness);
+  HealthServer(Metrics& metrics, ReadinessProbe readiness, PollHttpServerOptions options = {});
   ~HealthServer();  // stops the server and joins its thread
   HealthServer(const HealthServer&) = delete;
   HealthServer& operator=(const HealthServer&) = delete;
@@ -63,9 +61,8 @@ class HealthServer {
  private:
   Metrics& metrics_;
   ReadinessProbe readiness_;
-  std::unique_ptr<httplib::Server> server_;
-  std::thread thread_;
-  std::atomic<bool> finished_{false};
+  PollHttpServerOptions options_;
+  std::unique_ptr<PollHttpServer> server_;
   int port_ = 0;
 };
 

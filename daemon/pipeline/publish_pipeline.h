@@ -5,9 +5,11 @@
 //
 // Ordering: exactly one batch is in flight per pipeline. A batch holds records of several
 // partitions, in offset order per partition, and the next batch is formed only when the previous
-// one is resolved - so a partition's records reach Salesforce in order, and a retry never
-// overtakes. With one thread there is nothing to lock: rebalance callbacks run inside poll() on
-// the pipeline thread, between HTTP attempts.
+// one is resolved - so a partition's records reach Salesforce in order, and no later request
+// overtakes a retry. One exception Salesforce makes: within one composite request it may refuse a
+// record for now and accept a later one (see attempt() in publish_pipeline.cpp). With one thread
+// there is nothing to lock: rebalance callbacks run inside poll() on the pipeline thread, between
+// HTTP attempts.
 
 #include <atomic>
 #include <chrono>
@@ -25,6 +27,7 @@
 #include "daemon/core/result.h"
 #include "daemon/http/transport.h"
 #include "daemon/ops/metrics.h"
+#include "daemon/ops/repeat_limiter.h"
 #include "daemon/pipeline/publish_ports.h"
 #include "daemon/pipeline/record_mapping.h"
 #include "daemon/salesforce/rest_client.h"
@@ -126,6 +129,11 @@ class PublishPipeline final : private RebalanceListener {
   std::chrono::steady_clock::time_point linger_start_;
   std::vector<Entry> batch_;
   core::Backoff backoff_;
+  ops::RepeatLimiter order_broken_warnings_;
+  ops::RepeatLimiter poll_warnings_;
+  ops::RepeatLimiter retry_warnings_;
+  ops::RepeatLimiter dead_letter_warnings_;
+  ops::RepeatLimiter commit_warnings_;
 };
 
 }  // namespace sfkb::pipeline

@@ -250,31 +250,14 @@ core::Status SubscribePipeline::start_up(std::stop_token stop) {
 }
 
 core::Status SubscribePipeline::pump(std::stop_token stop) {
-  auto log = ops::logger("subscribe");
   const std::size_t limit = std::max<std::size_t>(1, config_.limits.max_in_flight_events);
   std::vector<salesforce::StreamEvent> batch;
   while (!stop.stop_requested()) {
     if (failed_.load()) {
       return fatal_status();
     }
-    if (progress_->in_flight() >= limit) {
-      // Backpressure: no connect until Kafka catches up. Should Salesforce forget the session
-      // meanwhile, the rehandshake resumes from the watermark, so nothing is lost.
-      backpressure_gauge_.set(1);
-      log->warn("{} events in flight (limit {}): pausing Salesforce until Kafka catches up",
-                progress_->in_flight(), limit);
-      auto paused = Clock::now();
-      while (!progress_->wait_below(limit, std::chrono::milliseconds(200), stop)) {
-        if (stop.stop_requested()) {
-          backpressure_gauge_.set(0);
-          return failed_.load() ? fatal_status() : core::Status::ok();
-        }
-      }
-      backpressure_gauge_.set(0);
-      log->info(
-          "resuming after {} ms of backpressure; {} events in flight",
-          std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - paused).count(),
-          progress_->in_flight());
+    if (!wait_for_room(limit, stop)) {
+      return failed_.load() ? fatal_status() : core::Status::ok();
     }
     batch.clear();
     core::Status status = source_.next_batch(stop, batch);
@@ -285,6 +268,12 @@ core::Status SubscribePipeline::pump(std::stop_token stop) {
       return status;
     }
     for (const auto& event : batch) {
+      // limits.max_in_flight_events is exact: checked before every event, not only before each
+      // connect, so one connect reply cannot overshoot it (it did, to bound + one batch). The
+      // rest of the reply waits here, decoded but unsent; the next connect waits too.
+      if (!wait_for_room(limit, stop)) {
+        return failed_.load() ? fatal_status() : core::Status::ok();
+      }
       status = handle(event, stop);
       if (!status) {
         if (status.kind() == core::ErrorKind::kStopped) {
@@ -295,6 +284,35 @@ core::Status SubscribePipeline::pump(std::stop_token stop) {
     }
   }
   return failed_.load() ? fatal_status() : core::Status::ok();
+}
+
+bool SubscribePipeline::wait_for_room(std::size_t limit, std::stop_token stop) {
+  if (progress_->in_flight() < limit) {
+    return true;
+  }
+  // Backpressure: no produce and no connect until Kafka catches up. Should Salesforce forget the
+  // session meanwhile, the rehandshake resumes from the watermark, so nothing is lost.
+  auto log = ops::logger("subscribe");
+  backpressure_gauge_.set(1);
+  const auto repeat = backpressure_warnings_.admit();
+  if (repeat) {
+    log->warn("{} events in flight (limit {}): pausing Salesforce until Kafka catches up{}",
+              progress_->in_flight(), limit, repeat->suffix());
+  }
+  auto paused = Clock::now();
+  while (!progress_->wait_below(limit, std::chrono::milliseconds(200), stop)) {
+    if (stop.stop_requested()) {
+      backpressure_gauge_.set(0);
+      return false;
+    }
+  }
+  backpressure_gauge_.set(0);
+  if (repeat) {  // the pause that was logged is the one whose end is logged
+    log->info("resuming after {} ms of backpressure; {} events in flight",
+              std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - paused).count(),
+              progress_->in_flight());
+  }
+  return true;
 }
 
 core::Status SubscribePipeline::handle(const salesforce::StreamEvent& event, std::stop_token stop) {
@@ -438,9 +456,11 @@ core::Status SubscribePipeline::write_checkpoint(bool final) {
   core::Status status = store_.save(checkpoints_);
   if (!status) {
     checkpoint_failures_.inc();
-    ops::logger("checkpoint")
-        ->warn("writing {} failed: {}{}", store_.location(), status.message(),
-               final ? "" : "; retrying at the next interval");
+    if (auto repeat = checkpoint_warnings_.admit(); repeat || final) {  // else every interval
+      ops::logger("checkpoint")
+          ->warn("writing {} failed: {}{}{}", store_.location(), status.message(),
+                 final ? "" : "; retrying at the next interval", repeat ? repeat->suffix() : "");
+    }
     return status;
   }
   checkpoint_writes_.inc();

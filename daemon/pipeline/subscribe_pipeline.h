@@ -28,6 +28,7 @@
 #include "daemon/config/config.h"
 #include "daemon/core/result.h"
 #include "daemon/ops/metrics.h"
+#include "daemon/ops/repeat_limiter.h"
 #include "daemon/pipeline/event_mapping.h"
 #include "daemon/pipeline/subscribe_producer.h"
 #include "daemon/pipeline/subscribe_progress.h"
@@ -76,6 +77,8 @@ class SubscribePipeline {
 
   core::Status start_up(std::stop_token stop);
   core::Status pump(std::stop_token stop);
+  // Blocks while `limit` events are in flight (backpressure). False when stop came first.
+  bool wait_for_room(std::size_t limit, std::stop_token stop);
   core::Status handle(const salesforce::StreamEvent& event, std::stop_token stop);
   core::Status shut_down();
   void on_delivery(const DeliveryReport& report);
@@ -97,6 +100,8 @@ class SubscribePipeline {
 
   ops::Gauge& in_flight_gauge_;
   ops::Gauge& backpressure_gauge_;
+  ops::RepeatLimiter backpressure_warnings_;  // a busy bridge pauses ~20 times a second
+  ops::RepeatLimiter checkpoint_warnings_;    // a full disk fails every checkpoint.interval
   ops::Counter& checkpoint_writes_;
   ops::Counter& checkpoint_failures_;
 

@@ -7,6 +7,7 @@
 #include "daemon/core/redact.h"
 #include "daemon/core/stop.h"
 #include "daemon/ops/log.h"
+#include "daemon/ops/repeat_limiter.h"
 
 namespace sfkb::salesforce {
 namespace {
@@ -235,7 +236,11 @@ core::Result<CometdClient::Exchange> CometdClient::post(const char* endpoint, st
     if (response->status == 200) {
       // A 200 whose body is not Bayeux: count it; the caller decides what the loss means.
       malformed_.inc();
-      log->warn("malformed {} reply: {}", endpoint, decoded.error().message);
+      static ops::RepeatLimiter limiter;  // a broken server repeats it on every connect
+      if (auto repeat = limiter.admit()) {
+        log->warn("malformed {} reply: {}{}", endpoint, decoded.error().message,
+                  repeat->suffix());
+      }
     }
     return exchange;
   }
@@ -267,8 +272,11 @@ core::Result<CometdClient::Exchange> CometdClient::post(const char* endpoint, st
                    "Events received on a channel this bridge did not subscribe to",
                    {{"channel", message.channel}})
           .inc();
-      log->warn("event on a channel that is not subscribed, skipped (channel={}, replay_id={})",
-                message.channel, message.event->replay_id);
+      static ops::RepeatLimiter limiter;  // once per event otherwise; the metric counts them all
+      if (auto repeat = limiter.admit()) {
+        log->warn("event on a channel that is not subscribed, skipped (channel={}, replay_id={}){}",
+                  message.channel, message.event->replay_id, repeat->suffix());
+      }
       continue;
     }
     counter->second->inc();

@@ -72,9 +72,12 @@ core::Result<CompositeReply> RestClient::attempt(const Session& session, const s
   CompositeReply reply = decode_composite_reply(response->status, response->body, count);
   if (reply.malformed) {
     malformed_.inc();
-    ops::logger("publish")->warn(
-        "composite reply not understood, retrying the batch: status={} reason=\"{}\" body=\"{}\"",
-        reply.status, reply.error_message, core::redact_text(reply.snippet));
+    if (auto repeat = malformed_warnings_.admit()) {
+      ops::logger("publish")->warn(
+          "composite reply not understood, retrying the batch: status={} reason=\"{}\" "
+          "body=\"{}\"{}",
+          reply.status, reply.error_message, core::redact_text(reply.snippet), repeat->suffix());
+    }
   }
   return reply;
 }

@@ -15,6 +15,7 @@
 #include "daemon/core/result.h"
 #include "daemon/http/transport.h"
 #include "daemon/ops/metrics.h"
+#include "daemon/ops/repeat_limiter.h"
 #include "daemon/salesforce/rest_result.h"
 #include "daemon/salesforce/token_source.h"
 
@@ -60,6 +61,7 @@ class RestClient {
   RestClientOptions options_;
   ops::Metrics& metrics_;
   ops::Counter& malformed_;
+  ops::RepeatLimiter malformed_warnings_;  // a broken proxy answers every retry the same
 };
 
 }  // namespace sfkb::salesforce

@@ -5,7 +5,15 @@
 
 #include <gtest/gtest.h>
 
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <arpa/inet.h>
+
 #include <atomic>
+#include <chrono>
+#include <vector>
 
 namespace sfkb::ops {
 namespace {
@@ -137,6 +145,138 @@ TEST(HealthServer, StopsRightAfterStart) {
     HealthServer server(metrics, [] { return std::vector<ReadinessState>{}; });
     ASSERT_TRUE(server.start({"127.0.0.1", 0}).is_ok());
   }  // the destructor must not hang
+}
+
+// A TCP connection to the server that sends what it is told and otherwise sits there.
+class RawClient {
+ public:
+  explicit RawClient(int port) : fd_(socket(AF_INET, SOCK_STREAM, 0)) {
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons(static_cast<std::uint16_t>(port));
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    connected_ = connect(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0;
+  }
+  ~RawClient() { close(fd_); }
+  RawClient(const RawClient&) = delete;
+  RawClient& operator=(const RawClient&) = delete;
+  bool connected() const { return connected_; }
+  void send_text(const std::string& text) {
+    [[maybe_unused]] auto n = ::send(fd_, text.data(), text.size(), MSG_NOSIGNAL);
+  }
+
+ private:
+  int fd_;
+  bool connected_ = false;
+};
+
+// The check an orchestrator makes: a fresh connection, GET, an answer within one second.
+void expect_healthz_within_a_second(int port, const char* when) {
+  httplib::Client client("127.0.0.1", port);
+  client.set_connection_timeout(std::chrono::seconds(1));
+  client.set_read_timeout(std::chrono::seconds(1));
+  client.set_write_timeout(std::chrono::seconds(1));
+  const auto started = std::chrono::steady_clock::now();
+  auto res = client.Get("/healthz");
+  const auto took = std::chrono::steady_clock::now() - started;
+  ASSERT_TRUE(res) << when << ": " << httplib::to_string(res.error());
+  EXPECT_EQ(res->status, 200) << when;
+  EXPECT_LT(took, std::chrono::seconds(1)) << when;
+}
+
+TEST(HealthServer, AnswersWithinASecondWhileIdleAndSlowClientsHoldConnections) {
+  // Given a server, 50 connections that never send a byte and 20 that trickle a request head
+  // one header line at a time (each line would reset a per-read timeout)
+  Metrics metrics;
+  HealthServer server(metrics, [] { return std::vector<ReadinessState>{}; });
+  ASSERT_TRUE(server.start({"127.0.0.1", 0}).is_ok());
+  std::vector<std::unique_ptr<RawClient>> idle;
+  std::vector<std::unique_ptr<RawClient>> slow;
+  for (int i = 0; i < 50; ++i) {
+    idle.push_back(std::make_unique<RawClient>(server.port()));
+    ASSERT_TRUE(idle.back()->connected());
+  }
+  for (int i = 0; i < 20; ++i) {
+    slow.push_back(std::make_unique<RawClient>(server.port()));
+    ASSERT_TRUE(slow.back()->connected());
+    slow.back()->send_text("GET /metrics HTTP/1.1\r\nHost: x\r\n");
+  }
+
+  // Then the health check (and the other endpoints) still answer promptly, again and again
+  // while the slow clients keep sending lines
+  for (int round = 0; round < 3; ++round) {
+    expect_healthz_within_a_second(server.port(), "with idle and slow clients connected");
+    for (auto& client : slow) {
+      client->send_text("X-Slow-" + std::to_string(round) + ": 1\r\n");
+    }
+  }
+  httplib::Client client("127.0.0.1", server.port());
+  client.set_read_timeout(std::chrono::seconds(1));
+  auto ready = client.Get("/readyz");
+  ASSERT_TRUE(ready);
+  EXPECT_EQ(ready->status, 200);
+}
+
+TEST(HealthServer, ClosesAConnectionThatDoesNotCompleteItsRequestInTime) {
+  Metrics metrics;
+  PollHttpServerOptions options;
+  options.request_timeout = std::chrono::milliseconds(200);
+  HealthServer server(
+      metrics, [] { return std::vector<ReadinessState>{}; }, options);
+  ASSERT_TRUE(server.start({"127.0.0.1", 0}).is_ok());
+  // Reading blocks until the server closes the connection (EOF, no reply); SO_RCVTIMEO bounds
+  // the wait should it never do so.
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(static_cast<std::uint16_t>(server.port()));
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)), 0);
+  timeval timeout{5, 0};
+  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof(timeout));
+  const std::string partial = "GET /healthz HTTP/1.1\r\nHost: x\r\n";
+  ASSERT_EQ(::send(fd, partial.data(), partial.size(), MSG_NOSIGNAL),
+            static_cast<ssize_t>(partial.size()));
+  const auto started = std::chrono::steady_clock::now();
+  char buffer[64];
+  const auto n = recv(fd, buffer, sizeof(buffer), 0);
+  const auto took = std::chrono::steady_clock::now() - started;
+  close(fd);
+  EXPECT_EQ(n, 0) << "expected the server to close the connection";
+  EXPECT_LT(took, std::chrono::seconds(3));
+}
+
+TEST(HealthServer, ShedsTheOldestIdleConnectionBeyondTheBound) {
+  Metrics metrics;
+  PollHttpServerOptions options;
+  options.max_connections = 4;
+  HealthServer server(
+      metrics, [] { return std::vector<ReadinessState>{}; }, options);
+  ASSERT_TRUE(server.start({"127.0.0.1", 0}).is_ok());
+  std::vector<std::unique_ptr<RawClient>> idle;
+  for (int i = 0; i < 10; ++i) {
+    idle.push_back(std::make_unique<RawClient>(server.port()));
+    ASSERT_TRUE(idle.back()->connected());
+  }
+  expect_healthz_within_a_second(server.port(), "with 10 idle connections and a bound of 4");
+}
+
+TEST(HealthServer, HeadAndOtherMethods) {
+  Metrics metrics;
+  HealthServer server(metrics, [] { return std::vector<ReadinessState>{}; });
+  ASSERT_TRUE(server.start({"127.0.0.1", 0}).is_ok());
+  httplib::Client client("127.0.0.1", server.port());
+  auto head = client.Head("/healthz");
+  ASSERT_TRUE(head);
+  EXPECT_EQ(head->status, 200);
+  EXPECT_TRUE(head->body.empty());
+  auto post = client.Post("/healthz", "x", "text/plain");
+  ASSERT_TRUE(post);
+  EXPECT_EQ(post->status, 405);
+  auto query = client.Get("/healthz?verbose=1");
+  ASSERT_TRUE(query);
+  EXPECT_EQ(query->status, 200);
+  EXPECT_EQ(query->body, "ok\n");
 }
 
 }  // namespace

@@ -250,7 +250,12 @@ class FakeSalesforce {
       std::string reply = "[";
       for (rapidjson::SizeType i = 0; i < records.Size(); ++i) {
         reply += i ? "," : "";
-        if (records[i].HasMember("Bad__c")) {
+        const int n = records[i].HasMember("n") ? records[i]["n"].GetInt() : -1;
+        if (auto busy = busy_.find(n); busy != busy_.end() && busy->second > 0) {
+          --busy->second;
+          reply +=
+              R"({"success":false,"errors":[{"statusCode":"PLATFORM_EVENT_PUBLISHING_UNAVAILABLE","message":"Try again later","fields":[]}]})";
+        } else if (records[i].HasMember("Bad__c")) {
           reply +=
               R"({"success":false,"errors":[{"statusCode":"INVALID_FIELD","message":"No such column 'Bad__c' on sobject of type E__e","fields":["Bad__c"]}]})";
         } else {
@@ -272,6 +277,11 @@ class FakeSalesforce {
   int requests() const {
     std::lock_guard lock(mutex_);
     return requests_;
+  }
+  // The record {"n":n} gets a per-record TEMPORARY error the next `times` times it is sent.
+  void busy(int n, int times) {
+    std::lock_guard lock(mutex_);
+    busy_[n] = times;
   }
   // Lets `after` requests through, then fails `count`.
   void fail_after_requests(int after, int count, long status) {
@@ -304,6 +314,7 @@ class FakeSalesforce {
   int requests_ = 0;
   std::vector<int> published_;
   std::vector<unsigned> batch_sizes_;
+  std::map<int, int> busy_;
 };
 
 }  // namespace sfkb::pipeline::testing

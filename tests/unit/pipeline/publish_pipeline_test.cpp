@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include "daemon/ops/log.h"
 #include "tests/integration/support/wait.h"
 #include "tests/unit/pipeline/publish_fakes.h"
 
@@ -210,6 +211,94 @@ TEST_F(PublishPipelineTest, ShouldNotLetLaterRecordsOvertakeAHalfOfASplitBatchTh
 
   ASSERT_TRUE(committed(kP0, 8));
   EXPECT_EQ(salesforce.published(), (std::vector<int>{0, 1, 2, 3, 4, 5, 6}));
+}
+
+TEST_F(PublishPipelineTest, ShouldNotSendASplitBatchsLaterHalfWhileARecordOfTheFirstWaits) {
+  // Given a batch that is split (record 2 makes every request holding it a 400) and whose record
+  // 1 gets a per-record TEMPORARY error once: the requests go [0..5] 400, [0,1,2] 400, [0] ok,
+  // [1,2] 400, [1] temporary error - and then
+  salesforce.reject_whole_request_with_bad = true;
+  salesforce.busy(1, 1);
+  for (int n = 0; n < 6; ++n) {
+    consumer->append("orders", 0, record(n, n == 2));
+  }
+  start();
+
+  ASSERT_TRUE(committed(kP0, 6));
+  // 3, 4 and 5 must wait for 1's retry. Before the fix the work list went on with [2] and
+  // [3,4,5], and Salesforce got 0, 3, 4, 5, 1.
+  EXPECT_EQ(salesforce.published(), (std::vector<int>{0, 1, 3, 4, 5}));
+  ASSERT_EQ(sink->written().size(), 1u);
+  EXPECT_EQ(sink->written()[0].record.offset, 2);
+}
+
+TEST_F(PublishPipelineTest, ATemporaryRecordErrorAmidSuccessesIsRetriedAloneAndNothingIsSentTwice) {
+  // Given one request [0, 1, 2, 3] of one partition where Salesforce refuses 1 for now but
+  // accepts 2 and 3 (allOrNone:false answers each record on its own): 2 and 3 are published
+  // before 1 - the one order break the protocol allows (README, "Known limits") -
+  salesforce.busy(1, 2);
+  for (int n = 0; n < 4; ++n) {
+    consumer->append("orders", 0, record(n));
+  }
+  ::testing::internal::CaptureStdout();
+  start();
+  const bool done = committed(kP0, 4);
+  stop();
+  const std::string out = ::testing::internal::GetCapturedStdout();
+  ASSERT_TRUE(done);
+
+  // then the operator is told (once: the limiter holds back the repeat for offset 3),
+  EXPECT_NE(out.find("partition order broken: topic=orders partition=0 offset=2 was accepted"),
+            std::string::npos)
+      << out;
+  EXPECT_EQ(out.find("offset=3 was accepted"), std::string::npos) << out;
+  // 1 alone is retried until accepted, nothing is sent twice, and the partition's commit does not
+  // pass 1 before it is through.
+  EXPECT_EQ(salesforce.published(), (std::vector<int>{0, 2, 3, 1}));
+  EXPECT_EQ(salesforce.batch_sizes(), (std::vector<unsigned>{4, 1, 1}));
+  EXPECT_TRUE(sink->written().empty());
+  EXPECT_TRUE(metric("sfkb_publish_retries_total 2"));
+  using Commit = std::pair<TopicPartition, std::int64_t>;
+  EXPECT_EQ(consumer->commit_log(), (std::vector<Commit>{{kP0, 4}}));
+}
+
+TEST_F(PublishPipelineTest, DebugLogFollowsBatchesOutcomesCommitsAndAssignmentsWithoutPayloads) {
+  // Given --log-level debug and 12 records (one batch of 10 is full, 2 wait for linger; record 4
+  // is dead-lettered)
+  config::LoggingConfig debug;
+  debug.level = "debug";
+  ops::setup_logging(debug);
+  ::testing::internal::CaptureStdout();
+  for (int n = 0; n < 12; ++n) {
+    consumer->append("orders", 0, record(n, n == 4));
+  }
+  start();
+  const bool done = committed(kP0, 12);
+  stop();
+  const std::string out = ::testing::internal::GetCapturedStdout();
+  ops::setup_logging(config::LoggingConfig{});
+  ASSERT_TRUE(done);
+
+  // then the publish side can be followed step by step,
+  EXPECT_NE(out.find("assignment now: 2 partition(s) [orders[0],orders[1]]"), std::string::npos)
+      << out;
+  EXPECT_NE(out.find("batch formed: 10 record(s)"), std::string::npos) << out;
+  EXPECT_NE(out.find("reason=full"), std::string::npos) << out;
+  EXPECT_NE(out.find("batch formed: 2 record(s)"), std::string::npos) << out;
+  EXPECT_NE(out.find("reason=linger"), std::string::npos) << out;
+  EXPECT_NE(out.find("composite request of 10 record(s): 9 published, 1 to dead-letter, 0 to "
+                     "retry"),
+            std::string::npos)
+      << out;
+  EXPECT_NE(out.find("batch resolved: 10 record(s), 9 published, 1 dead-lettered, 0 retry(ies)"),
+            std::string::npos)
+      << out;
+  EXPECT_NE(out.find("committing offset: topic=orders partition=0 offset=10"), std::string::npos)
+      << out;
+  EXPECT_NE(out.find("committing offset: topic=orders partition=0 offset=12"), std::string::npos)
+      << out;
+  // and no record payload reaches the log.
+  EXPECT_EQ(out.find(R"("n":)"), std::string::npos) << out;
 }
 
 TEST_F(PublishPipelineTest, ShouldNotCommitPastARecordWhoseDeadLetterFailed) {

@@ -174,6 +174,37 @@ TEST_F(SubscribePipelineTest, BackpressureStopsPullingUntilDeliveriesCatchUp) {
   EXPECT_EQ(store_.replay_id(kA), 4);
 }
 
+TEST_F(SubscribePipelineTest, InFlightBoundIsExactEvenWithinOneConnectReply) {
+  // Given a bound of 3 and one reply of 6 events (before, the bound was only checked before a
+  // connect, so a reply overshot it by up to its own size: 14,767 against 10,000 in a soak),
+  config_.limits.max_in_flight_events = 3;
+  producer_.auto_ack = false;
+  source_.push(
+      {event(kA, 1), event(kA, 2), event(kA, 3), event(kA, 4), event(kA, 5), event(kA, 6)});
+  start();
+  ASSERT_TRUE(producer_.wait_sent(3, kDeadline));
+
+  // then no fourth event is produced while three are unacknowledged,
+  EXPECT_FALSE(producer_.wait_sent(4, 200ms));
+  EXPECT_EQ(producer_.pending(), 3u);
+  EXPECT_EQ(metrics_.gauge("sfkb_subscribe_backpressure", "").value(), 1.0);
+
+  // and every acknowledgement lets exactly one more through, in order.
+  producer_.ack(1);
+  ASSERT_TRUE(producer_.wait_sent(4, kDeadline));
+  EXPECT_FALSE(producer_.wait_sent(5, 100ms));
+  EXPECT_EQ(producer_.pending(), 3u);
+  for (std::int64_t id = 2; id <= 6; ++id) {
+    producer_.ack(id);
+    ASSERT_TRUE(producer_.wait_sent(static_cast<std::size_t>(std::min<std::int64_t>(id + 3, 6)),
+                                    kDeadline));
+    EXPECT_LE(producer_.pending(), 3u);
+  }
+  ASSERT_TRUE(stop());
+  EXPECT_EQ(sent_ids(kA), (std::vector<std::int64_t>{1, 2, 3, 4, 5, 6}));
+  EXPECT_EQ(store_.replay_id(kA), 6);
+}
+
 TEST_F(SubscribePipelineTest, FailedDeliveryIsFatalAndTheCheckpointStaysBelowIt) {
   producer_.auto_ack = false;
   source_.push({event(kA, 1), event(kA, 2), event(kA, 3)});
