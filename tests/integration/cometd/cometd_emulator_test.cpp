@@ -199,7 +199,10 @@ TEST(CometdEmulator, ShouldRecoverFromBusyConnects) {
   EXPECT_GE(harness.counter("sfkb_cometd_reconnects_total"), 3u);
 }
 
-TEST(CometdEmulator, ShouldKeepSessionThroughGarbageAndMalformedMessages) {
+// A malformed message inside a readable reply is skipped and counted; a reply that is not
+// Bayeux at all ends the session (its events may be gone from the server's queue), and the new
+// session replays from the last acknowledged event.
+TEST(CometdEmulator, ShouldSkipMalformedMessagesAndRenewTheSessionAfterAGarbageReply) {
   EmulatorProcess sf(emulator_options(false));
   Harness harness(sf, false);
   harness.receive_until(1, 100ms);
@@ -208,8 +211,11 @@ TEST(CometdEmulator, ShouldKeepSessionThroughGarbageAndMalformedMessages) {
   sf.inject(kAlpha, 3, R"({"Text__c":"a-{seq}"})");
   harness.receive_until(3, 30s);
   EXPECT_EQ(harness.texts(kAlpha), expected_texts("a-", 0, 3));
-  EXPECT_GE(harness.counter("sfkb_malformed_messages_total"), 1u);
-  EXPECT_EQ(harness.counter("sfkb_cometd_rehandshakes_total"), 0u);
+  EXPECT_GE(harness.counter("sfkb_malformed_messages_total"), 2u);
+  EXPECT_EQ(harness.counter("sfkb_cometd_lost_replies_total",
+                            {{"exchange", "connect"}, {"reason", "undecodable"}}),
+            1u);
+  EXPECT_EQ(harness.counter("sfkb_cometd_rehandshakes_total"), 1u);
 }
 
 TEST(CometdEmulator, ShouldFallBackToEarliestWhenResumePointIsOutsideRetention) {
