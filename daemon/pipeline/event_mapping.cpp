@@ -96,7 +96,7 @@ MappedEvent map_event(const salesforce::StreamEvent& event, const ChannelRoute& 
   }
 
   if (mapping.headers) {
-    record.headers.reserve(5);
+    record.headers.reserve(7);
     record.headers.emplace_back(kHeaderChannel, event.channel);
     record.headers.emplace_back(kHeaderReplayId, std::to_string(event.replay_id));
     // EventUuid exists from API 52.0 only; an absent value is left out rather than sent empty.
@@ -108,6 +108,12 @@ MappedEvent map_event(const salesforce::StreamEvent& event, const ChannelRoute& 
     }
     if (!event.created_date.empty()) {
       record.headers.emplace_back(kHeaderCreatedDate, event.created_date);
+    }
+    if (!route.org_id.empty()) {
+      record.headers.emplace_back(kHeaderOrgId, route.org_id);
+    }
+    if (route.epoch > 0) {
+      record.headers.emplace_back(kHeaderReplayEpoch, std::to_string(route.epoch));
     }
   }
   return out;
