@@ -31,8 +31,8 @@ std::string describe(std::optional<std::int64_t> replay_id, std::uint32_t epoch,
   if (!replay_id) {
     return "nothing";
   }
-  return std::to_string(*replay_id) + " (epoch " + std::to_string(epoch) +
-         ", org " + (org.empty() ? std::string("unknown") : org) + ")";
+  return std::to_string(*replay_id) + " (epoch " + std::to_string(epoch) + ", org " +
+         (org.empty() ? std::string("unknown") : org) + ")";
 }
 
 // Reads `partition` back to the channel's newest record.
@@ -64,9 +64,8 @@ core::Result<Newest> newest(KafkaTail& kafka, const std::string& topic, std::int
 // Reads `partition` back collecting the channel's replay IDs above `floor` into `skip`. Stops at
 // the first record of the channel at or below the floor, of an older epoch or of another org:
 // a partition holds a channel in order, so everything older is of the past too.
-core::Result<Collected> collect(KafkaTail& kafka, const std::string& topic,
-                                std::int32_t partition, const std::string& channel,
-                                std::int64_t floor, std::uint32_t epoch,
+core::Result<Collected> collect(KafkaTail& kafka, const std::string& topic, std::int32_t partition,
+                                const std::string& channel, std::int64_t floor, std::uint32_t epoch,
                                 const ReconcileOptions& options, std::set<std::int64_t>& skip,
                                 std::int64_t& scanned) {
   Collected result;
@@ -137,11 +136,10 @@ void note_foreign_tail(const Newest& tail, std::int32_t partition, const Reconci
   if (!out.foreign_replay_id) {
     out.foreign_replay_id = tail.replay_id;
   }
-  out.warnings.push_back("the channel's newest record in " + out.topic + "[" +
-                         std::to_string(partition) + "] (replay ID " + text(tail.replay_id) +
-                         ") comes from org " + tail.org_id +
-                         ", but the bridge is connected to org " + options.org_id +
-                         ": not used as a resume point");
+  out.warnings.push_back(
+      "the channel's newest record in " + out.topic + "[" + std::to_string(partition) +
+      "] (replay ID " + text(tail.replay_id) + ") comes from org " + tail.org_id +
+      ", but the bridge is connected to org " + options.org_id + ": not used as a resume point");
 }
 
 // Nothing of the current org is left: the channel restarts from its fallback in a new epoch.
@@ -173,12 +171,11 @@ core::Status reconcile_single(const config::SubscribeMapping& mapping, std::int3
     note_foreign_tail(*tail, partition, options, out);
   }
   const std::uint32_t file_epoch = view.entry ? view.entry->epoch : 0;
-  const std::string said = "file said " +
-                           (view.entry ? describe(view.entry->replay_id, view.entry->epoch,
-                                                  view.entry->org_id)
-                                       : std::string("nothing")) +
-                           ", Kafka's newest record said " +
-                           describe(tail->replay_id, tail->epoch, tail->org_id);
+  const std::string said =
+      "file said " +
+      (view.entry ? describe(view.entry->replay_id, view.entry->epoch, view.entry->org_id)
+                  : std::string("nothing")) +
+      ", Kafka's newest record said " + describe(tail->replay_id, tail->epoch, tail->org_id);
   if (tail_ours) {
     out.kafka_newest = tail->replay_id;
   }
@@ -284,8 +281,8 @@ core::Status reconcile_multi(const config::SubscribeMapping& mapping, std::int32
   }
   out.resume = floor;
   for (std::int32_t p = 0; p < partitions; ++p) {
-    auto result = collect(kafka, out.topic, p, mapping.channel, floor, out.epoch, options,
-                          out.skip, out.records_scanned);
+    auto result = collect(kafka, out.topic, p, mapping.channel, floor, out.epoch, options, out.skip,
+                          out.records_scanned);
     if (!result) {
       return result.error();
     }

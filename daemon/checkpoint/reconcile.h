@@ -55,7 +55,7 @@ struct ChannelResume {
   std::uint32_t epoch = 0;
   // Only another org's positions were found: resubscribe from the on_invalid_replay_id fallback.
   bool restart = false;
-  std::string foreign_org;                      // the other org seen, for the warning
+  std::string foreign_org;                        // the other org seen, for the warning
   std::optional<std::int64_t> foreign_replay_id;  // its position (not used)
   // What the file said, what the tail said, which won and why (a DEBUG log line).
   std::string decision;

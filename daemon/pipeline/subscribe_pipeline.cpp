@@ -247,11 +247,11 @@ core::Status SubscribePipeline::start_up(std::stop_token stop) {
     if (resume.restart) {
       // Only another org's positions: they are not a resume point, the fallback is.
       const auto policy = channel.mapping->on_invalid_replay_id;
-      const std::string what =
-          "the position of channel " + resume.channel + " (replay ID " +
-          optional_text(resume.foreign_replay_id) + ") belongs to org " + resume.foreign_org +
-          ", but the bridge is connected to org " + org_id_ +
-          " (a sandbox refresh, or a checkpoint or topic of another org)";
+      const std::string what = "the position of channel " + resume.channel + " (replay ID " +
+                               optional_text(resume.foreign_replay_id) + ") belongs to org " +
+                               resume.foreign_org + ", but the bridge is connected to org " +
+                               org_id_ +
+                               " (a sandbox refresh, or a checkpoint or topic of another org)";
       options_.metrics
           ->counter("sfkb_invalid_replay_fallbacks_total",
                     "Subscriptions restarted from the on_invalid_replay_id fallback because the "
@@ -268,9 +268,9 @@ core::Status SubscribePipeline::start_up(std::stop_token stop) {
           "EVENTS MAY HAVE BEEN MISSED OR REPLAYED: {}; subscribing from {} ({}, per "
           "on_invalid_replay_id) as restart {} of the channel. Missed: events of org {} no longer "
           "retained{}. Replayed: none of org {} is in Kafka, so nothing is skipped",
-          what, *resume.resume,
-          *resume.resume == -2 ? "every retained event" : "new events only", resume.epoch,
-          org_id_, *resume.resume == -1 ? " and those before the subscription" : "", org_id_);
+          what, *resume.resume, *resume.resume == -2 ? "every retained event" : "new events only",
+          resume.epoch, org_id_, *resume.resume == -1 ? " and those before the subscription" : "",
+          org_id_);
     }
     log->info(
         "channel={} topic={} partition={} mode={} checkpoint={} kafka_newest={} resume_after={} "

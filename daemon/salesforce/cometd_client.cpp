@@ -440,10 +440,11 @@ core::Status CometdClient::fall_back(const ChannelSubscription& channel, std::in
                                      std::vector<StreamEvent>& out) {
   auto log = ops::logger("cometd");
   metrics_
-      .counter("sfkb_invalid_replay_fallbacks_total",
-               "Subscriptions restarted from the on_invalid_replay_id fallback because the resume "
-               "point was void (refused by Salesforce, or of another org): a possible gap or replay",
-               {{"channel", channel.channel}})
+      .counter(
+          "sfkb_invalid_replay_fallbacks_total",
+          "Subscriptions restarted from the on_invalid_replay_id fallback because the resume "
+          "point was void (refused by Salesforce, or of another org): a possible gap or replay",
+          {{"channel", channel.channel}})
       .inc();
   const std::string org = session_ ? session_->org_id : std::string();
   const std::string what =

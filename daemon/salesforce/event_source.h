@@ -35,8 +35,8 @@ struct StreamEvent {
   std::string schema;
   std::string created_date;
   // Exactly the bytes Salesforce sent (numbers keep their digits: 12.50 stays 12.50).
-  std::string payload_json;   // data.payload
-  std::string envelope_json;  // the whole data object
+  std::string payload_json;               // data.payload
+  std::string envelope_json;              // the whole data object
   std::optional<ChannelRestart> restart;  // set: not an event (the other fields but channel unset)
 };
 

@@ -84,7 +84,8 @@ std::string org_id_from_identity_url(std::string_view url) {
   const std::string_view org = rest.substr(0, slash);
   // Org IDs are 15 or 18 alphanumerics starting with the key prefix 00D.
   if ((org.size() != 15 && org.size() != 18) || org.substr(0, 3) != "00D" ||
-      !std::all_of(org.begin(), org.end(), [](char c) { return std::isalnum(static_cast<unsigned char>(c)); })) {
+      !std::all_of(org.begin(), org.end(),
+                   [](char c) { return std::isalnum(static_cast<unsigned char>(c)); })) {
     return {};
   }
   return std::string(org);

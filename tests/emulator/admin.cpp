@@ -204,7 +204,8 @@ void AdminEndpoint::faults(const httplib::Request& req, httplib::Response& res) 
     return;
   }
   static const char* kValid =
-      "valid keys: expire_tokens, drop_sessions, refresh_org, fail_next, latency_ms, busy_next_connects, "
+      "valid keys: expire_tokens, drop_sessions, refresh_org, fail_next, latency_ms, "
+      "busy_next_connects, "
       "daily_limit_next_connects, garbage_next_connects, connect_reply_extra, retention";
   for (auto it = doc.MemberBegin(); it != doc.MemberEnd(); ++it) {
     std::string key = it->name.GetString();

@@ -44,8 +44,9 @@ TEST_F(FileStoreTest, MissingFileMeansNothingCheckpointed) {
 
 TEST_F(FileStoreTest, SavesTheVersionedFormatAndLoadsItBack) {
   FileStore store(dir_);
-  Checkpoints saved{{"/event/A__e", {42, "2026-11-26T17:40:00.000Z", std::nullopt, 0, ""}},
-                    {"/event/B__e", {9007199254740993, "2026-11-26T17:41:00.000Z", std::nullopt, 0, ""}}};
+  Checkpoints saved{
+      {"/event/A__e", {42, "2026-11-26T17:40:00.000Z", std::nullopt, 0, ""}},
+      {"/event/B__e", {9007199254740993, "2026-11-26T17:41:00.000Z", std::nullopt, 0, ""}}};
   ASSERT_TRUE(store.save(saved));
 
   const std::string text = read_file();

@@ -22,8 +22,8 @@ class FakeTail : public KafkaTail {
   }
   void append_headerless(const std::string& topic, int partition) {
     auto& log = topics_.at(topic).at(static_cast<std::size_t>(partition));
-    log.push_back({static_cast<std::int64_t>(log.size()), std::nullopt, std::nullopt,
-                   std::nullopt, 0});
+    log.push_back(
+        {static_cast<std::int64_t>(log.size()), std::nullopt, std::nullopt, std::nullopt, 0});
   }
 
   core::Result<std::int32_t> partition_count(const std::string& topic) override {

@@ -34,8 +34,8 @@ inline salesforce::StreamEvent restart(const std::string& channel, std::int64_t 
                                        std::string previous_org = {}) {
   salesforce::StreamEvent e;
   e.channel = channel;
-  e.restart = salesforce::ChannelRestart{refused, fallback, std::move(org_id),
-                                         std::move(previous_org)};
+  e.restart =
+      salesforce::ChannelRestart{refused, fallback, std::move(org_id), std::move(previous_org)};
   return e;
 }
 
