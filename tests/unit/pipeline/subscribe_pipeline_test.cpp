@@ -34,6 +34,9 @@ class SubscribePipelineTest : public ::testing::Test {
     }
   }
 
+  // A failed assertion must not leave the pipeline thread running into the join.
+  ~SubscribePipelineTest() override { stop_.request_stop(); }
+
   void start() {
     SubscribePipelineOptions options;
     options.metrics = &metrics_;
