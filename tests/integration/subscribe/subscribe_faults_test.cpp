@@ -270,6 +270,40 @@ TEST_F(OrgRefresh, EveryEventOfTheRefreshedOrgReachesKafkaOnceAndRestartsDoNotLo
   EXPECT_EQ(check_exactly_once({records.begin() + 300, records.end()}, new_org, true), "");
 }
 
+// The same without an org to go by (access_token flow: no identity URL) and with the Kafka tail
+// of the old position: the emulator forgets every event (replay IDs start low again), so the
+// checkpoint and Kafka's newest record are above the org's newest and Salesforce refuses them.
+// The restart's epoch (file and sf.replay_epoch) keeps the old position from winning again.
+TEST_F(OrgRefresh, RefusedPositionWithoutAKnownOrgRestartsOnceAndTheEpochHolds) {
+  EmulatorProcess sf(emulator_options());
+  const auto config = config_for(sf);  // access_token flow
+  Injected before;
+  inject(sf, 100, before);
+  run_until(config, 100, "first");
+
+  sf.reset();
+  Injected after;
+  inject(sf, 50, after);
+  ASSERT_LT(after.ranges.back().last_replay_id, before.ranges.back().last_replay_id);
+  const std::string second = run_until(config, 150, "second");
+  EXPECT_NE(second.find("EVENTS MAY HAVE BEEN MISSED"), std::string::npos) << second;
+  auto records = seen();
+  ASSERT_EQ(records.size(), 150u) << second;
+  EXPECT_EQ(check_exactly_once({records.begin(), records.begin() + 100}, before, true), "");
+  EXPECT_EQ(check_exactly_once({records.begin() + 100, records.end()}, after, true), "");
+
+  inject(sf, 20, after);
+  const std::string third = run_until(config, 170, "third");
+  EXPECT_EQ(third.find("EVENTS MAY HAVE BEEN MISSED"), std::string::npos) << third;
+  std::filesystem::remove_all(config.checkpoint_dir);
+  inject(sf, 10, after);
+  const std::string fourth = run_until(config, 180, "fourth");
+  EXPECT_EQ(fourth.find("EVENTS MAY HAVE BEEN MISSED"), std::string::npos) << fourth;
+  records = seen();
+  ASSERT_EQ(records.size(), 180u);
+  EXPECT_EQ(check_exactly_once({records.begin() + 100, records.end()}, after, true), "");
+}
+
 // The refresh happens while the bridge runs: it re-authenticates, sees the new org and restarts
 // the channel from the fallback at once.
 TEST_F(OrgRefresh, RefreshWhileRunningRestartsTheChannelInTheNewOrg) {
