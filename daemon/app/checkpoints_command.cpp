@@ -59,18 +59,23 @@ int checkpoint_report(const config::Config& config) {
     return 69;
   }
 
-  std::printf("%-40s %-30s %-17s %-9s %-20s %-20s %-20s %s\n", "CHANNEL", "TOPIC", "MODE",
-              "PARTITION", "FILE", "KAFKA_NEWEST", "RESUME_AFTER", "SKIP");
+  // No login here, so no org check: records and entries of any org count (the daemon itself
+  // ignores another org's at start-up).
+  std::printf("%-40s %-30s %-17s %-9s %-20s %-20s %-20s %-6s %s\n", "CHANNEL", "TOPIC", "MODE",
+              "PARTITION", "FILE", "KAFKA_NEWEST", "RESUME_AFTER", "SKIP", "EPOCH");
   for (std::size_t i = 0; i < resumes.size(); ++i) {
     const auto& r = resumes[i];
     const std::string partition = r.partition ? std::to_string(*r.partition) : "-";
     std::printf(
-        "%-40s %-30s %-17s %-9s %-20s %-20s %-20s %zu\n", r.channel.c_str(), r.topic.c_str(),
+        "%-40s %-30s %-17s %-9s %-20s %-20s %-20s %-6zu %u\n", r.channel.c_str(), r.topic.c_str(),
         checkpoint::to_string(r.mode), partition.c_str(), text(r.file).c_str(),
         r.mode == checkpoint::ResumeMode::kFileOnly ? "(not read)" : text(r.kafka_newest).c_str(),
         r.resume ? std::to_string(*r.resume).c_str()
                  : start_text(config.subscribe[i].start).c_str(),
-        r.skip.size());
+        r.skip.size(), r.epoch);
+    if (!r.decision.empty()) {
+      std::printf("  decision: %s: %s\n", r.channel.c_str(), r.decision.c_str());
+    }
     for (const auto& warning : r.warnings) {
       std::printf("  warning: %s: %s\n", r.channel.c_str(), warning.c_str());
     }

@@ -61,7 +61,8 @@ std::optional<int> first_login(salesforce::TokenSource& tokens, const config::Co
   while (true) {
     auto session = tokens.session(stop);
     if (session.is_ok()) {
-      log->info("logged in to Salesforce: instance_url={}", session->instance_url);
+      log->info("logged in to Salesforce: instance_url={} org_id={}", session->instance_url,
+                session->org_id.empty() ? "unknown" : session->org_id);
       return std::nullopt;
     }
     const auto& error = session.error();

@@ -103,6 +103,15 @@ std::string encode_checkpoints(const Checkpoints& checkpoints) {
       writer.Key("partition");
       writer.Int(*checkpoint.partition);
     }
+    if (checkpoint.epoch > 0) {
+      writer.Key("epoch");
+      writer.Uint(checkpoint.epoch);
+    }
+    if (!checkpoint.org_id.empty()) {
+      writer.Key("org_id");
+      writer.String(checkpoint.org_id.c_str(),
+                    static_cast<rapidjson::SizeType>(checkpoint.org_id.size()));
+    }
     writer.EndObject();
   }
   writer.EndObject();
@@ -127,10 +136,12 @@ core::Result<Checkpoints> decode_checkpoints(const std::string& text, const std:
   if (version == doc.MemberEnd() || !version->value.IsInt()) {
     return corrupt(origin, "no integer \"version\"");
   }
-  if (version->value.GetInt() != kFileFormatVersion) {
+  if (version->value.GetInt() < kOldestFileFormatVersion ||
+      version->value.GetInt() > kFileFormatVersion) {
     return corrupt(origin, "unknown version " + std::to_string(version->value.GetInt()) +
-                               " (this build reads version " + std::to_string(kFileFormatVersion) +
-                               ")");
+                               " (this build reads versions " +
+                               std::to_string(kOldestFileFormatVersion) + " to " +
+                               std::to_string(kFileFormatVersion) + ")");
   }
   auto channels = doc.FindMember("channels");
   if (channels == doc.MemberEnd() || !channels->value.IsObject()) {
@@ -159,6 +170,19 @@ core::Result<Checkpoints> decode_checkpoints(const std::string& text, const std:
         return corrupt(origin, "channels[\"" + channel + "\"].partition is not a partition number");
       }
       checkpoint.partition = partition->value.GetInt();
+    }
+    // Optional (version 2): absent in older files.
+    if (auto epoch = member.value.FindMember("epoch"); epoch != member.value.MemberEnd()) {
+      if (!epoch->value.IsUint()) {
+        return corrupt(origin, "channels[\"" + channel + "\"].epoch is not a non-negative integer");
+      }
+      checkpoint.epoch = epoch->value.GetUint();
+    }
+    if (auto org = member.value.FindMember("org_id"); org != member.value.MemberEnd()) {
+      if (!org->value.IsString()) {
+        return corrupt(origin, "channels[\"" + channel + "\"].org_id is not a string");
+      }
+      checkpoint.org_id.assign(org->value.GetString(), org->value.GetStringLength());
     }
     out.emplace(std::move(channel), std::move(checkpoint));
   }

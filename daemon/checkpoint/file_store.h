@@ -1,6 +1,9 @@
 #pragma once
 // Checkpoints in one small versioned JSON file per bridge (DESIGN.md §4):
-//   {"version":1,"channels":{"/event/X__e":{"replay_id":N,"updated":"..."}}}
+//   {"version":2,"channels":{"/event/X__e":{"replay_id":N,"updated":"...","partition":P,
+//                                          "epoch":E,"org_id":"00D..."}}}
+// Version 2 added the optional "epoch" and "org_id"; version 1 files still load (epoch 0, org
+// unknown). A build that only knows version 1 refuses a version 2 file instead of misreading it.
 // written to a temporary file beside it, fsync'd, renamed over the old file, and the directory
 // fsync'd so the rename itself survives a power cut.
 
@@ -10,7 +13,8 @@
 
 namespace sfkb::checkpoint {
 
-inline constexpr int kFileFormatVersion = 1;
+inline constexpr int kFileFormatVersion = 2;
+inline constexpr int kOldestFileFormatVersion = 1;
 inline constexpr const char* kDefaultFileName = "checkpoints.json";
 
 class FileStore final : public CheckpointStore {

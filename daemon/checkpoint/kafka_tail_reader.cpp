@@ -19,6 +19,15 @@ std::optional<std::int64_t> parse_replay_id(const std::optional<std::string>& te
   return value;
 }
 
+std::uint32_t parse_epoch(const std::optional<std::string>& text) {
+  if (!text) {
+    return 0;
+  }
+  std::uint32_t value = 0;
+  auto [end, ec] = std::from_chars(text->data(), text->data() + text->size(), value);
+  return ec == std::errc() && end == text->data() + text->size() ? value : 0;
+}
+
 }  // namespace
 
 TailReaderKafkaTail::TailReaderKafkaTail(const config::KafkaConfig& kafka,
@@ -43,6 +52,8 @@ core::Status TailReaderKafkaTail::read_backwards(
         tail.offset = record.offset;
         tail.channel = record.header("sf.channel");
         tail.replay_id = parse_replay_id(record.header("sf.replay_id"));
+        tail.org_id = record.header("sf.org_id");
+        tail.epoch = parse_epoch(record.header("sf.replay_epoch"));
         return visit(tail);
       },
       timeout_, 500);

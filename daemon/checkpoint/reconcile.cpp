@@ -5,44 +5,93 @@
 namespace sfkb::checkpoint {
 namespace {
 
-struct PartitionScan {
-  std::optional<std::int64_t> newest;  // newest replay ID of the channel in the partition
-  bool truncated = false;              // stopped at the scan bound, not at a proof
+// The newest record of the channel in one partition, whatever its org and epoch.
+struct Newest {
+  std::optional<std::int64_t> replay_id;
+  std::uint32_t epoch = 0;
+  std::string org_id;  // empty: the record has none
+  bool truncated = false;
 };
 
-// Reads `partition` back from its newest record. Replay IDs of the channel above `floor` go into
-// `skip` when `collect` is set; the scan ends at the first record of the channel at or below
-// `floor` (everything older is at or below it too: a partition holds a channel in replay order).
-// Without a floor it ends at the channel's newest record unless `collect`.
-core::Result<PartitionScan> scan(KafkaTail& kafka, const std::string& topic, std::int32_t partition,
-                                 const std::string& channel, std::optional<std::int64_t> floor,
-                                 bool collect, std::set<std::int64_t>* skip, std::int64_t& scanned,
-                                 std::int64_t max_records) {
-  PartitionScan result;
+struct Collected {
+  std::optional<std::int64_t> newest;  // newest replay ID collected (or at the floor)
+  bool truncated = false;
+};
+
+bool foreign(const std::string& org, const ReconcileOptions& options) {
+  return !org.empty() && !options.org_id.empty() && org != options.org_id;
+}
+
+std::string text(const std::optional<std::int64_t>& value) {
+  return value ? std::to_string(*value) : std::string("none");
+}
+
+std::string describe(std::optional<std::int64_t> replay_id, std::uint32_t epoch,
+                     const std::string& org) {
+  if (!replay_id) {
+    return "nothing";
+  }
+  return std::to_string(*replay_id) + " (epoch " + std::to_string(epoch) + ", org " +
+         (org.empty() ? std::string("unknown") : org) + ")";
+}
+
+// Reads `partition` back to the channel's newest record.
+core::Result<Newest> newest(KafkaTail& kafka, const std::string& topic, std::int32_t partition,
+                            const std::string& channel, std::int64_t& scanned,
+                            std::int64_t max_records) {
+  Newest result;
   std::int64_t seen = 0;
   auto status = kafka.read_backwards(topic, partition, [&](const TailRecord& record) {
-    ++seen;
-    if (seen > max_records) {
+    if (++seen > max_records) {
       result.truncated = true;
       return false;
     }
     if (!record.channel || *record.channel != channel || !record.replay_id) {
       return true;
     }
-    std::int64_t id = *record.replay_id;
+    result.replay_id = record.replay_id;
+    result.epoch = record.epoch;
+    result.org_id = record.org_id.value_or(std::string());
+    return false;
+  });
+  scanned += std::min(seen, max_records);
+  if (!status) {
+    return status.error();
+  }
+  return result;
+}
+
+// Reads `partition` back collecting the channel's replay IDs above `floor` into `skip`. Stops at
+// the first record of the channel at or below the floor, of an older epoch or of another org:
+// a partition holds a channel in order, so everything older is of the past too.
+core::Result<Collected> collect(KafkaTail& kafka, const std::string& topic, std::int32_t partition,
+                                const std::string& channel, std::int64_t floor, std::uint32_t epoch,
+                                const ReconcileOptions& options, std::set<std::int64_t>& skip,
+                                std::int64_t& scanned) {
+  Collected result;
+  std::int64_t seen = 0;
+  auto status = kafka.read_backwards(topic, partition, [&](const TailRecord& record) {
+    if (++seen > options.max_records_per_partition) {
+      result.truncated = true;
+      return false;
+    }
+    if (!record.channel || *record.channel != channel || !record.replay_id) {
+      return true;
+    }
+    if (record.epoch < epoch || foreign(record.org_id.value_or(std::string()), options)) {
+      return false;
+    }
+    const std::int64_t id = *record.replay_id;
     if (!result.newest) {
       result.newest = id;
     }
-    if (floor && id <= *floor) {
+    if (id <= floor) {
       return false;
     }
-    if (!collect) {
-      return false;
-    }
-    skip->insert(id);
+    skip.insert(id);
     return true;
   });
-  scanned += std::min(seen, max_records);
+  scanned += std::min(seen, options.max_records_per_partition);
   if (!status) {
     return status.error();
   }
@@ -54,6 +103,52 @@ std::string bound_warning(const std::string& topic, std::int32_t partition, std:
          std::to_string(max) + " records; the resume point rests on the checkpoint file";
 }
 
+// What the checkpoint file says about the channel, and whether it may be used.
+struct FileView {
+  const ChannelCheckpoint* entry = nullptr;
+  bool usable = false;
+};
+
+FileView file_view(const Checkpoints& file, const std::string& channel,
+                   const ReconcileOptions& options, ChannelResume& out) {
+  FileView view;
+  if (auto it = file.find(channel); it != file.end()) {
+    view.entry = &it->second;
+    out.file = it->second.replay_id;
+    view.usable = !foreign(it->second.org_id, options);
+    if (!view.usable) {
+      out.foreign_org = it->second.org_id;
+      out.foreign_replay_id = it->second.replay_id;
+      out.warnings.push_back("the checkpoint file's replay ID " +
+                             std::to_string(it->second.replay_id) + " belongs to org " +
+                             it->second.org_id + ", but the bridge is connected to org " +
+                             options.org_id + ": not used as a resume point");
+    }
+  }
+  return view;
+}
+
+void note_foreign_tail(const Newest& tail, std::int32_t partition, const ReconcileOptions& options,
+                       ChannelResume& out) {
+  if (out.foreign_org.empty()) {
+    out.foreign_org = tail.org_id;
+  }
+  if (!out.foreign_replay_id) {
+    out.foreign_replay_id = tail.replay_id;
+  }
+  out.warnings.push_back(
+      "the channel's newest record in " + out.topic + "[" + std::to_string(partition) +
+      "] (replay ID " + text(tail.replay_id) + ") comes from org " + tail.org_id +
+      ", but the bridge is connected to org " + options.org_id + ": not used as a resume point");
+}
+
+// Nothing of the current org is left: the channel restarts from its fallback in a new epoch.
+void restart_after(std::uint32_t highest_epoch, ChannelResume& out) {
+  out.restart = true;
+  out.resume.reset();
+  out.epoch = highest_epoch + 1;
+}
+
 core::Status reconcile_single(const config::SubscribeMapping& mapping, std::int32_t partitions,
                               const Checkpoints& file, KafkaTail& kafka,
                               const ReconcileOptions& options, ChannelResume& out) {
@@ -62,58 +157,132 @@ core::Status reconcile_single(const config::SubscribeMapping& mapping, std::int3
       choose_channel_partition(mapping.channel, partitions, file, options.partition_for_channel)
           .partition;
   out.partition = partition;
-  auto result = scan(kafka, out.topic, partition, mapping.channel, std::nullopt, false, nullptr,
-                     out.records_scanned, options.max_records_per_partition);
-  if (!result) {
-    return result.error();
+  const FileView view = file_view(file, mapping.channel, options, out);
+  auto tail = newest(kafka, out.topic, partition, mapping.channel, out.records_scanned,
+                     options.max_records_per_partition);
+  if (!tail) {
+    return tail.error();
   }
-  out.kafka_newest = result->newest;
-  if (result->truncated) {
+  if (tail->truncated) {
     out.warnings.push_back(bound_warning(out.topic, partition, options.max_records_per_partition));
   }
-  out.resume = out.file;
-  if (result->newest && (!out.resume || *result->newest > *out.resume)) {
-    out.resume = result->newest;
+  const bool tail_ours = tail->replay_id && !foreign(tail->org_id, options);
+  if (tail->replay_id && !tail_ours) {
+    note_foreign_tail(*tail, partition, options, out);
+  }
+  const std::uint32_t file_epoch = view.entry ? view.entry->epoch : 0;
+  const std::string said =
+      "file said " +
+      (view.entry ? describe(view.entry->replay_id, view.entry->epoch, view.entry->org_id)
+                  : std::string("nothing")) +
+      ", Kafka's newest record said " + describe(tail->replay_id, tail->epoch, tail->org_id);
+  if (tail_ours) {
+    out.kafka_newest = tail->replay_id;
+  }
+  if (view.usable && tail_ours && tail->epoch != file_epoch) {
+    // A restart happened: the newer epoch is the channel's position, the other one is void.
+    if (tail->epoch > file_epoch) {
+      out.resume = tail->replay_id;
+      out.epoch = tail->epoch;
+      out.decision = said + "; Kafka wins: its record is of a later restart than the file";
+    } else {
+      out.resume = out.file;
+      out.epoch = file_epoch;
+      out.kafka_newest.reset();
+      out.decision = said + "; the file wins: Kafka's record is from before the channel restarted";
+    }
+  } else if (view.usable || tail_ours) {
+    out.resume = view.usable ? out.file : std::nullopt;
+    out.epoch = view.usable ? file_epoch : tail->epoch;
+    if (tail_ours && (!out.resume || *tail->replay_id > *out.resume)) {
+      out.resume = tail->replay_id;
+      out.epoch = tail->epoch;
+      out.decision = said + "; Kafka wins: it holds events past the file";
+    } else {
+      out.decision = said + (view.usable ? "; the file wins" : "; no position");
+    }
+  } else if (view.entry || tail->replay_id) {
+    restart_after(std::max(file_epoch, tail->epoch), out);
+    out.decision = said + "; neither is of org " + options.org_id + ": restart from the fallback";
+  } else {
+    out.decision = said + "; the configured start";
   }
   return core::Status::ok();
 }
 
 core::Status reconcile_multi(const config::SubscribeMapping& mapping, std::int32_t partitions,
-                             KafkaTail& kafka, const ReconcileOptions& options,
-                             ChannelResume& out) {
-  std::optional<std::int64_t> floor = out.file;
-  if (!floor) {
-    // No file: first find each partition's newest record of the channel; the lowest of them is
-    // the best floor Kafka can offer.
-    std::optional<std::int64_t> lowest;
-    for (std::int32_t p = 0; p < partitions; ++p) {
-      auto result = scan(kafka, out.topic, p, mapping.channel, std::nullopt, false, nullptr,
-                         out.records_scanned, options.max_records_per_partition);
-      if (!result) {
-        return result.error();
-      }
-      if (result->newest) {
-        lowest = lowest ? std::min(*lowest, *result->newest) : *result->newest;
-        out.kafka_newest =
-            out.kafka_newest ? std::max(*out.kafka_newest, *result->newest) : *result->newest;
+                             const Checkpoints& file, KafkaTail& kafka,
+                             const ReconcileOptions& options, ChannelResume& out) {
+  const FileView view = file_view(file, mapping.channel, options, out);
+  const std::uint32_t file_epoch = view.entry ? view.entry->epoch : 0;
+  // First each partition's newest record of the channel: the newest epoch of the current org,
+  // and the lowest newest replay ID of that epoch (the floor when the file is of no use).
+  std::vector<Newest> tails;
+  std::optional<std::uint32_t> tail_epoch;
+  std::uint32_t highest_epoch = file_epoch;
+  for (std::int32_t p = 0; p < partitions; ++p) {
+    auto result = newest(kafka, out.topic, p, mapping.channel, out.records_scanned,
+                         options.max_records_per_partition);
+    if (!result) {
+      return result.error();
+    }
+    if (result->replay_id) {
+      highest_epoch = std::max(highest_epoch, result->epoch);
+      if (foreign(result->org_id, options)) {
+        note_foreign_tail(*result, p, options, out);
+      } else {
+        tail_epoch = std::max(tail_epoch.value_or(0), result->epoch);
       }
     }
-    if (!lowest) {
-      return core::Status::ok();  // nothing in Kafka: the configured start
+    tails.push_back(std::move(result).value());
+  }
+  std::optional<std::int64_t> lowest;
+  if (tail_epoch) {
+    for (const auto& tail : tails) {
+      if (tail.replay_id && tail.epoch == *tail_epoch && !foreign(tail.org_id, options)) {
+        lowest = lowest ? std::min(*lowest, *tail.replay_id) : *tail.replay_id;
+      }
     }
-    floor = lowest;
+  }
+  const std::string said =
+      "file said " +
+      (view.entry ? describe(view.entry->replay_id, file_epoch, view.entry->org_id)
+                  : std::string("nothing")) +
+      ", Kafka's lowest per-partition newest record of the newest epoch said " +
+      (tail_epoch ? describe(lowest, *tail_epoch, options.org_id) : std::string("nothing"));
+
+  std::int64_t floor = 0;
+  if (view.usable && (!tail_epoch || *tail_epoch <= file_epoch)) {
+    floor = *out.file;
+    out.epoch = file_epoch;
+    out.decision = said + "; the file is the floor" +
+                   (tail_epoch && *tail_epoch < file_epoch
+                        ? " (Kafka's records are from before the channel restarted)"
+                        : "");
+  } else if (tail_epoch) {
+    floor = *lowest;
+    out.epoch = *tail_epoch;
     out.warnings.push_back(
-        "no checkpoint for a channel spread over " + std::to_string(partitions) +
+        std::string(view.usable ? "the checkpoint file is from before the channel's last restart"
+                                : "no usable checkpoint") +
+        " for a channel spread over " + std::to_string(partitions) +
         " partitions: resuming after the lowest per-partition newest replay ID " +
-        std::to_string(*lowest) +
+        std::to_string(floor) +
         "; an event sent to a partition that holds nothing of the channel cannot be accounted "
         "for");
+    out.decision = said + "; Kafka's lowest newest is the floor";
+  } else if (view.entry || highest_epoch > 0 || !out.foreign_org.empty()) {
+    restart_after(highest_epoch, out);
+    out.decision = said + "; nothing is of org " + options.org_id + ": restart from the fallback";
+    return core::Status::ok();
+  } else {
+    out.decision = said + "; the configured start";
+    return core::Status::ok();  // nothing in Kafka: the configured start
   }
   out.resume = floor;
-  out.kafka_newest.reset();
   for (std::int32_t p = 0; p < partitions; ++p) {
-    auto result = scan(kafka, out.topic, p, mapping.channel, floor, true, &out.skip,
-                       out.records_scanned, options.max_records_per_partition);
+    auto result = collect(kafka, out.topic, p, mapping.channel, floor, out.epoch, options, out.skip,
+                          out.records_scanned);
     if (!result) {
       return result.error();
     }
@@ -176,12 +345,18 @@ core::Result<std::vector<ChannelResume>> reconcile(const config::Config& config,
     ChannelResume resume;
     resume.channel = mapping.channel;
     resume.topic = config::full_topic(config.kafka, mapping.topic);
-    if (auto it = file.find(mapping.channel); it != file.end()) {
-      resume.file = it->second.replay_id;
-    }
     if (!mapping.headers) {
       resume.mode = ResumeMode::kFileOnly;
-      resume.resume = resume.file;
+      const FileView view = file_view(file, mapping.channel, options, resume);
+      if (view.usable) {
+        resume.resume = resume.file;
+        resume.epoch = view.entry->epoch;
+        resume.decision = "file said " + text(resume.file) + "; the file alone decides";
+      } else if (view.entry) {
+        restart_after(view.entry->epoch, resume);
+        resume.decision = "file said " + text(resume.file) + " of org " + view.entry->org_id +
+                          "; restart from the fallback";
+      }
       resume.warnings.push_back(
           "headers are off for this mapping, so Kafka cannot be read back by channel: "
           "Kafka-tail reconciliation is off and the checkpoint file alone decides");
@@ -196,7 +371,7 @@ core::Result<std::vector<ChannelResume>> reconcile(const config::Config& config,
     resume.mode = single ? ResumeMode::kSinglePartition : ResumeMode::kMultiPartition;
     core::Status status =
         single ? reconcile_single(mapping, partitions.value(), file, kafka, options, resume)
-               : reconcile_multi(mapping, partitions.value(), kafka, options, resume);
+               : reconcile_multi(mapping, partitions.value(), file, kafka, options, resume);
     if (!status) {
       return status.error();
     }

@@ -13,6 +13,14 @@
 //    cannot be proven either way.
 //  - headers off: Kafka cannot be read back by channel; the file alone decides, with a warning.
 // Several channels may share a topic, so records are matched by their sf.channel header.
+//
+// Restarts and orgs: a channel whose subscription restarted from a fallback (a replay ID
+// Salesforce refused, an org change) counts a new epoch (the file's "epoch", the records'
+// sf.replay_epoch): only the newest epoch's records and file value are a position, older ones
+// belong to a replay-ID sequence Salesforce no longer knows. Records and file values of another
+// org (sf.org_id / "org_id" differ from the current org; either unknown: accepted) are never a
+// resume point; when nothing of the current org is left the channel must restart from its
+// on_invalid_replay_id fallback (`restart`).
 
 #include <cstdint>
 #include <functional>
@@ -43,6 +51,14 @@ struct ChannelResume {
   std::set<std::int64_t> skip;  // replay IDs above `resume` that Kafka already holds
   std::int64_t records_scanned = 0;
   std::vector<std::string> warnings;  // each is also worth a WARN log line
+  // The epoch the channel goes on in (with `restart`: the new one, above every epoch seen).
+  std::uint32_t epoch = 0;
+  // Only another org's positions were found: resubscribe from the on_invalid_replay_id fallback.
+  bool restart = false;
+  std::string foreign_org;                        // the other org seen, for the warning
+  std::optional<std::int64_t> foreign_replay_id;  // its position (not used)
+  // What the file said, what the tail said, which won and why (a DEBUG log line).
+  std::string decision;
 };
 
 using PartitionForChannel =
@@ -54,6 +70,8 @@ struct ReconcileOptions {
   std::int64_t max_records_per_partition = 5'000'000;
   // The channel's partition for key-less mappings; the Kafka module's partition_for_channel.
   PartitionForChannel partition_for_channel;
+  // The org the bridge is connected to now; empty: unknown (no org check).
+  std::string org_id;
 };
 
 struct ChannelPartition {

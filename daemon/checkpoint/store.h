@@ -20,6 +20,14 @@ struct ChannelCheckpoint {
   // the hash of the channel name changes when partitions are added to the topic, and moving the
   // channel would break its order and the Kafka-tail resume (DESIGN.md §4).
   std::optional<std::int32_t> partition;
+  // How many times the channel's subscription restarted from a fallback (sf.replay_epoch of its
+  // records): replay_id counts in this restart's sequence, and Kafka records of an older one are
+  // not a resume point. After a restart and before the first acknowledged event, replay_id is
+  // the fallback itself (-2 or -1).
+  std::uint32_t epoch = 0;
+  // The org replay_id belongs to (sf.org_id); empty: unknown (files of older versions, the
+  // access_token flow).
+  std::string org_id;
 };
 
 // Keyed by channel name (/event/X__e).

@@ -197,8 +197,14 @@ MappedEvent map_event(const salesforce::StreamEvent& event, const ChannelRoute& 
   }
 
   if (mapping.headers) {
-    record.headers.reserve(8);
+    record.headers.reserve(10);
     add_headers(event, record.headers);
+    if (!route.org_id.empty()) {
+      record.headers.emplace_back(kHeaderOrgId, route.org_id);
+    }
+    if (route.epoch > 0) {
+      record.headers.emplace_back(kHeaderReplayEpoch, std::to_string(route.epoch));
+    }
   }
   return out;
 }

@@ -38,6 +38,13 @@ inline constexpr const char* kHeaderEntityName = "sf.entity_name";
 inline constexpr const char* kHeaderRecordIds = "sf.record_ids";  // comma-separated
 inline constexpr const char* kHeaderTransactionKey = "sf.transaction_key";
 inline constexpr const char* kHeaderSequenceNumber = "sf.sequence_number";
+// The Salesforce org the event came from (when known): reconciliation never resumes from another
+// org's records.
+inline constexpr const char* kHeaderOrgId = "sf.org_id";
+// How many times the channel's subscription restarted from a fallback (a refused replay ID, an org
+// change); absent means 0. Reconciliation ignores records of an older restart: their replay IDs
+// belong to a sequence Salesforce no longer knows.
+inline constexpr const char* kHeaderReplayEpoch = "sf.replay_epoch";
 
 struct KafkaRecord {
   std::string topic;
@@ -52,6 +59,8 @@ struct ChannelRoute {
   const config::SubscribeMapping* mapping = nullptr;  // not owned; outlives the route
   std::string topic;                                  // with kafka.topic_prefix
   std::int32_t channel_partition = 0;  // partition_for_channel(channel, partition count)
+  std::string org_id;                  // sf.org_id; empty: unknown, no header
+  std::uint32_t epoch = 0;             // sf.replay_epoch; 0: no header
 };
 
 struct MappedEvent {

@@ -14,7 +14,8 @@ KafkaEventProducer::KafkaEventProducer(const config::KafkaConfig& kafka)
               return;
             }
             DeliveryReport report;
-            report.tag.channel = static_cast<std::uint32_t>(delivery.token.id);
+            report.tag.channel = static_cast<std::uint32_t>(delivery.token.id & 0xffffffffU);
+            report.tag.epoch = static_cast<std::uint32_t>(delivery.token.id >> 32);
             report.tag.replay_id = delivery.token.value;
             report.status = delivery.status;
             report.partition = delivery.partition;
@@ -35,7 +36,8 @@ core::Status KafkaEventProducer::produce(const KafkaRecord& record, DeliveryTag 
   }
   out.value = record.value;
   out.headers = record.headers;
-  return producer_->produce(out, kafka::DeliveryToken{tag.channel, tag.replay_id});
+  const std::uint64_t id = (static_cast<std::uint64_t>(tag.epoch) << 32) | tag.channel;
+  return producer_->produce(out, kafka::DeliveryToken{id, tag.replay_id});
 }
 
 void KafkaEventProducer::poll(std::chrono::milliseconds timeout) {

@@ -201,8 +201,27 @@ core::Status SubscribePipeline::start_up(std::stop_token stop) {
     }
   }
 
+  if (options_.org_id) {
+    core::Status status = with_retry("obtaining the org ID", stop, [&]() -> core::Status {
+      auto org = options_.org_id(stop);
+      if (!org) {
+        return org.error();
+      }
+      org_id_ = std::move(org).value();
+      return core::Status::ok();
+    });
+    if (!status) {
+      return status;
+    }
+  }
+  log->info("org_id={}", org_id_.empty() ? "unknown (no sf.org_id header, no org check)" : org_id_);
+  for (auto& channel : channels_) {
+    channel->route.org_id = org_id_;
+  }
+
   checkpoint::ReconcileOptions reconcile_options;
   reconcile_options.partition_for_channel = options_.partition_for_channel;
+  reconcile_options.org_id = org_id_;
   std::vector<checkpoint::ChannelResume> resumes;
   core::Status status = with_retry("reconciling checkpoints with Kafka", stop, [&] {
     auto result = checkpoint::reconcile(config_, checkpoints_, tail_, reconcile_options);
@@ -216,16 +235,46 @@ core::Status SubscribePipeline::start_up(std::stop_token stop) {
     return status;
   }
 
-  saved_.assign(channels_.size(), std::nullopt);
+  saved_.assign(channels_.size(), {});
   for (std::size_t i = 0; i < resumes.size() && i < channels_.size(); ++i) {
-    const auto& resume = resumes[i];
+    auto& resume = resumes[i];
     auto& channel = *channels_[i];
     for (const auto& warning : resume.warnings) {
       log->warn("channel={} topic={} {}", resume.channel, resume.topic, warning);
     }
+    log->debug("channel={} topic={} reconciliation: {}", resume.channel, resume.topic,
+               resume.decision);
+    if (resume.restart) {
+      // Only another org's positions: they are not a resume point, the fallback is.
+      const auto policy = channel.mapping->on_invalid_replay_id;
+      const std::string what = "the position of channel " + resume.channel + " (replay ID " +
+                               optional_text(resume.foreign_replay_id) + ") belongs to org " +
+                               resume.foreign_org + ", but the bridge is connected to org " +
+                               org_id_ +
+                               " (a sandbox refresh, or a checkpoint or topic of another org)";
+      options_.metrics
+          ->counter("sfkb_invalid_replay_fallbacks_total",
+                    "Subscriptions restarted from the on_invalid_replay_id fallback because the "
+                    "resume point was void (refused by Salesforce, or of another org): a possible "
+                    "gap or replay",
+                    {{"channel", resume.channel}})
+          .inc();
+      if (policy == config::InvalidReplayPolicy::kFail) {
+        log->error("{}; on_invalid_replay_id=fail - stopping", what);
+        return core::fatal_error(what + "; on_invalid_replay_id=fail");
+      }
+      resume.resume = policy == config::InvalidReplayPolicy::kEarliest ? -2 : -1;
+      log->warn(
+          "EVENTS MAY HAVE BEEN MISSED OR REPLAYED: {}; subscribing from {} ({}, per "
+          "on_invalid_replay_id) as restart {} of the channel. Missed: events of org {} no longer "
+          "retained{}. Replayed: none of org {} is in Kafka, so nothing is skipped",
+          what, *resume.resume, *resume.resume == -2 ? "every retained event" : "new events only",
+          resume.epoch, org_id_, *resume.resume == -1 ? " and those before the subscription" : "",
+          org_id_);
+    }
     log->info(
         "channel={} topic={} partition={} mode={} checkpoint={} kafka_newest={} resume_after={} "
-        "skip={} (read {} records back)",
+        "skip={} epoch={} (read {} records back)",
         resume.channel, resume.topic,
         single_partition_per_channel(*channel.mapping)
             ? std::to_string(channel.route.channel_partition)
@@ -234,13 +283,18 @@ core::Status SubscribePipeline::start_up(std::stop_token stop) {
         optional_text(resume.kafka_newest),
         resume.resume ? std::to_string(*resume.resume)
                       : "configured start " + std::to_string(channel.mapping->start),
-        resume.skip.size(), resume.records_scanned);
-    progress_->seed(i, resume.resume);
-    channel.filter = checkpoint::DuplicateFilter(resume.resume, resume.skip);
-    saved_[i] = resume.file;
-    if (resume.file) {
-      channel.checkpoint_gauge->set(static_cast<double>(*resume.file));
+        resume.skip.size(), resume.epoch, resume.records_scanned);
+    std::string org = org_id_;
+    if (const auto it = checkpoints_.find(resume.channel); it != checkpoints_.end()) {
+      saved_[i] = {it->second.replay_id, it->second.epoch, it->second.org_id};
+      if (org.empty() && !resume.restart) {
+        org = it->second.org_id;
+      }
+      channel.checkpoint_gauge->set(static_cast<double>(it->second.replay_id));
     }
+    progress_->seed(i, resume.resume, resume.epoch, org);
+    channel.filter = checkpoint::DuplicateFilter(resume.resume, resume.skip);
+    channel.route.epoch = resume.epoch;
   }
   {
     std::lock_guard lock(resumes_mutex_);
@@ -268,6 +322,10 @@ core::Status SubscribePipeline::pump(std::stop_token stop) {
       return status;
     }
     for (const auto& event : batch) {
+      if (event.restart) {
+        restart(event.channel, *event.restart);
+        continue;
+      }
       // limits.max_in_flight_events is exact: checked before every event, not only before each
       // connect, so one connect reply cannot overshoot it (it did, to bound + one batch). The
       // rest of the reply waits here, decoded but unsent; the next connect waits too.
@@ -352,7 +410,7 @@ core::Status SubscribePipeline::handle(const salesforce::StreamEvent& event, std
     channel.key_missing->inc();
   }
   progress_->produced(index, event.replay_id);
-  const DeliveryTag tag{static_cast<std::uint32_t>(index), event.replay_id};
+  const DeliveryTag tag{static_cast<std::uint32_t>(index), event.replay_id, channel.route.epoch};
   while (true) {
     core::Status status = producer_.produce(mapped.record, tag);
     if (status) {
@@ -396,12 +454,44 @@ core::Status SubscribePipeline::handle(const salesforce::StreamEvent& event, std
   }
 }
 
+void SubscribePipeline::restart(const std::string& channel_name,
+                                const salesforce::ChannelRestart& restart) {
+  auto found = channel_index_.find(channel_name);
+  if (found == channel_index_.end()) {
+    return;
+  }
+  if (!restart.org_id.empty() && restart.org_id != org_id_) {
+    // The subscription moved to another org: every record from now on says so.
+    org_id_ = restart.org_id;
+    for (auto& channel : channels_) {
+      channel->route.org_id = org_id_;
+    }
+  }
+  const std::size_t index = found->second;
+  Channel& channel = *channels_[index];
+  const auto high_water = channel.filter.high_water();
+  const std::size_t in_flight = progress_->in_flight();
+  channel.filter = checkpoint::DuplicateFilter(restart.fallback);
+  channel.route.epoch = progress_->restart(index, restart.fallback, org_id_);
+  ops::logger("subscribe")
+      ->warn(
+          "channel={} restarted from {} (replay ID {} was void{}): restart {} of the channel; "
+          "events up to replay ID {} of the old subscription are no longer skipped as duplicates, "
+          "and the checkpoint holds {} until Kafka acknowledges an event of the new one ({} "
+          "event(s) of all channels in flight)",
+          channel_name, restart.fallback, restart.refused_replay_id,
+          restart.previous_org_id.empty()
+              ? std::string()
+              : "; org " + restart.previous_org_id + " -> " + restart.org_id,
+          channel.route.epoch, optional_text(high_water), restart.fallback, in_flight);
+}
+
 void SubscribePipeline::on_delivery(const DeliveryReport& report) {
   if (report.tag.channel >= channels_.size()) {
     return;
   }
   if (report.status) {
-    progress_->acknowledged(report.tag.channel, report.tag.replay_id);
+    progress_->acknowledged(report.tag.channel, report.tag.replay_id, report.tag.epoch);
     channels_[report.tag.channel]->produced->inc();
     return;
   }
@@ -436,13 +526,15 @@ void SubscribePipeline::delivery_loop(std::stop_token stop) {
 
 core::Status SubscribePipeline::write_checkpoint(bool final) {
   std::lock_guard lock(checkpoint_mutex_);
-  auto marks = progress_->watermarks();
+  const auto marks = progress_->positions();
   bool changed = false;
   const std::string now = checkpoint::utc_now_rfc3339();
   for (std::size_t i = 0; i < marks.size(); ++i) {
-    if (marks[i] && marks[i] != saved_[i]) {
+    if (marks[i].replay_id && marks[i] != saved_[i]) {
       auto& entry = checkpoints_[channels_[i]->mapping->channel];
-      entry.replay_id = *marks[i];
+      entry.replay_id = *marks[i].replay_id;
+      entry.epoch = marks[i].epoch;
+      entry.org_id = marks[i].org_id;
       entry.updated = now;
       entry.partition = single_partition_per_channel(*channels_[i]->mapping)
                             ? std::optional<std::int32_t>(channels_[i]->route.channel_partition)
@@ -465,13 +557,14 @@ core::Status SubscribePipeline::write_checkpoint(bool final) {
   }
   checkpoint_writes_.inc();
   for (std::size_t i = 0; i < marks.size(); ++i) {
-    if (marks[i] && marks[i] != saved_[i]) {
+    if (marks[i].replay_id && marks[i] != saved_[i]) {
       saved_[i] = marks[i];
-      channels_[i]->checkpoint_gauge->set(static_cast<double>(*marks[i]));
+      channels_[i]->checkpoint_gauge->set(static_cast<double>(*marks[i].replay_id));
       if (final) {
         ops::logger("checkpoint")
-            ->info("channel={} replay_id={} checkpointed to {}", channels_[i]->mapping->channel,
-                   *marks[i], store_.location());
+            ->info("channel={} replay_id={} epoch={} checkpointed to {}",
+                   channels_[i]->mapping->channel, *marks[i].replay_id, marks[i].epoch,
+                   store_.location());
       }
     }
   }

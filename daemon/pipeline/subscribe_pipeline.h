@@ -6,7 +6,11 @@
 //   delivery thread:  producer.poll -> acks advance each channel's watermark -> periodic checkpoint
 //
 // The checkpoint only ever holds a channel's watermark: the highest replay ID that Kafka has
-// acknowledged together with every earlier event of the channel. Shutdown order: stop pulling ->
+// acknowledged together with every earlier event of the channel. When the channel's resume point
+// turns out void (Salesforce refused it, or it is another org's), the source resubscribes from a
+// fallback and says so in the batch (a ChannelRestart item): the channel starts a new epoch, with
+// a fresh duplicate filter and a watermark starting at the fallback; acknowledgements of the old
+// epoch still in flight no longer move it (DeliveryTag::epoch). Shutdown order: stop pulling ->
 // drain in-flight deliveries -> flush (bounded) -> final checkpoint -> /meta/disconnect.
 
 #include <atomic>
@@ -45,6 +49,10 @@ struct SubscribePipelineOptions {
   // How long the delivery thread waits in one producer poll: bounds how late a checkpoint and a
   // stop are noticed, at a cost of one wake-up per interval when idle.
   std::chrono::milliseconds poll_interval{100};
+  // The org the bridge is connected to, asked once at start-up before reconciliation (it may
+  // authenticate; kRetry is retried). Empty or unset: unknown - no sf.org_id header, no org
+  // check. The daemon asks its TokenSource (the org of the token's identity URL).
+  std::function<core::Result<std::string>(std::stop_token)> org_id;
 };
 
 class SubscribePipeline {
@@ -80,6 +88,8 @@ class SubscribePipeline {
   // Blocks while `limit` events are in flight (backpressure). False when stop came first.
   bool wait_for_room(std::size_t limit, std::stop_token stop);
   core::Status handle(const salesforce::StreamEvent& event, std::stop_token stop);
+  // A ChannelRestart item: the channel's duplicate filter, watermark and epoch restart with it.
+  void restart(const std::string& channel, const salesforce::ChannelRestart& restart);
   core::Status shut_down();
   void on_delivery(const DeliveryReport& report);
   void delivery_loop(std::stop_token stop);
@@ -114,7 +124,8 @@ class SubscribePipeline {
 
   std::mutex checkpoint_mutex_;  // the delivery thread and the final write
   checkpoint::Checkpoints checkpoints_;
-  std::vector<std::optional<std::int64_t>> saved_;
+  std::vector<SubscribeProgress::Position> saved_;
+  std::string org_id_;  // the pipeline thread's: the org of the current subscription
 
   mutable std::mutex resumes_mutex_;
   std::vector<checkpoint::ChannelResume> resumes_;

@@ -23,15 +23,35 @@ std::optional<std::size_t> SubscribeProgress::index_of(const std::string& channe
   return std::nullopt;
 }
 
-void SubscribeProgress::seed(std::size_t index, std::optional<std::int64_t> acknowledged) {
+void SubscribeProgress::seed(std::size_t index, std::optional<std::int64_t> acknowledged,
+                             std::uint32_t epoch, std::string org_id) {
   std::lock_guard lock(mutex_);
-  in_flight_ -= marks_[index].in_flight();
-  marks_[index] = checkpoint::Watermark(acknowledged);
+  auto& slot = marks_[index];
+  in_flight_ -= slot.mark.in_flight();
+  for (const auto& [old_epoch, mark] : slot.retired) {
+    in_flight_ -= mark.in_flight();
+  }
+  slot = Slot{checkpoint::Watermark(acknowledged), epoch, std::move(org_id), {}};
+}
+
+std::uint32_t SubscribeProgress::restart(std::size_t index, std::int64_t fallback,
+                                         const std::string& org_id) {
+  std::lock_guard lock(mutex_);
+  auto& slot = marks_[index];
+  if (slot.mark.in_flight() > 0) {
+    slot.retired.emplace_back(slot.epoch, std::move(slot.mark));
+  }
+  slot.mark = checkpoint::Watermark(fallback);
+  ++slot.epoch;
+  if (!org_id.empty()) {
+    slot.org_id = org_id;
+  }
+  return slot.epoch;
 }
 
 bool SubscribeProgress::produced(std::size_t index, std::int64_t replay_id) {
   std::lock_guard lock(mutex_);
-  if (!marks_[index].produced(replay_id)) {
+  if (!marks_[index].mark.produced(replay_id)) {
     return false;
   }
   ++in_flight_;
@@ -41,41 +61,69 @@ bool SubscribeProgress::produced(std::size_t index, std::int64_t replay_id) {
 void SubscribeProgress::cancel(std::size_t index, std::int64_t replay_id) {
   {
     std::lock_guard lock(mutex_);
-    std::size_t before = marks_[index].in_flight();
-    marks_[index].cancel(replay_id);
-    in_flight_ -= before - marks_[index].in_flight();
+    auto& mark = marks_[index].mark;
+    std::size_t before = mark.in_flight();
+    mark.cancel(replay_id);
+    in_flight_ -= before - mark.in_flight();
   }
   acked_.notify_all();
 }
 
-void SubscribeProgress::acknowledged(std::size_t index, std::int64_t replay_id) {
+void SubscribeProgress::acknowledged(std::size_t index, std::int64_t replay_id,
+                                     std::uint32_t epoch) {
   {
     std::lock_guard lock(mutex_);
-    std::size_t before = marks_[index].in_flight();
-    marks_[index].acknowledged(replay_id);
-    in_flight_ -= before - marks_[index].in_flight();
+    auto& slot = marks_[index];
+    if (epoch == slot.epoch) {
+      std::size_t before = slot.mark.in_flight();
+      slot.mark.acknowledged(replay_id);
+      in_flight_ -= before - slot.mark.in_flight();
+    } else {
+      for (auto it = slot.retired.begin(); it != slot.retired.end(); ++it) {
+        if (it->first != epoch) {
+          continue;
+        }
+        std::size_t before = it->second.in_flight();
+        it->second.acknowledged(replay_id);
+        in_flight_ -= before - it->second.in_flight();
+        if (it->second.in_flight() == 0) {
+          slot.retired.erase(it);
+        }
+        break;
+      }
+    }
   }
   acked_.notify_all();
 }
 
 void SubscribeProgress::settled(std::size_t index, std::int64_t replay_id) {
   std::lock_guard lock(mutex_);
-  if (marks_[index].produced(replay_id)) {
-    marks_[index].acknowledged(replay_id);
+  if (marks_[index].mark.produced(replay_id)) {
+    marks_[index].mark.acknowledged(replay_id);
   }
 }
 
 std::optional<std::int64_t> SubscribeProgress::watermark(std::size_t index) const {
   std::lock_guard lock(mutex_);
-  return marks_[index].value();
+  return marks_[index].mark.value();
 }
 
 std::vector<std::optional<std::int64_t>> SubscribeProgress::watermarks() const {
   std::lock_guard lock(mutex_);
   std::vector<std::optional<std::int64_t>> out;
   out.reserve(marks_.size());
-  for (const auto& mark : marks_) {
-    out.push_back(mark.value());
+  for (const auto& slot : marks_) {
+    out.push_back(slot.mark.value());
+  }
+  return out;
+}
+
+std::vector<SubscribeProgress::Position> SubscribeProgress::positions() const {
+  std::lock_guard lock(mutex_);
+  std::vector<Position> out;
+  out.reserve(marks_.size());
+  for (const auto& slot : marks_) {
+    out.push_back({slot.mark.value(), slot.epoch, slot.org_id});
   }
   return out;
 }

@@ -30,20 +30,35 @@ class SubscribeProgress : public std::enable_shared_from_this<SubscribeProgress>
   const std::string& channel(std::size_t index) const { return channels_[index]; }
   std::optional<std::size_t> index_of(const std::string& channel) const;
 
+  // What the checkpoint holds for a channel: its watermark within the current epoch (the
+  // channel's restart count), and the org that replay ID belongs to (empty: unknown).
+  struct Position {
+    std::optional<std::int64_t> replay_id;
+    std::uint32_t epoch = 0;
+    std::string org_id;
+    bool operator==(const Position&) const = default;
+  };
+
   // Start-up: where the channel resumes (every event up to it is in Kafka).
-  void seed(std::size_t index, std::optional<std::int64_t> acknowledged);
+  void seed(std::size_t index, std::optional<std::int64_t> acknowledged, std::uint32_t epoch = 0,
+            std::string org_id = {});
+  // The channel's subscription restarted from `fallback` (-2/-1): a new epoch whose watermark
+  // starts at the fallback. Events of the old epoch still in flight stay counted until Kafka
+  // answers for them, but can no longer move the channel's watermark. Returns the new epoch.
+  std::uint32_t restart(std::size_t index, std::int64_t fallback, const std::string& org_id);
 
   // The event is about to be handed to the producer (registered first, so that an ack racing
   // the produce call always finds it). False if it does not advance the channel.
   bool produced(std::size_t index, std::int64_t replay_id);
   // produce() refused the record it was registered for.
   void cancel(std::size_t index, std::int64_t replay_id);
-  void acknowledged(std::size_t index, std::int64_t replay_id);
+  void acknowledged(std::size_t index, std::int64_t replay_id, std::uint32_t epoch = 0);
   // An event already in Kafka (or dropped on purpose): the watermark may pass it.
   void settled(std::size_t index, std::int64_t replay_id);
 
   std::optional<std::int64_t> watermark(std::size_t index) const;
   std::vector<std::optional<std::int64_t>> watermarks() const;
+  std::vector<Position> positions() const;
   std::size_t in_flight() const;
 
   // Waits until fewer than `limit` events are in flight; false on stop or timeout.
@@ -59,7 +74,14 @@ class SubscribeProgress : public std::enable_shared_from_this<SubscribeProgress>
   std::vector<std::string> channels_;
   mutable std::mutex mutex_;
   std::condition_variable_any acked_;
-  std::vector<checkpoint::Watermark> marks_;
+  struct Slot {
+    checkpoint::Watermark mark;  // of the current epoch
+    std::uint32_t epoch = 0;
+    std::string org_id;
+    // Earlier epochs with events still in flight: their acknowledgements only count down.
+    std::vector<std::pair<std::uint32_t, checkpoint::Watermark>> retired;
+  };
+  std::vector<Slot> marks_;
   std::size_t in_flight_ = 0;
 };
 

@@ -17,6 +17,14 @@ SubscribeService::SubscribeService(const config::Config& config, salesforce::Tok
   SubscribePipelineOptions options;
   options.metrics = &metrics;
   options.partition_for_channel = channel_partition;
+  // The org of the token (its identity URL): the same session the CometD client then uses.
+  options.org_id = [&tokens](std::stop_token stop) -> core::Result<std::string> {
+    auto session = tokens.session(stop);
+    if (!session) {
+      return session.error();
+    }
+    return session->org_id;
+  };
   pipeline_ = std::make_unique<SubscribePipeline>(config, *source_, *producer_, *store_, *tail_,
                                                   progress_, options);
 }

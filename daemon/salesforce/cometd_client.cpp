@@ -198,6 +198,18 @@ core::Status CometdClient::authenticate(std::stop_token stop) {
   }
   session_ = std::move(result).value();
   refresh_token_ = false;
+  if (!session_->org_id.empty()) {
+    if (!org_id_.empty() && session_->org_id != org_id_) {
+      log->warn(
+          "the new access token belongs to org {}, the previous one to org {} (a sandbox "
+          "refresh?): every channel resubscribes from its on_invalid_replay_id fallback",
+          session_->org_id, org_id_);
+      for (const auto& channel : options_.channels) {
+        org_moved_[channel.channel] = org_id_;
+      }
+    }
+    org_id_ = session_->org_id;
+  }
   stage_ = Stage::kHandshake;
   return core::Status::ok();
 }
@@ -452,6 +464,14 @@ core::Status CometdClient::subscribe(std::stop_token stop, std::vector<StreamEve
       replay_from = *resumed;
       source = "last acknowledged";
     }
+    if (const auto moved = org_moved_.find(channel.channel); moved != org_moved_.end()) {
+      const std::string previous = moved->second;
+      org_moved_.erase(moved);
+      if (replay_from >= 0 && !replay_override_.contains(channel.channel)) {
+        // A replay ID of the old org: it may be refused, or worse, accepted and mean other events.
+        return fall_back(channel, replay_from, previous, out);
+      }
+    }
     auto exchange = post("subscribe", requests_.subscribe(client_id_, channel.channel, replay_from),
                          options_.request_timeout, stop, out);
     // A subscribe reply may carry events of the channels subscribed before it (SALESFORCE.md
@@ -483,29 +503,8 @@ core::Status CometdClient::subscribe(std::stop_token stop, std::vector<StreamEve
       continue;
     }
     if (bayeux::is_invalid_replay_id(reply->error) && replay_from >= 0) {
-      metrics_
-          .counter("sfkb_invalid_replay_fallbacks_total",
-                   "Subscriptions whose replay ID Salesforce no longer had (possible gap)",
-                   {{"channel", channel.channel}})
-          .inc();
-      if (channel.on_invalid_replay_id == config::InvalidReplayPolicy::kFail) {
-        const std::string message =
-            "replay ID " + std::to_string(replay_from) + " of " + channel.channel +
-            " is no longer valid (older than retention or unknown); on_invalid_replay_id=fail";
-        log->error("{} - stopping; events after it may have been missed", message);
-        return core::fatal_error("cometd: " + message);
-      }
-      const std::int64_t fallback =
-          channel.on_invalid_replay_id == config::InvalidReplayPolicy::kEarliest ? -2 : -1;
-      log->warn(
-          "EVENTS MAY HAVE BEEN MISSED: Salesforce rejected replay ID {} of channel {} as invalid "
-          "(older than the retention window or unknown); resubscribing from {} ({}, per "
-          "on_invalid_replay_id={})",
-          replay_from, channel.channel, fallback,
-          fallback == -2 ? "every retained event" : "new events only",
-          policy_name(channel.on_invalid_replay_id));
-      replay_override_[channel.channel] = fallback;
-      return core::Status::ok();  // the next step subscribes this channel again, at once
+      // The next step subscribes this channel again, at once, from the fallback.
+      return fall_back(channel, replay_from, {}, out);
     }
     react(classify(*reply, Reaction::kRehandshake),
           "subscribe " + channel.channel + " refused: " + describe(*reply));
@@ -513,6 +512,52 @@ core::Status CometdClient::subscribe(std::stop_token stop, std::vector<StreamEve
   }
   stage_ = Stage::kConnect;
   connected_.store(true, std::memory_order_relaxed);
+  return core::Status::ok();
+}
+
+core::Status CometdClient::fall_back(const ChannelSubscription& channel, std::int64_t refused,
+                                     const std::string& previous_org,
+                                     std::vector<StreamEvent>& out) {
+  auto log = ops::logger("cometd");
+  metrics_
+      .counter(
+          "sfkb_invalid_replay_fallbacks_total",
+          "Subscriptions restarted from the on_invalid_replay_id fallback because the resume "
+          "point was void (refused by Salesforce, or of another org): a possible gap or replay",
+          {{"channel", channel.channel}})
+      .inc();
+  const std::string org = session_ ? session_->org_id : std::string();
+  const std::string what =
+      previous_org.empty()
+          ? "Salesforce refused replay ID " + std::to_string(refused) + " of channel " +
+                channel.channel +
+                " as invalid (older than the retention window, or newer than the org's newest "
+                "event: a sandbox refresh or a checkpoint of another org)"
+          : "the org changed from " + previous_org + " to " + org +
+                " (a sandbox refresh?), so replay ID " + std::to_string(refused) + " of channel " +
+                channel.channel + " means nothing here";
+  if (channel.on_invalid_replay_id == config::InvalidReplayPolicy::kFail) {
+    log->error("{}; on_invalid_replay_id=fail - stopping; events after it may have been missed",
+               what);
+    return core::fatal_error("cometd: " + what + "; on_invalid_replay_id=fail");
+  }
+  const std::int64_t fallback =
+      channel.on_invalid_replay_id == config::InvalidReplayPolicy::kEarliest ? -2 : -1;
+  log->warn(
+      "EVENTS MAY HAVE BEEN MISSED OR REPLAYED: {}; resubscribing from {} ({}, per "
+      "on_invalid_replay_id={}). Missed: events after {} that are no longer retained{}. "
+      "Replayed: retained events already in Kafka are written again (the channel's duplicate "
+      "filter and checkpoint restart with the new subscription)",
+      what, fallback, fallback == -2 ? "every retained event" : "new events only",
+      policy_name(channel.on_invalid_replay_id), refused,
+      fallback == -1 ? " and every event until the resubscription" : "");
+  replay_override_[channel.channel] = fallback;
+  // In order with the events: the pipeline restarts the channel's bookkeeping before the first
+  // event of the new subscription (the batch returns with this item at once).
+  StreamEvent item;
+  item.channel = channel.channel;
+  item.restart = ChannelRestart{refused, fallback, org, previous_org};
+  out.push_back(std::move(item));
   return core::Status::ok();
 }
 

@@ -71,6 +71,11 @@ class CometdClient final : public EventSource {
   core::Status authenticate(std::stop_token stop);
   core::Status handshake(std::stop_token stop, std::vector<StreamEvent>& out);
   core::Status subscribe(std::stop_token stop, std::vector<StreamEvent>& out);
+  // The channel's resume point `refused` is void: counts and logs it, queues a ChannelRestart item
+  // into `out` and makes the next subscribe use the on_invalid_replay_id fallback (kFatal under
+  // `fail`). `previous_org` is set when the reason is an org change.
+  core::Status fall_back(const ChannelSubscription& channel, std::int64_t refused,
+                         const std::string& previous_org, std::vector<StreamEvent>& out);
   // True when a connect reply arrived (successful or not) and the batch is complete.
   core::Status connect(std::stop_token stop, std::vector<StreamEvent>& out, bool& completed);
 
@@ -107,6 +112,10 @@ class CometdClient final : public EventSource {
   // A replay ID to use instead of resume()/start at the next subscribe of a channel (after an
   // invalid-replay-ID fallback).
   std::map<std::string, std::int64_t> replay_override_;
+  // The org of the last session (empty: unknown), and per channel the org its resume point
+  // belongs to when a new session came from another org (consumed at its next subscribe).
+  std::string org_id_;
+  std::map<std::string, std::string> org_moved_;
   std::chrono::milliseconds long_poll_;
   std::chrono::milliseconds advice_interval_{0};  // of the last unsuccessful reply
   std::atomic<bool> connected_{false};

@@ -56,6 +56,19 @@ struct ChangeEventHeader {
   std::optional<std::int64_t> commit_timestamp;  // epoch milliseconds
 };
 
+// Not an event: the source tells the pipeline, in order with the events of the batch, that the
+// channel's subscription restarted from a fallback because its resume point was void - Salesforce
+// refused the replay ID (older than retention, or newer than the org's newest: a sandbox refresh,
+// a checkpoint of another org) or the org itself changed. Events after it belong to the new
+// subscription and start a new replay-ID sequence; what the channel had seen before is no guide.
+struct ChannelRestart {
+  std::int64_t refused_replay_id = 0;  // the resume point that was void
+  std::int64_t fallback = -2;          // -2 (every retained event) or -1 (new events only)
+  std::string org_id;                  // the org of the new subscription; empty: unknown
+  std::string previous_org_id;         // set when the org changed under the channel
+};
+
+// One item of a batch: an event, or (restart set) a ChannelRestart of `channel`.
 struct StreamEvent {
   std::string channel;
   EventKind kind = EventKind::kPlatformEvent;  // decided by the message's shape
@@ -72,6 +85,7 @@ struct StreamEvent {
   // ChangeEventHeader) or data.sobject (PushTopic).
   std::string payload_json;
   std::string envelope_json;  // the whole data object
+  std::optional<ChannelRestart> restart;  // set: not an event (the other fields but channel unset)
 };
 
 struct ChannelSubscription {
@@ -89,7 +103,8 @@ class EventSource {
  public:
   virtual ~EventSource() = default;
   // One /meta/connect round trip (handshaking and subscribing first when needed). Appends the
-  // events received, in order, to `out` (nothing on a quiet long poll). Malformed messages are
+  // events received, in order, to `out` (nothing on a quiet long poll), and a ChannelRestart item
+  // where a channel's subscription restarted from a fallback. Malformed messages are
   // logged, counted and skipped. Transient failures are handled inside with backoff; the returned
   // error is kStopped or kFatal (e.g. an invalid replay ID under policy `fail`, a login rejected).
   virtual core::Status next_batch(std::stop_token stop, std::vector<StreamEvent>& out) = 0;

@@ -1,5 +1,7 @@
 #include "daemon/salesforce/token_cache.h"
 
+#include <algorithm>
+#include <cctype>
 #include <fstream>
 #include <sstream>
 #include <stdexcept>
@@ -67,6 +69,28 @@ std::string json_string(const rapidjson::Value& object, const char* key) {
 }
 
 }  // namespace
+
+std::string org_id_from_identity_url(std::string_view url) {
+  // https://login.salesforce.com/id/00Dxx0000001gPLEAY/005xx000001SvQrAAK
+  const auto scheme = url.find("://");
+  const auto marker = url.find("/id/", scheme == std::string_view::npos ? 0 : scheme + 3);
+  if (marker == std::string_view::npos) {
+    return {};
+  }
+  const std::string_view rest = url.substr(marker + 4);
+  const auto slash = rest.find('/');
+  if (slash == std::string_view::npos || slash == 0) {
+    return {};
+  }
+  const std::string_view org = rest.substr(0, slash);
+  // Org IDs are 15 or 18 alphanumerics starting with the key prefix 00D.
+  if ((org.size() != 15 && org.size() != 18) || org.substr(0, 3) != "00D" ||
+      !std::all_of(org.begin(), org.end(),
+                   [](char c) { return std::isalnum(static_cast<unsigned char>(c)); })) {
+    return {};
+  }
+  return std::string(org);
+}
 
 std::string form_encode(const std::vector<std::pair<std::string, std::string>>& fields) {
   static constexpr char kHex[] = "0123456789ABCDEF";
@@ -198,7 +222,8 @@ core::Result<Session> TokenCache::fetch_locked(std::stop_token stop) {
 
   if (auth.flow == config::AuthFlow::kAccessToken) {
     // No network: the token and instance come from the configuration (tests, the emulator).
-    Session session{auth.access_token, strip_trailing_slash(auth.instance_url), ++generation_};
+    // No identity URL in this flow: the org is unknown (no sf.org_id header, no org check).
+    Session session{auth.access_token, strip_trailing_slash(auth.instance_url), ++generation_, ""};
     current_ = session;
     return session;
   }
@@ -276,11 +301,12 @@ core::Result<Session> TokenCache::fetch_locked(std::stop_token stop) {
   if (auto problem = core::instance_url_problem(instance, config_.login_url); !problem.empty()) {
     return fail(core::fatal_error("auth: " + problem));
   }
-  Session session{token, instance, ++generation_};
+  Session session{token, instance, ++generation_, org_id_from_identity_url(json_string(doc, "id"))};
   current_ = session;
   refreshes_.inc();
-  log->info("obtained an access token (flow={}, instance_url={}, generation={})",
-            flow_name(auth.flow), instance, session.generation);
+  log->info("obtained an access token (flow={}, instance_url={}, org_id={}, generation={})",
+            flow_name(auth.flow), instance, session.org_id.empty() ? "unknown" : session.org_id,
+            session.generation);
   return session;
 }
 

@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <stop_token>
 #include <string>
+#include <string_view>
 
 #include "daemon/core/result.h"
 
@@ -13,7 +14,15 @@ struct Session {
   std::string access_token;
   std::string instance_url;      // from the token response: every API call goes there
   std::uint64_t generation = 0;  // increases with every new token
+  // The org the token belongs to: the <orgId> of the identity URL (`id` in the token response,
+  // https://host/id/<orgId>/<userId>). Empty when unknown (the access_token flow has no identity
+  // URL). Replay IDs and checkpoints only mean something within one org.
+  std::string org_id;
 };
+
+// The org ID of a Salesforce identity URL (https://host/id/<orgId>/<userId>); empty when the URL
+// does not have that shape.
+std::string org_id_from_identity_url(std::string_view url);
 
 class TokenSource {
  public:

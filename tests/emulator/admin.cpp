@@ -178,14 +178,16 @@ void AdminEndpoint::faults(const httplib::Request& req, httplib::Response& res) 
     return;
   }
   static const char* kValid =
-      "valid keys: expire_tokens, drop_sessions, fail_next, latency_ms, busy_next_connects, "
-      "daily_limit_next_connects, daily_limit_next_subscribes, garbage_next_connects, "
-      "connect_reply_extra, cut_next_connects, deliver_on_any_reply, retention";
+      "valid keys: expire_tokens, drop_sessions, refresh_org, fail_next, latency_ms, "
+      "busy_next_connects, daily_limit_next_connects, daily_limit_next_subscribes, "
+      "garbage_next_connects, connect_reply_extra, cut_next_connects, deliver_on_any_reply, "
+      "retention";
   for (auto it = doc.MemberBegin(); it != doc.MemberEnd(); ++it) {
     std::string key = it->name.GetString();
     const auto& v = it->value;
     bool ok = true;
-    if (key == "expire_tokens" || key == "drop_sessions" || key == "deliver_on_any_reply") {
+    if (key == "expire_tokens" || key == "drop_sessions" || key == "deliver_on_any_reply" ||
+        key == "refresh_org") {
       ok = v.IsBool();
     } else if (key == "latency_ms" || key == "busy_next_connects" ||
                key == "daily_limit_next_connects" || key == "daily_limit_next_subscribes" ||
@@ -223,6 +225,9 @@ void AdminEndpoint::faults(const httplib::Request& req, httplib::Response& res) 
     }
     if (doc.HasMember("drop_sessions") && doc["drop_sessions"].GetBool()) {
       org_.drop_all_sessions();
+    }
+    if (doc.HasMember("refresh_org") && doc["refresh_org"].GetBool()) {
+      org_.refresh();
     }
     if (doc.HasMember("latency_ms")) {
       f.latency_ms = static_cast<std::int64_t>(doc["latency_ms"].GetUint64());
@@ -342,6 +347,8 @@ void AdminEndpoint::stats(const httplib::Request&, httplib::Response& res) {
     w.Uint64(s.events_published);
     w.Key("tokens_issued");
     w.Uint64(s.tokens_issued);
+    w.Key("org_id");
+    write_string(w, org_.org_id);
     w.Key("retention");
     w.Uint64(org_.bus.retention());
     w.Key("channels");

@@ -136,7 +136,15 @@ void OAuthEndpoint::handle(const httplib::Request& req, httplib::Response& res) 
                        std::chrono::system_clock::now().time_since_epoch())
                        .count();
   std::string issued_at = std::to_string(issued_ms);
-  std::string id_url = org_.base_url + "/id/00Dxx0000001gPLEAY/005xx000001SvQrAAK";
+  std::string org_id;
+  {
+    // One lock: a token is never issued for one org with the identity URL of another.
+    std::lock_guard lock(org_.mutex);
+    org_id = org_.org_id;
+    org_.issued_tokens.insert(token);
+    ++org_.stats.tokens_issued;
+  }
+  std::string id_url = org_.base_url + "/id/" + org_id + "/005xx000001SvQrAAK";
   // Salesforce signs id + issued_at with the consumer secret (HMAC-SHA256, base64).
   std::string to_sign = id_url + issued_at;
   unsigned char mac[EVP_MAX_MD_SIZE];
@@ -144,12 +152,6 @@ void OAuthEndpoint::handle(const httplib::Request& req, httplib::Response& res) 
   std::string secret = o.client_secret.empty() ? "sf-emulator" : o.client_secret;
   HMAC(EVP_sha256(), secret.data(), static_cast<int>(secret.size()),
        reinterpret_cast<const unsigned char*>(to_sign.data()), to_sign.size(), mac, &mac_len);
-  {
-    std::lock_guard lock(org_.mutex);
-    org_.issued_tokens.insert(token);
-    ++org_.stats.tokens_issued;
-  }
-
   rapidjson::StringBuffer sb;
   JsonWriter w(sb);
   w.StartObject();

@@ -193,6 +193,38 @@ TEST_F(OAuthTest, ExpireTokensInvalidatesIssuedTokensUntilANewOneIsFetched) {
   EXPECT_TRUE(fresh.handshake()[0]["successful"].GetBool());
 }
 
+TEST_F(OAuthTest, IdentityUrlCarriesAStableOrgIdThatRefreshOrgReplaces) {
+  const std::string form = "grant_type=client_credentials&client_id=CID&client_secret=SECRET";
+  auto first = parse(token(form)->body);
+  auto again = parse(token(form)->body);
+  EXPECT_EQ(str(first, "id"), sf_->base_url() + "/id/00Dxx0000001gPLEAY/005xx000001SvQrAAK");
+  EXPECT_EQ(str(again, "id"), str(first, "id"));
+
+  // A channel with history, subscribed at its newest replay ID.
+  auto range = sf_->inject("/event/Test_Event__e", 20, R"({"N":1})");
+  Bayeux old_session(*sf_, str(first, "access_token"));
+  ASSERT_TRUE(old_session.handshake()[0]["successful"].GetBool());
+
+  sf_->faults(R"({"refresh_org":true})");
+  // Tokens of the old org are expired, and the org ID in the identity URL is new.
+  Bayeux stale(*sf_, str(first, "access_token"));
+  EXPECT_EQ(str(stale.handshake()[0], "error"), "403::Handshake denied");
+  auto fresh = parse(token(form)->body);
+  EXPECT_EQ(str(fresh, "id"), sf_->base_url() + "/id/00Dxx0000001REFRSH/005xx000001SvQrAAK");
+  auto stats = parse(sf_->stats());
+  EXPECT_EQ(str(stats, "org_id"), "00Dxx0000001REFRSH");
+  EXPECT_EQ(stats["sessions"].GetInt(), 0);
+
+  // Replay IDs restart low: the old newest is refused as newer than anything the org has.
+  Bayeux bayeux(*sf_, str(fresh, "access_token"));
+  ASSERT_TRUE(bayeux.handshake()[0]["successful"].GetBool());
+  auto refused = bayeux.subscribe("/event/Test_Event__e", range.last_replay_id);
+  EXPECT_FALSE(refused[0]["successful"].GetBool());
+  EXPECT_NE(str(refused[0], "error").find("you provided was invalid"), std::string::npos);
+  auto restarted = sf_->inject("/event/Test_Event__e", 1, R"({"N":2})");
+  EXPECT_LE(restarted.first_replay_id, 5);
+}
+
 TEST(OAuthStaticTokenTest, StaticTokenSurvivesExpireTokens) {
   EmulatorProcess sf;
   sf.faults(R"({"expire_tokens":true})");

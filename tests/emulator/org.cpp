@@ -43,6 +43,17 @@ void Org::drop_all_sessions() {
   sessions.clear();
 }
 
+void Org::refresh() {
+  ++org_refreshes;
+  // 18 characters with the org key prefix 00D, distinct per refresh and the same in every run.
+  std::string serial = std::to_string(org_refreshes);
+  org_id =
+      "00Dxx" + std::string(7 - std::min<std::size_t>(serial.size(), 7), '0') + serial + "REFRSH";
+  drop_all_sessions();
+  issued_tokens.clear();
+  bus.clear();
+}
+
 void Org::shutdown() {
   {
     std::lock_guard lock(mutex);

@@ -99,6 +99,10 @@ struct Org {
   Faults faults;
   Stats stats;
   std::uint64_t inject_counter = 0;  // the {n} template value
+  // The org's ID, in every token's identity URL (`id`). Stable for a run; the refresh_org fault
+  // (a sandbox refresh) replaces it.
+  std::string org_id = "00Dxx0000001gPLEAY";
+  std::uint64_t org_refreshes = 0;
   int connects_in_flight = 0;
   bool stopping = false;
 
@@ -107,6 +111,9 @@ struct Org {
   // Caller holds `mutex`. Looks a client up, forgetting it first when its window has passed.
   std::shared_ptr<Session> find_session(const std::string& client_id, Clock::time_point now);
   void drop_all_sessions();  // caller holds `mutex`; notify `changed` afterwards
+  // A sandbox refresh: a new org ID, every channel's events gone (replay IDs start low again),
+  // sessions dropped and issued tokens expired. Caller holds `mutex`; notify `changed` afterwards.
+  void refresh();
 
   // Locks; wakes every long poll and makes new ones return at once.
   void shutdown();

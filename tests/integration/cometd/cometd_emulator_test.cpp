@@ -90,6 +90,10 @@ struct Harness {
       auto status = client->next_batch({}, batch);
       ASSERT_TRUE(status) << status.message();
       for (auto& event : batch) {
+        if (event.restart) {
+          restarts.push_back(std::move(event));
+          continue;
+        }
         // Replay IDs are positive; a channel seen for the first time starts at 0 here.
         auto& last = acknowledged[event.channel];
         EXPECT_GT(event.replay_id, last) << "out of order or duplicate on " << event.channel;
@@ -120,6 +124,7 @@ struct Harness {
   std::unique_ptr<CometdClient> client;
   std::map<std::string, std::int64_t> acknowledged;
   std::vector<StreamEvent> received;
+  std::vector<StreamEvent> restarts;  // ChannelRestart items
 };
 
 std::vector<std::string> expected_texts(const std::string& prefix, int from, int to) {
@@ -227,6 +232,9 @@ TEST(CometdEmulator, ShouldFallBackToEarliestWhenResumePointIsOutsideRetention) 
   harness.receive_until(5, 30s);
   EXPECT_EQ(harness.texts(kAlpha), expected_texts("old-", 5, 10));
   EXPECT_EQ(harness.counter("sfkb_invalid_replay_fallbacks_total", {{"channel", kAlpha}}), 1u);
+  ASSERT_EQ(harness.restarts.size(), 1u);
+  EXPECT_EQ(harness.restarts[0].channel, kAlpha);
+  EXPECT_EQ(harness.restarts[0].restart->refused_replay_id, old.first_replay_id);
 }
 
 TEST(CometdEmulator, ShouldBackOffLongAndRecoverAfterDailyLimit) {

@@ -4,6 +4,7 @@
 // statistics and in the daemon's log.
 
 #include <atomic>
+#include <filesystem>
 #include <regex>
 #include <thread>
 
@@ -192,6 +193,149 @@ TEST_F(InvalidReplay, FailStopsTheBridgeWithAnError) {
   EXPECT_NE(*code, 0);
   EXPECT_NE(bridge.output().find("invalid"), std::string::npos) << bridge.output();
   EXPECT_EQ(seen().size(), 100u);
+}
+
+// Issue 10, finding 2: a sandbox refresh. The checkpoint and the Kafka tail hold replay IDs of the
+// old org, above anything the refreshed org has; Salesforce refuses them. Before the fix every
+// event of the new org was taken for a duplicate of the old position (produced 0).
+class OrgRefresh : public SubscribeFaults {
+ protected:
+  static constexpr const char* kOldOrg = "00Dxx0000001gPLEAY";
+  static constexpr const char* kNewOrg = "00Dxx0000001REFRSH";
+  BridgeConfig oauth_config(const EmulatorProcess& sf) {
+    auto config = config_for(sf);
+    config.access_token.clear();  // client_credentials: the token names the org
+    config.client_id = "cid";
+    config.client_secret = "csecret";
+    return config;
+  }
+  // Starts a bridge, waits until the channel holds `total` records, stops it (exit 0).
+  std::string run_until(const BridgeConfig& config, std::size_t total, const std::string& name) {
+    Bridge bridge(config, dir_, name);
+    EXPECT_TRUE(bridge.wait_started()) << bridge.output();
+    wait_for_channel(*kafka_, topic_, kChannel, total, kLong);
+    EXPECT_EQ(bridge.terminate(), 0) << bridge.output();
+    return bridge.output();
+  }
+  // Records of the channel with the org header each carries.
+  std::vector<std::optional<std::string>> orgs() {
+    std::vector<std::optional<std::string>> out;
+    for (const auto& record : kafka_->read_all(topic_)) {
+      if (record.header("sf.channel") == kChannel) {
+        out.push_back(record.header("sf.org_id"));
+      }
+    }
+    return out;
+  }
+};
+
+TEST_F(OrgRefresh, EveryEventOfTheRefreshedOrgReachesKafkaOnceAndRestartsDoNotLoop) {
+  EmulatorProcess sf(emulator_options({"--client-id", "cid", "--client-secret", "csecret"}));
+  const auto config = oauth_config(sf);
+  Injected old_org;
+  inject(sf, 300, old_org);
+  run_until(config, 300, "first");
+
+  sf.faults(R"({"refresh_org":true})");
+  Injected new_org;
+  inject(sf, 200, new_org);  // replay IDs start low again: all below the checkpoint
+  ASSERT_LT(new_org.ranges.back().last_replay_id, old_org.ranges.back().last_replay_id);
+  const std::string second = run_until(config, 500, "second");
+
+  auto records = seen();
+  ASSERT_EQ(records.size(), 500u) << second;
+  EXPECT_EQ(check_exactly_once({records.begin(), records.begin() + 300}, old_org, true), "");
+  EXPECT_EQ(check_exactly_once({records.begin() + 300, records.end()}, new_org, true), "");
+  // The warning names both orgs and the void position, and the fallback is counted.
+  EXPECT_NE(second.find("EVENTS MAY HAVE BEEN MISSED"), std::string::npos) << second;
+  EXPECT_NE(second.find(kOldOrg), std::string::npos) << second;
+  EXPECT_NE(second.find(kNewOrg), std::string::npos) << second;
+  EXPECT_NE(second.find(std::to_string(old_org.ranges.back().last_replay_id)), std::string::npos)
+      << second;
+  const auto headers = orgs();
+  ASSERT_EQ(headers.size(), 500u);
+  EXPECT_EQ(headers.front(), kOldOrg);
+  EXPECT_EQ(headers.back(), kNewOrg);
+
+  // A restart with the checkpoint file, then one without (a dyno: only the Kafka tail): neither
+  // falls back again nor writes anything twice.
+  inject(sf, 50, new_org);
+  const std::string third = run_until(config, 550, "third");
+  EXPECT_EQ(third.find("EVENTS MAY HAVE BEEN MISSED"), std::string::npos) << third;
+  std::filesystem::remove_all(config.checkpoint_dir);
+  inject(sf, 50, new_org);
+  const std::string fourth = run_until(config, 600, "fourth");
+  EXPECT_EQ(fourth.find("EVENTS MAY HAVE BEEN MISSED"), std::string::npos) << fourth;
+  records = seen();
+  ASSERT_EQ(records.size(), 600u);
+  EXPECT_EQ(check_exactly_once({records.begin() + 300, records.end()}, new_org, true), "");
+}
+
+// The same without an org to go by (access_token flow: no identity URL) and with the Kafka tail
+// of the old position: the emulator forgets every event (replay IDs start low again), so the
+// checkpoint and Kafka's newest record are above the org's newest and Salesforce refuses them.
+// The restart's epoch (file and sf.replay_epoch) keeps the old position from winning again.
+TEST_F(OrgRefresh, RefusedPositionWithoutAKnownOrgRestartsOnceAndTheEpochHolds) {
+  EmulatorProcess sf(emulator_options());
+  const auto config = config_for(sf);  // access_token flow
+  Injected before;
+  inject(sf, 100, before);
+  run_until(config, 100, "first");
+
+  sf.reset();
+  Injected after;
+  inject(sf, 50, after);
+  ASSERT_LT(after.ranges.back().last_replay_id, before.ranges.back().last_replay_id);
+  const std::string second = run_until(config, 150, "second");
+  EXPECT_NE(second.find("EVENTS MAY HAVE BEEN MISSED"), std::string::npos) << second;
+  auto records = seen();
+  ASSERT_EQ(records.size(), 150u) << second;
+  EXPECT_EQ(check_exactly_once({records.begin(), records.begin() + 100}, before, true), "");
+  EXPECT_EQ(check_exactly_once({records.begin() + 100, records.end()}, after, true), "");
+
+  inject(sf, 20, after);
+  const std::string third = run_until(config, 170, "third");
+  EXPECT_EQ(third.find("EVENTS MAY HAVE BEEN MISSED"), std::string::npos) << third;
+  std::filesystem::remove_all(config.checkpoint_dir);
+  inject(sf, 10, after);
+  const std::string fourth = run_until(config, 180, "fourth");
+  EXPECT_EQ(fourth.find("EVENTS MAY HAVE BEEN MISSED"), std::string::npos) << fourth;
+  records = seen();
+  ASSERT_EQ(records.size(), 180u);
+  EXPECT_EQ(check_exactly_once({records.begin() + 100, records.end()}, after, true), "");
+}
+
+// The refresh happens while the bridge runs: it re-authenticates, sees the new org and restarts
+// the channel from the fallback at once.
+TEST_F(OrgRefresh, RefreshWhileRunningRestartsTheChannelInTheNewOrg) {
+  EmulatorProcess sf(emulator_options({"--client-id", "cid", "--client-secret", "csecret"}));
+  const auto config = oauth_config(sf);
+  Bridge bridge(config, dir_);
+  ASSERT_TRUE(bridge.wait_started()) << bridge.output();
+  Injected old_org;
+  inject(sf, 300, old_org);
+  wait_for_channel(*kafka_, topic_, kChannel, 300, kLong);
+
+  sf.faults(R"({"refresh_org":true})");
+  Injected new_org;
+  inject(sf, 200, new_org);
+  wait_for_channel(*kafka_, topic_, kChannel, 500, kLong);
+  ASSERT_EQ(bridge.terminate(), 0) << bridge.output();
+  auto records = seen();
+  ASSERT_EQ(records.size(), 500u) << bridge.output();
+  EXPECT_EQ(check_exactly_once({records.begin(), records.begin() + 300}, old_org, true), "");
+  EXPECT_EQ(check_exactly_once({records.begin() + 300, records.end()}, new_org, true), "");
+  // The CometD client saw the new org in the new token and restarted the channel.
+  const std::string restarted = std::string("org ") + kOldOrg + " -> " + kNewOrg;
+  EXPECT_NE(bridge.output().find(restarted), std::string::npos) << bridge.output();
+
+  // And the next start resumes in the new org without another fallback.
+  inject(sf, 20, new_org);
+  const std::string next = run_until(config, 520, "next");
+  EXPECT_EQ(next.find("EVENTS MAY HAVE BEEN MISSED"), std::string::npos) << next;
+  records = seen();
+  ASSERT_EQ(records.size(), 520u);
+  EXPECT_EQ(check_exactly_once({records.begin() + 300, records.end()}, new_org, true), "");
 }
 
 TEST_F(SubscribeFaults, BrokerDownForTwentySecondsLosesNothingAndMemoryStaysBounded) {

@@ -44,12 +44,13 @@ TEST_F(FileStoreTest, MissingFileMeansNothingCheckpointed) {
 
 TEST_F(FileStoreTest, SavesTheVersionedFormatAndLoadsItBack) {
   FileStore store(dir_);
-  Checkpoints saved{{"/event/A__e", {42, "2026-11-26T17:40:00.000Z", std::nullopt}},
-                    {"/event/B__e", {9007199254740993, "2026-11-26T17:41:00.000Z", std::nullopt}}};
+  Checkpoints saved{
+      {"/event/A__e", {42, "2026-11-26T17:40:00.000Z", std::nullopt, 0, ""}},
+      {"/event/B__e", {9007199254740993, "2026-11-26T17:41:00.000Z", std::nullopt, 0, ""}}};
   ASSERT_TRUE(store.save(saved));
 
   const std::string text = read_file();
-  EXPECT_NE(text.find("\"version\": 1"), std::string::npos) << text;
+  EXPECT_NE(text.find("\"version\": 2"), std::string::npos) << text;
   EXPECT_NE(text.find("\"/event/A__e\""), std::string::npos) << text;
   EXPECT_NE(text.find("\"replay_id\": 42"), std::string::npos) << text;
 
@@ -64,7 +65,7 @@ TEST_F(FileStoreTest, SavesTheVersionedFormatAndLoadsItBack) {
 
 TEST_F(FileStoreTest, KeepsAPinnedPartition) {
   FileStore store(dir_);
-  ASSERT_TRUE(store.save({{"/event/A__e", {42, "t", 3}}}));
+  ASSERT_TRUE(store.save({{"/event/A__e", {42, "t", 3, 0, ""}}}));
   EXPECT_NE(read_file().find("\"partition\": 3"), std::string::npos) << read_file();
   auto loaded = store.load();
   ASSERT_TRUE(loaded) << loaded.error().message;
@@ -73,10 +74,10 @@ TEST_F(FileStoreTest, KeepsAPinnedPartition) {
 
 TEST_F(FileStoreTest, SaveReplacesTheFileAndLeavesNoTemporaryBehind) {
   FileStore store(dir_);
-  ASSERT_TRUE(store.save({{"/event/A__e", {1, "t1", std::nullopt}}}));
+  ASSERT_TRUE(store.save({{"/event/A__e", {1, "t1", std::nullopt, 0, ""}}}));
   struct stat before {};
   ASSERT_EQ(::stat(path().c_str(), &before), 0);
-  ASSERT_TRUE(store.save({{"/event/A__e", {2, "t2", std::nullopt}}}));
+  ASSERT_TRUE(store.save({{"/event/A__e", {2, "t2", std::nullopt, 0, ""}}}));
   struct stat after {};
   ASSERT_EQ(::stat(path().c_str(), &after), 0);
 
@@ -93,16 +94,16 @@ TEST_F(FileStoreTest, SaveReplacesTheFileAndLeavesNoTemporaryBehind) {
 
 TEST_F(FileStoreTest, AStaleTemporaryFromACrashDoesNotMatter) {
   FileStore store(dir_);
-  ASSERT_TRUE(store.save({{"/event/A__e", {5, "t", std::nullopt}}}));
+  ASSERT_TRUE(store.save({{"/event/A__e", {5, "t", std::nullopt, 0, ""}}}));
   std::ofstream(path() + ".tmp") << "{\"version\":1,\"chan";  // a crash mid-write
   EXPECT_EQ(store.load()->at("/event/A__e").replay_id, 5);
-  ASSERT_TRUE(store.save({{"/event/A__e", {6, "t", std::nullopt}}}));
+  ASSERT_TRUE(store.save({{"/event/A__e", {6, "t", std::nullopt, 0, ""}}}));
   EXPECT_EQ(store.load()->at("/event/A__e").replay_id, 6);
 }
 
 TEST_F(FileStoreTest, CreatesAMissingDirectory) {
   FileStore store((fs::path(dir_) / "nested" / "state").string());
-  ASSERT_TRUE(store.save({{"/event/A__e", {3, "t", std::nullopt}}}));
+  ASSERT_TRUE(store.save({{"/event/A__e", {3, "t", std::nullopt, 0, ""}}}));
   EXPECT_EQ(store.load()->at("/event/A__e").replay_id, 3);
 }
 
@@ -122,11 +123,40 @@ TEST_F(FileStoreTest, EmptyFileIsCorruptNotEmpty) {
   EXPECT_NE(loaded.error().message.find(path()), std::string::npos);
 }
 
+TEST_F(FileStoreTest, RestartEpochAndOrgRoundTrip) {
+  FileStore store(dir_);
+  Checkpoints saved{{"/event/A__e", {-2, "2026-11-26T17:40:00.000Z", 3, 2, "00DBBBBBBBBBBBBBBB"}},
+                    {"/event/B__e", {9, "2026-11-26T17:41:00.000Z", std::nullopt, 0, ""}}};
+  ASSERT_TRUE(store.save(saved));
+  const std::string text = read_file();
+  EXPECT_NE(text.find("\"epoch\": 2"), std::string::npos) << text;
+  EXPECT_NE(text.find("\"org_id\": \"00DBBBBBBBBBBBBBBB\""), std::string::npos) << text;
+  auto loaded = store.load();
+  ASSERT_TRUE(loaded) << loaded.error().message;
+  EXPECT_EQ(loaded->at("/event/A__e").replay_id, -2);
+  EXPECT_EQ(loaded->at("/event/A__e").epoch, 2u);
+  EXPECT_EQ(loaded->at("/event/A__e").org_id, "00DBBBBBBBBBBBBBBB");
+  EXPECT_EQ(loaded->at("/event/B__e").epoch, 0u);  // not written when 0
+  EXPECT_EQ(loaded->at("/event/B__e").org_id, "");
+}
+
+TEST_F(FileStoreTest, VersionOneFilesStillLoad) {
+  write_file(
+      "{\"version\":1,\"channels\":{\"/event/A__e\":{\"replay_id\":41,\"updated\":\"t\","
+      "\"partition\":2}}}");
+  auto loaded = FileStore(dir_).load();
+  ASSERT_TRUE(loaded) << loaded.error().message;
+  EXPECT_EQ(loaded->at("/event/A__e").replay_id, 41);
+  EXPECT_EQ(loaded->at("/event/A__e").partition, 2);
+  EXPECT_EQ(loaded->at("/event/A__e").epoch, 0u);
+  EXPECT_EQ(loaded->at("/event/A__e").org_id, "");
+}
+
 TEST_F(FileStoreTest, UnknownVersionIsAnError) {
-  write_file("{\"version\":2,\"channels\":{}}");
+  write_file("{\"version\":3,\"channels\":{}}");
   auto loaded = FileStore(dir_).load();
   ASSERT_FALSE(loaded);
-  EXPECT_NE(loaded.error().message.find("unknown version 2"), std::string::npos)
+  EXPECT_NE(loaded.error().message.find("unknown version 3"), std::string::npos)
       << loaded.error().message;
   EXPECT_NE(loaded.error().message.find(path()), std::string::npos);
 }
@@ -144,7 +174,7 @@ TEST_F(FileStoreTest, WrongShapesAreErrors) {
 
 TEST_F(FileStoreTest, SaveIntoAnUnwritableLocationIsRetryable) {
   FileStore store("/proc/sfkb-cannot-exist");
-  auto status = store.save({{"/event/A__e", {1, "t", std::nullopt}}});
+  auto status = store.save({{"/event/A__e", {1, "t", std::nullopt, 0, ""}}});
   ASSERT_FALSE(status);
   EXPECT_EQ(status.kind(), core::ErrorKind::kRetry);
 }

@@ -15,13 +15,15 @@ class FakeTail : public KafkaTail {
     topics_[topic].resize(static_cast<std::size_t>(partitions));
   }
   void append(const std::string& topic, int partition, const std::string& channel,
-              std::int64_t replay_id) {
+              std::int64_t replay_id, std::optional<std::string> org_id = std::nullopt,
+              std::uint32_t epoch = 0) {
     auto& log = topics_.at(topic).at(static_cast<std::size_t>(partition));
-    log.push_back({static_cast<std::int64_t>(log.size()), channel, replay_id});
+    log.push_back({static_cast<std::int64_t>(log.size()), channel, replay_id, org_id, epoch});
   }
   void append_headerless(const std::string& topic, int partition) {
     auto& log = topics_.at(topic).at(static_cast<std::size_t>(partition));
-    log.push_back({static_cast<std::int64_t>(log.size()), std::nullopt, std::nullopt});
+    log.push_back(
+        {static_cast<std::int64_t>(log.size()), std::nullopt, std::nullopt, std::nullopt, 0});
   }
 
   core::Result<std::int32_t> partition_count(const std::string& topic) override {
@@ -86,7 +88,7 @@ TEST_F(ReconcileTest, SinglePartitionResumesFromKafkaWhenItIsAheadOfTheFile) {
   kafka_.append("pre.t", 2, "/event/A__e", 20);
   kafka_.append("pre.t", 2, "/event/A__e", 30);
 
-  auto resume = only({{"/event/A__e", {20, "", std::nullopt}}});
+  auto resume = only({{"/event/A__e", {20, "", std::nullopt, 0, ""}}});
   EXPECT_EQ(resume.mode, ResumeMode::kSinglePartition);
   EXPECT_EQ(resume.file, 20);
   EXPECT_EQ(resume.kafka_newest, 30);
@@ -109,7 +111,7 @@ TEST_F(ReconcileTest, SinglePartitionKeepsTheFileWhenKafkaIsBehind) {
   add("/event/A__e", "t");
   kafka_.create("pre.t", 3);
   kafka_.append("pre.t", 2, "/event/A__e", 5);
-  EXPECT_EQ(only({{"/event/A__e", {9, "", std::nullopt}}}).resume, 9);
+  EXPECT_EQ(only({{"/event/A__e", {9, "", std::nullopt, 0, ""}}}).resume, 9);
 }
 
 TEST_F(ReconcileTest, SinglePartitionReadsThePartitionPinnedInTheFile) {
@@ -118,7 +120,7 @@ TEST_F(ReconcileTest, SinglePartitionReadsThePartitionPinnedInTheFile) {
   add("/event/A__e", "t");
   kafka_.create("pre.t", 4);
   kafka_.append("pre.t", 2, "/event/A__e", 50);
-  auto resume = only({{"/event/A__e", {40, "", 2}}});
+  auto resume = only({{"/event/A__e", {40, "", 2, 0, ""}}});
   EXPECT_EQ(resume.kafka_newest, 50);
   EXPECT_EQ(resume.resume, 50);
 }
@@ -128,19 +130,19 @@ TEST(ChooseChannelPartition, HashesWithoutAPinAndKeepsAPinThatStillExists) {
   EXPECT_EQ(choose_channel_partition("/event/A__e", 4, none, by_length).partition, 3);
   EXPECT_TRUE(choose_channel_partition("/event/A__e", 4, none, by_length).warning.empty());
 
-  const Checkpoints same{{"/event/A__e", {1, "", 3}}};
+  const Checkpoints same{{"/event/A__e", {1, "", 3, 0, ""}}};
   auto agreed = choose_channel_partition("/event/A__e", 4, same, by_length);
   EXPECT_EQ(agreed.partition, 3);
   EXPECT_TRUE(agreed.warning.empty());
 
-  const Checkpoints grown{{"/event/A__e", {1, "", 2}}};
+  const Checkpoints grown{{"/event/A__e", {1, "", 2, 0, ""}}};
   auto pinned = choose_channel_partition("/event/A__e", 4, grown, by_length);
   EXPECT_EQ(pinned.partition, 2);
   EXPECT_NE(pinned.warning.find("stays on partition 2"), std::string::npos) << pinned.warning;
 }
 
 TEST(ChooseChannelPartition, APinBeyondTheTopicFallsBackToTheHashWithAWarning) {
-  const Checkpoints shrunk{{"/event/A__e", {1, "", 5}}};
+  const Checkpoints shrunk{{"/event/A__e", {1, "", 5, 0, ""}}};
   auto chosen = choose_channel_partition("/event/A__e", 2, shrunk, by_length);
   EXPECT_EQ(chosen.partition, 1);  // 11 % 2
   EXPECT_NE(chosen.warning.find("re-created"), std::string::npos) << chosen.warning;
@@ -187,7 +189,7 @@ TEST_F(ReconcileTest, MultiPartitionResumesFromTheFileAndSkipsWhatKafkaHoldsAbov
   kafka_.append("pre.t", 2, "/event/A__e", 6);
   kafka_.append("pre.t", 0, "/event/A__e", 8);
 
-  auto resume = only({{"/event/A__e", {4, "", std::nullopt}}});
+  auto resume = only({{"/event/A__e", {4, "", std::nullopt, 0, ""}}});
   // then it resumes after 4 and skips 6 and 8 when Salesforce replays them - never after 8.
   EXPECT_EQ(resume.mode, ResumeMode::kMultiPartition);
   EXPECT_EQ(resume.resume, 4);
@@ -203,9 +205,11 @@ TEST_F(ReconcileTest, MultiPartitionStopsReadingEachPartitionAtTheCheckpoint) {
   for (int i = 1; i <= 1000; ++i) {
     kafka_.append("pre.t", i % 2, "/event/A__e", i);
   }
-  auto resume = only({{"/event/A__e", {990, "", std::nullopt}}});
+  auto resume = only({{"/event/A__e", {990, "", std::nullopt, 0, ""}}});
   EXPECT_EQ(resume.skip.size(), 10u);
-  EXPECT_LE(kafka_.visited, 12);  // 5 above it + the one at or below it, per partition
+  // Per partition: its newest record (which restart it belongs to), then 5 above the checkpoint
+  // and the one at or below it.
+  EXPECT_LE(kafka_.visited, 14);
 }
 
 TEST_F(ReconcileTest, MultiPartitionWithoutFileResumesFromTheLowestNewestAndWarns) {
@@ -231,7 +235,7 @@ TEST_F(ReconcileTest, MultiPartitionWithNothingInKafkaUsesTheFile) {
   auto& mapping = add("/event/A__e", "t");
   mapping.key = config::KeyKind::kReplayId;
   kafka_.create("pre.t", 4);
-  auto resume = only({{"/event/A__e", {77, "", std::nullopt}}});
+  auto resume = only({{"/event/A__e", {77, "", std::nullopt, 0, ""}}});
   EXPECT_EQ(resume.resume, 77);
   EXPECT_TRUE(resume.skip.empty());
 }
@@ -240,7 +244,7 @@ TEST_F(ReconcileTest, HeadersOffMeansFileOnlyWithAWarning) {
   auto& mapping = add("/event/A__e", "t");
   mapping.headers = false;
   // no topic needed: Kafka is not read at all
-  auto resume = only({{"/event/A__e", {3, "", std::nullopt}}});
+  auto resume = only({{"/event/A__e", {3, "", std::nullopt, 0, ""}}});
   EXPECT_EQ(resume.mode, ResumeMode::kFileOnly);
   EXPECT_EQ(resume.resume, 3);
   ASSERT_EQ(resume.warnings.size(), 1u);
@@ -262,9 +266,126 @@ TEST_F(ReconcileTest, ScanBoundFallsBackToTheFileWithAWarning) {
     kafka_.append("pre.t", 2, "/event/Other__e", 1000 + i);
   }
   options_.max_records_per_partition = 10;
-  auto resume = only({{"/event/A__e", {40, "", std::nullopt}}});
+  auto resume = only({{"/event/A__e", {40, "", std::nullopt, 0, ""}}});
   EXPECT_EQ(resume.resume, 40);
   EXPECT_EQ(resume.warnings.size(), 1u);
+}
+
+}  // namespace
+}  // namespace sfkb::checkpoint
+
+namespace sfkb::checkpoint {
+namespace {
+
+const std::string kOrgA = "00DAAAAAAAAAAAAAAA";
+const std::string kOrgB = "00DBBBBBBBBBBBBBBB";
+
+// After a restart from the fallback was checkpointed (epoch 1, -2) and before any new event
+// landed, Kafka's newest record is still the refused position: it must not win again.
+TEST_F(ReconcileTest, RecordsOfAnOlderRestartDoNotWinOverTheFile) {
+  add("/event/A__e", "t");
+  kafka_.create("pre.t", 3);
+  kafka_.append("pre.t", 2, "/event/A__e", 226110);
+  auto resume = only({{"/event/A__e", {-2, "", 2, 1, ""}}});
+  EXPECT_EQ(resume.resume, -2);
+  EXPECT_EQ(resume.epoch, 1u);
+  EXPECT_FALSE(resume.restart);
+  EXPECT_EQ(resume.kafka_newest, std::nullopt);
+  EXPECT_NE(resume.decision.find("before the channel restarted"), std::string::npos)
+      << resume.decision;
+}
+
+// A crash after new events landed but before the checkpoint caught up with the restart.
+TEST_F(ReconcileTest, RecordsOfALaterRestartWinOverTheFile) {
+  add("/event/A__e", "t");
+  kafka_.create("pre.t", 3);
+  kafka_.append("pre.t", 2, "/event/A__e", 226110);
+  kafka_.append("pre.t", 2, "/event/A__e", 4, std::nullopt, 1);
+  auto resume = only({{"/event/A__e", {226110, "", 2, 0, ""}}});
+  EXPECT_EQ(resume.resume, 4);
+  EXPECT_EQ(resume.epoch, 1u);
+}
+
+TEST_F(ReconcileTest, WithoutAFileTheNewestRestartsRecordIsTheResumePoint) {
+  add("/event/A__e", "t");
+  kafka_.create("pre.t", 3);
+  kafka_.append("pre.t", 2, "/event/A__e", 226110, kOrgA);
+  kafka_.append("pre.t", 2, "/event/A__e", 6, kOrgA, 1);
+  options_.org_id = kOrgA;
+  auto resume = only({});
+  EXPECT_EQ(resume.resume, 6);
+  EXPECT_EQ(resume.epoch, 1u);
+  EXPECT_FALSE(resume.restart);
+}
+
+// A dyno (no file) after a sandbox refresh: the tail is the old org's.
+TEST_F(ReconcileTest, AnotherOrgsRecordsAreNotAResumePoint) {
+  add("/event/A__e", "t");
+  kafka_.create("pre.t", 3);
+  kafka_.append("pre.t", 2, "/event/A__e", 226110, kOrgA);
+  options_.org_id = kOrgB;
+  auto resume = only({});
+  EXPECT_TRUE(resume.restart);
+  EXPECT_EQ(resume.resume, std::nullopt);
+  EXPECT_EQ(resume.epoch, 1u);
+  EXPECT_EQ(resume.foreign_org, kOrgA);
+  EXPECT_EQ(resume.foreign_replay_id, 226110);
+  ASSERT_EQ(resume.warnings.size(), 1u);
+  EXPECT_NE(resume.warnings[0].find(kOrgA), std::string::npos);
+  EXPECT_NE(resume.warnings[0].find(kOrgB), std::string::npos);
+}
+
+TEST_F(ReconcileTest, AnotherOrgsFileIsNotAResumePointButTheCurrentOrgsRecordsAre) {
+  add("/event/A__e", "t");
+  kafka_.create("pre.t", 3);
+  kafka_.append("pre.t", 2, "/event/A__e", 226110, kOrgA);
+  kafka_.append("pre.t", 2, "/event/A__e", 9, kOrgB, 1);
+  options_.org_id = kOrgB;
+  auto resume = only({{"/event/A__e", {226110, "", 2, 0, kOrgA}}});
+  EXPECT_FALSE(resume.restart);
+  EXPECT_EQ(resume.resume, 9);
+  EXPECT_EQ(resume.epoch, 1u);
+  EXPECT_EQ(resume.foreign_org, kOrgA);
+}
+
+TEST_F(ReconcileTest, UnknownOrgsAreAccepted) {
+  add("/event/A__e", "t");
+  kafka_.create("pre.t", 3);
+  kafka_.append("pre.t", 2, "/event/A__e", 30);  // written before records carried sf.org_id
+  options_.org_id = kOrgB;
+  auto resume = only({{"/event/A__e", {20, "", 2, 0, ""}}});
+  EXPECT_FALSE(resume.restart);
+  EXPECT_EQ(resume.resume, 30);
+}
+
+TEST_F(ReconcileTest, MultiPartitionSkipSetHoldsOnlyTheCurrentRestartsRecords) {
+  auto& mapping = add("/event/A__e", "t");
+  mapping.key = config::KeyKind::kReplayId;
+  kafka_.create("pre.t", 3);
+  kafka_.append("pre.t", 0, "/event/A__e", 1000);
+  kafka_.append("pre.t", 1, "/event/A__e", 1001);
+  kafka_.append("pre.t", 1, "/event/A__e", 5, std::nullopt, 1);
+  kafka_.append("pre.t", 2, "/event/A__e", 999);
+  kafka_.append("pre.t", 2, "/event/A__e", 3, std::nullopt, 1);
+  kafka_.append("pre.t", 2, "/event/A__e", 7, std::nullopt, 1);
+  auto resume = only({{"/event/A__e", {-2, "", std::nullopt, 1, ""}}});
+  EXPECT_EQ(resume.resume, -2);
+  EXPECT_EQ(resume.epoch, 1u);
+  EXPECT_EQ(resume.skip, (std::set<std::int64_t>{3, 5, 7}));
+  EXPECT_EQ(resume.kafka_newest, 7);
+}
+
+TEST_F(ReconcileTest, MultiPartitionOfAnotherOrgRestarts) {
+  auto& mapping = add("/event/A__e", "t");
+  mapping.key = config::KeyKind::kReplayId;
+  kafka_.create("pre.t", 2);
+  kafka_.append("pre.t", 0, "/event/A__e", 1000, kOrgA);
+  kafka_.append("pre.t", 1, "/event/A__e", 1001, kOrgA, 2);
+  options_.org_id = kOrgB;
+  auto resume = only({});
+  EXPECT_TRUE(resume.restart);
+  EXPECT_EQ(resume.epoch, 3u);
+  EXPECT_TRUE(resume.skip.empty());
 }
 
 }  // namespace

@@ -60,6 +60,25 @@ TEST_F(EventMappingTest, HeadersCarryTheEventsIdentity) {
   EXPECT_EQ(*header(record, "sf.created_date"), "2026-11-26T17:30:00.123Z");
 }
 
+TEST_F(EventMappingTest, HeadersNameTheOrgAndTheChannelsRestartWhenKnown) {
+  route_.org_id = "00Dxx0000001gPLEAY";
+  route_.epoch = 2;
+  auto record = map_event(sample_event(), route_).record;
+  ASSERT_EQ(record.headers.size(), 7u);
+  EXPECT_EQ(*header(record, "sf.org_id"), "00Dxx0000001gPLEAY");
+  EXPECT_EQ(*header(record, "sf.replay_epoch"), "2");
+  // Unknown org and epoch 0 (no restart yet) add nothing: records look as before.
+  route_.org_id.clear();
+  route_.epoch = 0;
+  record = map_event(sample_event(), route_).record;
+  EXPECT_EQ(header(record, "sf.org_id"), nullptr);
+  EXPECT_EQ(header(record, "sf.replay_epoch"), nullptr);
+  mapping_.headers = false;
+  route_.org_id = "00Dxx0000001gPLEAY";
+  route_.epoch = 2;
+  EXPECT_TRUE(map_event(sample_event(), route_).record.headers.empty());
+}
+
 TEST_F(EventMappingTest, HeadersCanBeTurnedOff) {
   mapping_.headers = false;
   EXPECT_TRUE(map_event(sample_event(), route_).record.headers.empty());

@@ -27,7 +27,20 @@ inline salesforce::StreamEvent event(const std::string& channel, std::int64_t re
   return e;
 }
 
-// Hands out scripted batches, then long-polls (blocks) until stopped.
+// The item a source puts into a batch when `channel` was resubscribed from `fallback` because
+// Salesforce refused `refused` (or, with `previous_org`, the org changed).
+inline salesforce::StreamEvent restart(const std::string& channel, std::int64_t refused,
+                                       std::int64_t fallback = -2, std::string org_id = {},
+                                       std::string previous_org = {}) {
+  salesforce::StreamEvent e;
+  e.channel = channel;
+  e.restart =
+      salesforce::ChannelRestart{refused, fallback, std::move(org_id), std::move(previous_org)};
+  return e;
+}
+
+// Hands out scripted batches (events and ChannelRestart items), then long-polls (blocks) until
+// stopped.
 class FakeSource : public salesforce::EventSource {
  public:
   void push(std::vector<salesforce::StreamEvent> batch) {
@@ -190,6 +203,16 @@ class MemoryStore : public checkpoint::CheckpointStore {
     auto it = stored_.find(channel);
     return it == stored_.end() ? std::nullopt : std::optional<std::int64_t>(it->second.replay_id);
   }
+  std::optional<checkpoint::ChannelCheckpoint> entry(const std::string& channel) const {
+    std::lock_guard lock(mutex_);
+    auto it = stored_.find(channel);
+    return it == stored_.end() ? std::nullopt
+                               : std::optional<checkpoint::ChannelCheckpoint>(it->second);
+  }
+  void set_entry(const std::string& channel, checkpoint::ChannelCheckpoint entry) {
+    std::lock_guard lock(mutex_);
+    stored_[channel] = std::move(entry);
+  }
   std::optional<std::int32_t> partition(const std::string& channel) const {
     std::lock_guard lock(mutex_);
     auto it = stored_.find(channel);
@@ -198,7 +221,7 @@ class MemoryStore : public checkpoint::CheckpointStore {
   void set(const std::string& channel, std::int64_t replay_id,
            std::optional<std::int32_t> partition = std::nullopt) {
     std::lock_guard lock(mutex_);
-    stored_[channel] = {replay_id, "t", partition};
+    stored_[channel] = {replay_id, "t", partition, 0, ""};
   }
   bool corrupt = false;
 
@@ -211,9 +234,10 @@ class MemoryStore : public checkpoint::CheckpointStore {
 // Every topic has 4 partitions holding whatever the test appended.
 class FakeTail : public checkpoint::KafkaTail {
  public:
-  void append(int partition, const std::string& channel, std::int64_t replay_id) {
+  void append(int partition, const std::string& channel, std::int64_t replay_id,
+              std::optional<std::string> org_id = std::nullopt, std::uint32_t epoch = 0) {
     auto& log = partitions_[partition];
-    log.push_back({static_cast<std::int64_t>(log.size()), channel, replay_id});
+    log.push_back({static_cast<std::int64_t>(log.size()), channel, replay_id, org_id, epoch});
   }
   core::Result<std::int32_t> partition_count(const std::string& /*topic*/) override { return 4; }
   core::Status read_backwards(

@@ -15,6 +15,7 @@ using testing::FakeProducer;
 using testing::FakeSource;
 using testing::FakeTail;
 using testing::MemoryStore;
+using testing::restart;
 
 constexpr auto kDeadline = 10s;
 const std::string kA = "/event/A__e";
@@ -33,6 +34,9 @@ class SubscribePipelineTest : public ::testing::Test {
     }
   }
 
+  // A failed assertion must not leave the pipeline thread running into the join.
+  ~SubscribePipelineTest() override { stop_.request_stop(); }
+
   void start() {
     SubscribePipelineOptions options;
     options.metrics = &metrics_;
@@ -40,6 +44,11 @@ class SubscribePipelineTest : public ::testing::Test {
     options.partition_for_channel = [](const std::string& channel, std::int32_t count) {
       return static_cast<std::int32_t>(channel.size() % static_cast<std::size_t>(count));
     };
+    if (!org_id_.empty()) {
+      options.org_id = [org = org_id_](std::stop_token) -> core::Result<std::string> {
+        return org;
+      };
+    }
     pipeline_ = std::make_unique<SubscribePipeline>(config_, source_, producer_, store_, tail_,
                                                     nullptr, options);
     thread_ = std::jthread([this] { result_ = pipeline_->run(stop_.get_token()); });
@@ -74,7 +83,31 @@ class SubscribePipelineTest : public ::testing::Test {
   std::unique_ptr<SubscribePipeline> pipeline_;
   std::jthread thread_;
   core::Status result_;
+  std::string org_id_;  // what options.org_id answers; empty: not set
 };
+
+std::optional<std::string> header(const KafkaRecord& record, const std::string& name) {
+  for (const auto& [key, value] : record.headers) {
+    if (key == name) {
+      return value;
+    }
+  }
+  return std::nullopt;
+}
+
+// Waits (bounded) until the store holds `replay_id` in `epoch` for the channel.
+bool wait_checkpoint(const MemoryStore& store, const std::string& channel, std::int64_t replay_id,
+                     std::uint32_t epoch) {
+  const auto deadline = std::chrono::steady_clock::now() + kDeadline;
+  while (std::chrono::steady_clock::now() < deadline) {
+    auto entry = store.entry(channel);
+    if (entry && entry->replay_id == replay_id && entry->epoch == epoch) {
+      return true;
+    }
+    std::this_thread::yield();
+  }
+  return false;
+}
 
 TEST_F(SubscribePipelineTest, ProducesEachEventOnceAndCheckpointsAtShutdown) {
   // Given two batches where the second redelivers 2 and 3 (a resubscribe),
@@ -300,6 +333,123 @@ TEST_F(SubscribePipelineTest, ReadyOnlyOnceReconciledAndConnected) {
   EXPECT_TRUE(pipeline_->ready());
   ASSERT_TRUE(stop());
   EXPECT_FALSE(pipeline_->ready());
+}
+
+}  // namespace
+}  // namespace sfkb::pipeline
+
+namespace sfkb::pipeline {
+namespace {
+
+// Issue 10, finding 2: the checkpoint (or the Kafka tail) holds a replay ID above the org's newest
+// (a sandbox refresh). Salesforce refuses it, the source resubscribes from -2, and the new
+// subscription's replay IDs start low again.
+TEST_F(SubscribePipelineTest, RefusedResumePointRestartsTheDuplicateFilterAndTheCheckpoint) {
+  store_.set(kA, 226110);
+  tail_.append(static_cast<int>(kA.size() % 4), kA, 226110);
+  source_.push({restart(kA, 226110), event(kA, 3), event(kA, 5), event(kA, 8)});
+  start();
+  ASSERT_TRUE(source_.wait_idle(2, kDeadline));
+  ASSERT_TRUE(stop());
+
+  // Every event of the new subscription went to Kafka, none was taken for a duplicate,
+  EXPECT_EQ(sent_ids(kA), (std::vector<std::int64_t>{3, 5, 8}));
+  EXPECT_EQ(counter("sfkb_events_skipped_duplicate_total", kA), 0u);
+  // marked as the channel's first restart (reconciliation ignores the older records),
+  for (const auto& sent : producer_.sent()) {
+    EXPECT_EQ(header(sent.record, "sf.replay_epoch"), "1");
+  }
+  // and the checkpoint counts in the new sequence.
+  auto entry = store_.entry(kA);
+  ASSERT_TRUE(entry);
+  EXPECT_EQ(entry->replay_id, 8);
+  EXPECT_EQ(entry->epoch, 1u);
+  EXPECT_EQ(pipeline_->resume_point()(kA), 8);
+}
+
+TEST_F(SubscribePipelineTest, OldSubscriptionsAcknowledgementsNeverMoveTheNewCheckpoint) {
+  producer_.auto_ack = false;
+  store_.set(kA, 1000);
+  // Two events of the old subscription are in flight when the fallback happens.
+  source_.push({event(kA, 1001), event(kA, 1002)});
+  source_.push({restart(kA, 1000), event(kA, 3), event(kA, 5)});
+  start();
+  ASSERT_TRUE(producer_.wait_sent(4, kDeadline));
+  // The decision is checkpointed at once (the fallback, in the new epoch): a restart now
+  // resubscribes from -2 instead of trying the refused ID again.
+  ASSERT_TRUE(wait_checkpoint(store_, kA, -2, 1));
+  EXPECT_EQ(pipeline_->resume_point()(kA), -2);
+
+  producer_.ack(3);
+  producer_.ack(5);
+  ASSERT_TRUE(wait_checkpoint(store_, kA, 5, 1));
+  // The old subscription's late acknowledgements only count down what is in flight.
+  producer_.ack(1002);
+  producer_.ack(1001);
+  ASSERT_TRUE(stop());
+  auto entry = store_.entry(kA);
+  ASSERT_TRUE(entry);
+  EXPECT_EQ(entry->replay_id, 5);
+  EXPECT_EQ(entry->epoch, 1u);
+  EXPECT_EQ(producer_.pending(), 0u);
+}
+
+TEST_F(SubscribePipelineTest, PositionsOfAnotherOrgAreNotAResumePoint) {
+  org_id_ = "00DBBBBBBBBBBBBBBB";
+  store_.set_entry(kA, {226110, "t", std::nullopt, 0, "00DAAAAAAAAAAAAAAA"});
+  tail_.append(static_cast<int>(kA.size() % 4), kA, 226110, std::string("00DAAAAAAAAAAAAAAA"));
+  source_.push({event(kA, 3), event(kA, 5)});
+  start();
+  ASSERT_TRUE(source_.wait_idle(2, kDeadline));
+  const auto resume = pipeline_->resumes().at(0);
+  EXPECT_TRUE(resume.restart);
+  EXPECT_EQ(resume.resume, -2);  // on_invalid_replay_id: earliest
+  EXPECT_EQ(resume.foreign_org, "00DAAAAAAAAAAAAAAA");
+  ASSERT_TRUE(stop());
+
+  EXPECT_EQ(sent_ids(kA), (std::vector<std::int64_t>{3, 5}));
+  for (const auto& sent : producer_.sent()) {
+    EXPECT_EQ(header(sent.record, "sf.org_id"), "00DBBBBBBBBBBBBBBB");
+    EXPECT_EQ(header(sent.record, "sf.replay_epoch"), "1");
+  }
+  auto entry = store_.entry(kA);
+  ASSERT_TRUE(entry);
+  EXPECT_EQ(entry->replay_id, 5);
+  EXPECT_EQ(entry->epoch, 1u);
+  EXPECT_EQ(entry->org_id, "00DBBBBBBBBBBBBBBB");
+  EXPECT_EQ(counter("sfkb_invalid_replay_fallbacks_total", kA), 1u);
+}
+
+TEST_F(SubscribePipelineTest, AnotherOrgsPositionStopsTheBridgeUnderPolicyFail) {
+  org_id_ = "00DBBBBBBBBBBBBBBB";
+  config_.subscribe[0].on_invalid_replay_id = config::InvalidReplayPolicy::kFail;
+  store_.set_entry(kA, {226110, "t", std::nullopt, 0, "00DAAAAAAAAAAAAAAA"});
+  start();
+  thread_.join();
+  ASSERT_FALSE(result_);
+  EXPECT_EQ(result_.kind(), core::ErrorKind::kFatal);
+  EXPECT_NE(result_.message().find("00DAAAAAAAAAAAAAAA"), std::string::npos);
+  EXPECT_NE(result_.message().find("00DBBBBBBBBBBBBBBB"), std::string::npos);
+  EXPECT_EQ(source_.calls(), 0);
+}
+
+TEST_F(SubscribePipelineTest, OrgChangeWhileRunningMovesTheHeaderAndTheCheckpointToTheNewOrg) {
+  org_id_ = "00DAAAAAAAAAAAAAAA";
+  source_.push({event(kA, 900)});
+  source_.push({restart(kA, 900, -2, "00DBBBBBBBBBBBBBBB", "00DAAAAAAAAAAAAAAA"), event(kA, 2)});
+  start();
+  ASSERT_TRUE(source_.wait_idle(3, kDeadline));
+  ASSERT_TRUE(stop());
+  auto sent = producer_.sent();
+  ASSERT_EQ(sent.size(), 2u);
+  EXPECT_EQ(header(sent[0].record, "sf.org_id"), "00DAAAAAAAAAAAAAAA");
+  EXPECT_EQ(header(sent[0].record, "sf.replay_epoch"), std::nullopt);
+  EXPECT_EQ(header(sent[1].record, "sf.org_id"), "00DBBBBBBBBBBBBBBB");
+  EXPECT_EQ(header(sent[1].record, "sf.replay_epoch"), "1");
+  auto entry = store_.entry(kA);
+  ASSERT_TRUE(entry);
+  EXPECT_EQ(entry->replay_id, 2);
+  EXPECT_EQ(entry->org_id, "00DBBBBBBBBBBBBBBB");
 }
 
 }  // namespace

@@ -54,8 +54,11 @@ class FakeTokens final : public TokenSource {
     ++generation;
     return current();
   }
-  Session current() const { return {"token-" + std::to_string(generation), kInstance, generation}; }
+  Session current() const {
+    return {"token-" + std::to_string(generation), kInstance, generation, org_id};
+  }
   std::uint64_t generation = 1;
+  std::string org_id;
   int sessions = 0;
   bool fail_refresh = false;
   std::vector<std::uint64_t> refreshed_generations;
@@ -441,7 +444,16 @@ TEST_F(CometdClientTest, ShouldFallBackToEarliestOnInvalidReplayId) {
   server.queue("/meta/subscribe", invalid_replay(kA, 3));
   auto client = make(options(config::InvalidReplayPolicy::kEarliest));
   std::vector<StreamEvent> events;
+  // The batch returns at once with the restart, before any event of the new subscription.
   ASSERT_TRUE(client->next_batch({}, events));
+  ASSERT_EQ(events.size(), 1u);
+  EXPECT_EQ(events[0].channel, kA);
+  ASSERT_TRUE(events[0].restart.has_value());
+  EXPECT_EQ(events[0].restart->refused_replay_id, 3);
+  EXPECT_EQ(events[0].restart->fallback, -2);
+  events.clear();
+  ASSERT_TRUE(client->next_batch({}, events));
+  EXPECT_TRUE(events.empty());
   ASSERT_EQ(server.subscribes.size(), 3u);
   EXPECT_EQ(server.subscribes[0].replay, (std::map<std::string, std::int64_t>{{kA, 3}}));
   EXPECT_EQ(server.subscribes[1].replay, (std::map<std::string, std::int64_t>{{kA, -2}}));
@@ -461,6 +473,11 @@ TEST_F(CometdClientTest, ShouldFallBackToLatestOnInvalidReplayIdWhenConfigured) 
   auto client = make(options(config::InvalidReplayPolicy::kLatest));
   std::vector<StreamEvent> events;
   ASSERT_TRUE(client->next_batch({}, events));
+  ASSERT_EQ(events.size(), 1u);
+  ASSERT_TRUE(events[0].restart.has_value());
+  EXPECT_EQ(events[0].channel, kB);
+  EXPECT_EQ(events[0].restart->fallback, -1);
+  ASSERT_TRUE(client->next_batch({}, events));
   ASSERT_EQ(server.subscribes.size(), 3u);
   EXPECT_EQ(server.subscribes[2].replay, (std::map<std::string, std::int64_t>{{kB, -1}}));
   EXPECT_EQ(counter("sfkb_invalid_replay_fallbacks_total", {{"channel", kB}}), 1u);
@@ -477,6 +494,35 @@ TEST_F(CometdClientTest, ShouldStopOnInvalidReplayIdUnderPolicyFail) {
   EXPECT_EQ(status.kind(), core::ErrorKind::kFatal);
   EXPECT_NE(status.message().find(kA), std::string::npos);
   EXPECT_EQ(server.count("/meta/connect"), 0);
+  EXPECT_EQ(counter("sfkb_invalid_replay_fallbacks_total", {{"channel", kA}}), 1u);
+}
+
+TEST_F(CometdClientTest, ShouldRestartEveryResumedChannelWhenTheOrgChanges) {
+  tokens.org_id = "00DAAAAAAAAAAAAAAA";
+  acknowledged[kA] = 5;
+  auto client = make(options(config::InvalidReplayPolicy::kEarliest));
+  std::vector<StreamEvent> events;
+  ASSERT_TRUE(client->next_batch({}, events));
+  EXPECT_TRUE(events.empty());
+  // A sandbox refresh: the token is refused, and the new one belongs to another org.
+  tokens.org_id = "00DBBBBBBBBBBBBBBB";
+  server.queue("/meta/connect",
+               json_response(200, R"([{"channel":"/meta/connect","successful":false,)"
+                                  R"("error":"401::Authentication invalid",)"
+                                  R"("advice":{"reconnect":"none"}}])"));
+  ASSERT_TRUE(client->next_batch({}, events));
+  ASSERT_EQ(events.size(), 1u);
+  EXPECT_EQ(events[0].channel, kA);
+  ASSERT_TRUE(events[0].restart.has_value());
+  EXPECT_EQ(events[0].restart->refused_replay_id, 5);
+  EXPECT_EQ(events[0].restart->org_id, "00DBBBBBBBBBBBBBBB");
+  EXPECT_EQ(events[0].restart->previous_org_id, "00DAAAAAAAAAAAAAAA");
+  events.clear();
+  ASSERT_TRUE(client->next_batch({}, events));
+  EXPECT_TRUE(events.empty());  // kB had no resume point: nothing of the old org to drop
+  EXPECT_EQ(server.subscribes.back().replay, (std::map<std::string, std::int64_t>{{kB, -2}}));
+  EXPECT_EQ(server.subscribes[server.subscribes.size() - 2].replay,
+            (std::map<std::string, std::int64_t>{{kA, -2}}));
   EXPECT_EQ(counter("sfkb_invalid_replay_fallbacks_total", {{"channel", kA}}), 1u);
 }
 

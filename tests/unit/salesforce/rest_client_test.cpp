@@ -23,7 +23,7 @@ class ScriptedTokens final : public TokenSource {
     }
     if (rejected.generation == current_.generation) {
       current_ = {"token-" + std::to_string(current_.generation + 1), current_.instance_url,
-                  current_.generation + 1};
+                  current_.generation + 1, ""};
     }
     return current_;
   }
@@ -31,7 +31,7 @@ class ScriptedTokens final : public TokenSource {
   bool fail_refresh = false;
 
  private:
-  Session current_{"token-1", "https://org.example.com/", 1};
+  Session current_{"token-1", "https://org.example.com/", 1, ""};
 };
 
 std::string header(const http::Request& request, const std::string& name) {

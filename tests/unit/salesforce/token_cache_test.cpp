@@ -167,6 +167,27 @@ TEST(Jwt, ShouldRejectGarbageKeyWithoutEchoingIt) {
   EXPECT_EQ(signer.error().message.find("not a key"), std::string::npos);
 }
 
+TEST(TokenCache, ShouldTakeTheOrgIdFromTheIdentityUrl) {
+  EXPECT_EQ(org_id_from_identity_url(
+                "https://login.salesforce.com/id/00Dxx0000001gPLEAY/005xx000001SvQrAAK"),
+            "00Dxx0000001gPLEAY");
+  EXPECT_EQ(org_id_from_identity_url("https://test.salesforce.com/id/00D000000000001/005x"),
+            "00D000000000001");
+  for (const char* bad : {"", "x", "https://h/id/", "https://h/id/00Dxx0000001gPLEAY",
+                          "https://h/id/005xx000001SvQrAAK/00Dxx0000001gPLEAY",
+                          "https://h/id/00Dxx00-0001gPLEAY/005"}) {
+    EXPECT_EQ(org_id_from_identity_url(bad), "") << bad;
+  }
+  auto transport = std::make_unique<FakeTransport>();
+  transport->push_reply(json_response(
+      200,
+      R"({"access_token":"t-1","instance_url":"https://na1.example.com","id":"https://login.salesforce.com/id/00Dxx0000001gPLEAY/005xx000001SvQrAAK"})"));
+  TokenCache cache(client_credentials_config(), std::move(transport));
+  auto session = cache.session({});
+  ASSERT_TRUE(session) << session.error().message;
+  EXPECT_EQ(session->org_id, "00Dxx0000001gPLEAY");
+}
+
 TEST(TokenCache, ShouldPostJwtBearerAssertionToLoginUrl) {
   auto transport = std::make_unique<FakeTransport>();
   auto* fake = transport.get();
