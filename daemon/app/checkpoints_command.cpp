@@ -1,6 +1,6 @@
 // `sf-kafka-bridge checkpoints --config F`: what the bridge would resume from, per channel - the
-// checkpoint file's value, what Kafka holds, and the reconciled resume point (DESIGN.md §4). Reads
-// only; safe to run beside a live bridge.
+// checkpoint file's value, what Kafka holds, and the reconciled resume point (docs/ARCHITECTURE.md
+// §4). Reads only; safe to run beside a live bridge.
 #include "daemon/app/checkpoints_command.h"
 
 #include <cstdio>

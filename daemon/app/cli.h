@@ -1,6 +1,7 @@
 #pragma once
-// The command line: `sf-kafka-bridge run | check-config | checkpoints | version` (DESIGN.md §6).
-// Kept out of main.cpp so the parsing and the exit codes live in the app library.
+// The command line: `sf-kafka-bridge run | check-config | checkpoints | version`
+// (docs/ARCHITECTURE.md §6). Kept out of main.cpp so the parsing and the exit codes live in the app
+// library.
 
 #include <string>
 

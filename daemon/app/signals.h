@@ -1,8 +1,9 @@
 #pragma once
-// SIGTERM/SIGINT handling for `run` (DESIGN.md §4): the signals are blocked in every thread and
-// taken synchronously by one sigwait thread, so no work ever runs in a signal handler. The first
-// signal requests stop on the process's one stop_source; a second one means the operator gave up
-// waiting, and the process exits at once with 128 + signal (130 for SIGINT, 143 for SIGTERM).
+// SIGTERM/SIGINT handling for `run` (docs/ARCHITECTURE.md §4): the signals are blocked in every
+// thread and taken synchronously by one sigwait thread, so no work ever runs in a signal handler.
+// The first signal requests stop on the process's one stop_source; a second one means the operator
+// gave up waiting, and the process exits at once with 128 + signal (130 for SIGINT, 143 for
+// SIGTERM).
 
 #include <atomic>
 #include <stop_token>

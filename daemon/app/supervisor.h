@@ -1,5 +1,6 @@
 #pragma once
-// Runs the configured pipelines on their own threads under one stop token (DESIGN.md §4).
+// Runs the configured pipelines on their own threads under one stop token (docs/ARCHITECTURE.md
+// §4).
 
 #include <stop_token>
 

@@ -74,8 +74,8 @@ SupervisionResult supervise(const std::vector<PipelineSlot>& slots, ops::Notifie
       try {
         status = run(state->stop.get_token());
       } catch (const std::exception& e) {
-        // Exceptions are for start-up only (STYLE.md §4); one escaping a running loop is a bug,
-        // but it must still bring the whole process down in order, not via std::terminate.
+        // Exceptions are for start-up only (docs/CONVENTIONS.md §4); one escaping a running loop is
+        // a bug, but it must still bring the whole process down in order, not via std::terminate.
         status = core::fatal_error(std::string("unexpected exception: ") + e.what());
       }
       std::lock_guard lock(state->mutex);

@@ -18,7 +18,7 @@
 
 namespace sfkb::app {
 
-// Process exit codes (DESIGN.md §6, sysexits.h).
+// Process exit codes (docs/ARCHITECTURE.md §6, sysexits.h).
 inline constexpr int kExitOk = 0;
 inline constexpr int kExitUnavailable = 69;  // a dependency was unreachable and stayed so
 inline constexpr int kExitSoftware = 70;     // a pipeline failed fatally, or shutdown overran

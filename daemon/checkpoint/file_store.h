@@ -1,5 +1,5 @@
 #pragma once
-// Checkpoints in one small versioned JSON file per bridge (DESIGN.md §4):
+// Checkpoints in one small versioned JSON file per bridge (docs/ARCHITECTURE.md §4):
 //   {"version":2,"channels":{"/event/X__e":{"replay_id":N,"updated":"...","partition":P,
 //                                          "epoch":E,"org_id":"00D..."}}}
 // Version 2 added the optional "epoch" and "org_id"; version 1 files still load (epoch 0, org

@@ -1,7 +1,7 @@
 #pragma once
-// Start-up reconciliation (DESIGN.md §4): where each channel resumes, from the checkpoint file and
-// what Kafka already holds. The one rule: never resume past an event that is not in Kafka, and
-// skip every replayed event that is already there.
+// Start-up reconciliation (docs/ARCHITECTURE.md §4): where each channel resumes, from the
+// checkpoint file and what Kafka already holds. The one rule: never resume past an event that is
+// not in Kafka, and skip every replayed event that is already there.
 //
 //  - one partition per channel (no key): the channel's newest record in its partition is an exact
 //    resume point (the idempotent, gapless producer writes each partition as a prefix of what was

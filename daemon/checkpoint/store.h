@@ -1,6 +1,6 @@
 #pragma once
-// The seam between the subscribe pipeline and wherever checkpoints live (DESIGN.md §3): the
-// pipeline loads once at start and saves the whole map at every interval and at shutdown. The
+// The seam between the subscribe pipeline and wherever checkpoints live (docs/ARCHITECTURE.md §3):
+// the pipeline loads once at start and saves the whole map at every interval and at shutdown. The
 // file implementation is file_store.h; tests use an in-memory one.
 
 #include <cstdint>
@@ -18,7 +18,7 @@ struct ChannelCheckpoint {
   std::string updated;  // RFC 3339 UTC time of the last change, for operators
   // Key-less channels only: the partition the channel's events were written to. Pinned because
   // the hash of the channel name changes when partitions are added to the topic, and moving the
-  // channel would break its order and the Kafka-tail resume (DESIGN.md §4).
+  // channel would break its order and the Kafka-tail resume (docs/ARCHITECTURE.md §4).
   std::optional<std::int32_t> partition;
   // How many times the channel's subscription restarted from a fallback (sf.replay_epoch of its
   // records): replay_id counts in this restart's sequence, and Kafka records of an older one are

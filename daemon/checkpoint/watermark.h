@@ -4,7 +4,8 @@
 // Watermark: events of a channel are produced in replay order but may be acknowledged out of order
 // (a keyed mapping spreads them over partitions, each with its own ack stream). The watermark is
 // the highest replay ID such that it and every earlier produced event of the channel is
-// acknowledged - the only value the checkpoint may ever hold (DESIGN.md §4, resume rule).
+// acknowledged - the only value the checkpoint may ever hold (docs/ARCHITECTURE.md §4, resume
+// rule).
 //
 // DuplicateFilter: Salesforce delivers at least once, and a resubscription replays from the
 // watermark, so a channel sees events again. The filter admits an event only when its replay ID is

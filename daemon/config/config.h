@@ -1,5 +1,5 @@
 #pragma once
-// The whole configuration as plain structs with defaults (DESIGN.md §5). Produced by
+// The whole configuration as plain structs with defaults (docs/ARCHITECTURE.md §5). Produced by
 // config::load() (loader.h) after interpolation and validation; nothing else parses YAML.
 
 #include <chrono>
@@ -119,7 +119,7 @@ struct SubscribeMapping {
   InvalidReplayPolicy on_invalid_replay_id = InvalidReplayPolicy::kEarliest;
 };
 
-// YAML `limits:` - bounds that keep memory flat when a peer is slow (DESIGN.md §1).
+// YAML `limits:` - bounds that keep memory flat when a peer is slow (docs/ARCHITECTURE.md §1).
 struct LimitsConfig {
   std::size_t max_in_flight_events = 10000;  // produced but not yet acknowledged by Kafka
 };

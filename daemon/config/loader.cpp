@@ -57,13 +57,14 @@ std::optional<std::string> read_bounded(const std::string& path, std::string& co
 }
 
 // librdkafka properties the bridge sets itself: overriding them would silently break the
-// guarantees of DESIGN.md §1/§4, so they are refused with the reason instead.
+// guarantees of docs/ARCHITECTURE.md §1/§4, so they are refused with the reason instead.
 constexpr std::array<std::pair<std::string_view, std::string_view>, 12> kReservedProperties = {{
     {"bootstrap.servers", "set kafka.bootstrap_servers instead"},
     {"metadata.broker.list", "set kafka.bootstrap_servers instead"},
     {"group.id", "set publish[].group_id instead"},
     {"enable.idempotence", "the bridge always enables it (no duplicates, no reordering)"},
-    {"enable.gapless.guarantee", "the bridge always enables it (resume rule, DESIGN.md §4)"},
+    {"enable.gapless.guarantee",
+     "the bridge always enables it (resume rule, docs/ARCHITECTURE.md §4)"},
     {"acks", "the bridge always uses acks=all"},
     {"request.required.acks", "the bridge always uses acks=all"},
     {"message.timeout.ms", "the bridge waits for the broker as long as it takes (0)"},
@@ -846,8 +847,8 @@ class Loader {
         }
       }
     }
-    // Heroku's Apache Kafka add-on (DESIGN.md §6): with KAFKA_URL and KAFKA_PREFIX in the
-    // environment, Kafka needs no YAML at all; values written in the file win. The certificates
+    // Heroku's Apache Kafka add-on (docs/ARCHITECTURE.md §6): with KAFKA_URL and KAFKA_PREFIX in
+    // the environment, Kafka needs no YAML at all; values written in the file win. The certificates
     // (KAFKA_TRUSTED_CERT, KAFKA_CLIENT_CERT, KAFKA_CLIENT_CERT_KEY) rotate, so the Kafka module
     // reads them at start-up instead of this loader.
     if (!out.embedded && out.bootstrap_servers.empty()) {

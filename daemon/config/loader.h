@@ -1,8 +1,8 @@
 #pragma once
 // YAML -> config::Config (config.h): `${VAR}` / `${VAR:-default}` interpolation inside scalars,
 // defaults for everything optional, and validation that collects every problem in one pass so an
-// operator can fix a file in one go (DESIGN.md §1: a bad config never starts a half-working
-// daemon). The loader never throws for bad input; it returns the problems.
+// operator can fix a file in one go (docs/ARCHITECTURE.md §1: a bad config never starts a
+// half-working daemon). The loader never throws for bad input; it returns the problems.
 
 #include <array>
 #include <chrono>

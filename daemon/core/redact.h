@@ -1,8 +1,8 @@
 #pragma once
-// The one redaction rule (DESIGN.md §1: secrets never reach a log line). Every output that may
-// carry a secret goes through it: the effective configuration (`check-config`, config::to_yaml),
-// config problems, log lines (ops/log.cpp applies redact_text to every message), error messages
-// and metric label values (ops/metrics.cpp).
+// The one redaction rule (docs/ARCHITECTURE.md §1: secrets never reach a log line). Every output
+// that may carry a secret goes through it: the effective configuration (`check-config`,
+// config::to_yaml), config problems, log lines (ops/log.cpp applies redact_text to every message),
+// error messages and metric label values (ops/metrics.cpp).
 //
 // The rule, in one place:
 //   - a setting is secret when librdkafka flags it sensitive (ssl.key.pem, sasl.password, ...) or

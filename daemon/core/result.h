@@ -1,6 +1,6 @@
 #pragma once
-// Errors by kind (STYLE.md §4): the running loops never throw; they return a Status or Result
-// whose kind tells the caller what to do next.
+// Errors by kind (docs/CONVENTIONS.md §4): the running loops never throw; they return a Status or
+// Result whose kind tells the caller what to do next.
 
 #include <optional>
 #include <string>

@@ -1,7 +1,7 @@
 #pragma once
 // URLs of Salesforce endpoints (login_url, instance_url), parsed rather than prefix-matched: TLS is
-// never off (DESIGN.md §1), so plain http is accepted only where no network is crossed - a
-// loopback IP literal (127.0.0.0/8, [::1]) or `localhost`, i.e. the emulator on this machine.
+// never off (docs/ARCHITECTURE.md §1), so plain http is accepted only where no network is crossed -
+// a loopback IP literal (127.0.0.0/8, [::1]) or `localhost`, i.e. the emulator on this machine.
 
 #include <optional>
 #include <string>

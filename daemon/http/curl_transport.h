@@ -1,7 +1,7 @@
 #pragma once
 // The production Transport: libcurl, one easy handle reused for keep-alive, driven through a
 // multi handle so that a long poll can be abandoned within a fraction of a second when the stop
-// token fires (DESIGN.md §4).
+// token fires (docs/ARCHITECTURE.md §4).
 //
 // One instance = one cookie store = one HTTP "session": the CometD client owns its own instance
 // so that the BAYEUX_BROWSER routing cookie never leaks between sessions or into the REST client.

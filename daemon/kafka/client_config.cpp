@@ -51,7 +51,7 @@ const std::vector<Enforced>& enforced_for(Role role) {
       {{"message.timeout.ms", "delivery.timeout.ms"},
        "0",
        {"0"},
-       "records wait for the broker as long as it takes (DESIGN.md section 4)"},
+       "records wait for the broker as long as it takes (docs/ARCHITECTURE.md section 4)"},
   };
   static const std::vector<Enforced> consumer = {
       {{"enable.auto.commit"},

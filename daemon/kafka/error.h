@@ -1,6 +1,6 @@
 #pragma once
-// The one place librdkafka's return codes become our errors (STYLE.md §4, cppkafka's
-// check_error): every rd_kafka_resp_err_t of the module goes through check().
+// The one place librdkafka's return codes become our errors (docs/CONVENTIONS.md §4): every
+// rd_kafka_resp_err_t of the module goes through check().
 
 #include <librdkafka/rdkafka.h>
 

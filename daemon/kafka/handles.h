@@ -1,5 +1,5 @@
 #pragma once
-// RAII owners for every librdkafka C handle (STYLE.md §3, cppkafka's kafka_handle_base.h): no
+// RAII owners for every librdkafka C handle (docs/CONVENTIONS.md §3): no
 // manual destroy anywhere else in the module. Owners are move-only by construction.
 
 #include <librdkafka/rdkafka.h>

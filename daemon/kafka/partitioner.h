@@ -1,7 +1,7 @@
 #pragma once
-// The partition of a channel's records when they have no key (DESIGN.md §1: one partition per
-// channel keeps the channel in replay order). Pure and stable across versions, platforms and
-// restarts: it is Kafka's Java default partitioner applied to the channel name -
+// The partition of a channel's records when they have no key (docs/ARCHITECTURE.md §1: one
+// partition per channel keeps the channel in replay order). Pure and stable across versions,
+// platforms and restarts: it is Kafka's Java default partitioner applied to the channel name -
 // (murmur2(bytes) & 0x7fffffff) % partition_count - so any Kafka client can recompute it.
 
 #include <cstdint>

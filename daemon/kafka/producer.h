@@ -1,7 +1,7 @@
 #pragma once
-// The bridge's Kafka producer: idempotent, acks=all, gapless, no message timeout (DESIGN.md §4;
-// enforced by ClientConfig whatever kafka.properties says). Records are handed over
-// asynchronously; each comes back exactly once through the delivery callback.
+// The bridge's Kafka producer: idempotent, acks=all, gapless, no message timeout
+// (docs/ARCHITECTURE.md §4; enforced by ClientConfig whatever kafka.properties says). Records are
+// handed over asynchronously; each comes back exactly once through the delivery callback.
 //
 // Threads: produce() may be called from any thread. The delivery callback runs on the thread
 // that calls poll() or flush() - never on a librdkafka thread - so the pipeline owns its state

@@ -1,6 +1,6 @@
 #pragma once
-// The operator's HTTP endpoint (DESIGN.md §6): /healthz (the process answers), /readyz (every
-// pipeline authenticated and connected, else 503 with the reasons as JSON) and /metrics
+// The operator's HTTP endpoint (docs/ARCHITECTURE.md §6): /healthz (the process answers), /readyz
+// (every pipeline authenticated and connected, else 503 with the reasons as JSON) and /metrics
 // (Prometheus text format 0.0.4). Served by a small poll(2) server on its own thread (see
 // poll_http_server.h for why: idle or slow clients must not starve the health check); handlers
 // only read atomics and the metrics registry, so a slow scraper never slows a pipeline.

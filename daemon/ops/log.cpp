@@ -50,9 +50,9 @@ class JsonFormatter final : public spdlog::formatter {
   }
 
  private:
-  // The `key=value` tokens of a message (STYLE.md §7: channel=..., replay_id=..., topic=...) as a
-  // "fields" object, so that JSON log consumers can filter on them without parsing the text.
-  // Values are strings; a trailing ',' or ';' belongs to the sentence, not to the value.
+  // The `key=value` tokens of a message (docs/CONVENTIONS.md §7: channel=..., replay_id=...,
+  // topic=...) as a "fields" object, so that JSON log consumers can filter on them without parsing
+  // the text. Values are strings; a trailing ',' or ';' belongs to the sentence, not to the value.
   static void append_fields(spdlog::memory_buf_t& dest, std::string_view text) {
     bool any = false;
     std::size_t pos = 0;

@@ -1,7 +1,7 @@
 #pragma once
-// Logging (STYLE.md §7): one named spdlog logger per module ("cometd", "producer", ...), all
-// writing one line per event to stdout, as text or JSON. Callers never log a secret: anything that
-// may hold one goes through core::redact_text first.
+// Logging (docs/CONVENTIONS.md §7): one named spdlog logger per module ("cometd", "producer", ...),
+// all writing one line per event to stdout, as text or JSON. Callers never log a secret: anything
+// that may hold one goes through core::redact_text first.
 
 #include <memory>
 #include <optional>

@@ -1,6 +1,6 @@
 #pragma once
-// Event -> Kafka record (DESIGN.md §2 "Kafka record made from one event"). Pure: no I/O, no
-// librdkafka, so every key/value/header choice is unit-tested on plain values. The subscribe
+// Event -> Kafka record (docs/ARCHITECTURE.md §2 "Kafka record made from one event"). Pure: no I/O,
+// no librdkafka, so every key/value/header choice is unit-tested on plain values. The subscribe
 // pipeline resolves the per-channel facts that need Kafka (the topic's partition count, hence the
 // channel's partition) once at start-up into a ChannelRoute and calls map_event per event.
 
@@ -71,8 +71,8 @@ struct MappedEvent {
 };
 
 // True when the mapping sends every event of its channel to one partition (no key), which makes
-// the newest record of that partition an exact resume point (DESIGN.md §4). Every keyed mapping
-// spreads the channel over the topic's partitions.
+// the newest record of that partition an exact resume point (docs/ARCHITECTURE.md §4). Every keyed
+// mapping spreads the channel over the topic's partitions.
 bool single_partition_per_channel(const config::SubscribeMapping& mapping);
 
 MappedEvent map_event(const salesforce::StreamEvent& event, const ChannelRoute& route);

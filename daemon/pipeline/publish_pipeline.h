@@ -1,7 +1,7 @@
 #pragma once
-// Kafka -> Salesforce (DESIGN.md §2 publish): consume a mapping's topics in a consumer group, map
-// each record once, publish batches through the composite REST API, dead-letter what Salesforce
-// will never accept and commit, per partition, only offsets of records that are done.
+// Kafka -> Salesforce (docs/ARCHITECTURE.md §2 publish): consume a mapping's topics in a consumer
+// group, map each record once, publish batches through the composite REST API, dead-letter what
+// Salesforce will never accept and commit, per partition, only offsets of records that are done.
 //
 // Ordering: exactly one batch is in flight per pipeline. A batch holds records of several
 // partitions, in offset order per partition, and the next batch is formed only when the previous
@@ -46,7 +46,7 @@ struct PublishSettings {
   // would make one request of 200 MB. A 413 is handled anyway (the batch is split).
   std::size_t max_request_bytes = 6 * 1024 * 1024;
   // Records held beyond the in-flight batch (polled, mapped, waiting): bounds memory when
-  // Salesforce is slow (DESIGN.md §1), on top of librdkafka's own prefetch.
+  // Salesforce is slow (docs/ARCHITECTURE.md §1), on top of librdkafka's own prefetch.
   std::size_t max_buffered_records = 0;  // 0: 2 x batch_size
   std::chrono::milliseconds poll_interval{100};
 };

@@ -1,7 +1,8 @@
 #pragma once
-// Kafka record -> sObject JSON for the composite REST call (DESIGN.md §2 publish, step 2).
-// Pure: no I/O, no clock. Each record is mapped once, when it is polled, and the resulting text is
-// kept until its batch resolves; the request body is then built by concatenation (rest_client.h).
+// Kafka record -> sObject JSON for the composite REST call (docs/ARCHITECTURE.md §2 publish, step
+// 2). Pure: no I/O, no clock. Each record is mapped once, when it is polled, and the resulting text
+// is kept until its batch resolves; the request body is then built by concatenation
+// (rest_client.h).
 
 #include <cstddef>
 #include <map>

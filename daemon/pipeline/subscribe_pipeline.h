@@ -1,6 +1,6 @@
 #pragma once
-// Salesforce -> Kafka (DESIGN.md §2 "Subscribe", §4). One pipeline serves every configured
-// channel over one CometD session:
+// Salesforce -> Kafka (docs/ARCHITECTURE.md §2 "Subscribe", §4). One pipeline serves every
+// configured channel over one CometD session:
 //
 //   pipeline thread:  reconcile -> loop { next_batch -> per event: dedupe, map, produce async }
 //   delivery thread:  producer.poll -> acks advance each channel's watermark -> periodic checkpoint

@@ -64,8 +64,9 @@ class SubscribeProgress : public std::enable_shared_from_this<SubscribeProgress>
   // Waits until fewer than `limit` events are in flight; false on stop or timeout.
   bool wait_below(std::size_t limit, std::chrono::milliseconds timeout, std::stop_token stop);
 
-  // For the CometD client: the channel's watermark (DESIGN.md §2 step 6: a rehandshake resumes
-  // from the last acknowledged event, never from the original start nor from what is in flight).
+  // For the CometD client: the channel's watermark (docs/ARCHITECTURE.md §2 step 6: a rehandshake
+  // resumes from the last acknowledged event, never from the original start nor from what is in
+  // flight).
   salesforce::ResumePoint resume_point();
 
  private:

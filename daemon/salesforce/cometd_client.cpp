@@ -250,8 +250,7 @@ core::Result<CometdClient::Exchange> CometdClient::post(const char* endpoint, st
       malformed_.inc();
       static ops::RepeatLimiter limiter;  // a broken server repeats it on every connect
       if (auto repeat = limiter.admit()) {
-        log->warn("malformed {} reply: {}{}", endpoint, decoded.error().message,
-                  repeat->suffix());
+        log->warn("malformed {} reply: {}{}", endpoint, decoded.error().message, repeat->suffix());
       }
     }
     return exchange;
@@ -474,7 +473,7 @@ core::Status CometdClient::subscribe(std::stop_token stop, std::vector<StreamEve
     }
     auto exchange = post("subscribe", requests_.subscribe(client_id_, channel.channel, replay_from),
                          options_.request_timeout, stop, out);
-    // A subscribe reply may carry events of the channels subscribed before it (SALESFORCE.md
+    // A subscribe reply may carry events of the channels subscribed before it (docs/SALESFORCE.md
     // does not restrict events to connect replies), so losing it ends the session like a lost
     // connect reply does.
     if (!exchange) {
@@ -567,7 +566,7 @@ core::Status CometdClient::connect(std::stop_token stop, std::vector<StreamEvent
                        long_poll_ + options_.long_poll_margin, stop, out);
   // Only a reply received whole and decoded, with its /meta/connect message, proves that no event
   // went missing: a transport error, a timeout, a cut or unreadable body or an error page may
-  // each have swallowed events the server already took off the queue (SALESFORCE.md "How a
+  // each have swallowed events the server already took off the queue (docs/SALESFORCE.md "How a
   // CometD server treats a long poll").
   if (!exchange) {
     if (exchange.error().kind == core::ErrorKind::kStopped) {

@@ -1,10 +1,10 @@
 #pragma once
-// The Streaming API client (SALESFORCE.md "CometD", DESIGN.md §2 "Subscribe, step by step"): one
-// Bayeux session shared by every configured channel, driven from the subscribe pipeline's thread
-// through next_batch(). It owns the whole session life cycle - token, handshake (cookies cleared),
-// one subscribe per channel with the replay extension, the long-poll connect loop, advice,
-// re-authentication, rehandshake from the ResumePoint, backoff - so the pipeline only sees events,
-// kStopped and kFatal.
+// The Streaming API client (docs/SALESFORCE.md "CometD", docs/ARCHITECTURE.md §2 "Subscribe, step
+// by step"): one Bayeux session shared by every configured channel, driven from the subscribe
+// pipeline's thread through next_batch(). It owns the whole session life cycle - token, handshake
+// (cookies cleared), one subscribe per channel with the replay extension, the long-poll connect
+// loop, advice, re-authentication, rehandshake from the ResumePoint, backoff - so the pipeline only
+// sees events, kStopped and kFatal.
 
 #include <atomic>
 #include <chrono>
@@ -37,7 +37,7 @@ struct CometdOptions {
   std::chrono::milliseconds long_poll_margin{15000};
   // Until the server gives advice (Salesforce: about 110 s).
   std::chrono::milliseconds default_long_poll{110000};
-  // /meta/disconnect at shutdown must not hold the shutdown up (DESIGN.md §4).
+  // /meta/disconnect at shutdown must not hold the shutdown up (docs/ARCHITECTURE.md §4).
   std::chrono::milliseconds disconnect_timeout{2000};
   std::uint64_t backoff_seed = std::random_device{}();  // fixed in tests
 };
@@ -64,7 +64,7 @@ class CometdClient final : public EventSource {
 
  private:
   enum class Stage { kAuthenticate, kHandshake, kSubscribe, kConnect };
-  // What a failed exchange asks for next (SALESFORCE.md "Errors and the right reaction").
+  // What a failed exchange asks for next (docs/SALESFORCE.md "Errors and the right reaction").
   enum class Reaction { kReauth, kRehandshake, kBackoff, kAdviceRetry, kDailyLimit };
   struct Exchange;
 

@@ -84,7 +84,7 @@ struct StreamEvent {
   // The kind's record object: data.payload (platform event; change event, with its
   // ChangeEventHeader) or data.sobject (PushTopic).
   std::string payload_json;
-  std::string envelope_json;  // the whole data object
+  std::string envelope_json;              // the whole data object
   std::optional<ChannelRestart> restart;  // set: not an event (the other fields but channel unset)
 };
 
@@ -95,8 +95,8 @@ struct ChannelSubscription {
 };
 
 // The replay ID a (re)subscription of `channel` resumes after: the last replay ID whose event and
-// all before it Kafka has acknowledged (DESIGN.md §4), or nullopt to use the configured start.
-// Called on the source's thread at every (re)subscribe.
+// all before it Kafka has acknowledged (docs/ARCHITECTURE.md §4), or nullopt to use the configured
+// start. Called on the source's thread at every (re)subscribe.
 using ResumePoint = std::function<std::optional<std::int64_t>(const std::string& channel)>;
 
 class EventSource {

@@ -1,7 +1,7 @@
 #pragma once
-// The REST publish client (DESIGN.md §2 publish, step 3): one composite request per batch,
-// `POST {instance_url}/services/data/v{api}/composite/sobjects` with `allOrNone:false`, through
-// the shared Transport seam and TokenSource (no HTTP or token code of its own).
+// The REST publish client (docs/ARCHITECTURE.md §2 publish, step 3): one composite request per
+// batch, `POST {instance_url}/services/data/v{api}/composite/sobjects` with `allOrNone:false`,
+// through the shared Transport seam and TokenSource (no HTTP or token code of its own).
 //
 // Not thread-safe: the publish pipeline owns one client and one Transport (its own HTTP session,
 // so keep-alive to the instance is kept across batches).

@@ -1,9 +1,9 @@
 #pragma once
 // Decoding and classifying the reply to POST /services/data/vNN.0/composite/sobjects
-// (SALESFORCE.md "REST publish"). Pure over (status, body): no I/O, no logging, never throws,
+// (docs/SALESFORCE.md "REST publish"). Pure over (status, body): no I/O, no logging, never throws,
 // so it can be fuzzed and so the publish pipeline decides what to do from values alone.
 //
-// Three outcomes in the fluent-bit sense, per record: done (published), drop (permanent error ->
+// Three outcomes per record: done (published), drop (permanent error ->
 // dead-letter topic) or retry. A whole request can also fail as a unit: transient (back off,
 // same batch again), reauth (new token, one retry), rejected (the request as sent can never
 // succeed; the caller narrows it down by splitting the batch) or fatal (the org refuses us:

@@ -1,7 +1,7 @@
 // libFuzzer target: the configuration loader (daemon/config/loader.h, load_string).
 // The YAML comes from an operator, not an attacker, but a typo must give a problem list, never a
-// crash (DESIGN.md §1: a bad config never starts a half-working daemon). The environment is a
-// fixed map so runs are reproducible; an accepted config is also dumped with to_yaml (what
+// crash (docs/ARCHITECTURE.md §1: a bad config never starts a half-working daemon). The environment
+// is a fixed map so runs are reproducible; an accepted config is also dumped with to_yaml (what
 // check-config prints), and a rejected one must name at least one problem.
 
 #include <cstddef>

@@ -69,7 +69,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       sfkb::pipeline::ChannelRoute route{&mapping, "prefix." + mapping.topic, 3, "", 0};
       auto mapped = sfkb::pipeline::map_event(*message.event, route);
       // A record always goes to the route's topic; a key-less mapping keeps the channel in one
-      // partition (DESIGN.md §1 order per channel), so neither may depend on the event's content.
+      // partition (docs/ARCHITECTURE.md §1 order per channel), so neither may depend on the event's
+      // content.
       if (mapped.record.topic != route.topic) {
         std::abort();
       }

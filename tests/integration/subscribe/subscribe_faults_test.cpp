@@ -366,9 +366,9 @@ TEST_F(SubscribeFaults, BrokerDownForTwentySecondsLosesNothingAndMemoryStaysBoun
   ASSERT_EQ(bridge.terminate(), 0) << bridge.output();
   EXPECT_EQ(check_exactly_once(seen(), injected, true), "");
   EXPECT_NE(bridge.output().find("pausing Salesforce"), std::string::npos) << bridge.output();
-  // The bound is the product's (DESIGN.md §1: memory stays bounded while Kafka is down). Under
-  // AddressSanitizer (build-asan/) shadow memory and the quarantine roughly triple a process's
-  // RSS, so there the same check uses a proportionally larger bound.
+  // The bound is the product's (docs/ARCHITECTURE.md §1: memory stays bounded while Kafka is down).
+  // Under AddressSanitizer (build-asan/) shadow memory and the quarantine roughly triple a
+  // process's RSS, so there the same check uses a proportionally larger bound.
 #if defined(__SANITIZE_ADDRESS__)
   constexpr std::int64_t kRssBoundKb = 3 * 128 * 1024;
 #else

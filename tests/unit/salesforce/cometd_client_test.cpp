@@ -1,5 +1,5 @@
 // CometdClient against a scripted Bayeux server one layer below it (FakeTransport): every
-// request is decoded and answered the way SALESFORCE.md says Salesforce answers.
+// request is decoded and answered the way docs/SALESFORCE.md says Salesforce answers.
 #include "daemon/salesforce/cometd_client.h"
 
 #include <deque>
