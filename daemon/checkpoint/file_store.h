@@ -4,8 +4,8 @@
 //                                          "epoch":E,"org_id":"00D..."}}}
 // Version 2 added the optional "epoch" and "org_id"; version 1 files still load (epoch 0, org
 // unknown). A build that only knows version 1 refuses a version 2 file instead of misreading it.
-// written to a temporary file beside it, fsync'd, renamed over the old file, and the directory
-// fsync'd so the rename itself survives a power cut.
+// The file is written to a temporary file beside it, fsync'd, renamed over the old file, and the
+// directory fsync'd so the rename itself survives a power cut.
 
 #include <string>
 
