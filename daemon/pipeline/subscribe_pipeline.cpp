@@ -466,6 +466,7 @@ void SubscribePipeline::restart(const std::string& channel_name,
     for (auto& channel : channels_) {
       channel->route.org_id = org_id_;
     }
+    progress_->adopt_org(org_id_);
   }
   const std::size_t index = found->second;
   Channel& channel = *channels_[index];

@@ -49,6 +49,16 @@ std::uint32_t SubscribeProgress::restart(std::size_t index, std::int64_t fallbac
   return slot.epoch;
 }
 
+void SubscribeProgress::adopt_org(const std::string& org_id) {
+  std::lock_guard lock(mutex_);
+  for (auto& slot : marks_) {
+    const auto position = slot.mark.value();
+    if (!position || *position < 0) {
+      slot.org_id = org_id;
+    }
+  }
+}
+
 bool SubscribeProgress::produced(std::size_t index, std::int64_t replay_id) {
   std::lock_guard lock(mutex_);
   if (!marks_[index].mark.produced(replay_id)) {

@@ -46,6 +46,10 @@ class SubscribeProgress : public std::enable_shared_from_this<SubscribeProgress>
   // starts at the fallback. Events of the old epoch still in flight stay counted until Kafka
   // answers for them, but can no longer move the channel's watermark. Returns the new epoch.
   std::uint32_t restart(std::size_t index, std::int64_t fallback, const std::string& org_id);
+  // The subscription moved to `org_id`: every channel without a position of its own (nothing
+  // acknowledged, or only a -1/-2 start) belongs to it from now on. A channel with a real position
+  // keeps its org until its own restart voids that position.
+  void adopt_org(const std::string& org_id);
 
   // The event is about to be handed to the producer (registered first, so that an ack racing
   // the produce call always finds it). False if it does not advance the channel.

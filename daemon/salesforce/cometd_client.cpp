@@ -463,6 +463,15 @@ core::Status CometdClient::subscribe(std::stop_token stop, std::vector<StreamEve
       replay_from = *resumed;
       source = "last acknowledged";
     }
+    if (replay_from == -1 && source != std::string_view("invalid-replay fallback") &&
+        subscribed_before_.contains(channel.channel)) {
+      // -1 means "events published after this subscribe": after a lost reply or a lost session,
+      // a channel with nothing acknowledged yet would skip the events of the lost reply and of
+      // the gap. -2 replays what is retained; the pipeline's duplicate filter drops what it has
+      // already produced (only a channel that had received nothing at all gets older events).
+      replay_from = -2;
+      source = "earliest: nothing acknowledged yet, -1 again could skip events";
+    }
     if (const auto moved = org_moved_.find(channel.channel); moved != org_moved_.end()) {
       const std::string previous = moved->second;
       org_moved_.erase(moved);
@@ -470,6 +479,12 @@ core::Status CometdClient::subscribe(std::stop_token stop, std::vector<StreamEve
         // A replay ID of the old org: it may be refused, or worse, accepted and mean other events.
         return fall_back(channel, replay_from, previous, out);
       }
+      // No position of the old org to void, but the pipeline must still learn the new org, in
+      // order with the events, so that records and the checkpoint name it.
+      StreamEvent item;
+      item.channel = channel.channel;
+      item.restart = ChannelRestart{replay_from, replay_from, session_->org_id, previous};
+      out.push_back(std::move(item));
     }
     auto exchange = post("subscribe", requests_.subscribe(client_id_, channel.channel, replay_from),
                          options_.request_timeout, stop, out);
@@ -496,6 +511,7 @@ core::Status CometdClient::subscribe(std::stop_token stop, std::vector<StreamEve
     take_advice(*reply);
     if (reply->successful.value_or(false)) {
       subscribed_.insert(channel.channel);
+      subscribed_before_.insert(channel.channel);
       replay_override_.erase(channel.channel);
       log->info("subscribed (channel={}, replay_from={}, from={})", channel.channel, replay_from,
                 source);

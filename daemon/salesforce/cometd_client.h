@@ -109,6 +109,9 @@ class CometdClient final : public EventSource {
   std::optional<Session> session_;
   std::string client_id_;
   std::set<std::string> subscribed_;
+  // Channels subscribed at least once by this client: a later subscription of one without an
+  // acknowledged position replays from -2, never -1 (see subscribe()).
+  std::set<std::string> subscribed_before_;
   // A replay ID to use instead of resume()/start at the next subscribe of a channel (after an
   // invalid-replay-ID fallback).
   std::map<std::string, std::int64_t> replay_override_;

@@ -452,5 +452,27 @@ TEST_F(SubscribePipelineTest, OrgChangeWhileRunningMovesTheHeaderAndTheCheckpoin
   EXPECT_EQ(entry->org_id, "00DBBBBBBBBBBBBBBB");
 }
 
+// An org change restarts only the channels that held a position of the old org. A channel without
+// one (quiet, new, or still at its fallback) must still be checkpointed under the new org: were
+// the old org kept, the next start would take its entry for another org's position and fall back
+// again (everything retained replayed with `earliest`, a gap with `latest`).
+TEST_F(SubscribePipelineTest, OrgChangeMovesTheCheckpointOfAChannelWithoutAResumePointToo) {
+  org_id_ = "00DAAAAAAAAAAAAAAA";
+  source_.push({event(kA, 900)});
+  // As CometdClient emits it: a restart for kA (it had a position), nothing for kB (it had none).
+  source_.push({restart(kA, 900, -2, "00DBBBBBBBBBBBBBBB", "00DAAAAAAAAAAAAAAA"), event(kA, 2),
+                event(kB, 7)});
+  start();
+  ASSERT_TRUE(source_.wait_idle(3, kDeadline));
+  ASSERT_TRUE(stop());
+  auto sent = producer_.sent();
+  ASSERT_EQ(sent.size(), 3u);
+  EXPECT_EQ(header(sent[2].record, "sf.org_id"), "00DBBBBBBBBBBBBBBB");
+  auto entry = store_.entry(kB);
+  ASSERT_TRUE(entry);
+  EXPECT_EQ(entry->replay_id, 7);
+  EXPECT_EQ(entry->org_id, "00DBBBBBBBBBBBBBBB");
+}
+
 }  // namespace
 }  // namespace sfkb::pipeline

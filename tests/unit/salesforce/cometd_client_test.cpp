@@ -342,6 +342,28 @@ TEST_F(CometdClientTest, ShouldRehandshakeFromTheLastAcknowledgedEventAfterANetw
             1u);
 }
 
+// "Resubscribes every channel from its last acknowledged replay ID" assumes there is one. kA
+// subscribes with start -1 (new events only) and nothing of it is acknowledged yet; the connect
+// reply that carried its first events is cut. The new session subscribes kA from -1 again, which
+// asks only for events published after the new subscription: the events of the lost reply are never
+// delivered again (the same holds after an on_invalid_replay_id=latest fallback, whose watermark is
+// -1 until the first acknowledgement).
+TEST_F(CometdClientTest,
+       ShouldNotResubscribeFromLatestAfterLosingAReplyOfAChannelWithoutAPosition) {
+  auto client = make(options());
+  std::vector<StreamEvent> events;
+  ASSERT_TRUE(client->next_batch({}, events));
+  ASSERT_EQ(server.subscribes[0].replay, (std::map<std::string, std::int64_t>{{kA, -1}}));
+  server.queue("/meta/connect", core::retry_error("POST https://x/cometd/62.0: transfer closed "
+                                                  "with 1234 bytes remaining to read"));
+  ASSERT_TRUE(client->next_batch({}, events));
+  ASSERT_EQ(server.subscribes.size(), 4u);
+  ASSERT_EQ(server.subscribes[2].subscription, kA);
+  // -1 again would skip whatever the lost reply carried for kA; -2 replays it (the pipeline's
+  // duplicate filter drops what it already produced).
+  EXPECT_EQ(server.subscribes[2].replay.at(kA), -2);
+}
+
 TEST_F(CometdClientTest, ShouldRehandshakeAfterAnUndecodableConnectReply) {
   auto client = make(options());
   std::vector<StreamEvent> events;
@@ -519,7 +541,13 @@ TEST_F(CometdClientTest, ShouldRestartEveryResumedChannelWhenTheOrgChanges) {
   EXPECT_EQ(events[0].restart->previous_org_id, "00DAAAAAAAAAAAAAAA");
   events.clear();
   ASSERT_TRUE(client->next_batch({}, events));
-  EXPECT_TRUE(events.empty());  // kB had no resume point: nothing of the old org to drop
+  // kB had no resume point, so nothing of the old org to void; the pipeline still learns the new
+  // org, in order with the events, so that kB's records and checkpoint name it.
+  ASSERT_EQ(events.size(), 1u);
+  EXPECT_EQ(events[0].channel, kB);
+  ASSERT_TRUE(events[0].restart.has_value());
+  EXPECT_EQ(events[0].restart->fallback, -2);
+  EXPECT_EQ(events[0].restart->org_id, "00DBBBBBBBBBBBBBBB");
   EXPECT_EQ(server.subscribes.back().replay, (std::map<std::string, std::int64_t>{{kB, -2}}));
   EXPECT_EQ(server.subscribes[server.subscribes.size() - 2].replay,
             (std::map<std::string, std::int64_t>{{kA, -2}}));
