@@ -594,6 +594,23 @@ TEST_F(CometdClientTest, ShouldWaitLongAndCountWhenDailyLimitIsExceeded) {
   EXPECT_EQ(server.count("/meta/handshake"), 2);
 }
 
+// The daily delivery limit can come on /meta/subscribe as well (docs/SALESFORCE.md).
+TEST_F(CometdClientTest, ShouldWaitLongAndCountWhenDailyLimitComesOnSubscribe) {
+  server.queue(
+      "/meta/subscribe",
+      json_response(
+          200,
+          R"([{"channel":"/meta/subscribe","successful":false,"subscription":"/event/Alpha__e",)"
+          R"("error":"403::Organization total events daily limit exceeded",)"
+          R"("advice":{"reconnect":"retry","interval":0}}])"));
+  auto client = make(options());
+  std::vector<StreamEvent> events;
+  ASSERT_TRUE(client->next_batch({}, events));
+  EXPECT_EQ(counter("sfkb_daily_limit_exceeded_total"), 1u);
+  EXPECT_EQ(server.count("/meta/handshake"), 2);
+  EXPECT_EQ(server.count("/meta/connect"), 1);
+}
+
 TEST_F(CometdClientTest, ShouldReturnStoppedWhenStopIsRequested) {
   auto client = make(options());
   std::stop_source stop;
