@@ -358,7 +358,11 @@ bool SubscribePipeline::wait_for_room(std::size_t limit, std::stop_token stop) {
               progress_->in_flight(), limit, repeat->suffix());
   }
   auto paused = Clock::now();
-  while (!progress_->wait_below(limit, std::chrono::milliseconds(200), stop)) {
+  // Resume only when a quarter of the bound is free again: resuming at the first free slot would
+  // wake this thread for every single acknowledgement and produce one event at a time. The bound
+  // stays exact (never more than `limit` in flight).
+  const std::size_t resume_below = limit - limit / 4;
+  while (!progress_->wait_below(resume_below, std::chrono::milliseconds(200), stop)) {
     if (stop.stop_requested()) {
       backpressure_gauge_.set(0);
       return false;

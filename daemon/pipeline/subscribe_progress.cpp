@@ -75,6 +75,9 @@ void SubscribeProgress::cancel(std::size_t index, std::int64_t replay_id) {
     std::size_t before = mark.in_flight();
     mark.cancel(replay_id);
     in_flight_ -= before - mark.in_flight();
+    if (in_flight_ >= wake_below_) {
+      return;
+    }
   }
   acked_.notify_all();
 }
@@ -101,6 +104,9 @@ void SubscribeProgress::acknowledged(std::size_t index, std::int64_t replay_id,
         }
         break;
       }
+    }
+    if (in_flight_ >= wake_below_) {
+      return;
     }
   }
   acked_.notify_all();
@@ -146,7 +152,10 @@ std::size_t SubscribeProgress::in_flight() const {
 bool SubscribeProgress::wait_below(std::size_t limit, std::chrono::milliseconds timeout,
                                    std::stop_token stop) {
   std::unique_lock lock(mutex_);
-  return acked_.wait_for(lock, stop, timeout, [&] { return in_flight_ < limit; });
+  wake_below_ = limit;
+  const bool below = acked_.wait_for(lock, stop, timeout, [&] { return in_flight_ < limit; });
+  wake_below_ = 0;
+  return below;
 }
 
 salesforce::ResumePoint SubscribeProgress::resume_point() {

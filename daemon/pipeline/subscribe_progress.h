@@ -65,7 +65,8 @@ class SubscribeProgress : public std::enable_shared_from_this<SubscribeProgress>
   std::vector<Position> positions() const;
   std::size_t in_flight() const;
 
-  // Waits until fewer than `limit` events are in flight; false on stop or timeout.
+  // Waits until fewer than `limit` events are in flight; false on stop or timeout. The waiter is
+  // woken only once that holds, not at every acknowledgement.
   bool wait_below(std::size_t limit, std::chrono::milliseconds timeout, std::stop_token stop);
 
   // For the CometD client: the channel's watermark (docs/ARCHITECTURE.md §2 step 6: a rehandshake
@@ -79,6 +80,9 @@ class SubscribeProgress : public std::enable_shared_from_this<SubscribeProgress>
   std::vector<std::string> channels_;
   mutable std::mutex mutex_;
   std::condition_variable_any acked_;
+  // The waiter's bound (0: nobody waits): an acknowledgement notifies only when in_flight_ has
+  // dropped below it, so a paused pipeline is not woken (and switched to) thousands of times.
+  std::size_t wake_below_ = 0;
   struct Slot {
     checkpoint::Watermark mark;  // of the current epoch
     std::uint32_t epoch = 0;
