@@ -1,8 +1,8 @@
 #pragma once
-// Bayeux 1.0 as Salesforce speaks it (docs/SALESFORCE.md "CometD"): request bodies and response
-// decoding, as pure functions over strings. No I/O, no logging, no clock: the CometD client
-// (cometd_client.h) drives the protocol, this file only knows the shapes. Safe on hostile input
-// (it is fuzzed): iterative parsing, bounded nesting, bounded snippets.
+// Bayeux 1.0 as Salesforce speaks it (docs/SALESFORCE_PROTOCOL.md "CometD"): request bodies and
+// response decoding, as pure functions over strings. No I/O, no logging, no clock: the CometD
+// client (cometd_client.h) drives the protocol, this file only knows the shapes. Safe on hostile
+// input (it is fuzzed): iterative parsing, bounded nesting, bounded snippets.
 
 #include <cstddef>
 #include <cstdint>
@@ -105,7 +105,7 @@ std::string snippet(std::string_view text);
 // The numeric code in front of "::" in a Bayeux error ("403::Unknown client" -> 403), or 0.
 int error_code(std::string_view error);
 
-// The error texts Salesforce uses (docs/SALESFORCE.md "Errors and the right reaction").
+// The error texts Salesforce uses (docs/SALESFORCE_PROTOCOL.md "Errors and the right reaction").
 bool is_unknown_client(std::string_view text);        // 403::Unknown client
 bool is_authentication_error(std::string_view text);  // 401::...
 bool is_server_busy(std::string_view text);           // 503::Server is too busy

@@ -488,9 +488,9 @@ core::Status CometdClient::subscribe(std::stop_token stop, std::vector<StreamEve
     }
     auto exchange = post("subscribe", requests_.subscribe(client_id_, channel.channel, replay_from),
                          options_.request_timeout, stop, out);
-    // A subscribe reply may carry events of the channels subscribed before it (docs/SALESFORCE.md
-    // does not restrict events to connect replies), so losing it ends the session like a lost
-    // connect reply does.
+    // A subscribe reply may carry events of the channels subscribed before it
+    // (docs/SALESFORCE_PROTOCOL.md does not restrict events to connect replies), so losing it ends
+    // the session like a lost connect reply does.
     if (!exchange) {
       if (exchange.error().kind == core::ErrorKind::kStopped) {
         return exchange.status();
@@ -582,8 +582,8 @@ core::Status CometdClient::connect(std::stop_token stop, std::vector<StreamEvent
                        long_poll_ + options_.long_poll_margin, stop, out);
   // Only a reply received whole and decoded, with its /meta/connect message, proves that no event
   // went missing: a transport error, a timeout, a cut or unreadable body or an error page may
-  // each have swallowed events the server already took off the queue (docs/SALESFORCE.md "How a
-  // CometD server treats a long poll").
+  // each have swallowed events the server already took off the queue (docs/SALESFORCE_PROTOCOL.md
+  // "How a CometD server treats a long poll").
   if (!exchange) {
     if (exchange.error().kind == core::ErrorKind::kStopped) {
       return exchange.status();

@@ -1,10 +1,10 @@
 #pragma once
-// The Streaming API client (docs/SALESFORCE.md "CometD", docs/ARCHITECTURE.md §2 "Subscribe, step
-// by step"): one Bayeux session shared by every configured channel, driven from the subscribe
-// pipeline's thread through next_batch(). It owns the whole session life cycle - token, handshake
-// (cookies cleared), one subscribe per channel with the replay extension, the long-poll connect
-// loop, advice, re-authentication, rehandshake from the ResumePoint, backoff - so the pipeline only
-// sees events, kStopped and kFatal.
+// The Streaming API client (docs/SALESFORCE_PROTOCOL.md "CometD", docs/ARCHITECTURE.md §2
+// "Subscribe, step by step"): one Bayeux session shared by every configured channel, driven from
+// the subscribe pipeline's thread through next_batch(). It owns the whole session life cycle -
+// token, handshake (cookies cleared), one subscribe per channel with the replay extension, the
+// long-poll connect loop, advice, re-authentication, rehandshake from the ResumePoint, backoff - so
+// the pipeline only sees events, kStopped and kFatal.
 
 #include <atomic>
 #include <chrono>
@@ -64,7 +64,8 @@ class CometdClient final : public EventSource {
 
  private:
   enum class Stage { kAuthenticate, kHandshake, kSubscribe, kConnect };
-  // What a failed exchange asks for next (docs/SALESFORCE.md "Errors and the right reaction").
+  // What a failed exchange asks for next (docs/SALESFORCE_PROTOCOL.md "Errors and the right
+  // reaction").
   enum class Reaction { kReauth, kRehandshake, kBackoff, kAdviceRetry, kDailyLimit };
   struct Exchange;
 

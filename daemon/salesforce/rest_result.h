@@ -1,7 +1,7 @@
 #pragma once
 // Decoding and classifying the reply to POST /services/data/vNN.0/composite/sobjects
-// (docs/SALESFORCE.md "REST publish"). Pure over (status, body): no I/O, no logging, never throws,
-// so it can be fuzzed and so the publish pipeline decides what to do from values alone.
+// (docs/SALESFORCE_PROTOCOL.md "REST publish"). Pure over (status, body): no I/O, no logging, never
+// throws, so it can be fuzzed and so the publish pipeline decides what to do from values alone.
 //
 // Three outcomes per record: done (published), drop (permanent error ->
 // dead-letter topic) or retry. A whole request can also fail as a unit: transient (back off,

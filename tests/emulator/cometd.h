@@ -7,7 +7,7 @@
 namespace sfkb::emulator {
 
 // POST /cometd/<version>[/…]: the Bayeux endpoint with Salesforce's replay extension,
-// long-polling transport, cookies and error strings (see docs/SALESFORCE.md).
+// long-polling transport, cookies and error strings (see docs/SALESFORCE_PROTOCOL.md).
 class CometdEndpoint {
  public:
   explicit CometdEndpoint(Org& org) : org_(org) {}

@@ -1,5 +1,5 @@
 // CometdClient against a scripted Bayeux server one layer below it (FakeTransport): every
-// request is decoded and answered the way docs/SALESFORCE.md says Salesforce answers.
+// request is decoded and answered the way docs/SALESFORCE_PROTOCOL.md says Salesforce answers.
 #include "daemon/salesforce/cometd_client.h"
 
 #include <deque>
@@ -594,7 +594,7 @@ TEST_F(CometdClientTest, ShouldWaitLongAndCountWhenDailyLimitIsExceeded) {
   EXPECT_EQ(server.count("/meta/handshake"), 2);
 }
 
-// The daily delivery limit can come on /meta/subscribe as well (docs/SALESFORCE.md).
+// The daily delivery limit can come on /meta/subscribe as well (docs/SALESFORCE_PROTOCOL.md).
 TEST_F(CometdClientTest, ShouldWaitLongAndCountWhenDailyLimitComesOnSubscribe) {
   server.queue(
       "/meta/subscribe",
