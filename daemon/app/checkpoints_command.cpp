@@ -7,8 +7,7 @@
 #include <exception>
 #include <string>
 
-#include "daemon/checkpoint/file_store.h"
-#include "daemon/checkpoint/kafka_tail_reader.h"
+#include "daemon/app/composition_root.h"
 #include "daemon/checkpoint/reconcile.h"
 #include "daemon/kafka/partitioner.h"
 
@@ -32,22 +31,23 @@ std::string start_text(std::int64_t start) {
 }  // namespace
 
 int checkpoint_report(const config::Config& config) {
-  checkpoint::FileStore store(config.checkpoint.directory);
-  auto file = store.load();
+  // The store and the tail the daemon would use (composition_root.h).
+  const auto store = make_checkpoint_store(config);
+  auto file = store->load();
   if (!file) {
     std::fprintf(stderr, "checkpoints: %s\n", file.error().message.c_str());
     return 70;
   }
-  std::printf("checkpoint file: %s (%zu channel(s))\n", store.location().c_str(), file->size());
+  std::printf("checkpoint file: %s (%zu channel(s))\n", store->location().c_str(), file->size());
 
   std::vector<checkpoint::ChannelResume> resumes;
   try {
-    checkpoint::TailReaderKafkaTail tail(config.kafka);
+    const auto tail = make_kafka_tail(config);
     checkpoint::ReconcileOptions options;
     options.partition_for_channel = [](const std::string& channel, std::int32_t count) {
       return kafka::partition_for_channel(channel, count);
     };
-    auto result = checkpoint::reconcile(config, file.value(), tail, options);
+    auto result = checkpoint::reconcile(config, file.value(), *tail, options);
     if (!result) {
       std::fprintf(stderr, "checkpoints: reading Kafka back failed: %s\n",
                    result.error().message.c_str());

@@ -11,8 +11,8 @@
 #include <CLI/CLI.hpp>
 
 #include "daemon/app/checkpoints_command.h"
+#include "daemon/app/run_daemon.h"
 #include "daemon/app/signals.h"
-#include "daemon/app/supervisor.h"
 #include "daemon/checkpoint/directory_check.h"
 #include "daemon/config/loader.h"
 #include "daemon/core/build_info.h"

@@ -178,8 +178,7 @@ MappedEvent map_event(const salesforce::StreamEvent& event, const ChannelRoute& 
   MappedEvent out;
   KafkaRecord& record = out.record;
   record.topic = route.topic;
-  record.value =
-      mapping.value == config::ValueKind::kEnvelope ? event.envelope_json : event.payload_json;
+  record.value = route.encoder->encode(event);
 
   if (mapping.key == config::KeyKind::kNone) {
     record.partition = route.channel_partition;

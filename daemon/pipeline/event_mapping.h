@@ -1,8 +1,9 @@
 #pragma once
 // Event -> Kafka record (docs/ARCHITECTURE.md §2 "Kafka record made from one event"). Pure: no I/O,
-// no librdkafka, so every key/value/header choice is unit-tested on plain values. The subscribe
-// pipeline resolves the per-channel facts that need Kafka (the topic's partition count, hence the
-// channel's partition) once at start-up into a ChannelRoute and calls map_event per event.
+// no librdkafka, so every key/header choice is unit-tested on plain values; the value's bytes come
+// from the route's ValueEncoder (value_encoder.h). The subscribe pipeline resolves the per-channel
+// facts that need Kafka (the topic's partition count, hence the channel's partition) and the
+// channel's encoder once at start-up into a ChannelRoute and calls map_event per event.
 
 #include <cstdint>
 #include <optional>
@@ -11,6 +12,7 @@
 #include <vector>
 
 #include "daemon/config/config.h"
+#include "daemon/pipeline/value_encoder.h"
 #include "daemon/salesforce/event_source.h"
 
 namespace sfkb::pipeline {
@@ -58,9 +60,10 @@ struct KafkaRecord {
 struct ChannelRoute {
   const config::SubscribeMapping* mapping = nullptr;  // not owned; outlives the route
   std::string topic;                                  // with kafka.topic_prefix
-  std::int32_t channel_partition = 0;  // partition_for_channel(channel, partition count)
-  std::string org_id;                  // sf.org_id; empty: unknown, no header
-  std::uint32_t epoch = 0;             // sf.replay_epoch; 0: no header
+  std::int32_t channel_partition = 0;     // partition_for_channel(channel, partition count)
+  std::string org_id;                     // sf.org_id; empty: unknown, no header
+  std::uint32_t epoch = 0;                // sf.replay_epoch; 0: no header
+  const ValueEncoder* encoder = nullptr;  // not owned; the mapping's record value (required)
 };
 
 struct MappedEvent {

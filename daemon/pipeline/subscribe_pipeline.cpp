@@ -1,5 +1,7 @@
 #include "daemon/pipeline/subscribe_pipeline.h"
 
+#include <stdexcept>
+
 #include "daemon/core/backoff.h"
 #include "daemon/core/stop.h"
 #include "daemon/ops/log.h"
@@ -41,7 +43,8 @@ core::Status with_retry(const std::string& what, std::stop_token stop, Step step
 
 struct SubscribePipeline::Channel {
   const config::SubscribeMapping* mapping = nullptr;
-  ChannelRoute route;
+  std::unique_ptr<ValueEncoder> encoder;
+  ChannelRoute route;  // points at `encoder`
   checkpoint::DuplicateFilter filter;
   ops::Counter* produced = nullptr;
   ops::Counter* skipped = nullptr;
@@ -55,14 +58,14 @@ struct SubscribePipeline::Channel {
 SubscribePipeline::SubscribePipeline(const config::Config& config, salesforce::EventSource& source,
                                      EventProducer& producer, checkpoint::CheckpointStore& store,
                                      checkpoint::KafkaTail& tail,
-                                     std::shared_ptr<SubscribeProgress> progress,
+                                     checkpoint::ChannelProgress& progress,
                                      SubscribePipelineOptions options)
     : config_(config),
       source_(source),
       producer_(producer),
       store_(store),
       tail_(tail),
-      progress_(progress ? std::move(progress) : SubscribeProgress::create(config)),
+      progress_(progress),
       options_(std::move(options)),
       in_flight_gauge_(options_.metrics->gauge("sfkb_in_flight_events",
                                                "Events handed to Kafka and not yet acknowledged")),
@@ -73,6 +76,9 @@ SubscribePipeline::SubscribePipeline(const config::Config& config, salesforce::E
           options_.metrics->counter("sfkb_checkpoint_writes_total", "Checkpoint files written")),
       checkpoint_failures_(options_.metrics->counter("sfkb_checkpoint_write_failures_total",
                                                      "Checkpoint writes that failed (retried)")) {
+  if (!options_.value_encoder) {
+    throw std::invalid_argument("SubscribePipelineOptions::value_encoder is not set");
+  }
   auto& metrics = *options_.metrics;
   const auto started = now_ns();
   for (std::size_t i = 0; i < config_.subscribe.size(); ++i) {
@@ -81,6 +87,8 @@ SubscribePipeline::SubscribePipeline(const config::Config& config, salesforce::E
     channel->mapping = &mapping;
     channel->route.mapping = &mapping;
     channel->route.topic = config::full_topic(config_.kafka, mapping.topic);
+    channel->encoder = options_.value_encoder(mapping);
+    channel->route.encoder = channel->encoder.get();
     const ops::Labels labels{{"channel", mapping.channel}};
     // sfkb_events_received_total is counted by the CometD client, where events come off the wire.
     channel->produced =
@@ -292,7 +300,7 @@ core::Status SubscribePipeline::start_up(std::stop_token stop) {
       }
       channel.checkpoint_gauge->set(static_cast<double>(it->second.replay_id));
     }
-    progress_->seed(i, resume.resume, resume.epoch, org);
+    progress_.seed(i, resume.resume, resume.epoch, org);
     channel.filter = checkpoint::DuplicateFilter(resume.resume, resume.skip);
     channel.route.epoch = resume.epoch;
   }
@@ -345,7 +353,7 @@ core::Status SubscribePipeline::pump(std::stop_token stop) {
 }
 
 bool SubscribePipeline::wait_for_room(std::size_t limit, std::stop_token stop) {
-  if (progress_->in_flight() < limit) {
+  if (progress_.in_flight() < limit) {
     return true;
   }
   // Backpressure: no produce and no connect until Kafka catches up. Should Salesforce forget the
@@ -355,14 +363,14 @@ bool SubscribePipeline::wait_for_room(std::size_t limit, std::stop_token stop) {
   const auto repeat = backpressure_warnings_.admit();
   if (repeat) {
     log->warn("{} events in flight (limit {}): pausing Salesforce until Kafka catches up{}",
-              progress_->in_flight(), limit, repeat->suffix());
+              progress_.in_flight(), limit, repeat->suffix());
   }
   auto paused = Clock::now();
   // Resume only when a quarter of the bound is free again: resuming at the first free slot would
   // wake this thread for every single acknowledgement and produce one event at a time. The bound
   // stays exact (never more than `limit` in flight).
   const std::size_t resume_below = limit - limit / 4;
-  while (!progress_->wait_below(resume_below, std::chrono::milliseconds(200), stop)) {
+  while (!progress_.wait_below(resume_below, std::chrono::milliseconds(200), stop)) {
     if (stop.stop_requested()) {
       backpressure_gauge_.set(0);
       return false;
@@ -372,7 +380,7 @@ bool SubscribePipeline::wait_for_room(std::size_t limit, std::stop_token stop) {
   if (repeat) {  // the pause that was logged is the one whose end is logged
     log->info("resuming after {} ms of backpressure; {} events in flight",
               std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - paused).count(),
-              progress_->in_flight());
+              progress_.in_flight());
   }
   return true;
 }
@@ -403,7 +411,7 @@ core::Status SubscribePipeline::handle(const salesforce::StreamEvent& event, std
       return core::Status::ok();
     case checkpoint::DuplicateFilter::Verdict::kInKafka:
       channel.skipped->inc();
-      progress_->settled(index, event.replay_id);
+      progress_.settled(index, event.replay_id);
       return core::Status::ok();
     case checkpoint::DuplicateFilter::Verdict::kNew:
       break;
@@ -413,25 +421,25 @@ core::Status SubscribePipeline::handle(const salesforce::StreamEvent& event, std
   if (mapped.key_field_missing) {
     channel.key_missing->inc();
   }
-  progress_->produced(index, event.replay_id);
+  progress_.produced(index, event.replay_id);
   const DeliveryTag tag{static_cast<std::uint32_t>(index), event.replay_id, channel.route.epoch};
   while (true) {
     core::Status status = producer_.produce(mapped.record, tag);
     if (status) {
-      in_flight_gauge_.set(static_cast<double>(progress_->in_flight()));
+      in_flight_gauge_.set(static_cast<double>(progress_.in_flight()));
       return status;
     }
     switch (status.kind()) {
       case core::ErrorKind::kRetry: {
         // librdkafka's own queue is full: wait for one acknowledgement and try again.
-        const std::size_t now = progress_->in_flight();
-        progress_->wait_below(now, std::chrono::milliseconds(100), stop);
+        const std::size_t now = progress_.in_flight();
+        progress_.wait_below(now, std::chrono::milliseconds(100), stop);
         if (stop.stop_requested()) {
-          progress_->cancel(index, event.replay_id);
+          progress_.cancel(index, event.replay_id);
           return core::Error{core::ErrorKind::kStopped, "stopped"};
         }
         if (failed_.load()) {
-          progress_->cancel(index, event.replay_id);
+          progress_.cancel(index, event.replay_id);
           return fatal_status();
         }
         continue;
@@ -439,8 +447,8 @@ core::Status SubscribePipeline::handle(const salesforce::StreamEvent& event, std
       case core::ErrorKind::kInvalidInput:
         // Kafka will never take this record. Stopping would stop the channel for good (every
         // restart replays it), so it is skipped loudly: this is a gap in the topic.
-        progress_->cancel(index, event.replay_id);
-        progress_->settled(index, event.replay_id);
+        progress_.cancel(index, event.replay_id);
+        progress_.settled(index, event.replay_id);
         channel.dropped->inc();
         ops::logger("subscribe")
             ->error(
@@ -450,7 +458,7 @@ core::Status SubscribePipeline::handle(const salesforce::StreamEvent& event, std
                 status.message());
         return core::Status::ok();
       default:
-        progress_->cancel(index, event.replay_id);
+        progress_.cancel(index, event.replay_id);
         return core::fatal_error("producing channel=" + event.channel +
                                  " replay_id=" + std::to_string(event.replay_id) + " to " +
                                  channel.route.topic + ": " + status.message());
@@ -470,14 +478,14 @@ void SubscribePipeline::restart(const std::string& channel_name,
     for (auto& channel : channels_) {
       channel->route.org_id = org_id_;
     }
-    progress_->adopt_org(org_id_);
+    progress_.adopt_org(org_id_);
   }
   const std::size_t index = found->second;
   Channel& channel = *channels_[index];
   const auto high_water = channel.filter.high_water();
-  const std::size_t in_flight = progress_->in_flight();
+  const std::size_t in_flight = progress_.in_flight();
   channel.filter = checkpoint::DuplicateFilter(restart.fallback);
-  channel.route.epoch = progress_->restart(index, restart.fallback, org_id_);
+  channel.route.epoch = progress_.restart(index, restart.fallback, org_id_);
   ops::logger("subscribe")
       ->warn(
           "channel={} restarted from {} (replay ID {} was void{}): restart {} of the channel; "
@@ -496,7 +504,7 @@ void SubscribePipeline::on_delivery(const DeliveryReport& report) {
     return;
   }
   if (report.status) {
-    progress_->acknowledged(report.tag.channel, report.tag.replay_id, report.tag.epoch);
+    progress_.acknowledged(report.tag.channel, report.tag.replay_id, report.tag.epoch);
     channels_[report.tag.channel]->produced->inc();
     return;
   }
@@ -521,7 +529,7 @@ void SubscribePipeline::delivery_loop(std::stop_token stop) {
   auto next_checkpoint = Clock::now() + config_.checkpoint.interval;
   while (!stop.stop_requested()) {
     producer_.poll(options_.poll_interval);
-    in_flight_gauge_.set(static_cast<double>(progress_->in_flight()));
+    in_flight_gauge_.set(static_cast<double>(progress_.in_flight()));
     if (Clock::now() >= next_checkpoint) {
       write_checkpoint(false);
       next_checkpoint = Clock::now() + config_.checkpoint.interval;
@@ -531,7 +539,7 @@ void SubscribePipeline::delivery_loop(std::stop_token stop) {
 
 core::Status SubscribePipeline::write_checkpoint(bool final) {
   std::lock_guard lock(checkpoint_mutex_);
-  const auto marks = progress_->positions();
+  const auto marks = progress_.positions();
   bool changed = false;
   const std::string now = checkpoint::utc_now_rfc3339();
   for (std::size_t i = 0; i < marks.size(); ++i) {
@@ -578,7 +586,7 @@ core::Status SubscribePipeline::write_checkpoint(bool final) {
 
 core::Status SubscribePipeline::shut_down() {
   auto log = ops::logger("subscribe");
-  const std::size_t pending = progress_->in_flight();
+  const std::size_t pending = progress_.in_flight();
   log->info("stopping: draining {} in-flight event(s)", pending);
   // The delivery thread stops first so that flush() alone serves the remaining reports.
   delivery_thread_.request_stop();
@@ -586,12 +594,12 @@ core::Status SubscribePipeline::shut_down() {
     delivery_thread_.join();
   }
   core::Status flushed = producer_.flush(config_.kafka.flush_timeout);
-  in_flight_gauge_.set(static_cast<double>(progress_->in_flight()));
+  in_flight_gauge_.set(static_cast<double>(progress_.in_flight()));
   if (!flushed) {
     log->warn(
         "{} event(s) still unacknowledged after {} ms: the checkpoint stays below them; they are "
         "replayed and deduplicated at the next start",
-        progress_->in_flight(), config_.kafka.flush_timeout.count());
+        progress_.in_flight(), config_.kafka.flush_timeout.count());
   }
   core::Status written = write_checkpoint(true);
   source_.disconnect();

@@ -25,6 +25,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "daemon/checkpoint/channel_progress.h"
 #include "daemon/checkpoint/kafka_tail.h"
 #include "daemon/checkpoint/reconcile.h"
 #include "daemon/checkpoint/store.h"
@@ -35,7 +36,7 @@
 #include "daemon/ops/repeat_limiter.h"
 #include "daemon/pipeline/event_mapping.h"
 #include "daemon/pipeline/subscribe_producer.h"
-#include "daemon/pipeline/subscribe_progress.h"
+#include "daemon/pipeline/value_encoder.h"
 #include "daemon/salesforce/event_source.h"
 
 namespace sfkb::pipeline {
@@ -53,16 +54,19 @@ struct SubscribePipelineOptions {
   // authenticate; kRetry is retried). Empty or unset: unknown - no sf.org_id header, no org
   // check. The daemon asks its TokenSource (the org of the token's identity URL).
   std::function<core::Result<std::string>(std::stop_token)> org_id;
+  // The encoder of a mapping's record values, asked once per mapping at construction (required).
+  // The composition root's make_value_encoder in the daemon.
+  std::function<std::unique_ptr<ValueEncoder>(const config::SubscribeMapping&)> value_encoder;
 };
 
 class SubscribePipeline {
  public:
-  // Everything passed by reference must outlive the pipeline. `progress` is the object whose
-  // resume_point() the CometD client (`source`) was built with; nullptr makes a new one (then the
-  // source must get resume_point() from this pipeline).
+  // Everything passed by reference must outlive the pipeline. `progress` holds the channels'
+  // acknowledged positions; the source reads its resume points from the same object. Throws
+  // std::invalid_argument when options.value_encoder is unset.
   SubscribePipeline(const config::Config& config, salesforce::EventSource& source,
                     EventProducer& producer, checkpoint::CheckpointStore& store,
-                    checkpoint::KafkaTail& tail, std::shared_ptr<SubscribeProgress> progress,
+                    checkpoint::KafkaTail& tail, checkpoint::ChannelProgress& progress,
                     SubscribePipelineOptions options);
   ~SubscribePipeline();
   SubscribePipeline(const SubscribePipeline&) = delete;
@@ -76,7 +80,6 @@ class SubscribePipeline {
   bool ready() const;
   std::string not_ready_reason() const;
 
-  salesforce::ResumePoint resume_point() { return progress_->resume_point(); }
   // Start-up reconciliation's answer, per channel (empty until run() reconciled).
   std::vector<checkpoint::ChannelResume> resumes() const;
 
@@ -101,7 +104,7 @@ class SubscribePipeline {
   EventProducer& producer_;
   checkpoint::CheckpointStore& store_;
   checkpoint::KafkaTail& tail_;
-  std::shared_ptr<SubscribeProgress> progress_;
+  checkpoint::ChannelProgress& progress_;
   SubscribePipelineOptions options_;
 
   std::vector<std::unique_ptr<Channel>> channels_;  // config order = DeliveryTag::channel
@@ -124,7 +127,7 @@ class SubscribePipeline {
 
   std::mutex checkpoint_mutex_;  // the delivery thread and the final write
   checkpoint::Checkpoints checkpoints_;
-  std::vector<SubscribeProgress::Position> saved_;
+  std::vector<checkpoint::ChannelProgress::Position> saved_;
   std::string org_id_;  // the pipeline thread's: the org of the current subscription
 
   mutable std::mutex resumes_mutex_;

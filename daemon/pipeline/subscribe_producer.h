@@ -17,7 +17,7 @@ namespace sfkb::pipeline {
 struct DeliveryTag {
   std::uint32_t channel = 0;  // index of the channel's mapping in config.subscribe
   std::int64_t replay_id = 0;
-  // The channel's restart count when the record was produced (SubscribeProgress::restart): an
+  // The channel's restart count when the record was produced (ChannelProgress::restart): an
   // acknowledgement of the old subscription must not move the new one's watermark.
   std::uint32_t epoch = 0;
 };

@@ -107,11 +107,11 @@ CometdOptions cometd_options(const config::Config& config) {
 }
 
 CometdClient::CometdClient(TokenSource& tokens, std::unique_ptr<http::Transport> transport,
-                           CometdOptions options, ResumePoint resume, ops::Metrics& metrics)
+                           CometdOptions options, const ResumePoints& resume, ops::Metrics& metrics)
     : tokens_(tokens),
       transport_(std::move(transport)),
       options_(std::move(options)),
-      resume_(std::move(resume)),
+      resume_(resume),
       metrics_(metrics),
       backoff_({options_.retry.initial_backoff, options_.retry.max_backoff}, options_.backoff_seed),
       long_poll_(options_.default_long_poll),
@@ -459,7 +459,7 @@ core::Status CometdClient::subscribe(std::stop_token stop, std::vector<StreamEve
     if (const auto it = replay_override_.find(channel.channel); it != replay_override_.end()) {
       replay_from = it->second;
       source = "invalid-replay fallback";
-    } else if (const auto resumed = resume_ ? resume_(channel.channel) : std::nullopt) {
+    } else if (const auto resumed = resume_.resume_point(channel.channel)) {
       replay_from = *resumed;
       source = "last acknowledged";
     }

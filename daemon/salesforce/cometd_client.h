@@ -3,8 +3,8 @@
 // "Subscribe, step by step"): one Bayeux session shared by every configured channel, driven from
 // the subscribe pipeline's thread through next_batch(). It owns the whole session life cycle -
 // token, handshake (cookies cleared), one subscribe per channel with the replay extension, the
-// long-poll connect loop, advice, re-authentication, rehandshake from the ResumePoint, backoff - so
-// the pipeline only sees events, kStopped and kFatal.
+// long-poll connect loop, advice, re-authentication, rehandshake from the ResumePoints, backoff -
+// so the pipeline only sees events, kStopped and kFatal.
 
 #include <atomic>
 #include <chrono>
@@ -48,10 +48,10 @@ CometdOptions cometd_options(const config::Config& config);
 
 class CometdClient final : public EventSource {
  public:
-  // `tokens` must outlive the client. `transport` is this client's own (its cookie store is the
-  // session's). `resume` is called on the next_batch() thread at every (re)subscribe.
+  // `tokens` and `resume` must outlive the client. `transport` is this client's own (its cookie
+  // store is the session's). `resume` is asked on the next_batch() thread at every (re)subscribe.
   CometdClient(TokenSource& tokens, std::unique_ptr<http::Transport> transport,
-               CometdOptions options, ResumePoint resume,
+               CometdOptions options, const ResumePoints& resume,
                ops::Metrics& metrics = ops::Metrics::global());
   ~CometdClient() override;
   CometdClient(const CometdClient&) = delete;
@@ -98,7 +98,7 @@ class CometdClient final : public EventSource {
   TokenSource& tokens_;
   std::unique_ptr<http::Transport> transport_;
   CometdOptions options_;
-  ResumePoint resume_;
+  const ResumePoints& resume_;
   ops::Metrics& metrics_;
   core::Backoff backoff_;
   bayeux::RequestBuilder requests_;

@@ -4,7 +4,6 @@
 // life cycle: handshake, subscribe, connect loop, advice, re-auth, rehandshake, backoff.
 
 #include <cstdint>
-#include <functional>
 #include <optional>
 #include <stop_token>
 #include <string>
@@ -94,10 +93,17 @@ struct ChannelSubscription {
   config::InvalidReplayPolicy on_invalid_replay_id = config::InvalidReplayPolicy::kEarliest;
 };
 
-// The replay ID a (re)subscription of `channel` resumes after: the last replay ID whose event and
-// all before it Kafka has acknowledged (docs/ARCHITECTURE.md §4), or nullopt to use the configured
-// start. Called on the source's thread at every (re)subscribe.
-using ResumePoint = std::function<std::optional<std::int64_t>(const std::string& channel)>;
+// Where a (re)subscription resumes. A source is given one at construction and asks it at every
+// (re)subscribe, on the source's thread; the subscribe direction's per-channel progress
+// (checkpoint/channel_progress.h) implements it, so the source never calls into the pipeline.
+class ResumePoints {
+ public:
+  virtual ~ResumePoints() = default;
+  // The replay ID a (re)subscription of `channel` resumes after: the last replay ID whose event
+  // and all before it Kafka has acknowledged (docs/ARCHITECTURE.md §4), or nullopt to use the
+  // configured start. Thread-safe.
+  virtual std::optional<std::int64_t> resume_point(const std::string& channel) const = 0;
+};
 
 class EventSource {
  public:

@@ -13,6 +13,7 @@
 
 #include "daemon/config/config.h"
 #include "daemon/pipeline/event_mapping.h"
+#include "daemon/pipeline/json_value_encoders.h"
 #include "daemon/salesforce/bayeux.h"
 
 namespace {
@@ -50,6 +51,9 @@ std::array<SubscribeMapping, 7> make_mappings() {
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   static const std::array<SubscribeMapping, 7> mappings = make_mappings();
+  // The encoders the daemon's make_value_encoder picks for each `value:`.
+  static const sfkb::pipeline::PayloadJsonEncoder payload;
+  static const sfkb::pipeline::EnvelopeJsonEncoder envelope;
   const std::string raw(reinterpret_cast<const char*>(data), size);
 
   (void)sfkb::pipeline::payload_field(raw, "Printer_Model__c");
@@ -66,7 +70,11 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       continue;
     }
     for (const auto& mapping : mappings) {
-      sfkb::pipeline::ChannelRoute route{&mapping, "prefix." + mapping.topic, 3, "", 0};
+      const sfkb::pipeline::ValueEncoder* encoder =
+          mapping.value == ValueKind::kEnvelope
+              ? static_cast<const sfkb::pipeline::ValueEncoder*>(&envelope)
+              : &payload;
+      sfkb::pipeline::ChannelRoute route{&mapping, "prefix." + mapping.topic, 3, "", 0, encoder};
       auto mapped = sfkb::pipeline::map_event(*message.event, route);
       // A record always goes to the route's topic; a key-less mapping keeps the channel in one
       // partition (docs/ARCHITECTURE.md §1 order per channel), so neither may depend on the event's

@@ -1,6 +1,6 @@
 // CometdClient + TokenCache + CurlTransport against the real emulator. The test plays the
-// pipeline: it drives next_batch() and acknowledges every event at once, so the ResumePoint is
-// the last event received per channel.
+// pipeline: it drives next_batch() and acknowledges every event at once, so its ResumePoints
+// answer the last event received per channel.
 #include <chrono>
 #include <map>
 #include <set>
@@ -59,6 +59,14 @@ config::SalesforceConfig salesforce_config(const EmulatorProcess& sf, bool oauth
   return config;
 }
 
+// The pipeline's side of the ResumePoints seam: what it has acknowledged, per channel.
+struct Acknowledged final : ResumePoints, std::map<std::string, std::int64_t> {
+  std::optional<std::int64_t> resume_point(const std::string& channel) const override {
+    const auto it = find(channel);
+    return it == end() ? std::nullopt : std::optional(it->second);
+  }
+};
+
 // The pipeline's side: collects events, acknowledges each at once, checks order per channel.
 struct Harness {
   Harness(EmulatorProcess& sf, bool oauth, std::int64_t start = -2)
@@ -73,13 +81,8 @@ struct Harness {
     options.retry.max_backoff = 200ms;
     options.retry.daily_limit_backoff = 50ms;
     options.long_poll_margin = 5s;
-    client = std::make_unique<CometdClient>(
-        tokens, std::make_unique<http::CurlTransport>(), options,
-        [this](const std::string& channel) -> std::optional<std::int64_t> {
-          const auto it = acknowledged.find(channel);
-          return it == acknowledged.end() ? std::nullopt : std::optional(it->second);
-        },
-        metrics);
+    client = std::make_unique<CometdClient>(tokens, std::make_unique<http::CurlTransport>(),
+                                            options, acknowledged, metrics);
   }
 
   // Drives next_batch until `total` events arrived or the deadline passed.
@@ -121,8 +124,8 @@ struct Harness {
 
   ops::Metrics metrics;
   TokenCache tokens;
+  Acknowledged acknowledged;  // before the client, which reads it
   std::unique_ptr<CometdClient> client;
-  std::map<std::string, std::int64_t> acknowledged;
   std::vector<StreamEvent> received;
   std::vector<StreamEvent> restarts;  // ChannelRestart items
 };

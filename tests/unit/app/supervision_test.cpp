@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include "daemon/app/wiring.h"
+#include "daemon/app/supervision.h"
 
 namespace sfkb::app {
 namespace {

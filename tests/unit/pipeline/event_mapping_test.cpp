@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include "daemon/pipeline/json_value_encoders.h"
+
 namespace sfkb::pipeline {
 namespace {
 
@@ -27,6 +29,7 @@ class EventMappingTest : public ::testing::Test {
     route_.mapping = &mapping_;
     route_.topic = "pre.flights";
     route_.channel_partition = 5;
+    route_.encoder = &payload_;  // value: payload, the default
   }
   const std::string* header(const KafkaRecord& record, const std::string& name) {
     for (const auto& [key, value] : record.headers) {
@@ -38,6 +41,8 @@ class EventMappingTest : public ::testing::Test {
   }
 
   config::SubscribeMapping mapping_;
+  PayloadJsonEncoder payload_;
+  EnvelopeJsonEncoder envelope_;
   ChannelRoute route_;
 };
 
@@ -93,7 +98,7 @@ TEST_F(EventMappingTest, AbsentUuidIsLeftOutNotSentEmpty) {
 }
 
 TEST_F(EventMappingTest, EnvelopeValueIsTheWholeDataObject) {
-  mapping_.value = config::ValueKind::kEnvelope;
+  route_.encoder = &envelope_;  // value: envelope (make_value_encoder)
   EXPECT_EQ(map_event(sample_event(), route_).record.value, sample_event().envelope_json);
 }
 
@@ -193,7 +198,7 @@ TEST_F(EventMappingTest, PushTopicValueIsTheSobjectAndEnvelopeTheWholeData) {
   mapping_.channel = "/topic/InvoiceUpdates";
   EXPECT_EQ(map_event(push_topic_event(), route_).record.value,
             R"({"Id":"a07xx000003DGb2AAG","Amount__c":12.50})");
-  mapping_.value = config::ValueKind::kEnvelope;
+  route_.encoder = &envelope_;  // value: envelope (make_value_encoder)
   EXPECT_EQ(map_event(push_topic_event(), route_).record.value, push_topic_event().envelope_json);
 }
 
@@ -221,7 +226,7 @@ TEST_F(EventMappingTest, PushTopicPayloadKeyResolvesInsideTheSobject) {
 TEST_F(EventMappingTest, ChangeEventValueIsThePayloadWithItsHeader) {
   auto event = change_event({"001xx000003DGb2AAG"});
   EXPECT_EQ(map_event(event, route_).record.value, event.payload_json);
-  mapping_.value = config::ValueKind::kEnvelope;
+  route_.encoder = &envelope_;  // value: envelope (make_value_encoder)
   EXPECT_EQ(map_event(event, route_).record.value, event.envelope_json);
 }
 

@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include "daemon/pipeline/json_value_encoders.h"
 #include "tests/unit/pipeline/subscribe_fakes.h"
 
 namespace sfkb::pipeline {
@@ -49,8 +50,12 @@ class SubscribePipelineTest : public ::testing::Test {
         return org;
       };
     }
+    options.value_encoder = [](const config::SubscribeMapping&) {
+      return std::make_unique<PayloadJsonEncoder>();
+    };
+    progress_ = std::make_unique<checkpoint::ChannelProgress>(config_);
     pipeline_ = std::make_unique<SubscribePipeline>(config_, source_, producer_, store_, tail_,
-                                                    nullptr, options);
+                                                    *progress_, options);
     thread_ = std::jthread([this] { result_ = pipeline_->run(stop_.get_token()); });
   }
   core::Status stop() {
@@ -80,6 +85,7 @@ class SubscribePipelineTest : public ::testing::Test {
   MemoryStore store_;
   FakeTail tail_;
   std::stop_source stop_;
+  std::unique_ptr<checkpoint::ChannelProgress> progress_;
   std::unique_ptr<SubscribePipeline> pipeline_;
   std::jthread thread_;
   core::Status result_;
@@ -166,7 +172,7 @@ TEST_F(SubscribePipelineTest, CheckpointNeverPassesAnUnacknowledgedEvent) {
   producer_.ack(3);  // 2 is still in flight (another partition, say)
   ASSERT_TRUE(stop());
   EXPECT_EQ(store_.replay_id(kA), 1);
-  EXPECT_EQ(pipeline_->resume_point()(kA), 1);
+  EXPECT_EQ(progress_->resume_point(kA), 1);
 }
 
 TEST_F(SubscribePipelineTest, PeriodicCheckpointFollowsAcknowledgementsWhileRunning) {
@@ -180,7 +186,7 @@ TEST_F(SubscribePipelineTest, PeriodicCheckpointFollowsAcknowledgementsWhileRunn
     std::this_thread::yield();
   }
   EXPECT_EQ(store_.replay_id(kA), 5);
-  EXPECT_EQ(pipeline_->resume_point()(kA), 5);
+  EXPECT_EQ(progress_->resume_point(kA), 5);
   producer_.ack(6);
   ASSERT_TRUE(stop());
   EXPECT_EQ(store_.replay_id(kA), 6);
@@ -364,7 +370,7 @@ TEST_F(SubscribePipelineTest, RefusedResumePointRestartsTheDuplicateFilterAndThe
   ASSERT_TRUE(entry);
   EXPECT_EQ(entry->replay_id, 8);
   EXPECT_EQ(entry->epoch, 1u);
-  EXPECT_EQ(pipeline_->resume_point()(kA), 8);
+  EXPECT_EQ(progress_->resume_point(kA), 8);
 }
 
 TEST_F(SubscribePipelineTest, OldSubscriptionsAcknowledgementsNeverMoveTheNewCheckpoint) {
@@ -378,7 +384,7 @@ TEST_F(SubscribePipelineTest, OldSubscriptionsAcknowledgementsNeverMoveTheNewChe
   // The decision is checkpointed at once (the fallback, in the new epoch): a restart now
   // resubscribes from -2 instead of trying the refused ID again.
   ASSERT_TRUE(wait_checkpoint(store_, kA, -2, 1));
-  EXPECT_EQ(pipeline_->resume_point()(kA), -2);
+  EXPECT_EQ(progress_->resume_point(kA), -2);
 
   producer_.ack(3);
   producer_.ack(5);

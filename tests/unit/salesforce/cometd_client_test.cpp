@@ -138,6 +138,14 @@ class ScriptedServer {
   int handshakes = 0;
 };
 
+// The pipeline's side of the ResumePoints seam: what it has acknowledged, per channel.
+struct Acknowledged final : ResumePoints, std::map<std::string, std::int64_t> {
+  std::optional<std::int64_t> resume_point(const std::string& channel) const override {
+    const auto it = find(channel);
+    return it == end() ? std::nullopt : std::optional(it->second);
+  }
+};
+
 class CometdClientTest : public ::testing::Test {
  protected:
   CometdOptions options(
@@ -152,16 +160,8 @@ class CometdClientTest : public ::testing::Test {
     return o;
   }
   std::unique_ptr<CometdClient> make(CometdOptions o) {
-    return std::make_unique<CometdClient>(
-        tokens, std::move(server.transport), std::move(o),
-        [this](const std::string& channel) -> std::optional<std::int64_t> {
-          auto it = acknowledged.find(channel);
-          if (it == acknowledged.end()) {
-            return std::nullopt;
-          }
-          return it->second;
-        },
-        metrics);
+    return std::make_unique<CometdClient>(tokens, std::move(server.transport), std::move(o),
+                                          acknowledged, metrics);
   }
   std::uint64_t counter(const std::string& name, const ops::Labels& labels = {}) {
     return metrics.counter(name, "", labels).value();
@@ -170,7 +170,7 @@ class CometdClientTest : public ::testing::Test {
   FakeTokens tokens;
   ScriptedServer server;
   ops::Metrics metrics;
-  std::map<std::string, std::int64_t> acknowledged;
+  Acknowledged acknowledged;
 };
 
 TEST_F(CometdClientTest, ShouldHandshakeSubscribeEachChannelWithItsOwnReplayMapAndConnect) {

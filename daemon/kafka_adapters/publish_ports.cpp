@@ -1,10 +1,14 @@
-#include "daemon/pipeline/publish_kafka.h"
+#include "daemon/kafka_adapters/publish_ports.h"
 
-#include "daemon/core/redact.h"
-#include "daemon/http/curl_transport.h"
 #include "daemon/ops/log.h"
 
-namespace sfkb::pipeline {
+namespace sfkb::kafka_adapters {
+
+using pipeline::DeadLetter;
+using pipeline::RebalanceListener;
+using pipeline::SourceRecord;
+using pipeline::TopicPartition;
+
 namespace {
 
 using std::chrono::milliseconds;
@@ -171,24 +175,4 @@ core::Status KafkaDeadLetterSink::write(const std::vector<DeadLetter>& letters,
   return core::Status::ok();
 }
 
-std::unique_ptr<PublishPipeline> make_publish_pipeline(const config::Config& config,
-                                                       const config::PublishMapping& mapping,
-                                                       salesforce::TokenSource& tokens,
-                                                       ops::Metrics& metrics) {
-  auto settings = publish_settings_from(config, mapping);
-  auto consumer = std::make_unique<KafkaPublishConsumer>(config.kafka, settings.mapping.group_id,
-                                                         settings.mapping.topics);
-  std::unique_ptr<DeadLetterSink> dead_letters;
-  if (!settings.mapping.dead_letter_topic.empty()) {
-    dead_letters =
-        std::make_unique<KafkaDeadLetterSink>(config.kafka, settings.mapping.dead_letter_topic);
-  }
-  http::CurlTransportOptions transport_options;
-  transport_options.ca_file = config.salesforce.ca_file;
-  transport_options.connect_timeout = config.salesforce.connect_timeout;
-  return std::make_unique<PublishPipeline>(
-      std::move(settings), std::move(consumer), std::move(dead_letters),
-      std::make_unique<http::CurlTransport>(transport_options), tokens, metrics);
-}
-
-}  // namespace sfkb::pipeline
+}  // namespace sfkb::kafka_adapters

@@ -9,21 +9,22 @@
 #include "daemon/config/config.h"
 #include "daemon/kafka/consumer.h"
 
-namespace sfkb::checkpoint {
+namespace sfkb::kafka_adapters {
 
-class TailReaderKafkaTail final : public KafkaTail {
+class TailReaderKafkaTail final : public checkpoint::KafkaTail {
  public:
   // Throws kafka::KafkaError at start-up (invalid properties).
   explicit TailReaderKafkaTail(const config::KafkaConfig& kafka,
                                std::chrono::milliseconds timeout = std::chrono::seconds(15));
 
   core::Result<std::int32_t> partition_count(const std::string& topic) override;
-  core::Status read_backwards(const std::string& topic, std::int32_t partition,
-                              const std::function<bool(const TailRecord&)>& visit) override;
+  core::Status read_backwards(
+      const std::string& topic, std::int32_t partition,
+      const std::function<bool(const checkpoint::TailRecord&)>& visit) override;
 
  private:
   std::unique_ptr<kafka::TailReader> reader_;
   std::chrono::milliseconds timeout_;
 };
 
-}  // namespace sfkb::checkpoint
+}  // namespace sfkb::kafka_adapters

@@ -1,14 +1,14 @@
 #pragma once
-// The subscribe pipeline's per-channel acknowledged progress, shared between three threads: the
-// pipeline thread produces, the delivery thread serves acknowledgements, and the CometD client
-// (on the pipeline thread, inside next_batch) asks where a resubscription resumes. Exists apart
-// from the pipeline so whoever builds the CometD client can hand it resume_point() before the
-// pipeline itself is constructed (the client is the pipeline's EventSource).
+// The subscribe direction's per-channel acknowledged progress: each channel's watermark per epoch
+// (watermark.h), the org its position belongs to, and the count of events in flight. Shared by
+// three threads: the pipeline thread produces, the delivery thread serves acknowledgements, and the
+// event source (on the pipeline thread, inside next_batch) asks where a resubscription resumes
+// through the ResumePoints interface it was given. The composition root builds it first and hands
+// it to both the source and the pipeline (docs/ARCHITECTURE.md §3 "Assembly").
 
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
-#include <memory>
 #include <mutex>
 #include <optional>
 #include <stop_token>
@@ -19,16 +19,14 @@
 #include "daemon/config/config.h"
 #include "daemon/salesforce/event_source.h"
 
-namespace sfkb::pipeline {
+namespace sfkb::checkpoint {
 
-class SubscribeProgress : public std::enable_shared_from_this<SubscribeProgress> {
+class ChannelProgress final : public salesforce::ResumePoints {
  public:
   // One slot per subscribe mapping, in config order (the DeliveryTag's channel index).
-  static std::shared_ptr<SubscribeProgress> create(const config::Config& config);
-
-  std::size_t channel_count() const { return channels_.size(); }
-  const std::string& channel(std::size_t index) const { return channels_[index]; }
-  std::optional<std::size_t> index_of(const std::string& channel) const;
+  explicit ChannelProgress(const config::Config& config);
+  ChannelProgress(const ChannelProgress&) = delete;
+  ChannelProgress& operator=(const ChannelProgress&) = delete;
 
   // What the checkpoint holds for a channel: its watermark within the current epoch (the
   // channel's restart count), and the org that replay ID belongs to (empty: unknown).
@@ -60,8 +58,6 @@ class SubscribeProgress : public std::enable_shared_from_this<SubscribeProgress>
   // An event already in Kafka (or dropped on purpose): the watermark may pass it.
   void settled(std::size_t index, std::int64_t replay_id);
 
-  std::optional<std::int64_t> watermark(std::size_t index) const;
-  std::vector<std::optional<std::int64_t>> watermarks() const;
   std::vector<Position> positions() const;
   std::size_t in_flight() const;
 
@@ -69,14 +65,12 @@ class SubscribeProgress : public std::enable_shared_from_this<SubscribeProgress>
   // woken only once that holds, not at every acknowledgement.
   bool wait_below(std::size_t limit, std::chrono::milliseconds timeout, std::stop_token stop);
 
-  // For the CometD client: the channel's watermark (docs/ARCHITECTURE.md §2 step 6: a rehandshake
+  // For the event source: the channel's watermark (docs/ARCHITECTURE.md §2 step 6: a rehandshake
   // resumes from the last acknowledged event, never from the original start nor from what is in
-  // flight).
-  salesforce::ResumePoint resume_point();
+  // flight); nullopt for a channel that is not configured.
+  std::optional<std::int64_t> resume_point(const std::string& channel) const override;
 
  private:
-  explicit SubscribeProgress(std::vector<std::string> channels);
-
   std::vector<std::string> channels_;
   mutable std::mutex mutex_;
   std::condition_variable_any acked_;
@@ -94,4 +88,4 @@ class SubscribeProgress : public std::enable_shared_from_this<SubscribeProgress>
   std::size_t in_flight_ = 0;
 };
 
-}  // namespace sfkb::pipeline
+}  // namespace sfkb::checkpoint

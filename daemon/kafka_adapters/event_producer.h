@@ -1,6 +1,6 @@
 #pragma once
-// The subscribe pipeline's EventProducer over the Kafka module's Producer (idempotent, acks=all,
-// gapless, no message timeout - enforced by kafka::ClientConfig).
+// The subscribe pipeline's EventProducer (pipeline/subscribe_producer.h) over the Kafka module's
+// Producer (idempotent, acks=all, gapless, no message timeout - enforced by kafka::ClientConfig).
 
 #include <atomic>
 #include <memory>
@@ -9,25 +9,26 @@
 #include "daemon/kafka/producer.h"
 #include "daemon/pipeline/subscribe_producer.h"
 
-namespace sfkb::pipeline {
+namespace sfkb::kafka_adapters {
 
-class KafkaEventProducer final : public EventProducer {
+class KafkaEventProducer final : public pipeline::EventProducer {
  public:
   // Throws kafka::KafkaError at start-up.
   explicit KafkaEventProducer(const config::KafkaConfig& kafka);
 
-  void set_delivery_handler(DeliveryHandler handler) override;
-  core::Status produce(const KafkaRecord& record, DeliveryTag tag) override;
+  void set_delivery_handler(pipeline::DeliveryHandler handler) override;
+  core::Status produce(const pipeline::KafkaRecord& record, pipeline::DeliveryTag tag) override;
   void poll(std::chrono::milliseconds timeout) override;
   core::Status flush(std::chrono::milliseconds timeout) override;
   core::Result<std::int32_t> partition_count(const std::string& topic) override;
 
  private:
-  DeliveryHandler handler_;  // set before the first produce; read by poll()/flush() callers
+  pipeline::DeliveryHandler
+      handler_;  // set before the first produce; read by poll()/flush() callers
   std::unique_ptr<kafka::Producer> producer_;
 };
 
 // kafka::partition_for_channel with the pipeline's signature.
 std::int32_t channel_partition(const std::string& channel, std::int32_t partition_count);
 
-}  // namespace sfkb::pipeline
+}  // namespace sfkb::kafka_adapters

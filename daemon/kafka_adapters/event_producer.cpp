@@ -1,9 +1,14 @@
-#include "daemon/pipeline/subscribe_kafka.h"
+#include "daemon/kafka_adapters/event_producer.h"
 
 #include "daemon/kafka/client_config.h"
 #include "daemon/kafka/partitioner.h"
 
-namespace sfkb::pipeline {
+namespace sfkb::kafka_adapters {
+
+using pipeline::DeliveryHandler;
+using pipeline::DeliveryReport;
+using pipeline::DeliveryTag;
+using pipeline::KafkaRecord;
 
 KafkaEventProducer::KafkaEventProducer(const config::KafkaConfig& kafka)
     : producer_(std::make_unique<kafka::Producer>(
@@ -56,4 +61,4 @@ std::int32_t channel_partition(const std::string& channel, std::int32_t partitio
   return kafka::partition_for_channel(channel, partition_count);
 }
 
-}  // namespace sfkb::pipeline
+}  // namespace sfkb::kafka_adapters

@@ -1,6 +1,6 @@
 #pragma once
-// Runs the configured pipelines on their own threads under one stop token (docs/ARCHITECTURE.md
-// §4).
+// `sf-kafka-bridge run`: builds the parts (composition_root.h) and runs the configured pipelines
+// on their own threads under one stop token (docs/ARCHITECTURE.md §4).
 
 #include <stop_token>
 

@@ -1,30 +1,25 @@
-#include "daemon/pipeline/subscribe_progress.h"
+#include "daemon/checkpoint/channel_progress.h"
 
-namespace sfkb::pipeline {
+namespace sfkb::checkpoint {
 
-std::shared_ptr<SubscribeProgress> SubscribeProgress::create(const config::Config& config) {
+namespace {
+
+std::vector<std::string> channels_of(const config::Config& config) {
   std::vector<std::string> channels;
   channels.reserve(config.subscribe.size());
   for (const auto& mapping : config.subscribe) {
     channels.push_back(mapping.channel);
   }
-  return std::shared_ptr<SubscribeProgress>(new SubscribeProgress(std::move(channels)));
+  return channels;
 }
 
-SubscribeProgress::SubscribeProgress(std::vector<std::string> channels)
-    : channels_(std::move(channels)), marks_(channels_.size()) {}
+}  // namespace
 
-std::optional<std::size_t> SubscribeProgress::index_of(const std::string& channel) const {
-  for (std::size_t i = 0; i < channels_.size(); ++i) {
-    if (channels_[i] == channel) {
-      return i;
-    }
-  }
-  return std::nullopt;
-}
+ChannelProgress::ChannelProgress(const config::Config& config)
+    : channels_(channels_of(config)), marks_(channels_.size()) {}
 
-void SubscribeProgress::seed(std::size_t index, std::optional<std::int64_t> acknowledged,
-                             std::uint32_t epoch, std::string org_id) {
+void ChannelProgress::seed(std::size_t index, std::optional<std::int64_t> acknowledged,
+                           std::uint32_t epoch, std::string org_id) {
   std::lock_guard lock(mutex_);
   auto& slot = marks_[index];
   in_flight_ -= slot.mark.in_flight();
@@ -34,8 +29,8 @@ void SubscribeProgress::seed(std::size_t index, std::optional<std::int64_t> ackn
   slot = Slot{checkpoint::Watermark(acknowledged), epoch, std::move(org_id), {}};
 }
 
-std::uint32_t SubscribeProgress::restart(std::size_t index, std::int64_t fallback,
-                                         const std::string& org_id) {
+std::uint32_t ChannelProgress::restart(std::size_t index, std::int64_t fallback,
+                                       const std::string& org_id) {
   std::lock_guard lock(mutex_);
   auto& slot = marks_[index];
   if (slot.mark.in_flight() > 0) {
@@ -49,7 +44,7 @@ std::uint32_t SubscribeProgress::restart(std::size_t index, std::int64_t fallbac
   return slot.epoch;
 }
 
-void SubscribeProgress::adopt_org(const std::string& org_id) {
+void ChannelProgress::adopt_org(const std::string& org_id) {
   std::lock_guard lock(mutex_);
   for (auto& slot : marks_) {
     const auto position = slot.mark.value();
@@ -59,7 +54,7 @@ void SubscribeProgress::adopt_org(const std::string& org_id) {
   }
 }
 
-bool SubscribeProgress::produced(std::size_t index, std::int64_t replay_id) {
+bool ChannelProgress::produced(std::size_t index, std::int64_t replay_id) {
   std::lock_guard lock(mutex_);
   if (!marks_[index].mark.produced(replay_id)) {
     return false;
@@ -68,7 +63,7 @@ bool SubscribeProgress::produced(std::size_t index, std::int64_t replay_id) {
   return true;
 }
 
-void SubscribeProgress::cancel(std::size_t index, std::int64_t replay_id) {
+void ChannelProgress::cancel(std::size_t index, std::int64_t replay_id) {
   {
     std::lock_guard lock(mutex_);
     auto& mark = marks_[index].mark;
@@ -82,8 +77,7 @@ void SubscribeProgress::cancel(std::size_t index, std::int64_t replay_id) {
   acked_.notify_all();
 }
 
-void SubscribeProgress::acknowledged(std::size_t index, std::int64_t replay_id,
-                                     std::uint32_t epoch) {
+void ChannelProgress::acknowledged(std::size_t index, std::int64_t replay_id, std::uint32_t epoch) {
   {
     std::lock_guard lock(mutex_);
     auto& slot = marks_[index];
@@ -112,29 +106,14 @@ void SubscribeProgress::acknowledged(std::size_t index, std::int64_t replay_id,
   acked_.notify_all();
 }
 
-void SubscribeProgress::settled(std::size_t index, std::int64_t replay_id) {
+void ChannelProgress::settled(std::size_t index, std::int64_t replay_id) {
   std::lock_guard lock(mutex_);
   if (marks_[index].mark.produced(replay_id)) {
     marks_[index].mark.acknowledged(replay_id);
   }
 }
 
-std::optional<std::int64_t> SubscribeProgress::watermark(std::size_t index) const {
-  std::lock_guard lock(mutex_);
-  return marks_[index].mark.value();
-}
-
-std::vector<std::optional<std::int64_t>> SubscribeProgress::watermarks() const {
-  std::lock_guard lock(mutex_);
-  std::vector<std::optional<std::int64_t>> out;
-  out.reserve(marks_.size());
-  for (const auto& slot : marks_) {
-    out.push_back(slot.mark.value());
-  }
-  return out;
-}
-
-std::vector<SubscribeProgress::Position> SubscribeProgress::positions() const {
+std::vector<ChannelProgress::Position> ChannelProgress::positions() const {
   std::lock_guard lock(mutex_);
   std::vector<Position> out;
   out.reserve(marks_.size());
@@ -144,13 +123,13 @@ std::vector<SubscribeProgress::Position> SubscribeProgress::positions() const {
   return out;
 }
 
-std::size_t SubscribeProgress::in_flight() const {
+std::size_t ChannelProgress::in_flight() const {
   std::lock_guard lock(mutex_);
   return in_flight_;
 }
 
-bool SubscribeProgress::wait_below(std::size_t limit, std::chrono::milliseconds timeout,
-                                   std::stop_token stop) {
+bool ChannelProgress::wait_below(std::size_t limit, std::chrono::milliseconds timeout,
+                                 std::stop_token stop) {
   std::unique_lock lock(mutex_);
   wake_below_ = limit;
   const bool below = acked_.wait_for(lock, stop, timeout, [&] { return in_flight_ < limit; });
@@ -158,19 +137,15 @@ bool SubscribeProgress::wait_below(std::size_t limit, std::chrono::milliseconds 
   return below;
 }
 
-salesforce::ResumePoint SubscribeProgress::resume_point() {
-  std::weak_ptr<SubscribeProgress> weak = weak_from_this();
-  return [weak](const std::string& channel) -> std::optional<std::int64_t> {
-    auto self = weak.lock();
-    if (!self) {
-      return std::nullopt;
+std::optional<std::int64_t> ChannelProgress::resume_point(const std::string& channel) const {
+  // A handful of channels, asked once per (re)subscribe: a scan is cheaper than a map to keep.
+  for (std::size_t i = 0; i < channels_.size(); ++i) {
+    if (channels_[i] == channel) {
+      std::lock_guard lock(mutex_);
+      return marks_[i].mark.value();
     }
-    auto index = self->index_of(channel);
-    if (!index) {
-      return std::nullopt;
-    }
-    return self->watermark(*index);
-  };
+  }
+  return std::nullopt;
 }
 
-}  // namespace sfkb::pipeline
+}  // namespace sfkb::checkpoint

@@ -1,4 +1,4 @@
-#include "daemon/app/wiring.h"
+#include "daemon/app/supervision.h"
 
 #include <condition_variable>
 #include <memory>

@@ -1,10 +1,13 @@
-#include "daemon/checkpoint/kafka_tail_reader.h"
+#include "daemon/kafka_adapters/tail_reader.h"
 
 #include <charconv>
 
 #include "daemon/kafka/client_config.h"
 
-namespace sfkb::checkpoint {
+namespace sfkb::kafka_adapters {
+
+using checkpoint::TailRecord;
+
 namespace {
 
 std::optional<std::int64_t> parse_replay_id(const std::optional<std::string>& text) {
@@ -59,4 +62,4 @@ core::Status TailReaderKafkaTail::read_backwards(
       timeout_, 500);
 }
 
-}  // namespace sfkb::checkpoint
+}  // namespace sfkb::kafka_adapters

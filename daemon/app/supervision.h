@@ -1,20 +1,16 @@
 #pragma once
 // How the supervisor sees a pipeline, and the supervision loop itself, kept apart from the code
-// that builds the real pipelines (supervisor.cpp) so it can be tested with fake pipelines.
+// that builds the real pipelines (composition_root.h) so it can be tested with fake pipelines.
 
 #include <chrono>
 #include <functional>
-#include <memory>
 #include <stop_token>
 #include <string>
 #include <vector>
 
 #include "daemon/core/result.h"
-#include "daemon/http/transport.h"
 #include "daemon/ops/health_server.h"
-#include "daemon/ops/liveness.h"
 #include "daemon/ops/sd_notify.h"
-#include "daemon/pipeline/publish_ports.h"
 
 namespace sfkb::app {
 
@@ -59,57 +55,6 @@ int exit_code_for(const core::Status& status);
 // ends, requests stop for all, sends STOPPING=1 and waits up to shutdown_timeout for them.
 SupervisionResult supervise(const std::vector<PipelineSlot>& slots, ops::Notifier& notifier,
                             const SupervisorOptions& options, std::stop_token stop);
-
-// Liveness at the seams (ops/liveness.h): every return from a pipeline's blocking calls - an HTTP
-// exchange (a CometD long poll, a composite publish, a failed attempt before a backoff), a
-// consumer poll - proves that its loop still turns, so the decorators below beat the pipeline's
-// heartbeat there. A loop that wedges anywhere stops reaching them, and the watchdog stops pinging.
-class HeartbeatTransport final : public http::Transport {
- public:
-  HeartbeatTransport(std::unique_ptr<http::Transport> inner, ops::Heartbeat& heartbeat)
-      : inner_(std::move(inner)), heartbeat_(heartbeat) {}
-  core::Result<http::Response> perform(const http::Request& request,
-                                       std::stop_token stop) override {
-    auto result = inner_->perform(request, stop);
-    heartbeat_.beat();
-    return result;
-  }
-  void clear_cookies() override { inner_->clear_cookies(); }
-
- private:
-  std::unique_ptr<http::Transport> inner_;
-  ops::Heartbeat& heartbeat_;
-};
-
-class HeartbeatConsumer final : public pipeline::PublishConsumer {
- public:
-  HeartbeatConsumer(std::unique_ptr<pipeline::PublishConsumer> inner, ops::Heartbeat& heartbeat)
-      : inner_(std::move(inner)), heartbeat_(heartbeat) {}
-  core::Status subscribe(pipeline::RebalanceListener& listener) override {
-    return inner_->subscribe(listener);
-  }
-  core::Result<std::vector<pipeline::SourceRecord>> poll(std::chrono::milliseconds timeout,
-                                                         std::size_t max_records) override {
-    auto result = inner_->poll(timeout, max_records);
-    heartbeat_.beat();
-    return result;
-  }
-  void pause(const std::vector<pipeline::TopicPartition>& partitions) override {
-    inner_->pause(partitions);
-  }
-  void resume(const std::vector<pipeline::TopicPartition>& partitions) override {
-    inner_->resume(partitions);
-  }
-  core::Status commit(const std::map<pipeline::TopicPartition, std::int64_t>& next_offsets,
-                      bool synchronous) override {
-    return inner_->commit(next_offsets, synchronous);
-  }
-  void close() override { inner_->close(); }
-
- private:
-  std::unique_ptr<pipeline::PublishConsumer> inner_;
-  ops::Heartbeat& heartbeat_;
-};
 
 // The /readyz view of `slots`; `stopping` makes every one not ready (a stopping bridge should
 // not receive traffic and a load balancer should know).

@@ -1,0 +1,182 @@
+#include "daemon/app/composition_root.h"
+
+#include <algorithm>
+#include <stdexcept>
+#include <string>
+
+#include "daemon/app/heartbeat_decorators.h"
+#include "daemon/checkpoint/file_store.h"
+#include "daemon/http/curl_transport.h"
+#include "daemon/kafka_adapters/event_producer.h"
+#include "daemon/kafka_adapters/publish_ports.h"
+#include "daemon/kafka_adapters/tail_reader.h"
+#include "daemon/ops/log.h"
+#include "daemon/pipeline/json_value_encoders.h"
+#include "daemon/salesforce/cometd_client.h"
+
+namespace sfkb::app {
+namespace {
+
+// With kafka.embedded the mock cluster would auto-create topics with one partition on first use,
+// but the subscribe side asks for a topic's partition count before producing (and treats a
+// missing topic as fatal, as it must against a real cluster), so every mapped topic is created
+// up front.
+core::Status create_embedded_topics(const config::Config& config, kafka::EmbeddedCluster& cluster) {
+  std::vector<std::string> topics;
+  for (const auto& s : config.subscribe) {
+    topics.push_back(config::full_topic(config.kafka, s.topic));
+  }
+  for (const auto& p : config.publish) {
+    for (const auto& t : p.topics) {
+      topics.push_back(config::full_topic(config.kafka, t));
+    }
+    if (!p.dead_letter_topic.empty()) {
+      topics.push_back(config::full_topic(config.kafka, p.dead_letter_topic));
+    }
+  }
+  std::sort(topics.begin(), topics.end());
+  topics.erase(std::unique(topics.begin(), topics.end()), topics.end());
+  for (const auto& topic : topics) {
+    if (auto status = cluster.create_topic(topic, 1); !status.is_ok()) {
+      return status;
+    }
+  }
+  ops::logger("supervisor")
+      ->info("kafka.embedded: created {} topic(s) in the mock cluster", topics.size());
+  return core::Status::ok();
+}
+
+}  // namespace
+
+std::unique_ptr<http::Transport> make_salesforce_transport(const config::SalesforceConfig& sf,
+                                                           ops::Heartbeat* heartbeat) {
+  http::CurlTransportOptions options;
+  options.ca_file = sf.ca_file;
+  options.connect_timeout = sf.connect_timeout;
+  auto transport = std::make_unique<http::CurlTransport>(options);
+  if (heartbeat == nullptr) {
+    return transport;
+  }
+  return std::make_unique<HeartbeatTransport>(std::move(transport), *heartbeat);
+}
+
+std::unique_ptr<salesforce::TokenCache> make_token_source(const config::Config& config,
+                                                          ops::Metrics& metrics) {
+  return std::make_unique<salesforce::TokenCache>(
+      config.salesforce, make_salesforce_transport(config.salesforce), metrics);
+}
+
+// The CometD transport beats the subscribe heartbeat: every long poll (quiet ones return after
+// ~110 s) and every failed attempt before a backoff is a turn of the pipeline's loop.
+std::unique_ptr<salesforce::EventSource> make_event_source(const config::Config& config,
+                                                           salesforce::TokenSource& tokens,
+                                                           const salesforce::ResumePoints& resume,
+                                                           ops::Heartbeat& heartbeat,
+                                                           ops::Metrics& metrics) {
+  return std::make_unique<salesforce::CometdClient>(
+      tokens, make_salesforce_transport(config.salesforce, &heartbeat),
+      salesforce::cometd_options(config), resume, metrics);
+}
+
+std::unique_ptr<checkpoint::CheckpointStore> make_checkpoint_store(const config::Config& config) {
+  return std::make_unique<checkpoint::FileStore>(config.checkpoint.directory);
+}
+
+std::unique_ptr<pipeline::ValueEncoder> make_value_encoder(
+    const config::SubscribeMapping& mapping) {
+  switch (mapping.value) {
+    case config::ValueKind::kEnvelope:
+      return std::make_unique<pipeline::EnvelopeJsonEncoder>();
+    case config::ValueKind::kPayload:
+      break;
+  }
+  return std::make_unique<pipeline::PayloadJsonEncoder>();
+}
+
+std::unique_ptr<pipeline::EventProducer> make_event_producer(const config::Config& config) {
+  return std::make_unique<kafka_adapters::KafkaEventProducer>(config.kafka);
+}
+
+std::unique_ptr<checkpoint::KafkaTail> make_kafka_tail(const config::Config& config) {
+  return std::make_unique<kafka_adapters::TailReaderKafkaTail>(config.kafka);
+}
+
+std::unique_ptr<pipeline::PublishPipeline> make_publish_pipeline(
+    const config::Config& config, const config::PublishMapping& mapping,
+    salesforce::TokenSource& tokens, ops::Heartbeat& heartbeat, ops::Metrics& metrics) {
+  auto settings = pipeline::publish_settings_from(config, mapping);
+  auto consumer = std::make_unique<HeartbeatConsumer>(
+      std::make_unique<kafka_adapters::KafkaPublishConsumer>(
+          config.kafka, settings.mapping.group_id, settings.mapping.topics),
+      heartbeat);
+  std::unique_ptr<pipeline::DeadLetterSink> dead_letters;
+  if (!settings.mapping.dead_letter_topic.empty()) {
+    dead_letters = std::make_unique<kafka_adapters::KafkaDeadLetterSink>(
+        config.kafka, settings.mapping.dead_letter_topic);
+  }
+  return std::make_unique<pipeline::PublishPipeline>(
+      std::move(settings), std::move(consumer), std::move(dead_letters),
+      make_salesforce_transport(config.salesforce, &heartbeat), tokens, metrics);
+}
+
+CompositionRoot::CompositionRoot(const config::Config& config, salesforce::TokenSource& tokens,
+                                 ops::Metrics& metrics, ops::Liveness& liveness) {
+  if (config.kafka.embedded) {
+    embedded_ = kafka::EmbeddedCluster::instance();
+    if (auto created = create_embedded_topics(config, *embedded_); !created.is_ok()) {
+      throw std::runtime_error("kafka.embedded: cannot create topics: " + created.message());
+    }
+  }
+  build_subscribe(config, tokens, metrics, liveness);
+  build_publish(config, tokens, metrics, liveness);
+}
+
+CompositionRoot::~CompositionRoot() = default;
+
+// One subscribe pipeline for every channel (one session of the source). The progress object comes
+// first: the source reads resume points from it and the pipeline records acknowledgements in it.
+void CompositionRoot::build_subscribe(const config::Config& config, salesforce::TokenSource& tokens,
+                                      ops::Metrics& metrics, ops::Liveness& liveness) {
+  if (config.subscribe.empty()) {
+    return;
+  }
+  progress_ = std::make_unique<checkpoint::ChannelProgress>(config);
+  producer_ = make_event_producer(config);
+  tail_ = make_kafka_tail(config);
+  store_ = make_checkpoint_store(config);
+  source_ = make_event_source(config, tokens, *progress_, liveness.heartbeat("subscribe"), metrics);
+
+  pipeline::SubscribePipelineOptions options;
+  options.metrics = &metrics;
+  options.partition_for_channel = kafka_adapters::channel_partition;
+  options.value_encoder = make_value_encoder;
+  // The org of the token (its identity URL): the same session the event source then uses.
+  options.org_id = [&tokens](std::stop_token stop) -> core::Result<std::string> {
+    auto session = tokens.session(stop);
+    if (!session) {
+      return session.error();
+    }
+    return session->org_id;
+  };
+  subscribe_ = std::make_unique<pipeline::SubscribePipeline>(config, *source_, *producer_, *store_,
+                                                             *tail_, *progress_, options);
+  auto& built = *subscribe_;
+  slots_.push_back({"subscribe", [&built](std::stop_token stop) { return built.run(stop); },
+                    [&built] { return built.ready(); },
+                    [&built] { return built.not_ready_reason(); }});
+}
+
+// A publish pipeline per mapping, each with a heartbeat of its own.
+void CompositionRoot::build_publish(const config::Config& config, salesforce::TokenSource& tokens,
+                                    ops::Metrics& metrics, ops::Liveness& liveness) {
+  for (std::size_t i = 0; i < config.publish.size(); ++i) {
+    const std::string name = "publish[" + std::to_string(i) + "]";
+    auto& built = *publish_.emplace_back(make_publish_pipeline(config, config.publish[i], tokens,
+                                                               liveness.heartbeat(name), metrics));
+    slots_.push_back({name, [&built](std::stop_token stop) { return built.run(stop); },
+                      [&built] { return built.ready(); },
+                      [] { return std::string("consumer has not joined its group yet"); }});
+  }
+}
+
+}  // namespace sfkb::app

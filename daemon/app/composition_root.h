@@ -1,0 +1,104 @@
+#pragma once
+// The composition root (docs/ARCHITECTURE.md §3 "Assembly"): the one place where the loaded
+// configuration becomes running parts. Every part is made by a small factory below, so a new
+// source (the Pub/Sub API), a new checkpoint store (a compacted topic) or a new value encoding
+// (Avro) is one adapter plus one branch in one factory. CompositionRoot owns what the factories
+// build, in an order that outlives the pipeline threads, and hands supervise() one slot per
+// pipeline.
+
+#include <memory>
+#include <vector>
+
+#include "daemon/app/supervision.h"
+#include "daemon/checkpoint/channel_progress.h"
+#include "daemon/checkpoint/kafka_tail.h"
+#include "daemon/checkpoint/store.h"
+#include "daemon/config/config.h"
+#include "daemon/http/transport.h"
+#include "daemon/kafka/client_config.h"
+#include "daemon/ops/liveness.h"
+#include "daemon/ops/metrics.h"
+#include "daemon/pipeline/publish_pipeline.h"
+#include "daemon/pipeline/subscribe_pipeline.h"
+#include "daemon/pipeline/subscribe_producer.h"
+#include "daemon/pipeline/value_encoder.h"
+#include "daemon/salesforce/event_source.h"
+#include "daemon/salesforce/token_cache.h"
+
+namespace sfkb::app {
+
+// The HTTP transport of one Salesforce client (each has its own cookie store), wrapped so that
+// every exchange beats `heartbeat` when one is given.
+std::unique_ptr<http::Transport> make_salesforce_transport(const config::SalesforceConfig& sf,
+                                                           ops::Heartbeat* heartbeat = nullptr);
+
+// The TokenSource both directions share. Throws when salesforce.auth cannot be used (an unreadable
+// key, ...).
+std::unique_ptr<salesforce::TokenCache> make_token_source(const config::Config& config,
+                                                          ops::Metrics& metrics);
+
+// Where events come from: the CometD client. It asks `resume` where a (re)subscription resumes;
+// `tokens` and `resume` must outlive it.
+std::unique_ptr<salesforce::EventSource> make_event_source(const config::Config& config,
+                                                           salesforce::TokenSource& tokens,
+                                                           const salesforce::ResumePoints& resume,
+                                                           ops::Heartbeat& heartbeat,
+                                                           ops::Metrics& metrics);
+
+// Where each channel's position is kept: the checkpoint file in checkpoint.directory. The only
+// place a FileStore is built (`run` and the `checkpoints` command both come here).
+std::unique_ptr<checkpoint::CheckpointStore> make_checkpoint_store(const config::Config& config);
+
+// The record value of a subscribe mapping's events (`value:`).
+std::unique_ptr<pipeline::ValueEncoder> make_value_encoder(const config::SubscribeMapping& mapping);
+
+// Where the subscribe direction's records go: an idempotent librdkafka producer. Throws
+// kafka::KafkaError at start-up.
+std::unique_ptr<pipeline::EventProducer> make_event_producer(const config::Config& config);
+
+// How reconciliation reads Kafka back. Throws kafka::KafkaError at start-up.
+std::unique_ptr<checkpoint::KafkaTail> make_kafka_tail(const config::Config& config);
+
+// One publish pipeline for `mapping`: its own consumer, dead-letter producer and HTTP session,
+// the consumer and the transport wrapped so that they beat `heartbeat` (ops/liveness.h). `tokens`
+// is the daemon's shared TokenSource. Throws at start-up when the mapping or the Kafka
+// configuration cannot work.
+std::unique_ptr<pipeline::PublishPipeline> make_publish_pipeline(
+    const config::Config& config, const config::PublishMapping& mapping,
+    salesforce::TokenSource& tokens, ops::Heartbeat& heartbeat, ops::Metrics& metrics);
+
+class CompositionRoot {
+ public:
+  // Builds every configured pipeline and its parts. `config` and `tokens` must outlive the root;
+  // the heartbeats come from `liveness` ("subscribe", "publish[i]"). Throws at start-up when a
+  // part cannot be built (a Kafka client that cannot be configured, an unreadable certificate,
+  // the embedded cluster's topics).
+  CompositionRoot(const config::Config& config, salesforce::TokenSource& tokens,
+                  ops::Metrics& metrics, ops::Liveness& liveness);
+  ~CompositionRoot();
+  CompositionRoot(const CompositionRoot&) = delete;
+  CompositionRoot& operator=(const CompositionRoot&) = delete;
+
+  // One slot per pipeline, for supervise(); they refer to parts owned here.
+  const std::vector<PipelineSlot>& slots() const { return slots_; }
+
+ private:
+  void build_subscribe(const config::Config& config, salesforce::TokenSource& tokens,
+                       ops::Metrics& metrics, ops::Liveness& liveness);
+  void build_publish(const config::Config& config, salesforce::TokenSource& tokens,
+                     ops::Metrics& metrics, ops::Liveness& liveness);
+
+  // In build order: members are destroyed in reverse, so every pipeline goes before the parts it
+  // uses, and the progress object (read by both the source and the pipeline) goes last of them.
+  std::shared_ptr<kafka::EmbeddedCluster> embedded_;
+  std::unique_ptr<checkpoint::ChannelProgress> progress_;
+  std::unique_ptr<pipeline::EventProducer> producer_;
+  std::unique_ptr<checkpoint::KafkaTail> tail_;
+  std::unique_ptr<checkpoint::CheckpointStore> store_;
+  std::unique_ptr<salesforce::EventSource> source_;
+  std::unique_ptr<pipeline::SubscribePipeline> subscribe_;
+  std::vector<std::unique_ptr<pipeline::PublishPipeline>> publish_;
+  std::vector<PipelineSlot> slots_;
+};
+
+}  // namespace sfkb::app

@@ -1,0 +1,158 @@
+// run_daemon: builds the shared TokenCache and, through the composition root (composition_root.h),
+// the configured pipelines; then the operator endpoints; then hands the pipelines to supervise()
+// (supervision.h).
+//
+// Start-up order: build info -> token cache -> first login -> pipelines -> /healthz+/metrics ->
+// watchdog -> run. The first login happens before any pipeline so that a wrong credential is one
+// clear log line and exit 78 instead of two pipelines failing in parallel.
+#include "daemon/app/run_daemon.h"
+
+#include <algorithm>
+#include <cstdlib>
+#include <memory>
+#include <optional>
+
+#include "daemon/app/composition_root.h"
+#include "daemon/app/supervision.h"
+#include "daemon/core/backoff.h"
+#include "daemon/core/stop.h"
+#include "daemon/ops/health_server.h"
+#include "daemon/ops/liveness.h"
+#include "daemon/ops/log.h"
+#include "daemon/ops/metrics.h"
+#include "daemon/ops/sd_notify.h"
+
+namespace sfkb::app {
+namespace {
+
+using namespace std::chrono_literals;
+
+// How long the first login may keep failing for network reasons before the process gives up with
+// 69 and lets systemd (Restart=on-failure) or the dyno manager try again from scratch.
+constexpr auto kFirstLoginBudget = 2min;
+
+// A heartbeat older than this stops the watchdog pings. It must cover the longest healthy wait of
+// a loop iteration: a quiet CometD long poll (~110 s) plus the longest backoff.
+std::chrono::milliseconds liveness_limit(const config::Config& config) {
+  return std::max({std::chrono::milliseconds(3min),
+                   config.salesforce.retry.max_backoff + std::chrono::milliseconds(2min),
+                   config.salesforce.retry.daily_limit_backoff + std::chrono::milliseconds(1min)});
+}
+
+// The first login, retried with backoff on network trouble. Returns the exit code to stop with,
+// or nullopt to go on.
+std::optional<int> first_login(salesforce::TokenSource& tokens, const config::Config& config,
+                               std::stop_token stop) {
+  auto log = ops::logger("supervisor");
+  core::Backoff backoff(core::BackoffPolicy{config.salesforce.retry.initial_backoff,
+                                            config.salesforce.retry.max_backoff});
+  const auto deadline = std::chrono::steady_clock::now() + kFirstLoginBudget;
+  while (true) {
+    auto session = tokens.session(stop);
+    if (session.is_ok()) {
+      log->info("logged in to Salesforce: instance_url={} org_id={}", session->instance_url,
+                session->org_id.empty() ? "unknown" : session->org_id);
+      return std::nullopt;
+    }
+    const auto& error = session.error();
+    if (error.kind == core::ErrorKind::kStopped) {
+      return kExitOk;
+    }
+    if (error.kind != core::ErrorKind::kRetry) {
+      // invalid_grant, invalid_client, a rejected static token: restarting cannot fix it, and a
+      // restart loop can lock the Salesforce user out. 78 is not restarted by the unit file.
+      log->error("Salesforce login rejected: {}; fix salesforce.auth and start again",
+                 error.message);
+      return kExitConfig;
+    }
+    const auto wait = backoff.next();
+    if (std::chrono::steady_clock::now() + wait > deadline) {
+      log->error("Salesforce login still failing after {} s: {}; exiting {}",
+                 std::chrono::duration_cast<std::chrono::seconds>(kFirstLoginBudget).count(),
+                 error.message, kExitUnavailable);
+      return kExitUnavailable;
+    }
+    log->warn("Salesforce login failed, retrying in {} ms: {}", wait.count(), error.message);
+    if (!core::interruptible_sleep(stop, wait)) {
+      return kExitOk;
+    }
+  }
+}
+
+}  // namespace
+
+int run_daemon(const config::Config& config, std::stop_token stop) {
+  auto log = ops::logger("supervisor");
+  auto& metrics = ops::Metrics::global();
+  ops::register_build_info(metrics);
+  ops::SystemdNotifier notifier;
+
+  const auto listen = ops::resolve_listen(config.http.listen, std::getenv("PORT"));
+  if (!listen.is_ok()) {
+    log->error("{}", listen.error().message);
+    return kExitConfig;
+  }
+
+  std::unique_ptr<salesforce::TokenCache> tokens;
+  try {
+    tokens = make_token_source(config, metrics);
+  } catch (const std::exception& e) {
+    log->error("cannot set up Salesforce authentication: {}", e.what());
+    return kExitConfig;
+  }
+  if (auto code = first_login(*tokens, config, stop)) {
+    return *code;
+  }
+
+  // Declared before everything that refers to its slots, so that it outlives the pipeline threads.
+  std::unique_ptr<CompositionRoot> root;
+  try {
+    root = std::make_unique<CompositionRoot>(config, *tokens, metrics, ops::Liveness::global());
+  } catch (const std::exception& e) {
+    // Start-up only: a Kafka client that cannot be configured, an unreadable certificate, ...
+    log->error("cannot build the pipelines: {}", e.what());
+    return kExitSoftware;
+  }
+  const auto& slots = root->slots();
+  if (slots.empty()) {
+    log->error("no pipeline could be built for {} subscribe and {} publish mapping(s)",
+               config.subscribe.size(), config.publish.size());
+    return kExitSoftware;
+  }
+
+  std::optional<ops::HealthServer> health;
+  if (listen.value()) {
+    health.emplace(metrics, [&slots, stop] { return readiness_of(slots, stop.stop_requested()); });
+    if (auto started = health->start(*listen.value()); !started.is_ok()) {
+      log->error("{}", started.message());
+      return kExitUnavailable;
+    }
+  } else {
+    log->info("http endpoint off (http.listen is empty and $PORT is not set)");
+  }
+
+  std::optional<ops::Watchdog> watchdog;
+  if (auto period = ops::watchdog_period()) {
+    const auto limit = liveness_limit(config);
+    log->info("systemd watchdog: period {} ms, pings stop when a pipeline is stuck for {} s",
+              std::chrono::duration_cast<std::chrono::milliseconds>(*period).count(),
+              std::chrono::duration_cast<std::chrono::seconds>(limit).count());
+    watchdog.emplace(notifier, ops::Liveness::global(), *period, limit);
+  }
+
+  const auto result = supervise(slots, notifier, {config.shutdown.timeout}, stop);
+  if (result.shutdown_timed_out) {
+    // Pipeline threads still run and use the objects of this frame: unwinding would destroy them
+    // under their feet. The checkpoint file is replaced atomically, so leaving now loses nothing
+    // that a restart does not replay.
+    spdlog::apply_all([](const std::shared_ptr<spdlog::logger>& l) { l->flush(); });
+    std::_Exit(result.exit_code);
+  }
+  watchdog.reset();
+  if (health) {
+    health->stop();
+  }
+  return result.exit_code;
+}
+
+}  // namespace sfkb::app
