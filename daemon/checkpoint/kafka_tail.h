@@ -1,7 +1,7 @@
 #pragma once
 // What start-up reconciliation needs from Kafka: read a partition back from its newest record.
-// The real implementation (kafka_tail_reader.h) wraps the Kafka module's TailReader; unit tests
-// use an in-memory log.
+// The real implementation (kafka_adapters/tail_reader.h) wraps the Kafka module's TailReader; unit
+// tests use an in-memory log.
 
 #include <cstdint>
 #include <functional>

@@ -1,8 +1,8 @@
 #pragma once
 // The two Kafka-side seams the publish pipeline needs, owned by the pipeline (docs/CONVENTIONS.md
 // §10): a consumer it polls, pauses and commits, and a dead-letter sink it writes rejected records
-// to. The production adapters over the librdkafka wrappers live in publish_kafka.{h,cpp}; unit
-// tests put in-memory fakes here, never a mock of librdkafka.
+// to. The production adapters over the librdkafka wrappers live in kafka_adapters/publish_ports.h;
+// unit tests put in-memory fakes here, never a mock of librdkafka.
 
 #include <chrono>
 #include <compare>

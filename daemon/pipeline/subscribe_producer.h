@@ -1,7 +1,7 @@
 #pragma once
 // What the subscribe pipeline needs from a Kafka producer (docs/ARCHITECTURE.md §3: the seam is
-// owned by its user). The real one (subscribe_kafka.h) adapts the Kafka module's producer;
-// unit tests use an in-memory one whose acknowledgements they control.
+// owned by its user). The real one (kafka_adapters/event_producer.h) adapts the Kafka module's
+// producer; unit tests use an in-memory one whose acknowledgements they control.
 
 #include <chrono>
 #include <cstdint>
