@@ -343,14 +343,14 @@ core::Status PublishPipeline::attempt(std::stop_token http_stop) {
     }
     switch (reply->kind) {
       case salesforce::ReplyKind::kPerRecord: {
-        // Per-partition order and per-record TEMPORARY errors (issue 11, item 5). Salesforce
+        // Per-partition order and per-record TEMPORARY errors. Salesforce
         // answers each record of an allOrNone:false request on its own, so in [A@1, A@2] it can
         // refuse A@1 for now and accept A@2: A@2 is then published before A@1's retry. Nothing on
         // this side can undo that (it is listed under "Known limits" in the README, and logged
         // below when it happens). What the pipeline does guarantee: no *further* request goes
         // out before the retry - later groups of a split hold later records, so they are dropped
-        // from the work list here exactly as after a whole-request failure (before this, a split
-        // batch sent its second half while the first half waited for its retry).
+        // from the work list here exactly as after a whole-request failure (otherwise a split
+        // batch would send its second half while the first half waits for its retry).
         std::set<TopicPartition> waiting;  // partitions with a record to retry in this reply
         std::size_t ok = 0, dead = 0, again = 0;
         for (std::size_t k = 0; k < group.size(); ++k) {
@@ -486,8 +486,8 @@ PublishPipeline::BatchEnd PublishPipeline::process_batch(std::stop_token drain,
         return BatchEnd::kAbandoned;
       }
       // Synchronous: the next batch goes out only once this one's offsets are stored, so a crash
-      // can publish again at most the one batch in flight (issue 5: at most one batch per
-      // partition), not also a previous batch whose asynchronous commit had not landed yet.
+      // can publish again at most the one batch in flight (README.md "Known limits": at most one
+      // batch per partition), not also a previous batch whose asynchronous commit had not landed.
       commit(done_offsets(), true);
       batches_.inc();
       if (log->should_log(spdlog::level::debug)) {

@@ -43,7 +43,7 @@ TEST(TextLog, ShouldWriteLevelLoggerAndMessage) {
   EXPECT_THAT(line, HasSubstr(" info [logtest] hello channel=/event/A__e\n"));
 }
 
-// Issue 11: whatever a caller logs, the one redaction rule (core/redact.h) applies to the line.
+// Whatever a caller logs, the one redaction rule (core/redact.h) applies to the line.
 TEST(Log, ShouldRedactSecretsInEveryFormat) {
   const std::string message =
       "kafka.properties.ssl.key.pem=-----BEGIN PRIVATE KEY-----\nMIIEvQIBADANBgkq\n-----END "
