@@ -67,25 +67,25 @@ std::optional<int> first_login(salesforce::TokenSource& tokens, const config::Co
     }
     const auto& error = session.error();
     if (error.kind == core::ErrorKind::kStopped) {
-      return kExitOk;
+      return exit_code::kOk;
     }
     if (error.kind != core::ErrorKind::kRetry) {
       // invalid_grant, invalid_client, a rejected static token: restarting cannot fix it, and a
       // restart loop can lock the Salesforce user out. 78 is not restarted by the unit file.
       log->error("Salesforce login rejected: {}; fix salesforce.auth and start again",
                  error.message);
-      return kExitConfig;
+      return exit_code::kConfig;
     }
     const auto wait = backoff.next();
     if (std::chrono::steady_clock::now() + wait > deadline) {
       log->error("Salesforce login still failing after {} s: {}; exiting {}",
                  std::chrono::duration_cast<std::chrono::seconds>(kFirstLoginBudget).count(),
-                 error.message, kExitUnavailable);
-      return kExitUnavailable;
+                 error.message, exit_code::kUnavailable);
+      return exit_code::kUnavailable;
     }
     log->warn("Salesforce login failed, retrying in {} ms: {}", wait.count(), error.message);
     if (!core::interruptible_sleep(stop, wait)) {
-      return kExitOk;
+      return exit_code::kOk;
     }
   }
 }
@@ -188,7 +188,7 @@ int run_daemon(const config::Config& config, std::stop_token stop) {
   const auto listen = ops::resolve_listen(config.http.listen, std::getenv("PORT"));
   if (!listen.is_ok()) {
     log->error("{}", listen.error().message);
-    return kExitConfig;
+    return exit_code::kConfig;
   }
 
   std::unique_ptr<salesforce::TokenCache> tokens;
@@ -198,7 +198,7 @@ int run_daemon(const config::Config& config, std::stop_token stop) {
         std::make_unique<http::CurlTransport>(transport_options(config.salesforce)), metrics);
   } catch (const std::exception& e) {
     log->error("cannot set up Salesforce authentication: {}", e.what());
-    return kExitConfig;
+    return exit_code::kConfig;
   }
   if (auto code = first_login(*tokens, config, stop)) {
     return *code;
@@ -211,7 +211,7 @@ int run_daemon(const config::Config& config, std::stop_token stop) {
       components.embedded = kafka::EmbeddedCluster::instance();
       if (auto created = create_embedded_topics(config, *components.embedded); !created.is_ok()) {
         log->error("kafka.embedded: cannot create topics: {}", created.message());
-        return kExitSoftware;
+        return exit_code::kSoftware;
       }
     }
     add_subscribe_pipeline(config, *tokens, metrics, components, slots);
@@ -219,12 +219,12 @@ int run_daemon(const config::Config& config, std::stop_token stop) {
   } catch (const std::exception& e) {
     // Start-up only: a Kafka client that cannot be configured, an unreadable certificate, ...
     log->error("cannot build the pipelines: {}", e.what());
-    return kExitSoftware;
+    return exit_code::kSoftware;
   }
   if (slots.empty()) {
     log->error("no pipeline could be built for {} subscribe and {} publish mapping(s)",
                config.subscribe.size(), config.publish.size());
-    return kExitSoftware;
+    return exit_code::kSoftware;
   }
 
   std::optional<ops::HealthServer> health;
@@ -232,7 +232,7 @@ int run_daemon(const config::Config& config, std::stop_token stop) {
     health.emplace(metrics, [&slots, stop] { return readiness_of(slots, stop.stop_requested()); });
     if (auto started = health->start(*listen.value()); !started.is_ok()) {
       log->error("{}", started.message());
-      return kExitUnavailable;
+      return exit_code::kUnavailable;
     }
   } else {
     log->info("http endpoint off (http.listen is empty and $PORT is not set)");

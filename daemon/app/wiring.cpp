@@ -36,9 +36,9 @@ std::string status_line(const std::vector<PipelineSlot>& slots) {
 
 int exit_code_for(const core::Status& status) {
   if (!status.is_ok() && status.kind() == core::ErrorKind::kRetry) {
-    return kExitUnavailable;
+    return exit_code::kUnavailable;
   }
-  return kExitSoftware;
+  return exit_code::kSoftware;
 }
 
 std::vector<ops::ReadinessState> readiness_of(const std::vector<PipelineSlot>& slots,
@@ -170,7 +170,7 @@ SupervisionResult supervise(const std::vector<PipelineSlot>& slots, ops::Notifie
     for (auto& t : threads) {
       t.detach();
     }
-    result.exit_code = kExitSoftware;
+    result.exit_code = exit_code::kSoftware;
     result.shutdown_timed_out = true;
     return result;
   }
@@ -179,7 +179,7 @@ SupervisionResult supervise(const std::vector<PipelineSlot>& slots, ops::Notifie
   }
   // A pipeline that failed while stopping (e.g. the final flush could not reach Kafka) makes the
   // exit non-zero too: its checkpoint stayed behind and the next start replays from there.
-  for (std::size_t i = 0; i < slots.size() && result.exit_code == kExitOk; ++i) {
+  for (std::size_t i = 0; i < slots.size() && result.exit_code == exit_code::kOk; ++i) {
     const auto& status = *state->results[i];
     if (!status.is_ok() && status.kind() != core::ErrorKind::kStopped) {
       log->error("pipeline={} failed during shutdown: {}", slots[i].name, status.message());

@@ -16,7 +16,7 @@ SubscribeService::SubscribeService(const config::Config& config, salesforce::Tok
                                                        progress_->resume_point(), metrics);
   SubscribePipelineOptions options;
   options.metrics = &metrics;
-  options.partition_for_channel = channel_partition;
+  options.partition_for_channel = checkpoint::partition_by_channel_name;
   // The org of the token (its identity URL): the same session the CometD client then uses.
   options.org_id = [&tokens](std::stop_token stop) -> core::Result<std::string> {
     auto session = tokens.session(stop);
