@@ -89,12 +89,9 @@ PublishPipeline::PublishPipeline(PublishSettings settings,
       transport_(std::move(transport)),
       client_(*transport_, tokens, settings_.rest, metrics),
       metrics_(metrics),
-      batches_(metrics.counter("sfkb_publish_batches_total",
-                               "Batches resolved (every record published or dead-lettered)")),
-      retries_(metrics.counter("sfkb_publish_retries_total",
-                               "Composite requests retried after a transient failure")),
-      in_flight_(metrics.gauge("sfkb_publish_in_flight_records",
-                               "Records polled but not yet done (buffered or in the batch)")),
+      batches_(metrics.counter(ops::Metric::kPublishBatches)),
+      retries_(metrics.counter(ops::Metric::kPublishRetries)),
+      in_flight_(metrics.gauge(ops::Metric::kPublishInFlightRecords)),
       backoff_(settings_.backoff) {
   auto& batch_size = settings_.mapping.batch_size;
   if (batch_size < 1 || batch_size > static_cast<int>(salesforce::kMaxCompositeRecords)) {
@@ -111,8 +108,7 @@ PublishPipeline::~PublishPipeline() = default;
 ops::Counter& PublishPipeline::consumed(const std::string& topic) {
   auto& slot = consumed_[topic];
   if (slot == nullptr) {
-    slot = &metrics_.counter("sfkb_records_consumed_total", "Records consumed from Kafka",
-                             {{"topic", topic}});
+    slot = &metrics_.counter(ops::Metric::kRecordsConsumed, {topic});
   }
   return *slot;
 }
@@ -120,8 +116,7 @@ ops::Counter& PublishPipeline::consumed(const std::string& topic) {
 ops::Counter& PublishPipeline::published(const std::string& topic) {
   auto& slot = published_[topic];
   if (slot == nullptr) {
-    slot = &metrics_.counter("sfkb_records_published_total",
-                             "Records Salesforce accepted as platform events", {{"topic", topic}});
+    slot = &metrics_.counter(ops::Metric::kRecordsPublished, {topic});
   }
   return *slot;
 }
@@ -458,10 +453,7 @@ core::Status PublishPipeline::resolve_batch(std::stop_token drain) {
     for (auto& entry : batch_) {
       if (entry.state == State::kDeadLetter) {
         entry.state = State::kDone;
-        metrics_
-            .counter("sfkb_records_dead_lettered_total",
-                     "Records written to the dead-letter topic, by source topic and error code",
-                     {{"topic", entry.record.topic}, {"error_code", entry.error_code}})
+        metrics_.counter(ops::Metric::kRecordsDeadLettered, {entry.record.topic, entry.error_code})
             .inc();
       }
     }

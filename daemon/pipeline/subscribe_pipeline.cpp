@@ -64,15 +64,10 @@ SubscribePipeline::SubscribePipeline(const config::Config& config, salesforce::E
       tail_(tail),
       progress_(progress ? std::move(progress) : SubscribeProgress::create(config)),
       options_(std::move(options)),
-      in_flight_gauge_(options_.metrics->gauge("sfkb_in_flight_events",
-                                               "Events handed to Kafka and not yet acknowledged")),
-      backpressure_gauge_(options_.metrics->gauge(
-          "sfkb_subscribe_backpressure",
-          "1 while the subscribe pipeline stopped pulling because too many events are in flight")),
-      checkpoint_writes_(
-          options_.metrics->counter("sfkb_checkpoint_writes_total", "Checkpoint files written")),
-      checkpoint_failures_(options_.metrics->counter("sfkb_checkpoint_write_failures_total",
-                                                     "Checkpoint writes that failed (retried)")) {
+      in_flight_gauge_(options_.metrics->gauge(ops::Metric::kInFlightEvents)),
+      backpressure_gauge_(options_.metrics->gauge(ops::Metric::kSubscribeBackpressure)),
+      checkpoint_writes_(options_.metrics->counter(ops::Metric::kCheckpointWrites)),
+      checkpoint_failures_(options_.metrics->counter(ops::Metric::kCheckpointWriteFailures)) {
   auto& metrics = *options_.metrics;
   const auto started = now_ns();
   for (std::size_t i = 0; i < config_.subscribe.size(); ++i) {
@@ -81,26 +76,15 @@ SubscribePipeline::SubscribePipeline(const config::Config& config, salesforce::E
     channel->mapping = &mapping;
     channel->route.mapping = &mapping;
     channel->route.topic = config::full_topic(config_.kafka, mapping.topic);
-    const ops::Labels labels{{"channel", mapping.channel}};
     // sfkb_events_received_total is counted by the CometD client, where events come off the wire.
     channel->produced =
-        &metrics.counter("sfkb_events_produced_total", "Events acknowledged by Kafka",
-                         {{"channel", mapping.channel}, {"topic", channel->route.topic}});
-    channel->skipped = &metrics.counter(
-        "sfkb_events_skipped_duplicate_total",
-        "Events not produced because Kafka already has them (redelivery or replay)", labels);
-    channel->key_missing = &metrics.counter(
-        "sfkb_events_key_missing_total",
-        "Events whose configured key field was absent or null (produced with a null key)", labels);
-    channel->dropped = &metrics.counter(
-        "sfkb_events_dropped_total",
-        "Events Kafka can never take (e.g. larger than message.max.bytes): logged and skipped",
-        labels);
-    channel->checkpoint_gauge = &metrics.gauge(
-        "sfkb_checkpoint_replay_id", "Replay ID checkpointed per channel (last written)", labels);
+        &metrics.counter(ops::Metric::kEventsProduced, {mapping.channel, channel->route.topic});
+    channel->skipped = &metrics.counter(ops::Metric::kEventsSkippedDuplicate, {mapping.channel});
+    channel->key_missing = &metrics.counter(ops::Metric::kEventsKeyMissing, {mapping.channel});
+    channel->dropped = &metrics.counter(ops::Metric::kEventsDropped, {mapping.channel});
+    channel->checkpoint_gauge = &metrics.gauge(ops::Metric::kCheckpointReplayId, {mapping.channel});
     channel->last_event_ns = std::make_shared<std::atomic<std::int64_t>>(started);
-    metrics.gauge_callback("sfkb_seconds_since_last_event",
-                           "Seconds since the last event of the channel (or since start)", labels,
+    metrics.gauge_callback(ops::Metric::kSecondsSinceLastEvent, {mapping.channel},
                            [last = channel->last_event_ns] {
                              return static_cast<double>(now_ns() - last->load()) / 1e9;
                            });
@@ -252,13 +236,7 @@ core::Status SubscribePipeline::start_up(std::stop_token stop) {
                                resume.foreign_org + ", but the bridge is connected to org " +
                                org_id_ +
                                " (a sandbox refresh, or a checkpoint or topic of another org)";
-      options_.metrics
-          ->counter("sfkb_invalid_replay_fallbacks_total",
-                    "Subscriptions restarted from the on_invalid_replay_id fallback because the "
-                    "resume point was void (refused by Salesforce, or of another org): a possible "
-                    "gap or replay",
-                    {{"channel", resume.channel}})
-          .inc();
+      options_.metrics->counter(ops::Metric::kInvalidReplayFallbacks, {resume.channel}).inc();
       if (policy == config::InvalidReplayPolicy::kFail) {
         log->error("{}; on_invalid_replay_id=fail - stopping", what);
         return core::fatal_error(what + "; on_invalid_replay_id=fail");
@@ -383,9 +361,7 @@ core::Status SubscribePipeline::handle(const salesforce::StreamEvent& event, std
     // The CometD client should not pass these on; if it does, say so once and count them.
     auto& counter = unconfigured_[event.channel];
     if (counter == nullptr) {
-      counter = &options_.metrics->counter("sfkb_events_unconfigured_total",
-                                           "Events on a channel no mapping names (ignored)",
-                                           {{"channel", event.channel}});
+      counter = &options_.metrics->counter(ops::Metric::kEventsUnconfigured, {event.channel});
       ops::logger("subscribe")
           ->warn("channel={} replay_id={} is not configured: ignoring its events", event.channel,
                  event.replay_id);

@@ -115,21 +115,15 @@ CometdClient::CometdClient(TokenSource& tokens, std::unique_ptr<http::Transport>
       metrics_(metrics),
       backoff_({options_.retry.initial_backoff, options_.retry.max_backoff}, options_.backoff_seed),
       long_poll_(options_.default_long_poll),
-      reconnects_(metrics.counter("sfkb_cometd_reconnects_total",
-                                  "CometD connects repeated after a failure or on advice")),
-      rehandshakes_(metrics.counter("sfkb_cometd_rehandshakes_total",
-                                    "CometD sessions re-established after the server lost one")),
-      malformed_(metrics.counter("sfkb_malformed_messages_total",
-                                 "Bayeux messages or bodies that could not be decoded")),
-      daily_limit_(metrics.counter("sfkb_daily_limit_exceeded_total",
-                                   "Times Salesforce refused delivery for the daily event limit")) {
+      reconnects_(metrics.counter(ops::Metric::kCometdReconnects)),
+      rehandshakes_(metrics.counter(ops::Metric::kCometdRehandshakes)),
+      malformed_(metrics.counter(ops::Metric::kMalformedMessages)),
+      daily_limit_(metrics.counter(ops::Metric::kDailyLimitExceeded)) {
   if (!transport_) {
     throw std::invalid_argument("CometdClient: a transport is required");
   }
   for (const auto& channel : options_.channels) {
-    received_[channel.channel] =
-        &metrics.counter("sfkb_events_received_total", "Events received from Salesforce",
-                         {{"channel", channel.channel}});
+    received_[channel.channel] = &metrics.counter(ops::Metric::kEventsReceived, {channel.channel});
   }
 }
 
@@ -233,10 +227,7 @@ core::Result<CometdClient::Exchange> CometdClient::post(const char* endpoint, st
 
   auto response = transport_->perform(request, stop);
   const std::string status = response ? std::to_string(response->status) : std::string("error");
-  metrics_
-      .counter("sfkb_http_requests_total", "HTTP exchanges with Salesforce",
-               {{"endpoint", endpoint}, {"status", status}})
-      .inc();
+  metrics_.counter(ops::Metric::kHttpRequests, {endpoint, status}).inc();
   if (!response) {
     return response.error();
   }
@@ -278,11 +269,7 @@ core::Result<CometdClient::Exchange> CometdClient::post(const char* endpoint, st
     }
     const auto counter = received_.find(message.channel);
     if (counter == received_.end()) {
-      metrics_
-          .counter("sfkb_unexpected_channel_events_total",
-                   "Events received on a channel this bridge did not subscribe to",
-                   {{"channel", message.channel}})
-          .inc();
+      metrics_.counter(ops::Metric::kUnexpectedChannelEvents, {message.channel}).inc();
       static ops::RepeatLimiter limiter;  // once per event otherwise; the metric counts them all
       if (auto repeat = limiter.admit()) {
         log->warn("event on a channel that is not subscribed, skipped (channel={}, replay_id={}){}",
@@ -348,12 +335,7 @@ void CometdClient::take_advice(const bayeux::Message& reply) {
 
 void CometdClient::lost_reply(const char* exchange, const char* reason, const std::string& detail) {
   auto log = ops::logger("cometd");
-  metrics_
-      .counter("sfkb_cometd_lost_replies_total",
-               "CometD replies not received whole and decoded; each ended the session so that "
-               "the events it may have carried are replayed from the last acknowledged replay ID",
-               {{"exchange", exchange}, {"reason", reason}})
-      .inc();
+  metrics_.counter(ops::Metric::kCometdLostReplies, {exchange, reason}).inc();
   rehandshakes_.inc();
   wait_ = backoff_.next();
   log->warn(
@@ -534,13 +516,7 @@ core::Status CometdClient::fall_back(const ChannelSubscription& channel, std::in
                                      const std::string& previous_org,
                                      std::vector<StreamEvent>& out) {
   auto log = ops::logger("cometd");
-  metrics_
-      .counter(
-          "sfkb_invalid_replay_fallbacks_total",
-          "Subscriptions restarted from the on_invalid_replay_id fallback because the resume "
-          "point was void (refused by Salesforce, or of another org): a possible gap or replay",
-          {{"channel", channel.channel}})
-      .inc();
+  metrics_.counter(ops::Metric::kInvalidReplayFallbacks, {channel.channel}).inc();
   const std::string org = session_ ? session_->org_id : std::string();
   const std::string what =
       previous_org.empty()

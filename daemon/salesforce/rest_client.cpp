@@ -35,8 +35,7 @@ RestClient::RestClient(http::Transport& transport, TokenSource& tokens, RestClie
       tokens_(tokens),
       options_(std::move(options)),
       metrics_(metrics),
-      malformed_(metrics.counter("sfkb_publish_malformed_replies_total",
-                                 "Composite replies that could not be understood (retried)")) {}
+      malformed_(metrics.counter(ops::Metric::kPublishMalformedReplies)) {}
 
 std::string RestClient::composite_url(const std::string& instance_url) const {
   std::string base = instance_url;
@@ -47,10 +46,7 @@ std::string RestClient::composite_url(const std::string& instance_url) const {
 }
 
 void RestClient::count_request(const std::string& status) {
-  metrics_
-      .counter("sfkb_http_requests_total", "HTTP requests to Salesforce by endpoint and status",
-               {{"endpoint", "composite"}, {"status", status}})
-      .inc();
+  metrics_.counter(ops::Metric::kHttpRequests, {"composite", status}).inc();
 }
 
 core::Result<CompositeReply> RestClient::attempt(const Session& session, const std::string& body,
