@@ -19,6 +19,7 @@
 #include "daemon/ops/health_server.h"
 #include "daemon/ops/liveness.h"
 #include "daemon/ops/log.h"
+#include "daemon/ops/log_fields.h"
 #include "daemon/ops/metrics.h"
 #include "daemon/ops/sd_notify.h"
 #include "daemon/pipeline/publish_kafka.h"
@@ -61,8 +62,9 @@ std::optional<int> first_login(salesforce::TokenSource& tokens, const config::Co
   while (true) {
     auto session = tokens.session(stop);
     if (session.is_ok()) {
-      log->info("logged in to Salesforce: instance_url={} org_id={}", session->instance_url,
-                session->org_id.empty() ? "unknown" : session->org_id);
+      ops::info(log, "logged in to Salesforce: {} {}",
+                ops::field("instance_url", session->instance_url),
+                ops::field("org_id", session->org_id.empty() ? "unknown" : session->org_id));
       return std::nullopt;
     }
     const auto& error = session.error();

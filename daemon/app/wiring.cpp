@@ -7,6 +7,7 @@
 #include <thread>
 
 #include "daemon/ops/log.h"
+#include "daemon/ops/log_fields.h"
 
 namespace sfkb::app {
 namespace {
@@ -138,8 +139,8 @@ SupervisionResult supervise(const std::vector<PipelineSlot>& slots, ops::Notifie
     const std::string why =
         status.is_ok() ? std::string("returned without being asked to stop")
                        : std::string(core::to_string(status.kind())) + ": " + status.message();
-    log->error("pipeline={} stopped: {}; stopping the others, exit code {}", slots[*culprit].name,
-               why, result.exit_code);
+    ops::error(log, "{} stopped: {}; stopping the others, exit code {}",
+               ops::field("pipeline", slots[*culprit].name), why, result.exit_code);
     notifier.notify("STOPPING=1\nSTATUS=stopping: " + slots[*culprit].name + " failed: " + why);
   } else {
     log->info("stop requested; shutting down (at most {} ms)", options.shutdown_timeout.count());
@@ -163,10 +164,10 @@ SupervisionResult supervise(const std::vector<PipelineSlot>& slots, ops::Notifie
         }
       }
     }
-    log->error(
-        "shutdown exceeded shutdown.timeout={} ms; still running: {}; exiting without "
-        "waiting (the checkpoint on disk stays at the last acknowledged event)",
-        options.shutdown_timeout.count(), pending);
+    ops::error(log,
+               "shutdown exceeded {} ms; still running: {}; exiting without waiting (the "
+               "checkpoint on disk stays at the last acknowledged event)",
+               ops::field("shutdown.timeout", options.shutdown_timeout.count()), pending);
     for (auto& t : threads) {
       t.detach();
     }
@@ -182,7 +183,8 @@ SupervisionResult supervise(const std::vector<PipelineSlot>& slots, ops::Notifie
   for (std::size_t i = 0; i < slots.size() && result.exit_code == exit_code::kOk; ++i) {
     const auto& status = *state->results[i];
     if (!status.is_ok() && status.kind() != core::ErrorKind::kStopped) {
-      log->error("pipeline={} failed during shutdown: {}", slots[i].name, status.message());
+      ops::error(log, "{} failed during shutdown: {}", ops::field("pipeline", slots[i].name),
+                 status.message());
       result.exit_code = exit_code_for(status);
     }
   }

@@ -9,6 +9,7 @@
 #include "daemon/core/redact.h"
 #include "daemon/core/stop.h"
 #include "daemon/ops/log.h"
+#include "daemon/ops/log_fields.h"
 
 namespace sfkb::pipeline {
 namespace {
@@ -125,8 +126,8 @@ void PublishPipeline::on_assigned(const std::vector<TopicPartition>& partitions)
   joined_.store(true, std::memory_order_relaxed);
   for (const auto& tp : partitions) {
     assigned_.insert(tp);
-    ops::logger("publish")->info("partition assigned: topic={} partition={}", tp.topic,
-                                 tp.partition);
+    ops::info(ops::logger("publish"), "partition assigned: {} {}", ops::field("topic", tp.topic),
+              ops::field("partition", tp.partition));
   }
   ops::logger("publish")->debug("assignment now: {} partition(s) [{}]{}", assigned_.size(),
                                 describe(assigned_), paused_ ? " (paused: backing off)" : "");
@@ -159,8 +160,8 @@ void PublishPipeline::on_revoked(const std::vector<TopicPartition>& partitions) 
       buffered_.erase(it);
     }
     assigned_.erase(tp);
-    ops::logger("publish")->info("partition revoked: topic={} partition={}", tp.topic,
-                                 tp.partition);
+    ops::info(ops::logger("publish"), "partition revoked: {} {}", ops::field("topic", tp.topic),
+              ops::field("partition", tp.partition));
   }
   if (abandoned > 0) {
     ops::logger("publish")->info("{} record(s) of revoked partitions left to their new owner",
@@ -179,8 +180,9 @@ void PublishPipeline::commit(const std::map<TopicPartition, std::int64_t>& offse
   auto log = ops::logger("publish");
   if (log->should_log(spdlog::level::debug)) {
     for (const auto& [tp, offset] : offsets) {
-      log->debug("committing offset: topic={} partition={} offset={} ({})", tp.topic, tp.partition,
-                 offset, synchronous ? "synchronous" : "asynchronous");
+      ops::debug(log, "committing offset: {} {} {} ({})", ops::field("topic", tp.topic),
+                 ops::field("partition", tp.partition), ops::field("offset", offset),
+                 synchronous ? "synchronous" : "asynchronous");
     }
   }
   if (auto status = consumer_->commit(offsets, synchronous); !status.is_ok()) {
@@ -298,9 +300,8 @@ void PublishPipeline::form_batch() {
   // Why the batch closed: batch_size reached (full), max_request_bytes reached (bytes), or
   // fewer records than batch_size waited `linger` (linger).
   const char* reason = batch_.size() >= max_records ? "full" : cut_by_bytes ? "bytes" : "linger";
-  ops::logger("publish")->debug(
-      "batch formed: {} record(s), {} bytes, reason={}, {} still buffered", batch_.size(), bytes,
-      reason, buffered_count_);
+  ops::debug(ops::logger("publish"), "batch formed: {} record(s), {} bytes, {}, {} still buffered",
+             batch_.size(), bytes, ops::field("reason", reason), buffered_count_);
 }
 
 core::Status PublishPipeline::attempt(std::stop_token http_stop) {
@@ -355,11 +356,12 @@ core::Status PublishPipeline::attempt(std::stop_token http_stop) {
           if (result.outcome == salesforce::RecordOutcome::kPublished) {
             if (waiting.contains(tp)) {
               if (auto repeat = order_broken_warnings_.admit()) {
-                log->warn(
-                    "partition order broken: topic={} partition={} offset={} was accepted while "
-                    "an earlier record of it must be retried (Salesforce answers every record of "
-                    "a composite request on its own){}",
-                    tp.topic, tp.partition, entry.record.offset, repeat->suffix());
+                ops::warn(log,
+                          "partition order broken: {} {} {} was accepted while an earlier record "
+                          "of it must be retried (Salesforce answers every record of a composite "
+                          "request on its own){}",
+                          ops::field("topic", tp.topic), ops::field("partition", tp.partition),
+                          ops::field("offset", entry.record.offset), repeat->suffix());
               }
             }
             entry.state = State::kDone;
@@ -441,10 +443,13 @@ core::Status PublishPipeline::resolve_batch(std::stop_token drain) {
       // One line per record would flood the log when a whole topic is bad; every record is in
       // the dead-letter topic with its error headers, and counted by error code.
       if (auto repeat = dead_letter_warnings_.admit()) {
-        log->warn(
-            "dead-lettering record: topic={} partition={} offset={} error_code={} error=\"{}\"{}",
-            letter.record->topic, letter.record->partition, letter.record->offset,
-            letter.error_code, core::redact_text(letter.error_message), repeat->suffix());
+        ops::warn(log, "dead-lettering record: {} {} {} {} {}{}",
+                  ops::field("topic", letter.record->topic),
+                  ops::field("partition", letter.record->partition),
+                  ops::field("offset", letter.record->offset),
+                  ops::field("error_code", letter.error_code),
+                  ops::quoted_field("error", core::redact_text(letter.error_message)),
+                  repeat->suffix());
       }
     }
     if (auto written = dead_letters_->write(letters, drain); !written.is_ok()) {

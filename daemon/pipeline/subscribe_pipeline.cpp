@@ -3,6 +3,7 @@
 #include "daemon/core/backoff.h"
 #include "daemon/core/stop.h"
 #include "daemon/ops/log.h"
+#include "daemon/ops/log_fields.h"
 
 namespace sfkb::pipeline {
 namespace {
@@ -175,8 +176,8 @@ core::Status SubscribePipeline::start_up(std::stop_token stop) {
                                                    checkpoints_, options_.partition_for_channel);
           channel->route.channel_partition = chosen.partition;
           if (!chosen.warning.empty() && single_partition_per_channel(*channel->mapping)) {
-            log->warn("channel={} topic={} {}", channel->mapping->channel, channel->route.topic,
-                      chosen.warning);
+            ops::warn(log, "{} {} {}", ops::field("channel", channel->mapping->channel),
+                      ops::field("topic", channel->route.topic), chosen.warning);
           }
           return core::Status::ok();
         });
@@ -198,7 +199,9 @@ core::Status SubscribePipeline::start_up(std::stop_token stop) {
       return status;
     }
   }
-  log->info("org_id={}", org_id_.empty() ? "unknown (no sf.org_id header, no org check)" : org_id_);
+  ops::info(log, "{}",
+            ops::field("org_id",
+                       org_id_.empty() ? "unknown (no sf.org_id header, no org check)" : org_id_));
   for (auto& channel : channels_) {
     channel->route.org_id = org_id_;
   }
@@ -224,10 +227,11 @@ core::Status SubscribePipeline::start_up(std::stop_token stop) {
     auto& resume = resumes[i];
     auto& channel = *channels_[i];
     for (const auto& warning : resume.warnings) {
-      log->warn("channel={} topic={} {}", resume.channel, resume.topic, warning);
+      ops::warn(log, "{} {} {}", ops::field("channel", resume.channel),
+                ops::field("topic", resume.topic), warning);
     }
-    log->debug("channel={} topic={} reconciliation: {}", resume.channel, resume.topic,
-               resume.decision);
+    ops::debug(log, "{} {} reconciliation: {}", ops::field("channel", resume.channel),
+               ops::field("topic", resume.topic), resume.decision);
     if (resume.restart) {
       // Only another org's positions: they are not a resume point, the fallback is.
       const auto policy = channel.mapping->on_invalid_replay_id;
@@ -250,18 +254,20 @@ core::Status SubscribePipeline::start_up(std::stop_token stop) {
           resume.epoch, org_id_, *resume.resume == -1 ? " and those before the subscription" : "",
           org_id_);
     }
-    log->info(
-        "channel={} topic={} partition={} mode={} checkpoint={} kafka_newest={} resume_after={} "
-        "skip={} epoch={} (read {} records back)",
-        resume.channel, resume.topic,
-        single_partition_per_channel(*channel.mapping)
-            ? std::to_string(channel.route.channel_partition)
-            : std::string("by key"),
-        checkpoint::to_string(resume.mode), optional_text(resume.file),
-        optional_text(resume.kafka_newest),
-        resume.resume ? std::to_string(*resume.resume)
-                      : "configured start " + std::to_string(channel.mapping->start),
-        resume.skip.size(), resume.epoch, resume.records_scanned);
+    ops::info(
+        log, "{} {} {} {} {} {} {} {} {} (read {} records back)",
+        ops::field("channel", resume.channel), ops::field("topic", resume.topic),
+        ops::field("partition", single_partition_per_channel(*channel.mapping)
+                                    ? std::to_string(channel.route.channel_partition)
+                                    : std::string("by key")),
+        ops::field("mode", checkpoint::to_string(resume.mode)),
+        ops::field("checkpoint", optional_text(resume.file)),
+        ops::field("kafka_newest", optional_text(resume.kafka_newest)),
+        ops::field("resume_after",
+                   resume.resume ? std::to_string(*resume.resume)
+                                 : "configured start " + std::to_string(channel.mapping->start)),
+        ops::field("skip", resume.skip.size()), ops::field("epoch", resume.epoch),
+        resume.records_scanned);
     std::string org = org_id_;
     if (const auto it = checkpoints_.find(resume.channel); it != checkpoints_.end()) {
       saved_[i] = {it->second.replay_id, it->second.epoch, it->second.org_id};
@@ -362,9 +368,8 @@ core::Status SubscribePipeline::handle(const salesforce::StreamEvent& event, std
     auto& counter = unconfigured_[event.channel];
     if (counter == nullptr) {
       counter = &options_.metrics->counter(ops::Metric::kEventsUnconfigured, {event.channel});
-      ops::logger("subscribe")
-          ->warn("channel={} replay_id={} is not configured: ignoring its events", event.channel,
-                 event.replay_id);
+      ops::warn(ops::logger("subscribe"), "{} {} is not configured: ignoring its events",
+                ops::field("channel", event.channel), ops::field("replay_id", event.replay_id));
     }
     counter->inc();
     return core::Status::ok();
@@ -418,12 +423,12 @@ core::Status SubscribePipeline::handle(const salesforce::StreamEvent& event, std
         progress_->cancel(index, event.replay_id);
         progress_->settled(index, event.replay_id);
         channel.dropped->inc();
-        ops::logger("subscribe")
-            ->error(
-                "channel={} replay_id={} topic={} value_bytes={} cannot be produced: {}; the "
-                "event is SKIPPED (see sfkb_events_dropped_total)",
-                event.channel, event.replay_id, channel.route.topic, mapped.record.value.size(),
-                status.message());
+        ops::error(ops::logger("subscribe"),
+                   "{} {} {} {} cannot be produced: {}; the event is SKIPPED (see "
+                   "sfkb_events_dropped_total)",
+                   ops::field("channel", event.channel), ops::field("replay_id", event.replay_id),
+                   ops::field("topic", channel.route.topic),
+                   ops::field("value_bytes", mapped.record.value.size()), status.message());
         return core::Status::ok();
       default:
         progress_->cancel(index, event.replay_id);
@@ -454,17 +459,17 @@ void SubscribePipeline::restart(const std::string& channel_name,
   const std::size_t in_flight = progress_->in_flight();
   channel.filter = checkpoint::DuplicateFilter(restart.fallback);
   channel.route.epoch = progress_->restart(index, restart.fallback, org_id_);
-  ops::logger("subscribe")
-      ->warn(
-          "channel={} restarted from {} (replay ID {} was void{}): restart {} of the channel; "
-          "events up to replay ID {} of the old subscription are no longer skipped as duplicates, "
-          "and the checkpoint holds {} until Kafka acknowledges an event of the new one ({} "
-          "event(s) of all channels in flight)",
-          channel_name, restart.fallback, restart.refused_replay_id,
-          restart.previous_org_id.empty()
-              ? std::string()
-              : "; org " + restart.previous_org_id + " -> " + restart.org_id,
-          channel.route.epoch, optional_text(high_water), restart.fallback, in_flight);
+  ops::warn(
+      ops::logger("subscribe"),
+      "{} restarted from {} (replay ID {} was void{}): restart {} of the channel; events up to "
+      "replay ID {} of the old subscription are no longer skipped as duplicates, and the "
+      "checkpoint holds {} until Kafka acknowledges an event of the new one ({} event(s) of all "
+      "channels in flight)",
+      ops::field("channel", channel_name), restart.fallback, restart.refused_replay_id,
+      restart.previous_org_id.empty()
+          ? std::string()
+          : "; org " + restart.previous_org_id + " -> " + restart.org_id,
+      channel.route.epoch, optional_text(high_water), restart.fallback, in_flight);
 }
 
 void SubscribePipeline::on_delivery(const DeliveryReport& report) {
@@ -479,7 +484,8 @@ void SubscribePipeline::on_delivery(const DeliveryReport& report) {
   // Gapless and no message timeout: a failed delivery is final. The watermark stays below it, so
   // the checkpoint never passes it, and the next start replays it.
   bool first = !failed_.exchange(true);
-  std::string message = "delivery of channel=" + channels_[report.tag.channel]->mapping->channel +
+  const std::string& channel_name = channels_[report.tag.channel]->mapping->channel;
+  std::string message = "delivery of channel=" + channel_name +
                         " replay_id=" + std::to_string(report.tag.replay_id) +
                         " failed: " + report.status.message();
   if (first) {
@@ -487,8 +493,11 @@ void SubscribePipeline::on_delivery(const DeliveryReport& report) {
       std::lock_guard lock(failure_mutex_);
       failure_ = message;
     }
-    ops::logger("subscribe")
-        ->error("{}; the pipeline stops without moving the checkpoint past it", message);
+    ops::error(ops::logger("subscribe"),
+               "delivery of {} {} failed: {}; the pipeline stops without moving the checkpoint "
+               "past it",
+               ops::field("channel", channel_name), ops::field("replay_id", report.tag.replay_id),
+               report.status.message());
     pull_stop_.request_stop();
   }
 }
@@ -542,10 +551,10 @@ core::Status SubscribePipeline::write_checkpoint(bool final) {
       saved_[i] = marks[i];
       channels_[i]->checkpoint_gauge->set(static_cast<double>(*marks[i].replay_id));
       if (final) {
-        ops::logger("checkpoint")
-            ->info("channel={} replay_id={} epoch={} checkpointed to {}",
-                   channels_[i]->mapping->channel, *marks[i].replay_id, marks[i].epoch,
-                   store_.location());
+        ops::info(ops::logger("checkpoint"), "{} {} {} checkpointed to {}",
+                  ops::field("channel", channels_[i]->mapping->channel),
+                  ops::field("replay_id", *marks[i].replay_id), ops::field("epoch", marks[i].epoch),
+                  store_.location());
       }
     }
   }

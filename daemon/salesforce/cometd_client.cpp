@@ -7,6 +7,7 @@
 #include "daemon/core/redact.h"
 #include "daemon/core/stop.h"
 #include "daemon/ops/log.h"
+#include "daemon/ops/log_fields.h"
 #include "daemon/ops/repeat_limiter.h"
 
 namespace sfkb::salesforce {
@@ -272,8 +273,9 @@ core::Result<CometdClient::Exchange> CometdClient::post(const char* endpoint, st
       metrics_.counter(ops::Metric::kUnexpectedChannelEvents, {message.channel}).inc();
       static ops::RepeatLimiter limiter;  // once per event otherwise; the metric counts them all
       if (auto repeat = limiter.admit()) {
-        log->warn("event on a channel that is not subscribed, skipped (channel={}, replay_id={}){}",
-                  message.channel, message.event->replay_id, repeat->suffix());
+        ops::warn(log, "event on a channel that is not subscribed, skipped ({}, {}){}",
+                  ops::field("channel", message.channel),
+                  ops::field("replay_id", message.event->replay_id), repeat->suffix());
       }
       continue;
     }
@@ -421,7 +423,8 @@ core::Status CometdClient::handshake(std::stop_token stop, std::vector<StreamEve
   if (reply->successful.value_or(false) && !reply->client_id.empty()) {
     client_id_ = reply->client_id;
     stage_ = Stage::kSubscribe;
-    log->info("handshake done (client_id={}, endpoint={})", client_id_, endpoint_url());
+    ops::info(log, "handshake done ({}, {})", ops::field("client_id", client_id_),
+              ops::field("endpoint", endpoint_url()));
     return core::Status::ok();
   }
   const Reaction reaction = classify(*reply, Reaction::kBackoff);
@@ -495,8 +498,8 @@ core::Status CometdClient::subscribe(std::stop_token stop, std::vector<StreamEve
       subscribed_.insert(channel.channel);
       subscribed_before_.insert(channel.channel);
       replay_override_.erase(channel.channel);
-      log->info("subscribed (channel={}, replay_from={}, from={})", channel.channel, replay_from,
-                source);
+      ops::info(log, "subscribed ({}, {}, {})", ops::field("channel", channel.channel),
+                ops::field("replay_from", replay_from), ops::field("from", source));
       continue;
     }
     if (bayeux::is_invalid_replay_id(reply->error) && replay_from >= 0) {
@@ -534,13 +537,14 @@ core::Status CometdClient::fall_back(const ChannelSubscription& channel, std::in
   }
   const std::int64_t fallback =
       channel.on_invalid_replay_id == config::InvalidReplayPolicy::kEarliest ? -2 : -1;
-  log->warn(
-      "EVENTS MAY HAVE BEEN MISSED OR REPLAYED: {}; resubscribing from {} ({}, per "
-      "on_invalid_replay_id={}). Missed: events after {} that are no longer retained{}. "
-      "Replayed: retained events already in Kafka are written again (the channel's duplicate "
-      "filter and checkpoint restart with the new subscription)",
+  ops::warn(
+      log,
+      "EVENTS MAY HAVE BEEN MISSED OR REPLAYED: {}; resubscribing from {} ({}, per {}). Missed: "
+      "events after {} that are no longer retained{}. Replayed: retained events already in Kafka "
+      "are written again (the channel's duplicate filter and checkpoint restart with the new "
+      "subscription)",
       what, fallback, fallback == -2 ? "every retained event" : "new events only",
-      policy_name(channel.on_invalid_replay_id), refused,
+      ops::field("on_invalid_replay_id", policy_name(channel.on_invalid_replay_id)), refused,
       fallback == -1 ? " and every event until the resubscription" : "");
   replay_override_[channel.channel] = fallback;
   // In order with the events: the pipeline restarts the channel's bookkeeping before the first
@@ -617,7 +621,8 @@ void CometdClient::disconnect() {
   if (!exchange) {
     log->info("disconnect not confirmed: {}", exchange.error().message);
   } else {
-    log->info("disconnected (client_id={}, HTTP {})", client_id_, exchange->status);
+    ops::info(log, "disconnected ({}, HTTP {})", ops::field("client_id", client_id_),
+              exchange->status);
   }
   lose_session();
   stage_ = Stage::kHandshake;

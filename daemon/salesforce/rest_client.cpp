@@ -2,6 +2,7 @@
 
 #include "daemon/core/redact.h"
 #include "daemon/ops/log.h"
+#include "daemon/ops/log_fields.h"
 
 namespace sfkb::salesforce {
 namespace {
@@ -69,10 +70,10 @@ core::Result<CompositeReply> RestClient::attempt(const Session& session, const s
   if (reply.malformed) {
     malformed_.inc();
     if (auto repeat = malformed_warnings_.admit()) {
-      ops::logger("publish")->warn(
-          "composite reply not understood, retrying the batch: status={} reason=\"{}\" "
-          "body=\"{}\"{}",
-          reply.status, reply.error_message, core::redact_text(reply.snippet), repeat->suffix());
+      ops::warn(
+          ops::logger("publish"), "composite reply not understood, retrying the batch: {} {} {}{}",
+          ops::field("status", reply.status), ops::quoted_field("reason", reply.error_message),
+          ops::quoted_field("body", core::redact_text(reply.snippet)), repeat->suffix());
     }
   }
   return reply;

@@ -11,6 +11,7 @@
 #include "daemon/core/redact.h"
 #include "daemon/core/url.h"
 #include "daemon/ops/log.h"
+#include "daemon/ops/log_fields.h"
 
 namespace sfkb::salesforce {
 namespace {
@@ -211,7 +212,8 @@ core::Result<Session> TokenCache::fetch_locked(std::stop_token stop) {
                  {error.kind == core::ErrorKind::kFatal ? "fatal" : "retry"})
         .inc();
     if (error.kind != core::ErrorKind::kStopped) {
-      log->warn("authentication failed (flow={}): {}", flow_name(auth.flow), error.message);
+      ops::warn(log, "authentication failed ({}): {}", ops::field("flow", flow_name(auth.flow)),
+                error.message);
     }
     return error;
   };
@@ -294,9 +296,10 @@ core::Result<Session> TokenCache::fetch_locked(std::stop_token stop) {
   Session session{token, instance, ++generation_, org_id_from_identity_url(json_string(doc, "id"))};
   current_ = session;
   refreshes_.inc();
-  log->info("obtained an access token (flow={}, instance_url={}, org_id={}, generation={})",
-            flow_name(auth.flow), instance, session.org_id.empty() ? "unknown" : session.org_id,
-            session.generation);
+  ops::info(log, "obtained an access token ({}, {}, {}, {})",
+            ops::field("flow", flow_name(auth.flow)), ops::field("instance_url", instance),
+            ops::field("org_id", session.org_id.empty() ? "unknown" : session.org_id),
+            ops::field("generation", session.generation));
   return session;
 }
 
