@@ -1,5 +1,5 @@
 // bench_publish: Kafka -> Salesforce throughput of the real sf-kafka-bridge binary against the
-// emulator and the test broker (issue 5 §7). For each scenario a backlog of records is produced
+// emulator and the test broker. For each scenario a backlog of records is produced
 // first, then the bridge is started; the rate is measured from the first to the last published
 // event (so process start and the group join are not counted), HTTP requests per record come
 // from the emulator's request counters, peak RSS is the bridge's VmHWM at the end.

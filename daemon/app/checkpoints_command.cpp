@@ -8,8 +8,9 @@
 #include <string>
 
 #include "daemon/app/composition_root.h"
+#include "daemon/app/exit_codes.h"
+#include "daemon/checkpoint/channel_partition.h"
 #include "daemon/checkpoint/reconcile.h"
-#include "daemon/kafka/partitioner.h"
 
 namespace sfkb::app {
 namespace {
@@ -36,7 +37,7 @@ int checkpoint_report(const config::Config& config) {
   auto file = store->load();
   if (!file) {
     std::fprintf(stderr, "checkpoints: %s\n", file.error().message.c_str());
-    return 70;
+    return exit_code::kSoftware;
   }
   std::printf("checkpoint file: %s (%zu channel(s))\n", store->location().c_str(), file->size());
 
@@ -44,19 +45,17 @@ int checkpoint_report(const config::Config& config) {
   try {
     const auto tail = make_kafka_tail(config);
     checkpoint::ReconcileOptions options;
-    options.partition_for_channel = [](const std::string& channel, std::int32_t count) {
-      return kafka::partition_for_channel(channel, count);
-    };
+    options.partition_for_channel = checkpoint::partition_by_channel_name;
     auto result = checkpoint::reconcile(config, file.value(), *tail, options);
     if (!result) {
       std::fprintf(stderr, "checkpoints: reading Kafka back failed: %s\n",
                    result.error().message.c_str());
-      return 69;
+      return exit_code::kUnavailable;
     }
     resumes = std::move(result.value());
   } catch (const std::exception& e) {
     std::fprintf(stderr, "checkpoints: cannot reach Kafka: %s\n", e.what());
-    return 69;
+    return exit_code::kUnavailable;
   }
 
   // No login here, so no org check: records and entries of any org count (the daemon itself

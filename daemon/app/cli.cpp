@@ -75,7 +75,8 @@ int check_config(const Options& options) {
     const auto problem = checkpoint::directory_problem(config->checkpoint.directory, false);
     if (!problem.empty()) {
       std::cerr << config->source << ": warning: checkpoint.directory: " << problem
-                << "; `run` exits 78 unless it runs as a user who can write there\n";
+                << "; `run` exits " << exit_code::kConfig
+                << " unless it runs as a user who can write there\n";
     }
   }
   std::cout << "# effective configuration from " << config->source
@@ -138,9 +139,11 @@ int cli_main(int argc, char** argv) {
                "sf-kafka-bridge"};
   app.require_subcommand(1);
   app.set_version_flag("--version", version_string());
-  app.footer(
-      "Exit codes: 0 ok, 64 usage, 69 dependency unavailable, 70 internal error, "
-      "78 configuration error.");
+  app.footer("Exit codes: " + std::to_string(exit_code::kOk) + " ok, " +
+             std::to_string(exit_code::kUsage) + " usage, " +
+             std::to_string(exit_code::kUnavailable) + " dependency unavailable, " +
+             std::to_string(exit_code::kSoftware) + " internal error, " +
+             std::to_string(exit_code::kConfig) + " configuration error.");
 
   Options options;
   auto* run_command = app.add_subcommand("run", "Run the bridge until SIGTERM or SIGINT");

@@ -5,17 +5,9 @@
 
 #include <string>
 
-namespace sfkb::app {
+#include "daemon/app/exit_codes.h"
 
-// Process exit codes (sysexits.h names), as systemd's RestartPreventExitStatus= and the tests
-// see them.
-namespace exit_code {
-inline constexpr int kOk = 0;
-inline constexpr int kUsage = 64;        // EX_USAGE: bad command line
-inline constexpr int kUnavailable = 69;  // EX_UNAVAILABLE: a dependency unreachable at start
-inline constexpr int kSoftware = 70;     // EX_SOFTWARE: internal error
-inline constexpr int kConfig = 78;       // EX_CONFIG: the configuration is wrong
-}  // namespace exit_code
+namespace sfkb::app {
 
 // The environment variable that may hold the whole YAML instead of --config (Heroku has no files).
 inline constexpr const char* kConfigEnvVar = "SF_KAFKA_BRIDGE_CONFIG";

@@ -5,6 +5,7 @@
 #include <string>
 
 #include "daemon/app/heartbeat_decorators.h"
+#include "daemon/checkpoint/channel_partition.h"
 #include "daemon/checkpoint/file_store.h"
 #include "daemon/http/curl_transport.h"
 #include "daemon/kafka_adapters/event_producer.h"
@@ -148,7 +149,7 @@ void CompositionRoot::build_subscribe(const config::Config& config, salesforce::
 
   pipeline::SubscribePipelineOptions options;
   options.metrics = &metrics;
-  options.partition_for_channel = kafka_adapters::channel_partition;
+  options.partition_for_channel = checkpoint::partition_by_channel_name;
   options.value_encoder = make_value_encoder;
   // The org of the token (its identity URL): the same session the event source then uses.
   options.org_id = [&tokens](std::stop_token stop) -> core::Result<std::string> {

@@ -19,6 +19,7 @@
 #include "daemon/ops/health_server.h"
 #include "daemon/ops/liveness.h"
 #include "daemon/ops/log.h"
+#include "daemon/ops/log_fields.h"
 #include "daemon/ops/metrics.h"
 #include "daemon/ops/sd_notify.h"
 
@@ -50,31 +51,32 @@ std::optional<int> first_login(salesforce::TokenSource& tokens, const config::Co
   while (true) {
     auto session = tokens.session(stop);
     if (session.is_ok()) {
-      log->info("logged in to Salesforce: instance_url={} org_id={}", session->instance_url,
-                session->org_id.empty() ? "unknown" : session->org_id);
+      ops::info(log, "logged in to Salesforce: {} {}",
+                ops::field("instance_url", session->instance_url),
+                ops::field("org_id", session->org_id.empty() ? "unknown" : session->org_id));
       return std::nullopt;
     }
     const auto& error = session.error();
     if (error.kind == core::ErrorKind::kStopped) {
-      return kExitOk;
+      return exit_code::kOk;
     }
     if (error.kind != core::ErrorKind::kRetry) {
       // invalid_grant, invalid_client, a rejected static token: restarting cannot fix it, and a
       // restart loop can lock the Salesforce user out. 78 is not restarted by the unit file.
       log->error("Salesforce login rejected: {}; fix salesforce.auth and start again",
                  error.message);
-      return kExitConfig;
+      return exit_code::kConfig;
     }
     const auto wait = backoff.next();
     if (std::chrono::steady_clock::now() + wait > deadline) {
       log->error("Salesforce login still failing after {} s: {}; exiting {}",
                  std::chrono::duration_cast<std::chrono::seconds>(kFirstLoginBudget).count(),
-                 error.message, kExitUnavailable);
-      return kExitUnavailable;
+                 error.message, exit_code::kUnavailable);
+      return exit_code::kUnavailable;
     }
     log->warn("Salesforce login failed, retrying in {} ms: {}", wait.count(), error.message);
     if (!core::interruptible_sleep(stop, wait)) {
-      return kExitOk;
+      return exit_code::kOk;
     }
   }
 }
@@ -90,7 +92,7 @@ int run_daemon(const config::Config& config, std::stop_token stop) {
   const auto listen = ops::resolve_listen(config.http.listen, std::getenv("PORT"));
   if (!listen.is_ok()) {
     log->error("{}", listen.error().message);
-    return kExitConfig;
+    return exit_code::kConfig;
   }
 
   std::unique_ptr<salesforce::TokenCache> tokens;
@@ -98,7 +100,7 @@ int run_daemon(const config::Config& config, std::stop_token stop) {
     tokens = make_token_source(config, metrics);
   } catch (const std::exception& e) {
     log->error("cannot set up Salesforce authentication: {}", e.what());
-    return kExitConfig;
+    return exit_code::kConfig;
   }
   if (auto code = first_login(*tokens, config, stop)) {
     return *code;
@@ -111,13 +113,13 @@ int run_daemon(const config::Config& config, std::stop_token stop) {
   } catch (const std::exception& e) {
     // Start-up only: a Kafka client that cannot be configured, an unreadable certificate, ...
     log->error("cannot build the pipelines: {}", e.what());
-    return kExitSoftware;
+    return exit_code::kSoftware;
   }
   const auto& slots = root->slots();
   if (slots.empty()) {
     log->error("no pipeline could be built for {} subscribe and {} publish mapping(s)",
                config.subscribe.size(), config.publish.size());
-    return kExitSoftware;
+    return exit_code::kSoftware;
   }
 
   std::optional<ops::HealthServer> health;
@@ -125,7 +127,7 @@ int run_daemon(const config::Config& config, std::stop_token stop) {
     health.emplace(metrics, [&slots, stop] { return readiness_of(slots, stop.stop_requested()); });
     if (auto started = health->start(*listen.value()); !started.is_ok()) {
       log->error("{}", started.message());
-      return kExitUnavailable;
+      return exit_code::kUnavailable;
     }
   } else {
     log->info("http endpoint off (http.listen is empty and $PORT is not set)");

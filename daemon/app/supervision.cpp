@@ -7,6 +7,7 @@
 #include <thread>
 
 #include "daemon/ops/log.h"
+#include "daemon/ops/log_fields.h"
 
 namespace sfkb::app {
 namespace {
@@ -36,9 +37,9 @@ std::string status_line(const std::vector<PipelineSlot>& slots) {
 
 int exit_code_for(const core::Status& status) {
   if (!status.is_ok() && status.kind() == core::ErrorKind::kRetry) {
-    return kExitUnavailable;
+    return exit_code::kUnavailable;
   }
-  return kExitSoftware;
+  return exit_code::kSoftware;
 }
 
 std::vector<ops::ReadinessState> readiness_of(const std::vector<PipelineSlot>& slots,
@@ -138,8 +139,8 @@ SupervisionResult supervise(const std::vector<PipelineSlot>& slots, ops::Notifie
     const std::string why =
         status.is_ok() ? std::string("returned without being asked to stop")
                        : std::string(core::to_string(status.kind())) + ": " + status.message();
-    log->error("pipeline={} stopped: {}; stopping the others, exit code {}", slots[*culprit].name,
-               why, result.exit_code);
+    ops::error(log, "{} stopped: {}; stopping the others, exit code {}",
+               ops::field("pipeline", slots[*culprit].name), why, result.exit_code);
     notifier.notify("STOPPING=1\nSTATUS=stopping: " + slots[*culprit].name + " failed: " + why);
   } else {
     log->info("stop requested; shutting down (at most {} ms)", options.shutdown_timeout.count());
@@ -163,14 +164,14 @@ SupervisionResult supervise(const std::vector<PipelineSlot>& slots, ops::Notifie
         }
       }
     }
-    log->error(
-        "shutdown exceeded shutdown.timeout={} ms; still running: {}; exiting without "
-        "waiting (the checkpoint on disk stays at the last acknowledged event)",
-        options.shutdown_timeout.count(), pending);
+    ops::error(log,
+               "shutdown exceeded {} ms; still running: {}; exiting without waiting (the "
+               "checkpoint on disk stays at the last acknowledged event)",
+               ops::field("shutdown.timeout", options.shutdown_timeout.count()), pending);
     for (auto& t : threads) {
       t.detach();
     }
-    result.exit_code = kExitSoftware;
+    result.exit_code = exit_code::kSoftware;
     result.shutdown_timed_out = true;
     return result;
   }
@@ -179,10 +180,11 @@ SupervisionResult supervise(const std::vector<PipelineSlot>& slots, ops::Notifie
   }
   // A pipeline that failed while stopping (e.g. the final flush could not reach Kafka) makes the
   // exit non-zero too: its checkpoint stayed behind and the next start replays from there.
-  for (std::size_t i = 0; i < slots.size() && result.exit_code == kExitOk; ++i) {
+  for (std::size_t i = 0; i < slots.size() && result.exit_code == exit_code::kOk; ++i) {
     const auto& status = *state->results[i];
     if (!status.is_ok() && status.kind() != core::ErrorKind::kStopped) {
-      log->error("pipeline={} failed during shutdown: {}", slots[i].name, status.message());
+      ops::error(log, "{} failed during shutdown: {}", ops::field("pipeline", slots[i].name),
+                 status.message());
       result.exit_code = exit_code_for(status);
     }
   }

@@ -8,17 +8,12 @@
 #include <string>
 #include <vector>
 
+#include "daemon/app/exit_codes.h"
 #include "daemon/core/result.h"
 #include "daemon/ops/health_server.h"
 #include "daemon/ops/sd_notify.h"
 
 namespace sfkb::app {
-
-// Process exit codes (docs/ARCHITECTURE.md §6, sysexits.h).
-inline constexpr int kExitOk = 0;
-inline constexpr int kExitUnavailable = 69;  // a dependency was unreachable and stayed so
-inline constexpr int kExitSoftware = 70;     // a pipeline failed fatally, or shutdown overran
-inline constexpr int kExitConfig = 78;       // the configuration (incl. credentials) is wrong
 
 struct PipelineSlot {
   std::string name;  // "subscribe" / "publish": log lines, /readyz, STATUS=
@@ -39,7 +34,7 @@ struct SupervisorOptions {
 };
 
 struct SupervisionResult {
-  int exit_code = kExitOk;
+  int exit_code = app::exit_code::kOk;
   // The pipelines did not finish within shutdown_timeout; their threads were detached and still
   // use what their functions captured, so the caller must end the process without unwinding.
   bool shutdown_timed_out = false;

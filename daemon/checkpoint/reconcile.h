@@ -29,6 +29,7 @@
 #include <string>
 #include <vector>
 
+#include "daemon/checkpoint/channel_partition.h"
 #include "daemon/checkpoint/kafka_tail.h"
 #include "daemon/checkpoint/store.h"
 #include "daemon/config/config.h"
@@ -61,28 +62,15 @@ struct ChannelResume {
   std::string decision;
 };
 
-using PartitionForChannel =
-    std::function<std::int32_t(const std::string& channel, std::int32_t partition_count)>;
-
 struct ReconcileOptions {
   // A bound on how far one partition is read back; reaching it is a warning, not an error
   // (the answer then rests on the file).
   std::int64_t max_records_per_partition = 5'000'000;
-  // The channel's partition for key-less mappings; the Kafka module's partition_for_channel.
+  // The hash for key-less channels (channel_partition.h): partition_by_channel_name in the daemon.
   PartitionForChannel partition_for_channel;
   // The org the bridge is connected to now; empty: unknown (no org check).
   std::string org_id;
 };
-
-struct ChannelPartition {
-  std::int32_t partition = 0;
-  std::string warning;  // non-empty when the topic's partition count changed under the channel
-};
-
-// The partition of a key-less channel: the one pinned in the checkpoint file while it still
-// exists, else the hash of the channel name. The subscribe pipeline and reconciliation must agree.
-ChannelPartition choose_channel_partition(const std::string& channel, std::int32_t partition_count,
-                                          const Checkpoints& file, const PartitionForChannel& hash);
 
 // kFatal when a topic is missing or a partition cannot be read: resuming blind could duplicate.
 core::Result<std::vector<ChannelResume>> reconcile(const config::Config& config,

@@ -206,9 +206,7 @@ core::Status Consumer::commit(const std::vector<TopicPartitionOffset>& offsets, 
   }
   const auto err = rd_kafka_commit(handle_.get(), list.get(), synchronous ? 0 : 1);
   if (auto status = check(err, "commit"); !status) {
-    ops::Metrics::global()
-        .counter("sfkb_kafka_commit_failures_total", "Offset commits Kafka refused")
-        .inc();
+    ops::Metrics::global().counter(ops::Metric::kKafkaCommitFailures).inc();
     return status;
   }
   if (synchronous) {
@@ -321,9 +319,7 @@ void Consumer::on_commit(rd_kafka_t*, rd_kafka_resp_err_t err,
       }
       return;
     }
-    ops::Metrics::global()
-        .counter("sfkb_kafka_commit_failures_total", "Offset commits Kafka refused")
-        .inc();
+    ops::Metrics::global().counter(ops::Metric::kKafkaCommitFailures).inc();
     static ops::RepeatLimiter limiter;  // once per batch while the coordinator is away
     if (auto repeat = limiter.admit()) {
       log()->warn("offset commit failed: {} ({}){}", rd_kafka_err2str(err), rd_kafka_err2name(err),

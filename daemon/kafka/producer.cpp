@@ -24,10 +24,8 @@ Producer::Producer(const ClientConfig& config, DeliveryCallback on_delivery)
     throw KafkaError("Producer needs a ClientConfig built for Role::kProducer");
   }
   auto& metrics = ops::Metrics::global();
-  produce_errors_ = &metrics.counter("sfkb_kafka_produce_errors_total",
-                                     "Records librdkafka refused to take (queue full excluded)");
-  delivery_failures_ = &metrics.counter("sfkb_kafka_delivery_failures_total",
-                                        "Records Kafka did not acknowledge (each one is fatal)");
+  produce_errors_ = &metrics.counter(ops::Metric::kKafkaProduceErrors);
+  delivery_failures_ = &metrics.counter(ops::Metric::kKafkaDeliveryFailures);
   ConfPtr conf = config.make_conf();
   rd_kafka_conf_set_opaque(conf.get(), this);
   rd_kafka_conf_set_dr_msg_cb(conf.get(), &Producer::on_delivery_report);

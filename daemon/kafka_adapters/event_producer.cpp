@@ -1,7 +1,6 @@
 #include "daemon/kafka_adapters/event_producer.h"
 
 #include "daemon/kafka/client_config.h"
-#include "daemon/kafka/partitioner.h"
 
 namespace sfkb::kafka_adapters {
 
@@ -55,10 +54,6 @@ core::Status KafkaEventProducer::flush(std::chrono::milliseconds timeout) {
 
 core::Result<std::int32_t> KafkaEventProducer::partition_count(const std::string& topic) {
   return producer_->partition_count(topic, std::chrono::seconds(15));
-}
-
-std::int32_t channel_partition(const std::string& channel, std::int32_t partition_count) {
-  return kafka::partition_for_channel(channel, partition_count);
 }
 
 }  // namespace sfkb::kafka_adapters

@@ -28,7 +28,4 @@ class KafkaEventProducer final : public pipeline::EventProducer {
   std::unique_ptr<kafka::Producer> producer_;
 };
 
-// kafka::partition_for_channel with the pipeline's signature.
-std::int32_t channel_partition(const std::string& channel, std::int32_t partition_count);
-
 }  // namespace sfkb::kafka_adapters

@@ -1,5 +1,6 @@
 #include "daemon/kafka_adapters/publish_ports.h"
 
+#include "daemon/kafka/record_headers.h"
 #include "daemon/ops/log.h"
 
 namespace sfkb::kafka_adapters {
@@ -130,11 +131,11 @@ core::Status KafkaDeadLetterSink::write(const std::vector<DeadLetter>& letters,
   for (const auto& letter : letters) {
     const auto& record = *letter.record;
     const std::vector<kafka::Header> headers = {
-        {"sf.error_code", letter.error_code},
-        {"sf.error_message", letter.error_message},
-        {"sf.source_topic", record.topic},
-        {"sf.source_partition", std::to_string(record.partition)},
-        {"sf.source_offset", std::to_string(record.offset)},
+        {kafka::kHeaderErrorCode, letter.error_code},
+        {kafka::kHeaderErrorMessage, letter.error_message},
+        {kafka::kHeaderSourceTopic, record.topic},
+        {kafka::kHeaderSourcePartition, std::to_string(record.partition)},
+        {kafka::kHeaderSourceOffset, std::to_string(record.offset)},
     };
     kafka::OutgoingRecord out;
     out.topic = topic_;

@@ -3,6 +3,7 @@
 #include <charconv>
 
 #include "daemon/kafka/client_config.h"
+#include "daemon/kafka/record_headers.h"
 
 namespace sfkb::kafka_adapters {
 
@@ -53,10 +54,10 @@ core::Status TailReaderKafkaTail::read_backwards(
       [&](const kafka::Record& record) {
         TailRecord tail;
         tail.offset = record.offset;
-        tail.channel = record.header("sf.channel");
-        tail.replay_id = parse_replay_id(record.header("sf.replay_id"));
-        tail.org_id = record.header("sf.org_id");
-        tail.epoch = parse_epoch(record.header("sf.replay_epoch"));
+        tail.channel = record.header(kafka::kHeaderChannel);
+        tail.replay_id = parse_replay_id(record.header(kafka::kHeaderReplayId));
+        tail.org_id = record.header(kafka::kHeaderOrgId);
+        tail.epoch = parse_epoch(record.header(kafka::kHeaderReplayEpoch));
         return visit(tail);
       },
       timeout_, 500);

@@ -68,10 +68,7 @@ core::Result<std::optional<ListenAddress>> resolve_listen(const std::string& lis
 }
 
 void register_build_info(Metrics& metrics) {
-  metrics
-      .gauge("sfkb_build_info", "Version and git commit of the running sf-kafka-bridge",
-             {{"version", SFKB_VERSION}, {"commit", core::git_commit()}})
-      .set(1);
+  metrics.gauge(Metric::kBuildInfo, {SFKB_VERSION, core::git_commit()}).set(1);
 }
 
 std::pair<bool, std::string> readiness_body(const std::vector<ReadinessState>& states) {

@@ -1,7 +1,5 @@
 #include "daemon/ops/log.h"
 
-#include <algorithm>
-#include <cctype>
 #include <mutex>
 
 #include <spdlog/details/os.h>
@@ -10,6 +8,7 @@
 #include <spdlog/sinks/stdout_sinks.h>
 
 #include "daemon/core/redact.h"
+#include "daemon/ops/log_fields.h"
 
 namespace sfkb::ops {
 namespace {
@@ -41,7 +40,7 @@ class JsonFormatter final : public spdlog::formatter {
     const std::string_view payload(msg.payload.data(), msg.payload.size());
     escape(dest, payload);
     append(dest, "\"");
-    append_fields(dest, payload);
+    append_fields(dest);
     append(dest, "}\n");
   }
 
@@ -50,51 +49,30 @@ class JsonFormatter final : public spdlog::formatter {
   }
 
  private:
-  // The `key=value` tokens of a message (docs/CONVENTIONS.md §7: channel=..., replay_id=...,
-  // topic=...) as a "fields" object, so that JSON log consumers can filter on them without parsing
-  // the text. Values are strings; a trailing ',' or ';' belongs to the sentence, not to the value.
-  static void append_fields(spdlog::memory_buf_t& dest, std::string_view text) {
+  // The line's fields (log_fields.h), given as data by ops::log() on this thread, as a "fields"
+  // object: JSON log consumers filter on them without parsing the text. Values are strings, and
+  // pass the redaction rule like the message: by their key and by their text. An empty value is
+  // left out: there is nothing to filter on.
+  static void append_fields(spdlog::memory_buf_t& dest) {
+    const LogFields* fields = detail::current_fields();
+    if (fields == nullptr) {
+      return;
+    }
     bool any = false;
-    std::size_t pos = 0;
-    while (pos < text.size()) {
-      const auto start = text.find_first_not_of(" \t", pos);
-      if (start == std::string_view::npos) {
-        break;
-      }
-      auto end = text.find_first_of(" \t", start);
-      if (end == std::string_view::npos) {
-        end = text.size();
-      }
-      std::string_view token = text.substr(start, end - start);
-      pos = end;
-      const auto eq = token.find('=');
-      if (eq == 0 || eq == std::string_view::npos || !is_field_name(token.substr(0, eq))) {
-        continue;
-      }
-      std::string_view value = token.substr(eq + 1);
-      while (!value.empty() && (value.back() == ',' || value.back() == ';')) {
-        value.remove_suffix(1);
-      }
+    for (const auto& [key, value] : *fields) {
       if (value.empty()) {
         continue;
       }
       append(dest, any ? ",\"" : ",\"fields\":{\"");
-      escape(dest, token.substr(0, eq));
+      escape(dest, key);
       append(dest, "\":\"");
-      escape(dest, value);
+      escape(dest, core::redact_value(key, core::redact_text(value)));
       append(dest, "\"");
       any = true;
     }
     if (any) {
       append(dest, "}");
     }
-  }
-  static bool is_field_name(std::string_view name) {
-    if (!(std::isalpha(static_cast<unsigned char>(name.front())) || name.front() == '_')) {
-      return false;
-    }
-    return std::all_of(name.begin(), name.end(),
-                       [](unsigned char c) { return std::isalnum(c) || c == '_' || c == '.'; });
   }
   static void append(spdlog::memory_buf_t& dest, std::string_view text) {
     dest.append(text.data(), text.data() + text.size());
@@ -179,6 +157,25 @@ std::unique_ptr<spdlog::formatter> make_formatter(config::LogFormat format) {
 }
 
 }  // namespace
+
+namespace detail {
+namespace {
+thread_local const LogFields* current = nullptr;
+}  // namespace
+
+const LogFields* current_fields() {
+  return current;
+}
+
+ScopedFields::ScopedFields(const LogFields& fields) : previous_(current) {
+  current = &fields;
+}
+
+ScopedFields::~ScopedFields() {
+  current = previous_;
+}
+
+}  // namespace detail
 
 void setup_logging(const config::LoggingConfig& logging,
                    const std::optional<std::string>& level_override) {

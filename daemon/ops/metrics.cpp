@@ -2,6 +2,7 @@
 
 #include <cmath>
 #include <sstream>
+#include <stdexcept>
 
 #include "daemon/core/redact.h"
 
@@ -52,7 +53,43 @@ std::string format_value(double v) {
   return out.str();
 }
 
+// The catalog's label names zipped with the caller's values.
+Labels catalog_labels(const MetricSpec& metric, MetricType type,
+                      std::initializer_list<std::string_view> values) {
+  if (metric.type != type || values.size() != metric.label_count()) {
+    throw std::logic_error("metric " + std::string(metric.name) + " registered as a " +
+                           (type == MetricType::kCounter ? "counter" : "gauge") + " with " +
+                           std::to_string(values.size()) + " label value(s); the catalog says " +
+                           (metric.type == MetricType::kCounter ? "counter" : "gauge") + " with " +
+                           std::to_string(metric.label_count()));
+  }
+  Labels labels;
+  labels.reserve(values.size());
+  std::size_t i = 0;
+  for (auto value : values) {
+    labels.emplace_back(std::string(metric.labels[i++]), std::string(value));
+  }
+  return labels;
+}
+
 }  // namespace
+
+Counter& Metrics::counter(Metric metric, std::initializer_list<std::string_view> label_values) {
+  const auto& s = spec(metric);
+  return counter(s.name, s.help, catalog_labels(s, MetricType::kCounter, label_values));
+}
+
+Gauge& Metrics::gauge(Metric metric, std::initializer_list<std::string_view> label_values) {
+  const auto& s = spec(metric);
+  return gauge(s.name, s.help, catalog_labels(s, MetricType::kGauge, label_values));
+}
+
+void Metrics::gauge_callback(Metric metric, std::initializer_list<std::string_view> label_values,
+                             std::function<double()> read) {
+  const auto& s = spec(metric);
+  gauge_callback(s.name, s.help, catalog_labels(s, MetricType::kGauge, label_values),
+                 std::move(read));
+}
 
 void Gauge::add(double d) {
   double current = value_.load(std::memory_order_relaxed);

@@ -6,6 +6,7 @@
 #include <atomic>
 #include <cstdint>
 #include <functional>
+#include <initializer_list>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -13,6 +14,8 @@
 #include <string_view>
 #include <utility>
 #include <vector>
+
+#include "daemon/ops/metric_catalog.h"
 
 namespace sfkb::ops {
 
@@ -42,8 +45,19 @@ class Metrics {
   // The process-wide registry used by the daemon; tests may make their own.
   static Metrics& global();
 
-  // Returns the instrument for (name, labels), creating it on first use. References stay valid
-  // for the registry's lifetime. `help` is taken from the first registration of a name.
+  // The instrument of a catalog metric (metric_catalog.h) with these label values, in the order
+  // the catalog names the labels; created on first use. References stay valid for the registry's
+  // lifetime. Throws std::logic_error when the values do not match the catalog's label names or
+  // the metric is of the other type: a programming error, met by the first test that registers.
+  Counter& counter(Metric metric, std::initializer_list<std::string_view> label_values = {});
+  Gauge& gauge(Metric metric, std::initializer_list<std::string_view> label_values = {});
+  // A gauge computed when scraped (e.g. seconds since the last event). Replaces an earlier
+  // callback with the same metric and label values.
+  void gauge_callback(Metric metric, std::initializer_list<std::string_view> label_values,
+                      std::function<double()> read);
+
+  // The same by name, for metrics outside the catalog (tests). `help` is taken from the first
+  // registration of a name.
   Counter& counter(std::string_view name, std::string_view help, const Labels& labels = {});
   Gauge& gauge(std::string_view name, std::string_view help, const Labels& labels = {});
   // A gauge computed when scraped (e.g. seconds since the last event). Replaces an earlier

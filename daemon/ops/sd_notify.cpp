@@ -6,6 +6,7 @@
 
 #include "daemon/core/stop.h"
 #include "daemon/ops/log.h"
+#include "daemon/ops/log_fields.h"
 
 namespace sfkb::ops {
 
@@ -15,7 +16,7 @@ void SystemdNotifier::notify(std::string_view state) {
   // READY or WATCHDOG on its own. Debug level because it runs every few seconds.
   const int rc = sd_notify(0, message.c_str());
   if (rc < 0) {
-    logger("systemd")->debug("sd_notify failed: error={}", -rc);
+    debug(logger("systemd"), "sd_notify failed: {}", field("error", -rc));
   }
 }
 
@@ -49,10 +50,11 @@ void Watchdog::loop(std::stop_token stop) {
   while (!stop.stop_requested()) {
     if (auto stale = liveness_.stale(max_age_)) {
       if (pinging) {
-        log->error(
-            "watchdog pings suspended: pipeline={} made no progress for more than {} s; "
-            "systemd will restart the service unless it recovers",
-            *stale, std::chrono::duration_cast<std::chrono::seconds>(max_age_).count());
+        error(log,
+              "watchdog pings suspended: {} made no progress for more than {} s; systemd will "
+              "restart the service unless it recovers",
+              field("pipeline", *stale),
+              std::chrono::duration_cast<std::chrono::seconds>(max_age_).count());
         pinging = false;
       }
     } else {

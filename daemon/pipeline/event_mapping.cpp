@@ -123,10 +123,6 @@ std::optional<std::string> iso8601_from_epoch_ms(std::int64_t epoch_ms) {
   return std::string(text);
 }
 
-bool single_partition_per_channel(const config::SubscribeMapping& mapping) {
-  return mapping.key == config::KeyKind::kNone;
-}
-
 std::optional<std::string> payload_field(const std::string& payload_json, const std::string& path) {
   rapidjson::Document doc;
   doc.Parse(payload_json.data(), payload_json.size());
@@ -180,7 +176,7 @@ MappedEvent map_event(const salesforce::StreamEvent& event, const ChannelRoute& 
   record.topic = route.topic;
   record.value = route.encoder->encode(event);
 
-  if (mapping.key == config::KeyKind::kNone) {
+  if (single_partition_per_channel(mapping)) {
     record.partition = route.channel_partition;
   } else {
     bool missing = false;

@@ -11,7 +11,9 @@
 #include <utility>
 #include <vector>
 
+#include "daemon/checkpoint/channel_partition.h"
 #include "daemon/config/config.h"
+#include "daemon/kafka/record_headers.h"
 #include "daemon/pipeline/value_encoder.h"
 #include "daemon/salesforce/event_source.h"
 
@@ -20,33 +22,20 @@ namespace sfkb::pipeline {
 // librdkafka's RD_KAFKA_PARTITION_UA: let the partitioner hash the key.
 inline constexpr std::int32_t kUnassignedPartition = -1;
 
-// Header names, shared with the reconciliation that reads them back. Which ones a record gets
-// depends on its event's kind (README.md "Channel kinds"); a value Salesforce did not send is
-// left out rather than sent empty.
-// Every kind:
-inline constexpr const char* kHeaderChannel = "sf.channel";
-inline constexpr const char* kHeaderReplayId = "sf.replay_id";
-// Platform events (and sf.schema also change events):
-inline constexpr const char* kHeaderEventUuid = "sf.event_uuid";
-inline constexpr const char* kHeaderSchema = "sf.schema";
-// Platform events: payload.CreatedDate; PushTopic: event.createdDate; change events: the header's
-// commitTimestamp written the same way (ISO 8601 UTC with milliseconds).
-inline constexpr const char* kHeaderCreatedDate = "sf.created_date";
-// PushTopic events: created | updated | deleted | undeleted.
-inline constexpr const char* kHeaderEventType = "sf.event_type";
-// Change events, from payload.ChangeEventHeader:
-inline constexpr const char* kHeaderChangeType = "sf.change_type";
-inline constexpr const char* kHeaderEntityName = "sf.entity_name";
-inline constexpr const char* kHeaderRecordIds = "sf.record_ids";  // comma-separated
-inline constexpr const char* kHeaderTransactionKey = "sf.transaction_key";
-inline constexpr const char* kHeaderSequenceNumber = "sf.sequence_number";
-// The Salesforce org the event came from (when known): reconciliation never resumes from another
-// org's records.
-inline constexpr const char* kHeaderOrgId = "sf.org_id";
-// How many times the channel's subscription restarted from a fallback (a refused replay ID, an org
-// change); absent means 0. Reconciliation ignores records of an older restart: their replay IDs
-// belong to a sequence Salesforce no longer knows.
-inline constexpr const char* kHeaderReplayEpoch = "sf.replay_epoch";
+// The sf.* header names (kafka/record_headers.h), as this file's code and its tests spell them.
+using kafka::kHeaderChangeType;
+using kafka::kHeaderChannel;
+using kafka::kHeaderCreatedDate;
+using kafka::kHeaderEntityName;
+using kafka::kHeaderEventType;
+using kafka::kHeaderEventUuid;
+using kafka::kHeaderOrgId;
+using kafka::kHeaderRecordIds;
+using kafka::kHeaderReplayEpoch;
+using kafka::kHeaderReplayId;
+using kafka::kHeaderSchema;
+using kafka::kHeaderSequenceNumber;
+using kafka::kHeaderTransactionKey;
 
 struct KafkaRecord {
   std::string topic;
@@ -73,10 +62,9 @@ struct MappedEvent {
   bool key_field_missing = false;
 };
 
-// True when the mapping sends every event of its channel to one partition (no key), which makes
-// the newest record of that partition an exact resume point (docs/ARCHITECTURE.md §4). Every keyed
-// mapping spreads the channel over the topic's partitions.
-bool single_partition_per_channel(const config::SubscribeMapping& mapping);
+// The key-less partition rule lives in checkpoint/channel_partition.h: the reconciliation that
+// reads records back must use the same one.
+using checkpoint::single_partition_per_channel;
 
 MappedEvent map_event(const salesforce::StreamEvent& event, const ChannelRoute& route);
 

@@ -9,6 +9,7 @@
 #include "daemon/core/redact.h"
 #include "daemon/core/stop.h"
 #include "daemon/ops/log.h"
+#include "daemon/ops/log_fields.h"
 
 namespace sfkb::pipeline {
 namespace {
@@ -89,12 +90,9 @@ PublishPipeline::PublishPipeline(PublishSettings settings,
       transport_(std::move(transport)),
       client_(*transport_, tokens, settings_.rest, metrics),
       metrics_(metrics),
-      batches_(metrics.counter("sfkb_publish_batches_total",
-                               "Batches resolved (every record published or dead-lettered)")),
-      retries_(metrics.counter("sfkb_publish_retries_total",
-                               "Composite requests retried after a transient failure")),
-      in_flight_(metrics.gauge("sfkb_publish_in_flight_records",
-                               "Records polled but not yet done (buffered or in the batch)")),
+      batches_(metrics.counter(ops::Metric::kPublishBatches)),
+      retries_(metrics.counter(ops::Metric::kPublishRetries)),
+      in_flight_(metrics.gauge(ops::Metric::kPublishInFlightRecords)),
       backoff_(settings_.backoff) {
   auto& batch_size = settings_.mapping.batch_size;
   if (batch_size < 1 || batch_size > static_cast<int>(salesforce::kMaxCompositeRecords)) {
@@ -111,8 +109,7 @@ PublishPipeline::~PublishPipeline() = default;
 ops::Counter& PublishPipeline::consumed(const std::string& topic) {
   auto& slot = consumed_[topic];
   if (slot == nullptr) {
-    slot = &metrics_.counter("sfkb_records_consumed_total", "Records consumed from Kafka",
-                             {{"topic", topic}});
+    slot = &metrics_.counter(ops::Metric::kRecordsConsumed, {topic});
   }
   return *slot;
 }
@@ -120,8 +117,7 @@ ops::Counter& PublishPipeline::consumed(const std::string& topic) {
 ops::Counter& PublishPipeline::published(const std::string& topic) {
   auto& slot = published_[topic];
   if (slot == nullptr) {
-    slot = &metrics_.counter("sfkb_records_published_total",
-                             "Records Salesforce accepted as platform events", {{"topic", topic}});
+    slot = &metrics_.counter(ops::Metric::kRecordsPublished, {topic});
   }
   return *slot;
 }
@@ -130,8 +126,8 @@ void PublishPipeline::on_assigned(const std::vector<TopicPartition>& partitions)
   joined_.store(true, std::memory_order_relaxed);
   for (const auto& tp : partitions) {
     assigned_.insert(tp);
-    ops::logger("publish")->info("partition assigned: topic={} partition={}", tp.topic,
-                                 tp.partition);
+    ops::info(ops::logger("publish"), "partition assigned: {} {}", ops::field("topic", tp.topic),
+              ops::field("partition", tp.partition));
   }
   ops::logger("publish")->debug("assignment now: {} partition(s) [{}]{}", assigned_.size(),
                                 describe(assigned_), paused_ ? " (paused: backing off)" : "");
@@ -164,8 +160,8 @@ void PublishPipeline::on_revoked(const std::vector<TopicPartition>& partitions) 
       buffered_.erase(it);
     }
     assigned_.erase(tp);
-    ops::logger("publish")->info("partition revoked: topic={} partition={}", tp.topic,
-                                 tp.partition);
+    ops::info(ops::logger("publish"), "partition revoked: {} {}", ops::field("topic", tp.topic),
+              ops::field("partition", tp.partition));
   }
   if (abandoned > 0) {
     ops::logger("publish")->info("{} record(s) of revoked partitions left to their new owner",
@@ -184,8 +180,9 @@ void PublishPipeline::commit(const std::map<TopicPartition, std::int64_t>& offse
   auto log = ops::logger("publish");
   if (log->should_log(spdlog::level::debug)) {
     for (const auto& [tp, offset] : offsets) {
-      log->debug("committing offset: topic={} partition={} offset={} ({})", tp.topic, tp.partition,
-                 offset, synchronous ? "synchronous" : "asynchronous");
+      ops::debug(log, "committing offset: {} {} {} ({})", ops::field("topic", tp.topic),
+                 ops::field("partition", tp.partition), ops::field("offset", offset),
+                 synchronous ? "synchronous" : "asynchronous");
     }
   }
   if (auto status = consumer_->commit(offsets, synchronous); !status.is_ok()) {
@@ -303,9 +300,8 @@ void PublishPipeline::form_batch() {
   // Why the batch closed: batch_size reached (full), max_request_bytes reached (bytes), or
   // fewer records than batch_size waited `linger` (linger).
   const char* reason = batch_.size() >= max_records ? "full" : cut_by_bytes ? "bytes" : "linger";
-  ops::logger("publish")->debug(
-      "batch formed: {} record(s), {} bytes, reason={}, {} still buffered", batch_.size(), bytes,
-      reason, buffered_count_);
+  ops::debug(ops::logger("publish"), "batch formed: {} record(s), {} bytes, {}, {} still buffered",
+             batch_.size(), bytes, ops::field("reason", reason), buffered_count_);
 }
 
 core::Status PublishPipeline::attempt(std::stop_token http_stop) {
@@ -343,14 +339,14 @@ core::Status PublishPipeline::attempt(std::stop_token http_stop) {
     }
     switch (reply->kind) {
       case salesforce::ReplyKind::kPerRecord: {
-        // Per-partition order and per-record TEMPORARY errors (issue 11, item 5). Salesforce
+        // Per-partition order and per-record TEMPORARY errors. Salesforce
         // answers each record of an allOrNone:false request on its own, so in [A@1, A@2] it can
         // refuse A@1 for now and accept A@2: A@2 is then published before A@1's retry. Nothing on
         // this side can undo that (it is listed under "Known limits" in the README, and logged
         // below when it happens). What the pipeline does guarantee: no *further* request goes
         // out before the retry - later groups of a split hold later records, so they are dropped
-        // from the work list here exactly as after a whole-request failure (before this, a split
-        // batch sent its second half while the first half waited for its retry).
+        // from the work list here exactly as after a whole-request failure (otherwise a split
+        // batch would send its second half while the first half waits for its retry).
         std::set<TopicPartition> waiting;  // partitions with a record to retry in this reply
         std::size_t ok = 0, dead = 0, again = 0;
         for (std::size_t k = 0; k < group.size(); ++k) {
@@ -360,11 +356,12 @@ core::Status PublishPipeline::attempt(std::stop_token http_stop) {
           if (result.outcome == salesforce::RecordOutcome::kPublished) {
             if (waiting.contains(tp)) {
               if (auto repeat = order_broken_warnings_.admit()) {
-                log->warn(
-                    "partition order broken: topic={} partition={} offset={} was accepted while "
-                    "an earlier record of it must be retried (Salesforce answers every record of "
-                    "a composite request on its own){}",
-                    tp.topic, tp.partition, entry.record.offset, repeat->suffix());
+                ops::warn(log,
+                          "partition order broken: {} {} {} was accepted while an earlier record "
+                          "of it must be retried (Salesforce answers every record of a composite "
+                          "request on its own){}",
+                          ops::field("topic", tp.topic), ops::field("partition", tp.partition),
+                          ops::field("offset", entry.record.offset), repeat->suffix());
               }
             }
             entry.state = State::kDone;
@@ -446,10 +443,13 @@ core::Status PublishPipeline::resolve_batch(std::stop_token drain) {
       // One line per record would flood the log when a whole topic is bad; every record is in
       // the dead-letter topic with its error headers, and counted by error code.
       if (auto repeat = dead_letter_warnings_.admit()) {
-        log->warn(
-            "dead-lettering record: topic={} partition={} offset={} error_code={} error=\"{}\"{}",
-            letter.record->topic, letter.record->partition, letter.record->offset,
-            letter.error_code, core::redact_text(letter.error_message), repeat->suffix());
+        ops::warn(log, "dead-lettering record: {} {} {} {} {}{}",
+                  ops::field("topic", letter.record->topic),
+                  ops::field("partition", letter.record->partition),
+                  ops::field("offset", letter.record->offset),
+                  ops::field("error_code", letter.error_code),
+                  ops::quoted_field("error", core::redact_text(letter.error_message)),
+                  repeat->suffix());
       }
     }
     if (auto written = dead_letters_->write(letters, drain); !written.is_ok()) {
@@ -458,10 +458,7 @@ core::Status PublishPipeline::resolve_batch(std::stop_token drain) {
     for (auto& entry : batch_) {
       if (entry.state == State::kDeadLetter) {
         entry.state = State::kDone;
-        metrics_
-            .counter("sfkb_records_dead_lettered_total",
-                     "Records written to the dead-letter topic, by source topic and error code",
-                     {{"topic", entry.record.topic}, {"error_code", entry.error_code}})
+        metrics_.counter(ops::Metric::kRecordsDeadLettered, {entry.record.topic, entry.error_code})
             .inc();
       }
     }
@@ -486,8 +483,8 @@ PublishPipeline::BatchEnd PublishPipeline::process_batch(std::stop_token drain,
         return BatchEnd::kAbandoned;
       }
       // Synchronous: the next batch goes out only once this one's offsets are stored, so a crash
-      // can publish again at most the one batch in flight (issue 5: at most one batch per
-      // partition), not also a previous batch whose asynchronous commit had not landed yet.
+      // can publish again at most the one batch in flight (README.md "Known limits": at most one
+      // batch per partition), not also a previous batch whose asynchronous commit had not landed.
       commit(done_offsets(), true);
       batches_.inc();
       if (log->should_log(spdlog::level::debug)) {

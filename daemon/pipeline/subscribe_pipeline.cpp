@@ -5,6 +5,7 @@
 #include "daemon/core/backoff.h"
 #include "daemon/core/stop.h"
 #include "daemon/ops/log.h"
+#include "daemon/ops/log_fields.h"
 
 namespace sfkb::pipeline {
 namespace {
@@ -67,15 +68,10 @@ SubscribePipeline::SubscribePipeline(const config::Config& config, salesforce::E
       tail_(tail),
       progress_(progress),
       options_(std::move(options)),
-      in_flight_gauge_(options_.metrics->gauge("sfkb_in_flight_events",
-                                               "Events handed to Kafka and not yet acknowledged")),
-      backpressure_gauge_(options_.metrics->gauge(
-          "sfkb_subscribe_backpressure",
-          "1 while the subscribe pipeline stopped pulling because too many events are in flight")),
-      checkpoint_writes_(
-          options_.metrics->counter("sfkb_checkpoint_writes_total", "Checkpoint files written")),
-      checkpoint_failures_(options_.metrics->counter("sfkb_checkpoint_write_failures_total",
-                                                     "Checkpoint writes that failed (retried)")) {
+      in_flight_gauge_(options_.metrics->gauge(ops::Metric::kInFlightEvents)),
+      backpressure_gauge_(options_.metrics->gauge(ops::Metric::kSubscribeBackpressure)),
+      checkpoint_writes_(options_.metrics->counter(ops::Metric::kCheckpointWrites)),
+      checkpoint_failures_(options_.metrics->counter(ops::Metric::kCheckpointWriteFailures)) {
   if (!options_.value_encoder) {
     throw std::invalid_argument("SubscribePipelineOptions::value_encoder is not set");
   }
@@ -89,26 +85,15 @@ SubscribePipeline::SubscribePipeline(const config::Config& config, salesforce::E
     channel->route.topic = config::full_topic(config_.kafka, mapping.topic);
     channel->encoder = options_.value_encoder(mapping);
     channel->route.encoder = channel->encoder.get();
-    const ops::Labels labels{{"channel", mapping.channel}};
     // sfkb_events_received_total is counted by the CometD client, where events come off the wire.
     channel->produced =
-        &metrics.counter("sfkb_events_produced_total", "Events acknowledged by Kafka",
-                         {{"channel", mapping.channel}, {"topic", channel->route.topic}});
-    channel->skipped = &metrics.counter(
-        "sfkb_events_skipped_duplicate_total",
-        "Events not produced because Kafka already has them (redelivery or replay)", labels);
-    channel->key_missing = &metrics.counter(
-        "sfkb_events_key_missing_total",
-        "Events whose configured key field was absent or null (produced with a null key)", labels);
-    channel->dropped = &metrics.counter(
-        "sfkb_events_dropped_total",
-        "Events Kafka can never take (e.g. larger than message.max.bytes): logged and skipped",
-        labels);
-    channel->checkpoint_gauge = &metrics.gauge(
-        "sfkb_checkpoint_replay_id", "Replay ID checkpointed per channel (last written)", labels);
+        &metrics.counter(ops::Metric::kEventsProduced, {mapping.channel, channel->route.topic});
+    channel->skipped = &metrics.counter(ops::Metric::kEventsSkippedDuplicate, {mapping.channel});
+    channel->key_missing = &metrics.counter(ops::Metric::kEventsKeyMissing, {mapping.channel});
+    channel->dropped = &metrics.counter(ops::Metric::kEventsDropped, {mapping.channel});
+    channel->checkpoint_gauge = &metrics.gauge(ops::Metric::kCheckpointReplayId, {mapping.channel});
     channel->last_event_ns = std::make_shared<std::atomic<std::int64_t>>(started);
-    metrics.gauge_callback("sfkb_seconds_since_last_event",
-                           "Seconds since the last event of the channel (or since start)", labels,
+    metrics.gauge_callback(ops::Metric::kSecondsSinceLastEvent, {mapping.channel},
                            [last = channel->last_event_ns] {
                              return static_cast<double>(now_ns() - last->load()) / 1e9;
                            });
@@ -199,8 +184,8 @@ core::Status SubscribePipeline::start_up(std::stop_token stop) {
                                                    checkpoints_, options_.partition_for_channel);
           channel->route.channel_partition = chosen.partition;
           if (!chosen.warning.empty() && single_partition_per_channel(*channel->mapping)) {
-            log->warn("channel={} topic={} {}", channel->mapping->channel, channel->route.topic,
-                      chosen.warning);
+            ops::warn(log, "{} {} {}", ops::field("channel", channel->mapping->channel),
+                      ops::field("topic", channel->route.topic), chosen.warning);
           }
           return core::Status::ok();
         });
@@ -222,7 +207,9 @@ core::Status SubscribePipeline::start_up(std::stop_token stop) {
       return status;
     }
   }
-  log->info("org_id={}", org_id_.empty() ? "unknown (no sf.org_id header, no org check)" : org_id_);
+  ops::info(log, "{}",
+            ops::field("org_id",
+                       org_id_.empty() ? "unknown (no sf.org_id header, no org check)" : org_id_));
   for (auto& channel : channels_) {
     channel->route.org_id = org_id_;
   }
@@ -248,10 +235,11 @@ core::Status SubscribePipeline::start_up(std::stop_token stop) {
     auto& resume = resumes[i];
     auto& channel = *channels_[i];
     for (const auto& warning : resume.warnings) {
-      log->warn("channel={} topic={} {}", resume.channel, resume.topic, warning);
+      ops::warn(log, "{} {} {}", ops::field("channel", resume.channel),
+                ops::field("topic", resume.topic), warning);
     }
-    log->debug("channel={} topic={} reconciliation: {}", resume.channel, resume.topic,
-               resume.decision);
+    ops::debug(log, "{} {} reconciliation: {}", ops::field("channel", resume.channel),
+               ops::field("topic", resume.topic), resume.decision);
     if (resume.restart) {
       // Only another org's positions: they are not a resume point, the fallback is.
       const auto policy = channel.mapping->on_invalid_replay_id;
@@ -260,13 +248,7 @@ core::Status SubscribePipeline::start_up(std::stop_token stop) {
                                resume.foreign_org + ", but the bridge is connected to org " +
                                org_id_ +
                                " (a sandbox refresh, or a checkpoint or topic of another org)";
-      options_.metrics
-          ->counter("sfkb_invalid_replay_fallbacks_total",
-                    "Subscriptions restarted from the on_invalid_replay_id fallback because the "
-                    "resume point was void (refused by Salesforce, or of another org): a possible "
-                    "gap or replay",
-                    {{"channel", resume.channel}})
-          .inc();
+      options_.metrics->counter(ops::Metric::kInvalidReplayFallbacks, {resume.channel}).inc();
       if (policy == config::InvalidReplayPolicy::kFail) {
         log->error("{}; on_invalid_replay_id=fail - stopping", what);
         return core::fatal_error(what + "; on_invalid_replay_id=fail");
@@ -280,18 +262,20 @@ core::Status SubscribePipeline::start_up(std::stop_token stop) {
           resume.epoch, org_id_, *resume.resume == -1 ? " and those before the subscription" : "",
           org_id_);
     }
-    log->info(
-        "channel={} topic={} partition={} mode={} checkpoint={} kafka_newest={} resume_after={} "
-        "skip={} epoch={} (read {} records back)",
-        resume.channel, resume.topic,
-        single_partition_per_channel(*channel.mapping)
-            ? std::to_string(channel.route.channel_partition)
-            : std::string("by key"),
-        checkpoint::to_string(resume.mode), optional_text(resume.file),
-        optional_text(resume.kafka_newest),
-        resume.resume ? std::to_string(*resume.resume)
-                      : "configured start " + std::to_string(channel.mapping->start),
-        resume.skip.size(), resume.epoch, resume.records_scanned);
+    ops::info(
+        log, "{} {} {} {} {} {} {} {} {} (read {} records back)",
+        ops::field("channel", resume.channel), ops::field("topic", resume.topic),
+        ops::field("partition", single_partition_per_channel(*channel.mapping)
+                                    ? std::to_string(channel.route.channel_partition)
+                                    : std::string("by key")),
+        ops::field("mode", checkpoint::to_string(resume.mode)),
+        ops::field("checkpoint", optional_text(resume.file)),
+        ops::field("kafka_newest", optional_text(resume.kafka_newest)),
+        ops::field("resume_after",
+                   resume.resume ? std::to_string(*resume.resume)
+                                 : "configured start " + std::to_string(channel.mapping->start)),
+        ops::field("skip", resume.skip.size()), ops::field("epoch", resume.epoch),
+        resume.records_scanned);
     std::string org = org_id_;
     if (const auto it = checkpoints_.find(resume.channel); it != checkpoints_.end()) {
       saved_[i] = {it->second.replay_id, it->second.epoch, it->second.org_id};
@@ -391,12 +375,9 @@ core::Status SubscribePipeline::handle(const salesforce::StreamEvent& event, std
     // The CometD client should not pass these on; if it does, say so once and count them.
     auto& counter = unconfigured_[event.channel];
     if (counter == nullptr) {
-      counter = &options_.metrics->counter("sfkb_events_unconfigured_total",
-                                           "Events on a channel no mapping names (ignored)",
-                                           {{"channel", event.channel}});
-      ops::logger("subscribe")
-          ->warn("channel={} replay_id={} is not configured: ignoring its events", event.channel,
-                 event.replay_id);
+      counter = &options_.metrics->counter(ops::Metric::kEventsUnconfigured, {event.channel});
+      ops::warn(ops::logger("subscribe"), "{} {} is not configured: ignoring its events",
+                ops::field("channel", event.channel), ops::field("replay_id", event.replay_id));
     }
     counter->inc();
     return core::Status::ok();
@@ -450,12 +431,12 @@ core::Status SubscribePipeline::handle(const salesforce::StreamEvent& event, std
         progress_.cancel(index, event.replay_id);
         progress_.settled(index, event.replay_id);
         channel.dropped->inc();
-        ops::logger("subscribe")
-            ->error(
-                "channel={} replay_id={} topic={} value_bytes={} cannot be produced: {}; the "
-                "event is SKIPPED (see sfkb_events_dropped_total)",
-                event.channel, event.replay_id, channel.route.topic, mapped.record.value.size(),
-                status.message());
+        ops::error(ops::logger("subscribe"),
+                   "{} {} {} {} cannot be produced: {}; the event is SKIPPED (see "
+                   "sfkb_events_dropped_total)",
+                   ops::field("channel", event.channel), ops::field("replay_id", event.replay_id),
+                   ops::field("topic", channel.route.topic),
+                   ops::field("value_bytes", mapped.record.value.size()), status.message());
         return core::Status::ok();
       default:
         progress_.cancel(index, event.replay_id);
@@ -486,17 +467,17 @@ void SubscribePipeline::restart(const std::string& channel_name,
   const std::size_t in_flight = progress_.in_flight();
   channel.filter = checkpoint::DuplicateFilter(restart.fallback);
   channel.route.epoch = progress_.restart(index, restart.fallback, org_id_);
-  ops::logger("subscribe")
-      ->warn(
-          "channel={} restarted from {} (replay ID {} was void{}): restart {} of the channel; "
-          "events up to replay ID {} of the old subscription are no longer skipped as duplicates, "
-          "and the checkpoint holds {} until Kafka acknowledges an event of the new one ({} "
-          "event(s) of all channels in flight)",
-          channel_name, restart.fallback, restart.refused_replay_id,
-          restart.previous_org_id.empty()
-              ? std::string()
-              : "; org " + restart.previous_org_id + " -> " + restart.org_id,
-          channel.route.epoch, optional_text(high_water), restart.fallback, in_flight);
+  ops::warn(
+      ops::logger("subscribe"),
+      "{} restarted from {} (replay ID {} was void{}): restart {} of the channel; events up to "
+      "replay ID {} of the old subscription are no longer skipped as duplicates, and the "
+      "checkpoint holds {} until Kafka acknowledges an event of the new one ({} event(s) of all "
+      "channels in flight)",
+      ops::field("channel", channel_name), restart.fallback, restart.refused_replay_id,
+      restart.previous_org_id.empty()
+          ? std::string()
+          : "; org " + restart.previous_org_id + " -> " + restart.org_id,
+      channel.route.epoch, optional_text(high_water), restart.fallback, in_flight);
 }
 
 void SubscribePipeline::on_delivery(const DeliveryReport& report) {
@@ -511,7 +492,8 @@ void SubscribePipeline::on_delivery(const DeliveryReport& report) {
   // Gapless and no message timeout: a failed delivery is final. The watermark stays below it, so
   // the checkpoint never passes it, and the next start replays it.
   bool first = !failed_.exchange(true);
-  std::string message = "delivery of channel=" + channels_[report.tag.channel]->mapping->channel +
+  const std::string& channel_name = channels_[report.tag.channel]->mapping->channel;
+  std::string message = "delivery of channel=" + channel_name +
                         " replay_id=" + std::to_string(report.tag.replay_id) +
                         " failed: " + report.status.message();
   if (first) {
@@ -519,8 +501,11 @@ void SubscribePipeline::on_delivery(const DeliveryReport& report) {
       std::lock_guard lock(failure_mutex_);
       failure_ = message;
     }
-    ops::logger("subscribe")
-        ->error("{}; the pipeline stops without moving the checkpoint past it", message);
+    ops::error(ops::logger("subscribe"),
+               "delivery of {} {} failed: {}; the pipeline stops without moving the checkpoint "
+               "past it",
+               ops::field("channel", channel_name), ops::field("replay_id", report.tag.replay_id),
+               report.status.message());
     pull_stop_.request_stop();
   }
 }
@@ -574,10 +559,10 @@ core::Status SubscribePipeline::write_checkpoint(bool final) {
       saved_[i] = marks[i];
       channels_[i]->checkpoint_gauge->set(static_cast<double>(*marks[i].replay_id));
       if (final) {
-        ops::logger("checkpoint")
-            ->info("channel={} replay_id={} epoch={} checkpointed to {}",
-                   channels_[i]->mapping->channel, *marks[i].replay_id, marks[i].epoch,
-                   store_.location());
+        ops::info(ops::logger("checkpoint"), "{} {} {} checkpointed to {}",
+                  ops::field("channel", channels_[i]->mapping->channel),
+                  ops::field("replay_id", *marks[i].replay_id), ops::field("epoch", marks[i].epoch),
+                  store_.location());
       }
     }
   }

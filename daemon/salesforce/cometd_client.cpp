@@ -7,6 +7,7 @@
 #include "daemon/core/redact.h"
 #include "daemon/core/stop.h"
 #include "daemon/ops/log.h"
+#include "daemon/ops/log_fields.h"
 #include "daemon/ops/repeat_limiter.h"
 
 namespace sfkb::salesforce {
@@ -115,21 +116,15 @@ CometdClient::CometdClient(TokenSource& tokens, std::unique_ptr<http::Transport>
       metrics_(metrics),
       backoff_({options_.retry.initial_backoff, options_.retry.max_backoff}, options_.backoff_seed),
       long_poll_(options_.default_long_poll),
-      reconnects_(metrics.counter("sfkb_cometd_reconnects_total",
-                                  "CometD connects repeated after a failure or on advice")),
-      rehandshakes_(metrics.counter("sfkb_cometd_rehandshakes_total",
-                                    "CometD sessions re-established after the server lost one")),
-      malformed_(metrics.counter("sfkb_malformed_messages_total",
-                                 "Bayeux messages or bodies that could not be decoded")),
-      daily_limit_(metrics.counter("sfkb_daily_limit_exceeded_total",
-                                   "Times Salesforce refused delivery for the daily event limit")) {
+      reconnects_(metrics.counter(ops::Metric::kCometdReconnects)),
+      rehandshakes_(metrics.counter(ops::Metric::kCometdRehandshakes)),
+      malformed_(metrics.counter(ops::Metric::kMalformedMessages)),
+      daily_limit_(metrics.counter(ops::Metric::kDailyLimitExceeded)) {
   if (!transport_) {
     throw std::invalid_argument("CometdClient: a transport is required");
   }
   for (const auto& channel : options_.channels) {
-    received_[channel.channel] =
-        &metrics.counter("sfkb_events_received_total", "Events received from Salesforce",
-                         {{"channel", channel.channel}});
+    received_[channel.channel] = &metrics.counter(ops::Metric::kEventsReceived, {channel.channel});
   }
 }
 
@@ -233,10 +228,7 @@ core::Result<CometdClient::Exchange> CometdClient::post(const char* endpoint, st
 
   auto response = transport_->perform(request, stop);
   const std::string status = response ? std::to_string(response->status) : std::string("error");
-  metrics_
-      .counter("sfkb_http_requests_total", "HTTP exchanges with Salesforce",
-               {{"endpoint", endpoint}, {"status", status}})
-      .inc();
+  metrics_.counter(ops::Metric::kHttpRequests, {endpoint, status}).inc();
   if (!response) {
     return response.error();
   }
@@ -278,15 +270,12 @@ core::Result<CometdClient::Exchange> CometdClient::post(const char* endpoint, st
     }
     const auto counter = received_.find(message.channel);
     if (counter == received_.end()) {
-      metrics_
-          .counter("sfkb_unexpected_channel_events_total",
-                   "Events received on a channel this bridge did not subscribe to",
-                   {{"channel", message.channel}})
-          .inc();
+      metrics_.counter(ops::Metric::kUnexpectedChannelEvents, {message.channel}).inc();
       static ops::RepeatLimiter limiter;  // once per event otherwise; the metric counts them all
       if (auto repeat = limiter.admit()) {
-        log->warn("event on a channel that is not subscribed, skipped (channel={}, replay_id={}){}",
-                  message.channel, message.event->replay_id, repeat->suffix());
+        ops::warn(log, "event on a channel that is not subscribed, skipped ({}, {}){}",
+                  ops::field("channel", message.channel),
+                  ops::field("replay_id", message.event->replay_id), repeat->suffix());
       }
       continue;
     }
@@ -348,12 +337,7 @@ void CometdClient::take_advice(const bayeux::Message& reply) {
 
 void CometdClient::lost_reply(const char* exchange, const char* reason, const std::string& detail) {
   auto log = ops::logger("cometd");
-  metrics_
-      .counter("sfkb_cometd_lost_replies_total",
-               "CometD replies not received whole and decoded; each ended the session so that "
-               "the events it may have carried are replayed from the last acknowledged replay ID",
-               {{"exchange", exchange}, {"reason", reason}})
-      .inc();
+  metrics_.counter(ops::Metric::kCometdLostReplies, {exchange, reason}).inc();
   rehandshakes_.inc();
   wait_ = backoff_.next();
   log->warn(
@@ -439,7 +423,8 @@ core::Status CometdClient::handshake(std::stop_token stop, std::vector<StreamEve
   if (reply->successful.value_or(false) && !reply->client_id.empty()) {
     client_id_ = reply->client_id;
     stage_ = Stage::kSubscribe;
-    log->info("handshake done (client_id={}, endpoint={})", client_id_, endpoint_url());
+    ops::info(log, "handshake done ({}, {})", ops::field("client_id", client_id_),
+              ops::field("endpoint", endpoint_url()));
     return core::Status::ok();
   }
   const Reaction reaction = classify(*reply, Reaction::kBackoff);
@@ -513,8 +498,8 @@ core::Status CometdClient::subscribe(std::stop_token stop, std::vector<StreamEve
       subscribed_.insert(channel.channel);
       subscribed_before_.insert(channel.channel);
       replay_override_.erase(channel.channel);
-      log->info("subscribed (channel={}, replay_from={}, from={})", channel.channel, replay_from,
-                source);
+      ops::info(log, "subscribed ({}, {}, {})", ops::field("channel", channel.channel),
+                ops::field("replay_from", replay_from), ops::field("from", source));
       continue;
     }
     if (bayeux::is_invalid_replay_id(reply->error) && replay_from >= 0) {
@@ -534,13 +519,7 @@ core::Status CometdClient::fall_back(const ChannelSubscription& channel, std::in
                                      const std::string& previous_org,
                                      std::vector<StreamEvent>& out) {
   auto log = ops::logger("cometd");
-  metrics_
-      .counter(
-          "sfkb_invalid_replay_fallbacks_total",
-          "Subscriptions restarted from the on_invalid_replay_id fallback because the resume "
-          "point was void (refused by Salesforce, or of another org): a possible gap or replay",
-          {{"channel", channel.channel}})
-      .inc();
+  metrics_.counter(ops::Metric::kInvalidReplayFallbacks, {channel.channel}).inc();
   const std::string org = session_ ? session_->org_id : std::string();
   const std::string what =
       previous_org.empty()
@@ -558,13 +537,14 @@ core::Status CometdClient::fall_back(const ChannelSubscription& channel, std::in
   }
   const std::int64_t fallback =
       channel.on_invalid_replay_id == config::InvalidReplayPolicy::kEarliest ? -2 : -1;
-  log->warn(
-      "EVENTS MAY HAVE BEEN MISSED OR REPLAYED: {}; resubscribing from {} ({}, per "
-      "on_invalid_replay_id={}). Missed: events after {} that are no longer retained{}. "
-      "Replayed: retained events already in Kafka are written again (the channel's duplicate "
-      "filter and checkpoint restart with the new subscription)",
+  ops::warn(
+      log,
+      "EVENTS MAY HAVE BEEN MISSED OR REPLAYED: {}; resubscribing from {} ({}, per {}). Missed: "
+      "events after {} that are no longer retained{}. Replayed: retained events already in Kafka "
+      "are written again (the channel's duplicate filter and checkpoint restart with the new "
+      "subscription)",
       what, fallback, fallback == -2 ? "every retained event" : "new events only",
-      policy_name(channel.on_invalid_replay_id), refused,
+      ops::field("on_invalid_replay_id", policy_name(channel.on_invalid_replay_id)), refused,
       fallback == -1 ? " and every event until the resubscription" : "");
   replay_override_[channel.channel] = fallback;
   // In order with the events: the pipeline restarts the channel's bookkeeping before the first
@@ -641,7 +621,8 @@ void CometdClient::disconnect() {
   if (!exchange) {
     log->info("disconnect not confirmed: {}", exchange.error().message);
   } else {
-    log->info("disconnected (client_id={}, HTTP {})", client_id_, exchange->status);
+    ops::info(log, "disconnected ({}, HTTP {})", ops::field("client_id", client_id_),
+              exchange->status);
   }
   lose_session();
   stage_ = Stage::kHandshake;

@@ -2,6 +2,7 @@
 
 #include "daemon/core/redact.h"
 #include "daemon/ops/log.h"
+#include "daemon/ops/log_fields.h"
 
 namespace sfkb::salesforce {
 namespace {
@@ -35,8 +36,7 @@ RestClient::RestClient(http::Transport& transport, TokenSource& tokens, RestClie
       tokens_(tokens),
       options_(std::move(options)),
       metrics_(metrics),
-      malformed_(metrics.counter("sfkb_publish_malformed_replies_total",
-                                 "Composite replies that could not be understood (retried)")) {}
+      malformed_(metrics.counter(ops::Metric::kPublishMalformedReplies)) {}
 
 std::string RestClient::composite_url(const std::string& instance_url) const {
   std::string base = instance_url;
@@ -47,10 +47,7 @@ std::string RestClient::composite_url(const std::string& instance_url) const {
 }
 
 void RestClient::count_request(const std::string& status) {
-  metrics_
-      .counter("sfkb_http_requests_total", "HTTP requests to Salesforce by endpoint and status",
-               {{"endpoint", "composite"}, {"status", status}})
-      .inc();
+  metrics_.counter(ops::Metric::kHttpRequests, {"composite", status}).inc();
 }
 
 core::Result<CompositeReply> RestClient::attempt(const Session& session, const std::string& body,
@@ -73,10 +70,10 @@ core::Result<CompositeReply> RestClient::attempt(const Session& session, const s
   if (reply.malformed) {
     malformed_.inc();
     if (auto repeat = malformed_warnings_.admit()) {
-      ops::logger("publish")->warn(
-          "composite reply not understood, retrying the batch: status={} reason=\"{}\" "
-          "body=\"{}\"{}",
-          reply.status, reply.error_message, core::redact_text(reply.snippet), repeat->suffix());
+      ops::warn(
+          ops::logger("publish"), "composite reply not understood, retrying the batch: {} {} {}{}",
+          ops::field("status", reply.status), ops::quoted_field("reason", reply.error_message),
+          ops::quoted_field("body", core::redact_text(reply.snippet)), repeat->suffix());
     }
   }
   return reply;

@@ -11,6 +11,7 @@
 #include "daemon/core/redact.h"
 #include "daemon/core/url.h"
 #include "daemon/ops/log.h"
+#include "daemon/ops/log_fields.h"
 
 namespace sfkb::salesforce {
 namespace {
@@ -121,8 +122,7 @@ TokenCache::TokenCache(config::SalesforceConfig config, std::unique_ptr<http::Tr
                        ops::Metrics& metrics)
     : config_(std::move(config)),
       transport_(std::move(transport)),
-      refreshes_(metrics.counter("sfkb_token_refreshes_total",
-                                 "Access tokens obtained from the OAuth token endpoint")),
+      refreshes_(metrics.counter(ops::Metric::kTokenRefreshes)),
       metrics_(metrics) {
   config_.login_url = strip_trailing_slash(config_.login_url);
   const auto& auth = config_.auth;
@@ -163,10 +163,7 @@ core::Result<Session> TokenCache::refresh(const Session& rejected, std::stop_tok
     return *current_;  // someone else already renewed it while this caller was being refused
   }
   if (config_.auth.flow == config::AuthFlow::kAccessToken) {
-    metrics_
-        .counter("sfkb_auth_failures_total", "Failed attempts to obtain an access token",
-                 {{"kind", "fatal"}})
-        .inc();
+    metrics_.counter(ops::Metric::kAuthFailures, {"fatal"}).inc();
     return core::fatal_error(
         "auth: the configured access_token was rejected and the access_token flow cannot "
         "obtain a new one");
@@ -211,11 +208,12 @@ core::Result<Session> TokenCache::fetch_locked(std::stop_token stop) {
   auto log = ops::logger("auth");
   const auto fail = [&](core::Error error) -> core::Result<Session> {
     metrics_
-        .counter("sfkb_auth_failures_total", "Failed attempts to obtain an access token",
-                 {{"kind", error.kind == core::ErrorKind::kFatal ? "fatal" : "retry"}})
+        .counter(ops::Metric::kAuthFailures,
+                 {error.kind == core::ErrorKind::kFatal ? "fatal" : "retry"})
         .inc();
     if (error.kind != core::ErrorKind::kStopped) {
-      log->warn("authentication failed (flow={}): {}", flow_name(auth.flow), error.message);
+      ops::warn(log, "authentication failed ({}): {}", ops::field("flow", flow_name(auth.flow)),
+                error.message);
     }
     return error;
   };
@@ -251,16 +249,10 @@ core::Result<Session> TokenCache::fetch_locked(std::stop_token stop) {
 
   auto response = transport_->perform(request, stop);
   if (!response) {
-    metrics_
-        .counter("sfkb_http_requests_total", "HTTP exchanges with Salesforce",
-                 {{"endpoint", "token"}, {"status", "error"}})
-        .inc();
+    metrics_.counter(ops::Metric::kHttpRequests, {"token", "error"}).inc();
     return fail(response.error());
   }
-  metrics_
-      .counter("sfkb_http_requests_total", "HTTP exchanges with Salesforce",
-               {{"endpoint", "token"}, {"status", std::to_string(response->status)}})
-      .inc();
+  metrics_.counter(ops::Metric::kHttpRequests, {"token", std::to_string(response->status)}).inc();
 
   rapidjson::Document doc;
   doc.Parse(response->body.data(), response->body.size());
@@ -304,9 +296,10 @@ core::Result<Session> TokenCache::fetch_locked(std::stop_token stop) {
   Session session{token, instance, ++generation_, org_id_from_identity_url(json_string(doc, "id"))};
   current_ = session;
   refreshes_.inc();
-  log->info("obtained an access token (flow={}, instance_url={}, org_id={}, generation={})",
-            flow_name(auth.flow), instance, session.org_id.empty() ? "unknown" : session.org_id,
-            session.generation);
+  ops::info(log, "obtained an access token ({}, {}, {}, {})",
+            ops::field("flow", flow_name(auth.flow)), ops::field("instance_url", instance),
+            ops::field("org_id", session.org_id.empty() ? "unknown" : session.org_id),
+            ops::field("generation", session.generation));
   return session;
 }
 

@@ -1,4 +1,4 @@
-// Publish end to end (issue 5 §6): the real sf-kafka-bridge binary between the test broker and
+// Publish end to end: the real sf-kafka-bridge binary between the test broker and
 // the emulator. Every test uses its own topics and consumer group, so they can run after one
 // another against the same broker.
 

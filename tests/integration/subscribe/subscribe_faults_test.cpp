@@ -1,7 +1,6 @@
-// Issue 4 §7, tests 5-7: Salesforce faults under each policy, a 20 s broker outage, and odd input
-// (an unconfigured channel, a 2 MB event); issue 10 finding 1: connect replies that never arrive
-// whole (unreadable, cut mid-body) - with the outcome checked in Kafka, on the emulator's wire
-// statistics and in the daemon's log.
+// Salesforce faults under each policy, a 20 s broker outage, odd input (an unconfigured channel, a
+// 2 MB event) and connect replies that never arrive whole (unreadable, cut mid-body) - with the
+// outcome checked in Kafka, on the emulator's wire statistics and in the daemon's log.
 
 #include <atomic>
 #include <filesystem>
@@ -195,9 +194,9 @@ TEST_F(InvalidReplay, FailStopsTheBridgeWithAnError) {
   EXPECT_EQ(seen().size(), 100u);
 }
 
-// Issue 10, finding 2: a sandbox refresh. The checkpoint and the Kafka tail hold replay IDs of the
-// old org, above anything the refreshed org has; Salesforce refuses them. Before the fix every
-// event of the new org was taken for a duplicate of the old position (produced 0).
+// A sandbox refresh. The checkpoint and the Kafka tail hold replay IDs of the old org, above
+// anything the refreshed org has; Salesforce refuses them. Unless the channel restarts in a new
+// epoch, every event of the new org is taken for a duplicate of the old position (produced 0).
 class OrgRefresh : public SubscribeFaults {
  protected:
   static constexpr const char* kOldOrg = "00Dxx0000001gPLEAY";

@@ -1,4 +1,4 @@
-// Issue 10: every channel kind as Salesforce sends it. PushTopic (/topic/) and Change Data Capture
+// Every channel kind as Salesforce sends it. PushTopic (/topic/) and Change Data Capture
 // (/data/) events go through the real bridge into Kafka with the value, key and sf.* headers of
 // their kind (README.md "Channel kinds").
 

@@ -74,7 +74,7 @@ TEST(Supervise, SendsReadyOnceEveryPipelineIsReadyAndExitsZeroOnStop) {
   });
   const auto result = supervise(slots, notifier, {20s, 5ms}, signal.get_token());
   driver.join();
-  EXPECT_EQ(result.exit_code, kExitOk);
+  EXPECT_EQ(result.exit_code, exit_code::kOk);
   EXPECT_FALSE(result.shutdown_timed_out);
   EXPECT_TRUE(notifier.has("STOPPING=1"));
 }
@@ -97,7 +97,7 @@ TEST(Supervise, AFatalPipelineStopsTheOthersAndExits70) {
        },
        [] { return true; }}};
   const auto result = supervise(slots, notifier, {20s, 5ms}, std::stop_token{});
-  EXPECT_EQ(result.exit_code, kExitSoftware);
+  EXPECT_EQ(result.exit_code, exit_code::kSoftware);
   EXPECT_TRUE(other_stopped);
   EXPECT_TRUE(notifier.has("STOPPING=1\nSTATUS=stopping: subscribe failed"));
   EXPECT_FALSE(notifier.has("READY=1"));
@@ -110,7 +110,8 @@ TEST(Supervise, APipelineThatGaveUpOnADependencyExits69) {
                                      return core::retry_error("login: connection refused");
                                    },
                                    [] { return false; }}};
-  EXPECT_EQ(supervise(slots, notifier, {20s, 5ms}, std::stop_token{}).exit_code, kExitUnavailable);
+  EXPECT_EQ(supervise(slots, notifier, {20s, 5ms}, std::stop_token{}).exit_code,
+            exit_code::kUnavailable);
 }
 
 TEST(Supervise, APipelineFailingItsFinalFlushMakesTheExitNonZero) {
@@ -119,7 +120,8 @@ TEST(Supervise, APipelineFailingItsFinalFlushMakesTheExitNonZero) {
   std::vector<PipelineSlot> slots{
       waiting_slot("subscribe", core::fatal_error("flush timed out, 3 events not acknowledged"))};
   signal.request_stop();
-  EXPECT_EQ(supervise(slots, notifier, {20s, 5ms}, signal.get_token()).exit_code, kExitSoftware);
+  EXPECT_EQ(supervise(slots, notifier, {20s, 5ms}, signal.get_token()).exit_code,
+            exit_code::kSoftware);
 }
 
 TEST(Supervise, ShutdownOverrunningTheTimeoutReturnsWithoutWaiting) {
@@ -141,7 +143,7 @@ TEST(Supervise, ShutdownOverrunningTheTimeoutReturnsWithoutWaiting) {
   const auto result = supervise(slots, notifier, {50ms, 5ms}, signal.get_token());
   EXPECT_LT(std::chrono::steady_clock::now() - started, 5s);
   EXPECT_TRUE(result.shutdown_timed_out);
-  EXPECT_EQ(result.exit_code, kExitSoftware);
+  EXPECT_EQ(result.exit_code, exit_code::kSoftware);
   release->count_down();
   done->wait();  // the detached thread finishes on memory it co-owns
 }
@@ -151,7 +153,8 @@ TEST(Supervise, AnEscapingExceptionIsAFatalStopNotATerminate) {
   std::vector<PipelineSlot> slots{
       {"publish", [](std::stop_token) -> core::Status { throw std::runtime_error("boom"); },
        [] { return false; }}};
-  EXPECT_EQ(supervise(slots, notifier, {20s, 5ms}, std::stop_token{}).exit_code, kExitSoftware);
+  EXPECT_EQ(supervise(slots, notifier, {20s, 5ms}, std::stop_token{}).exit_code,
+            exit_code::kSoftware);
 }
 
 TEST(ReadinessOf, StoppingMakesEveryPipelineNotReady) {

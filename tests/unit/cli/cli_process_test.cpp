@@ -165,7 +165,7 @@ int closed_port() {
   return ntohs(address.sin_port);
 }
 
-// The three variables the example configuration needs (issue 2).
+// The three variables the example configuration (config/) needs.
 const std::map<std::string, std::string> kExampleEnv = {
     {"SF_CLIENT_ID", "3MVG9example-client-id"},
     {"SF_USERNAME", "integration@example.com"},
@@ -271,7 +271,7 @@ subscribe:
   }
 }
 
-// The issue's "done when" file.
+// A file with several unrelated mistakes: each one is reported, none hides another.
 TEST(Cli, ShouldReportEveryProblemOnItsOwnLineAndExit78) {
   TempDir dir;
   const auto path = dir.write("bad.yaml", R"(salesforce:
@@ -371,7 +371,7 @@ shutdown: {timeout: 10s}
   EXPECT_THAT(outcome.out + outcome.err, Not(HasSubstr("test-token-value")));
 }
 
-// --- issue 11 ------------------------------------------------------------------------------
+// --- secrets, bounds, plain http and the checkpoint directory, as the CLI reports them ------
 
 // check-config runs in the unit's ExecStartPre: its output lands in the journal at every start.
 TEST(Cli, ShouldHideEverySensitiveKafkaPropertyInCheckConfig) {

@@ -181,7 +181,7 @@ shutdown:
   EXPECT_EQ(c.shutdown.timeout, std::chrono::seconds(25));
 }
 
-// The issue's "done when" file: three unrelated mistakes, all reported in one pass.
+// Three unrelated mistakes, all reported in one pass, each with its line.
 TEST(Loader, ShouldReportEveryProblemWithItsLine) {
   const std::string yaml = R"(salesforce:
   auth:
@@ -675,9 +675,9 @@ TEST(Loader, ShouldStopReadingAnEndlessConfigFile) {
               ElementsAre("cannot read /dev/zero: larger than 16 MiB; is it the right file?"));
 }
 
-// --- issue 11: URLs, bounds, one-line librdkafka verdicts, one problem per cause ---------------
+// --- URLs, bounds, one-line librdkafka verdicts, one problem per cause -------------------------
 
-namespace issue11 {
+namespace checks {
 
 const std::string kAuthBody = kAuth.substr(std::string("salesforce:\n").size());
 
@@ -798,7 +798,7 @@ TEST(Loader, ShouldReportAnUnsetTopicListOnce) {
               ElementsAre(HasSubstr("publish[0].topics: must list at least one topic")));
 }
 
-}  // namespace issue11
+}  // namespace checks
 
 }  // namespace
 }  // namespace sfkb::config

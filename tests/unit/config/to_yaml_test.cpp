@@ -102,7 +102,7 @@ TEST(RegisterSecrets, ShouldMakeRedactTextHideLoadedSecrets) {
   EXPECT_EQ(core::redact_text("sasl kafka-sasl-pa55 refused"), "sasl *** refused");
 }
 
-// Issue 11: what librdkafka flags sensitive, what a name says is secret, and any PEM block.
+// Hidden: what librdkafka flags sensitive, what a name says is secret, and any PEM block.
 TEST(ToYaml, ShouldHideEverySensitiveKafkaPropertyAndAnyPemBlock) {
   auto result = load_string(R"(salesforce:
   auth: {flow: access_token, access_token: tok-abcdef, instance_url: "https://x.example.com"}

@@ -43,7 +43,7 @@ TEST(Redact, HidesRegisteredLiteralSecretsAnywhere) {
   EXPECT_EQ(out, "error while using *** in a URL");
 }
 
-// Issue 11: every property librdkafka flags sensitive (rdkafka_conf.c, _RK_SENSITIVE), whatever
+// Every property librdkafka flags sensitive (rdkafka_conf.c, _RK_SENSITIVE), whatever
 // its name says, and every name that says password/secret/token/key/credential/pem/jaas/
 // oauthbearer.
 TEST(Redact, ShouldTreatEveryLibrdkafkaSensitivePropertyAsSecret) {

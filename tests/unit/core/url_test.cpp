@@ -41,7 +41,7 @@ TEST(Url, ShouldTreatOnlyLoopbackLiteralsAndLocalhostAsLoopback) {
   }
 }
 
-// Issue 11: names that merely start with "127." passed as loopback.
+// Names that merely start with "127." are not loopback.
 TEST(Url, ShouldAllowPlainHttpOnlyForLoopback) {
   for (const char* url : {"https://login.salesforce.com", "https://127.attacker.example",
                           "http://127.0.0.1:8443", "http://localhost:1", "http://[::1]:8443/x"}) {

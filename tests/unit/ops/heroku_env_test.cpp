@@ -1,4 +1,4 @@
-// Heroku (issue 6 §5): on a dyno the whole YAML comes from $SF_KAFKA_BRIDGE_CONFIG and the Apache
+// Heroku: on a dyno the whole YAML comes from $SF_KAFKA_BRIDGE_CONFIG and the Apache
 // Kafka add-on's KAFKA_URL / KAFKA_PREFIX configure Kafka with no `kafka:` section at all.
 #include <gtest/gtest.h>
 

@@ -225,8 +225,8 @@ TEST_F(PublishPipelineTest, ShouldNotSendASplitBatchsLaterHalfWhileARecordOfTheF
   start();
 
   ASSERT_TRUE(committed(kP0, 6));
-  // 3, 4 and 5 must wait for 1's retry. Before the fix the work list went on with [2] and
-  // [3,4,5], and Salesforce got 0, 3, 4, 5, 1.
+  // 3, 4 and 5 must wait for 1's retry. A work list that went on with [2] and [3,4,5] would
+  // give Salesforce 0, 3, 4, 5, 1.
   EXPECT_EQ(salesforce.published(), (std::vector<int>{0, 1, 3, 4, 5}));
   ASSERT_EQ(sink->written().size(), 1u);
   EXPECT_EQ(sink->written()[0].record.offset, 2);

@@ -347,7 +347,7 @@ TEST_F(SubscribePipelineTest, ReadyOnlyOnceReconciledAndConnected) {
 namespace sfkb::pipeline {
 namespace {
 
-// Issue 10, finding 2: the checkpoint (or the Kafka tail) holds a replay ID above the org's newest
+// A sandbox refresh: the checkpoint (or the Kafka tail) holds a replay ID above the org's newest
 // (a sandbox refresh). Salesforce refuses it, the source resubscribes from -2, and the new
 // subscription's replay IDs start low again.
 TEST_F(SubscribePipelineTest, RefusedResumePointRestartsTheDuplicateFilterAndTheCheckpoint) {

@@ -320,7 +320,7 @@ TEST_F(CometdClientTest, ShouldBackOffAndRetryWhenServerIsBusy) {
   EXPECT_EQ(counter("sfkb_cometd_rehandshakes_total"), 0u);
 }
 
-// Issue 10 finding 1: a connect whose reply never arrived whole may have carried events that the
+// A connect whose reply never arrived whole may have carried events that the
 // server already took off the queue; only a new session replaying from the last acknowledged
 // replay ID gets them back.
 TEST_F(CometdClientTest, ShouldRehandshakeFromTheLastAcknowledgedEventAfterANetworkErrorOnConnect) {

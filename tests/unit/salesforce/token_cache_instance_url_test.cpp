@@ -1,6 +1,6 @@
 // The instance_url an OAuth token endpoint returns receives the access token with every request:
 // it must be https:// (plain http only for a loopback instance of a loopback login_url, i.e. the
-// emulator), and anything else is a fatal authentication error, not a retry loop (issue 11).
+// emulator), and anything else is a fatal authentication error, not a retry loop.
 
 #include <gtest/gtest.h>
 
