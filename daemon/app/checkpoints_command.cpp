@@ -9,7 +9,7 @@
 
 #include "daemon/app/composition_root.h"
 #include "daemon/app/exit_codes.h"
-#include "daemon/checkpoint/channel_partition.h"
+#include "daemon/kafka_adapters/event_producer.h"
 #include "daemon/checkpoint/reconcile.h"
 
 namespace sfkb::app {
@@ -45,7 +45,7 @@ int checkpoint_report(const config::Config& config) {
   try {
     const auto tail = make_kafka_tail(config);
     checkpoint::ReconcileOptions options;
-    options.partition_for_channel = checkpoint::partition_by_channel_name;
+    options.partition_for_channel = kafka_adapters::partition_by_channel_name;
     auto result = checkpoint::reconcile(config, file.value(), *tail, options);
     if (!result) {
       std::fprintf(stderr, "checkpoints: reading Kafka back failed: %s\n",

@@ -149,7 +149,7 @@ void CompositionRoot::build_subscribe(const config::Config& config, salesforce::
 
   pipeline::SubscribePipelineOptions options;
   options.metrics = &metrics;
-  options.partition_for_channel = checkpoint::partition_by_channel_name;
+  options.partition_for_channel = kafka_adapters::partition_by_channel_name;
   options.value_encoder = make_value_encoder;
   // The org of the token (its identity URL): the same session the event source then uses.
   options.org_id = [&tokens](std::stop_token stop) -> core::Result<std::string> {

@@ -1,15 +1,9 @@
 #include "daemon/checkpoint/channel_partition.h"
 
-#include "daemon/kafka/partitioner.h"
-
 namespace sfkb::checkpoint {
 
 bool single_partition_per_channel(const config::SubscribeMapping& mapping) {
   return mapping.key == config::KeyKind::kNone;
-}
-
-std::int32_t partition_by_channel_name(const std::string& channel, std::int32_t partition_count) {
-  return kafka::partition_for_channel(channel, partition_count);
 }
 
 ChannelPartition choose_channel_partition(const std::string& channel, std::int32_t partition_count,

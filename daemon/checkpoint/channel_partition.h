@@ -5,8 +5,9 @@
 //  - Which mappings: `key: none`. A keyed mapping spreads its channel over the topic's partitions
 //    by key; an event whose key field is missing also goes to the channel's partition.
 //  - Which partition: the one pinned in the checkpoint file while the topic still has it, else
-//    the channel name hashed like Kafka's Java default partitioner (kafka/partitioner.h), so any
-//    Kafka client can recompute it.
+//    the channel name hashed like Kafka's Java default partitioner, so any Kafka client can
+//    recompute it (the hash itself is kafka/partitioner.h, handed in by the composition root as
+//    kafka_adapters::partition_by_channel_name: this module does not link librdkafka).
 //
 // The subscribe pipeline writes with this rule and start-up reconciliation reads back with it:
 // both must ask these functions, never decide on their own.
@@ -27,9 +28,6 @@ bool single_partition_per_channel(const config::SubscribeMapping& mapping);
 // The hash of a channel name to a partition; a parameter so that tests can choose the partition.
 using PartitionForChannel =
     std::function<std::int32_t(const std::string& channel, std::int32_t partition_count)>;
-
-// The hash the daemon uses: kafka::partition_for_channel.
-std::int32_t partition_by_channel_name(const std::string& channel, std::int32_t partition_count);
 
 struct ChannelPartition {
   std::int32_t partition = 0;

@@ -1,6 +1,7 @@
 #include "daemon/kafka_adapters/event_producer.h"
 
 #include "daemon/kafka/client_config.h"
+#include "daemon/kafka/partitioner.h"
 
 namespace sfkb::kafka_adapters {
 
@@ -54,6 +55,10 @@ core::Status KafkaEventProducer::flush(std::chrono::milliseconds timeout) {
 
 core::Result<std::int32_t> KafkaEventProducer::partition_count(const std::string& topic) {
   return producer_->partition_count(topic, std::chrono::seconds(15));
+}
+
+std::int32_t partition_by_channel_name(const std::string& channel, std::int32_t partition_count) {
+  return kafka::partition_for_channel(channel, partition_count);
 }
 
 }  // namespace sfkb::kafka_adapters

@@ -28,4 +28,8 @@ class KafkaEventProducer final : public pipeline::EventProducer {
   std::unique_ptr<kafka::Producer> producer_;
 };
 
+// The key-less channel hash the daemon uses (checkpoint/channel_partition.h):
+// kafka::partition_for_channel, Kafka's Java default partitioner over the channel name.
+std::int32_t partition_by_channel_name(const std::string& channel, std::int32_t partition_count);
+
 }  // namespace sfkb::kafka_adapters

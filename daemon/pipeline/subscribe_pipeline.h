@@ -44,7 +44,7 @@ namespace sfkb::pipeline {
 struct SubscribePipelineOptions {
   ops::Metrics* metrics = &ops::Metrics::global();
   // The partition a key-less channel goes to; must be the function reconciliation reads back
-  // with. checkpoint::partition_by_channel_name in the daemon (checkpoint/channel_partition.h).
+  // with. kafka_adapters::partition_by_channel_name in the daemon (checkpoint/channel_partition.h).
   std::function<std::int32_t(const std::string& channel, std::int32_t partition_count)>
       partition_for_channel;
   // How long the delivery thread waits in one producer poll: bounds how late a checkpoint and a
