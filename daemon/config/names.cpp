@@ -1,5 +1,6 @@
 #include "daemon/config/names.h"
 
+#include <charconv>
 #include <regex>
 
 namespace sfkb::config {
@@ -63,7 +64,13 @@ std::string api_version_problem(std::string_view version) {
   if (!std::regex_match(text, match, valid)) {
     return "\"" + text + "\" is not an API version such as \"62.0\"";
   }
-  if (std::stoi(match[1].str()) < kMinApiVersion) {
+  // A major version past int's range is no version at all (and std::stoi would throw on it).
+  int major = 0;
+  const std::string digits = match[1].str();
+  if (std::from_chars(digits.data(), digits.data() + digits.size(), major).ec != std::errc()) {
+    return "\"" + text + "\" is not an API version such as \"62.0\"";
+  }
+  if (major < kMinApiVersion) {
     return "must be " + std::to_string(kMinApiVersion) +
            ".0 or later (the oldest version CometD accepts)";
   }
