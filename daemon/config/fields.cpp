@@ -170,14 +170,17 @@ const Schema<SalesforceConfig>& salesforce_schema() {
 // --- kafka -----------------------------------------------------------------------------------
 
 Field<KafkaConfig> properties_field() {
+  static const std::string doc = [] {
+    std::string text =
+        "librdkafka properties, passed unchanged, checked by librdkafka at load time. Refused "
+        "(the bridge sets them): ";
+    for (const auto name : reserved_rdkafka_properties()) {
+      text += (text.back() == ' ' ? "`" : ", `") + std::string(name) + "`";
+    }
+    return text;
+  }();
   auto field = custom<KafkaConfig>(
-      {.key = "properties",
-       .doc = "librdkafka properties, passed unchanged, checked by librdkafka at load time. "
-              "Refused (the bridge sets them): `bootstrap.servers`, `group.id`, "
-              "`enable.idempotence`, `enable.gapless.guarantee`, `acks`, `message.timeout.ms`, "
-              "`delivery.timeout.ms`, `enable.auto.commit`, `enable.auto.offset.store`, "
-              "`transactional.id`"},
-      "map", "`{}`",
+      {.key = "properties", .doc = doc}, "map", "`{}`",
       [](Reader& r, const Map& m, KafkaConfig& out) {
         for (auto& [entry, value] : r.scalar_map(m, "properties")) {
           if (auto problem = rdkafka_property_problem(entry.key, value.text); !problem.empty()) {

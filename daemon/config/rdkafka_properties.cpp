@@ -65,6 +65,14 @@ struct RdKafkaConfDeleter {
 
 }  // namespace
 
+std::vector<std::string_view> reserved_rdkafka_properties() {
+  std::vector<std::string_view> names;
+  for (const auto& [name, why] : kReservedProperties) {
+    names.push_back(name);
+  }
+  return names;
+}
+
 std::string rdkafka_property_problem(const std::string& key, const std::string& value) {
   for (const auto& [reserved, why] : kReservedProperties) {
     if (key == reserved) {
