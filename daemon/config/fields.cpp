@@ -3,7 +3,7 @@
 // README.md's tables: build/daemon/config/sfkb-config-reference --update README.md
 
 #include <cctype>
-#include <climits>
+#include <cstdint>
 
 #include "daemon/config/addresses.h"
 #include "daemon/config/files.h"
