@@ -1,6 +1,7 @@
 #pragma once
-// The whole configuration as plain structs with defaults (docs/ARCHITECTURE.md §5). Produced by
-// config::load() (loader.h) after interpolation and validation; nothing else parses YAML.
+// The whole configuration as plain structs; each member's initializer is the setting's default
+// (docs/ARCHITECTURE.md §5). fields.cpp declares the YAML key, bounds and doc of each member.
+// Produced by config::load_file / load_string (loader.h); nothing else parses YAML.
 
 #include <chrono>
 #include <cstdint>
@@ -11,8 +12,8 @@
 
 namespace sfkb::config {
 
-// The allowed range of a setting, checked when the configuration is loaded (loader.cpp) and listed
-// in README.md's configuration tables. Every duration and size is bounded: a huge value is never
+// The allowed range of a setting, checked when the configuration is loaded and listed in
+// README.md's configuration tables; fields.cpp declares which setting has which. Every duration and size is bounded: a huge value is never
 // what was meant, and past ~292 years a duration overflows the clocks (shutdown.timeout:
 // 9223372036854775807 made SIGTERM exit 70 at once, without flush or final checkpoint).
 template <typename T>
