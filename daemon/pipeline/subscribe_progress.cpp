@@ -23,7 +23,7 @@ std::optional<std::size_t> SubscribeProgress::index_of(const std::string& channe
   return std::nullopt;
 }
 
-void SubscribeProgress::seed(std::size_t index, std::optional<std::int64_t> acknowledged,
+void SubscribeProgress::seed(std::size_t index, std::optional<core::ReplayId> acknowledged,
                              std::uint32_t epoch, std::string org_id) {
   std::lock_guard lock(mutex_);
   auto& slot = marks_[index];
@@ -31,10 +31,10 @@ void SubscribeProgress::seed(std::size_t index, std::optional<std::int64_t> ackn
   for (const auto& [old_epoch, mark] : slot.retired) {
     in_flight_ -= mark.in_flight();
   }
-  slot = Slot{checkpoint::Watermark(acknowledged), epoch, std::move(org_id), {}};
+  slot = Slot{checkpoint::Watermark(std::move(acknowledged)), epoch, std::move(org_id), {}};
 }
 
-std::uint32_t SubscribeProgress::restart(std::size_t index, std::int64_t fallback,
+std::uint32_t SubscribeProgress::restart(std::size_t index, const core::ReplayId& fallback,
                                          const std::string& org_id) {
   std::lock_guard lock(mutex_);
   auto& slot = marks_[index];
@@ -53,13 +53,13 @@ void SubscribeProgress::adopt_org(const std::string& org_id) {
   std::lock_guard lock(mutex_);
   for (auto& slot : marks_) {
     const auto position = slot.mark.value();
-    if (!position || *position < 0) {
+    if (!position || !position->names_event()) {
       slot.org_id = org_id;
     }
   }
 }
 
-bool SubscribeProgress::produced(std::size_t index, std::int64_t replay_id) {
+bool SubscribeProgress::produced(std::size_t index, const core::ReplayId& replay_id) {
   std::lock_guard lock(mutex_);
   if (!marks_[index].mark.produced(replay_id)) {
     return false;
@@ -68,7 +68,7 @@ bool SubscribeProgress::produced(std::size_t index, std::int64_t replay_id) {
   return true;
 }
 
-void SubscribeProgress::cancel(std::size_t index, std::int64_t replay_id) {
+void SubscribeProgress::cancel(std::size_t index, const core::ReplayId& replay_id) {
   {
     std::lock_guard lock(mutex_);
     auto& mark = marks_[index].mark;
@@ -82,7 +82,7 @@ void SubscribeProgress::cancel(std::size_t index, std::int64_t replay_id) {
   acked_.notify_all();
 }
 
-void SubscribeProgress::acknowledged(std::size_t index, std::int64_t replay_id,
+void SubscribeProgress::acknowledged(std::size_t index, const core::ReplayId& replay_id,
                                      std::uint32_t epoch) {
   {
     std::lock_guard lock(mutex_);
@@ -112,21 +112,21 @@ void SubscribeProgress::acknowledged(std::size_t index, std::int64_t replay_id,
   acked_.notify_all();
 }
 
-void SubscribeProgress::settled(std::size_t index, std::int64_t replay_id) {
+void SubscribeProgress::settled(std::size_t index, const core::ReplayId& replay_id) {
   std::lock_guard lock(mutex_);
   if (marks_[index].mark.produced(replay_id)) {
     marks_[index].mark.acknowledged(replay_id);
   }
 }
 
-std::optional<std::int64_t> SubscribeProgress::watermark(std::size_t index) const {
+std::optional<core::ReplayId> SubscribeProgress::watermark(std::size_t index) const {
   std::lock_guard lock(mutex_);
   return marks_[index].mark.value();
 }
 
-std::vector<std::optional<std::int64_t>> SubscribeProgress::watermarks() const {
+std::vector<std::optional<core::ReplayId>> SubscribeProgress::watermarks() const {
   std::lock_guard lock(mutex_);
-  std::vector<std::optional<std::int64_t>> out;
+  std::vector<std::optional<core::ReplayId>> out;
   out.reserve(marks_.size());
   for (const auto& slot : marks_) {
     out.push_back(slot.mark.value());
@@ -160,7 +160,7 @@ bool SubscribeProgress::wait_below(std::size_t limit, std::chrono::milliseconds 
 
 salesforce::ResumePoint SubscribeProgress::resume_point() {
   std::weak_ptr<SubscribeProgress> weak = weak_from_this();
-  return [weak](const std::string& channel) -> std::optional<std::int64_t> {
+  return [weak](const std::string& channel) -> std::optional<core::ReplayId> {
     auto self = weak.lock();
     if (!self) {
       return std::nullopt;

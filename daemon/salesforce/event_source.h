@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "daemon/config/config.h"
+#include "daemon/core/replay_id.h"
 #include "daemon/core/result.h"
 
 namespace sfkb::salesforce {
@@ -62,17 +63,18 @@ struct ChangeEventHeader {
 // a checkpoint of another org) or the org itself changed. Events after it belong to the new
 // subscription and start a new replay-ID sequence; what the channel had seen before is no guide.
 struct ChannelRestart {
-  std::int64_t refused_replay_id = 0;  // the resume point that was void
-  std::int64_t fallback = -2;          // -2 (every retained event) or -1 (new events only)
-  std::string org_id;                  // the org of the new subscription; empty: unknown
-  std::string previous_org_id;         // set when the org changed under the channel
+  core::ReplayId refused_replay_id;  // the resume point that was void
+  // A preset: every retained event, or new events only.
+  core::ReplayId fallback = core::ReplayId::cometd(core::ReplayPreset::kEarliest);
+  std::string org_id;           // the org of the new subscription; empty: unknown
+  std::string previous_org_id;  // set when the org changed under the channel
 };
 
 // One item of a batch: an event, or (restart set) a ChannelRestart of `channel`.
 struct StreamEvent {
   std::string channel;
   EventKind kind = EventKind::kPlatformEvent;  // decided by the message's shape
-  std::int64_t replay_id = 0;
+  core::ReplayId replay_id;
   std::string event_uuid;  // platform events from API 52.0; empty for the other kinds
   std::string schema;      // platform and change events; empty for PushTopic
   // Platform event: payload.CreatedDate; PushTopic: event.createdDate; change event: empty (the
@@ -90,14 +92,15 @@ struct StreamEvent {
 
 struct ChannelSubscription {
   std::string channel;
-  std::int64_t start = -1;  // used only when resume() has nothing for the channel
+  // Used only when resume() has nothing for the channel.
+  core::ReplayId start = core::ReplayId::cometd(core::ReplayPreset::kLatest);
   config::InvalidReplayPolicy on_invalid_replay_id = config::InvalidReplayPolicy::kEarliest;
 };
 
 // The replay ID a (re)subscription of `channel` resumes after: the last replay ID whose event and
 // all before it Kafka has acknowledged (docs/ARCHITECTURE.md §4), or nullopt to use the configured
 // start. Called on the source's thread at every (re)subscribe.
-using ResumePoint = std::function<std::optional<std::int64_t>(const std::string& channel)>;
+using ResumePoint = std::function<std::optional<core::ReplayId>(const std::string& channel)>;
 
 class EventSource {
  public:

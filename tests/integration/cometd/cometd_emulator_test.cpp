@@ -67,17 +67,19 @@ struct Harness {
       : tokens(config, std::make_unique<http::CurlTransport>(), metrics) {
     CometdOptions options;
     options.api_version = "62.0";
-    options.channels = {{kAlpha, start, config::InvalidReplayPolicy::kEarliest},
-                        {kBeta, start, config::InvalidReplayPolicy::kEarliest}};
+    options.channels = {
+        {kAlpha, core::ReplayId::cometd(start), config::InvalidReplayPolicy::kEarliest},
+        {kBeta, core::ReplayId::cometd(start), config::InvalidReplayPolicy::kEarliest}};
     options.retry.initial_backoff = 10ms;
     options.retry.max_backoff = 200ms;
     options.retry.daily_limit_backoff = 50ms;
     options.long_poll_margin = 5s;
     client = std::make_unique<CometdClient>(
         tokens, std::make_unique<http::CurlTransport>(), options,
-        [this](const std::string& channel) -> std::optional<std::int64_t> {
+        [this](const std::string& channel) -> std::optional<core::ReplayId> {
           const auto it = acknowledged.find(channel);
-          return it == acknowledged.end() ? std::nullopt : std::optional(it->second);
+          return it == acknowledged.end() ? std::nullopt
+                                          : std::optional(core::ReplayId::cometd(it->second));
         },
         metrics);
   }
@@ -96,8 +98,9 @@ struct Harness {
         }
         // Replay IDs are positive; a channel seen for the first time starts at 0 here.
         auto& last = acknowledged[event.channel];
-        EXPECT_GT(event.replay_id, last) << "out of order or duplicate on " << event.channel;
-        last = event.replay_id;
+        EXPECT_GT(event.replay_id.number(), last)
+            << "out of order or duplicate on " << event.channel;
+        last = event.replay_id.number();
         received.push_back(std::move(event));
       }
     }
@@ -234,7 +237,8 @@ TEST(CometdEmulator, ShouldFallBackToEarliestWhenResumePointIsOutsideRetention) 
   EXPECT_EQ(harness.counter("sfkb_invalid_replay_fallbacks_total", {{"channel", kAlpha}}), 1u);
   ASSERT_EQ(harness.restarts.size(), 1u);
   EXPECT_EQ(harness.restarts[0].channel, kAlpha);
-  EXPECT_EQ(harness.restarts[0].restart->refused_replay_id, old.first_replay_id);
+  EXPECT_EQ(harness.restarts[0].restart->refused_replay_id,
+            core::ReplayId::cometd(old.first_replay_id));
 }
 
 TEST(CometdEmulator, ShouldBackOffLongAndRecoverAfterDailyLimit) {
