@@ -924,14 +924,14 @@ class Loader {
       require_non_empty(*m, "topic", mapping.topic);
       if (auto s = scalar(*m, "start")) {
         if (s->text == "latest") {
-          mapping.start = -1;
+          mapping.start = core::kCometdLatest;
         } else if (s->text == "earliest") {
-          mapping.start = -2;
+          mapping.start = core::kCometdEarliest;
         } else if (s->text.empty() ||
                    !(std::isdigit(static_cast<unsigned char>(s->text[0])) || s->text[0] == '-')) {
           error(s->path, s->mark,
                 "expected latest, earliest or a replay ID, got \"" + s->text + "\"");
-        } else if (auto value = parse_integer(*s, -2, INT64_MAX)) {
+        } else if (auto value = parse_integer(*s, core::kCometdEarliest, INT64_MAX)) {
           mapping.start = *value;
         }
       }
@@ -1393,9 +1393,9 @@ std::string to_yaml(const Config& config) {
     emit_string(out, "channel", s.channel);
     emit_string(out, "topic", s.topic);
     out << YAML::Key << "start" << YAML::Value;
-    if (s.start == -1) {
+    if (s.start == core::kCometdLatest) {
       out << "latest";
-    } else if (s.start == -2) {
+    } else if (s.start == core::kCometdEarliest) {
       out << "earliest";
     } else {
       out << s.start;

@@ -10,16 +10,16 @@ using checkpoint::TailRecord;
 
 namespace {
 
-std::optional<std::int64_t> parse_replay_id(const std::optional<std::string>& text) {
+std::optional<core::ReplayId> parse_replay_id(const std::optional<std::string>& text,
+                                              core::ReplayId::Kind kind) {
   if (!text) {
     return std::nullopt;
   }
-  std::int64_t value = 0;
-  auto [end, ec] = std::from_chars(text->data(), text->data() + text->size(), value);
-  if (ec != std::errc() || end != text->data() + text->size()) {
+  auto id = core::ReplayId::parse(kind, *text);
+  if (!id) {
     return std::nullopt;  // somebody else's header of the same name: not ours to trust
   }
-  return value;
+  return std::move(id).value();
 }
 
 std::uint32_t parse_epoch(const std::optional<std::string>& text) {
@@ -34,10 +34,12 @@ std::uint32_t parse_epoch(const std::optional<std::string>& text) {
 }  // namespace
 
 TailReaderKafkaTail::TailReaderKafkaTail(const config::KafkaConfig& kafka,
-                                         std::chrono::milliseconds timeout)
+                                         std::chrono::milliseconds timeout,
+                                         core::ReplayId::Kind replay_kind)
     : reader_(
           std::make_unique<kafka::TailReader>(kafka::ClientConfig(kafka, kafka::Role::kConsumer))),
-      timeout_(timeout) {}
+      timeout_(timeout),
+      replay_kind_(replay_kind) {}
 
 core::Result<std::int32_t> TailReaderKafkaTail::partition_count(const std::string& topic) {
   return reader_->partition_count(topic, timeout_);
@@ -54,7 +56,7 @@ core::Status TailReaderKafkaTail::read_backwards(
         TailRecord tail;
         tail.offset = record.offset;
         tail.channel = record.header("sf.channel");
-        tail.replay_id = parse_replay_id(record.header("sf.replay_id"));
+        tail.replay_id = parse_replay_id(record.header("sf.replay_id"), replay_kind_);
         tail.org_id = record.header("sf.org_id");
         tail.epoch = parse_epoch(record.header("sf.replay_epoch"));
         return visit(tail);
