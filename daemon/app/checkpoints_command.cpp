@@ -15,15 +15,15 @@
 namespace sfkb::app {
 namespace {
 
-std::string text(const std::optional<std::int64_t>& value, const char* none = "-") {
-  return value ? std::to_string(*value) : std::string(none);
+std::string text(const std::optional<core::ReplayId>& value, const char* none = "-") {
+  return value ? value->text() : std::string(none);
 }
 
 std::string start_text(std::int64_t start) {
-  if (start == -1) {
+  if (start == core::kCometdLatest) {
     return "start (latest)";
   }
-  if (start == -2) {
+  if (start == core::kCometdEarliest) {
     return "start (earliest)";
   }
   return "start (" + std::to_string(start) + ")";
@@ -69,8 +69,7 @@ int checkpoint_report(const config::Config& config) {
         "%-40s %-30s %-17s %-9s %-20s %-20s %-20s %-6zu %u\n", r.channel.c_str(), r.topic.c_str(),
         checkpoint::to_string(r.mode), partition.c_str(), text(r.file).c_str(),
         r.mode == checkpoint::ResumeMode::kFileOnly ? "(not read)" : text(r.kafka_newest).c_str(),
-        r.resume ? std::to_string(*r.resume).c_str()
-                 : start_text(config.subscribe[i].start).c_str(),
+        r.resume ? r.resume->text().c_str() : start_text(config.subscribe[i].start).c_str(),
         r.skip.size(), r.epoch);
     if (!r.decision.empty()) {
       std::printf("  decision: %s: %s\n", r.channel.c_str(), r.decision.c_str());
@@ -86,8 +85,8 @@ int checkpoint_report(const config::Config& config) {
       configured = configured || mapping.channel == channel;
     }
     if (!configured) {
-      std::printf("%-40s %-30s %-17s %-9s %-20lld (not configured; kept in the file)\n",
-                  channel.c_str(), "-", "-", "-", static_cast<long long>(entry.replay_id));
+      std::printf("%-40s %-30s %-17s %-9s %-20s (not configured; kept in the file)\n",
+                  channel.c_str(), "-", "-", "-", entry.replay_id.text().c_str());
     }
   }
   return 0;

@@ -18,7 +18,7 @@ std::vector<std::string> channels_of(const config::Config& config) {
 ChannelProgress::ChannelProgress(const config::Config& config)
     : channels_(channels_of(config)), marks_(channels_.size()) {}
 
-void ChannelProgress::seed(std::size_t index, std::optional<std::int64_t> acknowledged,
+void ChannelProgress::seed(std::size_t index, std::optional<core::ReplayId> acknowledged,
                            std::uint32_t epoch, std::string org_id) {
   std::lock_guard lock(mutex_);
   auto& slot = marks_[index];
@@ -26,10 +26,10 @@ void ChannelProgress::seed(std::size_t index, std::optional<std::int64_t> acknow
   for (const auto& [old_epoch, mark] : slot.retired) {
     in_flight_ -= mark.in_flight();
   }
-  slot = Slot{checkpoint::Watermark(acknowledged), epoch, std::move(org_id), {}};
+  slot = Slot{checkpoint::Watermark(std::move(acknowledged)), epoch, std::move(org_id), {}};
 }
 
-std::uint32_t ChannelProgress::restart(std::size_t index, std::int64_t fallback,
+std::uint32_t ChannelProgress::restart(std::size_t index, const core::ReplayId& fallback,
                                        const std::string& org_id) {
   std::lock_guard lock(mutex_);
   auto& slot = marks_[index];
@@ -48,13 +48,13 @@ void ChannelProgress::adopt_org(const std::string& org_id) {
   std::lock_guard lock(mutex_);
   for (auto& slot : marks_) {
     const auto position = slot.mark.value();
-    if (!position || *position < 0) {
+    if (!position || !position->names_event()) {
       slot.org_id = org_id;
     }
   }
 }
 
-bool ChannelProgress::produced(std::size_t index, std::int64_t replay_id) {
+bool ChannelProgress::produced(std::size_t index, const core::ReplayId& replay_id) {
   std::lock_guard lock(mutex_);
   if (!marks_[index].mark.produced(replay_id)) {
     return false;
@@ -63,7 +63,7 @@ bool ChannelProgress::produced(std::size_t index, std::int64_t replay_id) {
   return true;
 }
 
-void ChannelProgress::cancel(std::size_t index, std::int64_t replay_id) {
+void ChannelProgress::cancel(std::size_t index, const core::ReplayId& replay_id) {
   {
     std::lock_guard lock(mutex_);
     auto& mark = marks_[index].mark;
@@ -77,7 +77,8 @@ void ChannelProgress::cancel(std::size_t index, std::int64_t replay_id) {
   acked_.notify_all();
 }
 
-void ChannelProgress::acknowledged(std::size_t index, std::int64_t replay_id, std::uint32_t epoch) {
+void ChannelProgress::acknowledged(std::size_t index, const core::ReplayId& replay_id,
+                                   std::uint32_t epoch) {
   {
     std::lock_guard lock(mutex_);
     auto& slot = marks_[index];
@@ -106,7 +107,7 @@ void ChannelProgress::acknowledged(std::size_t index, std::int64_t replay_id, st
   acked_.notify_all();
 }
 
-void ChannelProgress::settled(std::size_t index, std::int64_t replay_id) {
+void ChannelProgress::settled(std::size_t index, const core::ReplayId& replay_id) {
   std::lock_guard lock(mutex_);
   if (marks_[index].mark.produced(replay_id)) {
     marks_[index].mark.acknowledged(replay_id);
@@ -137,7 +138,7 @@ bool ChannelProgress::wait_below(std::size_t limit, std::chrono::milliseconds ti
   return below;
 }
 
-std::optional<std::int64_t> ChannelProgress::resume_point(const std::string& channel) const {
+std::optional<core::ReplayId> ChannelProgress::resume_point(const std::string& channel) const {
   // A handful of channels, asked once per (re)subscribe: a scan is cheaper than a map to keep.
   for (std::size_t i = 0; i < channels_.size(); ++i) {
     if (channels_[i] == channel) {

@@ -17,6 +17,7 @@
 
 #include "daemon/checkpoint/watermark.h"
 #include "daemon/config/config.h"
+#include "daemon/core/replay_id.h"
 #include "daemon/salesforce/event_source.h"
 
 namespace sfkb::checkpoint {
@@ -31,32 +32,33 @@ class ChannelProgress final : public salesforce::ResumePoints {
   // What the checkpoint holds for a channel: its watermark within the current epoch (the
   // channel's restart count), and the org that replay ID belongs to (empty: unknown).
   struct Position {
-    std::optional<std::int64_t> replay_id;
+    std::optional<core::ReplayId> replay_id;
     std::uint32_t epoch = 0;
     std::string org_id;
     bool operator==(const Position&) const = default;
   };
 
   // Start-up: where the channel resumes (every event up to it is in Kafka).
-  void seed(std::size_t index, std::optional<std::int64_t> acknowledged, std::uint32_t epoch = 0,
+  void seed(std::size_t index, std::optional<core::ReplayId> acknowledged, std::uint32_t epoch = 0,
             std::string org_id = {});
-  // The channel's subscription restarted from `fallback` (-2/-1): a new epoch whose watermark
+  // The channel's subscription restarted from `fallback` (a preset): a new epoch whose watermark
   // starts at the fallback. Events of the old epoch still in flight stay counted until Kafka
   // answers for them, but can no longer move the channel's watermark. Returns the new epoch.
-  std::uint32_t restart(std::size_t index, std::int64_t fallback, const std::string& org_id);
+  std::uint32_t restart(std::size_t index, const core::ReplayId& fallback,
+                        const std::string& org_id);
   // The subscription moved to `org_id`: every channel without a position of its own (nothing
-  // acknowledged, or only a -1/-2 start) belongs to it from now on. A channel with a real position
+  // acknowledged, or only a preset start) belongs to it from now on. A channel with a real position
   // keeps its org until its own restart voids that position.
   void adopt_org(const std::string& org_id);
 
   // The event is about to be handed to the producer (registered first, so that an ack racing
   // the produce call always finds it). False if it does not advance the channel.
-  bool produced(std::size_t index, std::int64_t replay_id);
+  bool produced(std::size_t index, const core::ReplayId& replay_id);
   // produce() refused the record it was registered for.
-  void cancel(std::size_t index, std::int64_t replay_id);
-  void acknowledged(std::size_t index, std::int64_t replay_id, std::uint32_t epoch = 0);
+  void cancel(std::size_t index, const core::ReplayId& replay_id);
+  void acknowledged(std::size_t index, const core::ReplayId& replay_id, std::uint32_t epoch = 0);
   // An event already in Kafka (or dropped on purpose): the watermark may pass it.
-  void settled(std::size_t index, std::int64_t replay_id);
+  void settled(std::size_t index, const core::ReplayId& replay_id);
 
   std::vector<Position> positions() const;
   std::size_t in_flight() const;
@@ -68,7 +70,7 @@ class ChannelProgress final : public salesforce::ResumePoints {
   // For the event source: the channel's watermark (docs/ARCHITECTURE.md §2 step 6: a rehandshake
   // resumes from the last acknowledged event, never from the original start nor from what is in
   // flight); nullopt for a channel that is not configured.
-  std::optional<std::int64_t> resume_point(const std::string& channel) const override;
+  std::optional<core::ReplayId> resume_point(const std::string& channel) const override;
 
  private:
   std::vector<std::string> channels_;

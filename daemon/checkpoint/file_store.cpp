@@ -95,7 +95,7 @@ std::string encode_checkpoints(const Checkpoints& checkpoints) {
     writer.Key(channel.c_str(), static_cast<rapidjson::SizeType>(channel.size()));
     writer.StartObject();
     writer.Key("replay_id");
-    writer.Int64(checkpoint.replay_id);
+    writer.Int64(checkpoint.replay_id.number());
     writer.Key("updated");
     writer.String(checkpoint.updated.c_str(),
                   static_cast<rapidjson::SizeType>(checkpoint.updated.size()));
@@ -158,7 +158,7 @@ core::Result<Checkpoints> decode_checkpoints(const std::string& text, const std:
       return corrupt(origin, "channels[\"" + channel + "\"].replay_id is not an integer");
     }
     ChannelCheckpoint checkpoint;
-    checkpoint.replay_id = replay->value.GetInt64();
+    checkpoint.replay_id = core::ReplayId::cometd(replay->value.GetInt64());
     auto updated = member.value.FindMember("updated");
     if (updated != member.value.MemberEnd() && updated->value.IsString()) {
       checkpoint.updated.assign(updated->value.GetString(), updated->value.GetStringLength());
@@ -226,6 +226,14 @@ core::Status FileStore::save(const Checkpoints& checkpoints) {
   if (ec) {
     return core::retry_error("cannot create checkpoint directory " + directory_ + ": " +
                              ec.message());
+  }
+  for (const auto& [channel, checkpoint] : checkpoints) {
+    if (!checkpoint.replay_id.is_cometd()) {
+      return core::fatal_error("checkpoint file " + path_ + ": format version " +
+                               std::to_string(kFileFormatVersion) +
+                               " holds CometD replay IDs only, channel " + channel + " has an " +
+                               core::to_string(checkpoint.replay_id.kind()) + " one");
+    }
   }
   const std::string tmp = path_ + ".tmp";
   const std::string data = encode_checkpoints(checkpoints);

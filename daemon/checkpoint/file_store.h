@@ -4,6 +4,8 @@
 //                                          "epoch":E,"org_id":"00D..."}}}
 // Version 2 added the optional "epoch" and "org_id"; version 1 files still load (epoch 0, org
 // unknown). A build that only knows version 1 refuses a version 2 file instead of misreading it.
+// "replay_id" is a CometD position (core::ReplayId), a JSON integer; an opaque position has no
+// encoding in this version: save() refuses it (kFatal), and carrying one will be version 3.
 // The file is written to a temporary file beside it, fsync'd, renamed over the old file, and the
 // directory fsync'd so the rename itself survives a power cut.
 
@@ -32,7 +34,8 @@ class FileStore final : public CheckpointStore {
   std::string path_;
 };
 
-// The file format on its own, for tests and the `checkpoints` command.
+// The file format on its own, for tests and the `checkpoints` command. Every position must be a
+// CometD one (std::logic_error otherwise; save() checks first).
 std::string encode_checkpoints(const Checkpoints& checkpoints);
 // `origin` names the file in error messages.
 core::Result<Checkpoints> decode_checkpoints(const std::string& text, const std::string& origin);

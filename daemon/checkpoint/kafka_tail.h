@@ -8,6 +8,7 @@
 #include <optional>
 #include <string>
 
+#include "daemon/core/replay_id.h"
 #include "daemon/core/result.h"
 
 namespace sfkb::checkpoint {
@@ -15,10 +16,10 @@ namespace sfkb::checkpoint {
 // The headers of a record the subscribe pipeline wrote (event_mapping.h), as read back.
 struct TailRecord {
   std::int64_t offset = 0;
-  std::optional<std::string> channel;     // sf.channel
-  std::optional<std::int64_t> replay_id;  // sf.replay_id
-  std::optional<std::string> org_id;      // sf.org_id (absent: older records, org unknown)
-  std::uint32_t epoch = 0;                // sf.replay_epoch (absent: 0)
+  std::optional<std::string> channel;       // sf.channel
+  std::optional<core::ReplayId> replay_id;  // sf.replay_id
+  std::optional<std::string> org_id;        // sf.org_id (absent: older records, org unknown)
+  std::uint32_t epoch = 0;                  // sf.replay_epoch (absent: 0)
 };
 
 class KafkaTail {

@@ -7,14 +7,14 @@ namespace {
 
 // The newest record of the channel in one partition, whatever its org and epoch.
 struct Newest {
-  std::optional<std::int64_t> replay_id;
+  std::optional<core::ReplayId> replay_id;
   std::uint32_t epoch = 0;
   std::string org_id;  // empty: the record has none
   bool truncated = false;
 };
 
 struct Collected {
-  std::optional<std::int64_t> newest;  // newest replay ID collected (or at the floor)
+  std::optional<core::ReplayId> newest;  // newest replay ID collected (or at the floor)
   bool truncated = false;
 };
 
@@ -22,16 +22,16 @@ bool foreign(const std::string& org, const ReconcileOptions& options) {
   return !org.empty() && !options.org_id.empty() && org != options.org_id;
 }
 
-std::string text(const std::optional<std::int64_t>& value) {
-  return value ? std::to_string(*value) : std::string("none");
+std::string text(const std::optional<core::ReplayId>& value) {
+  return value ? value->text() : std::string("none");
 }
 
-std::string describe(std::optional<std::int64_t> replay_id, std::uint32_t epoch,
+std::string describe(const std::optional<core::ReplayId>& replay_id, std::uint32_t epoch,
                      const std::string& org) {
   if (!replay_id) {
     return "nothing";
   }
-  return std::to_string(*replay_id) + " (epoch " + std::to_string(epoch) + ", org " +
+  return replay_id->text() + " (epoch " + std::to_string(epoch) + ", org " +
          (org.empty() ? std::string("unknown") : org) + ")";
 }
 
@@ -65,9 +65,9 @@ core::Result<Newest> newest(KafkaTail& kafka, const std::string& topic, std::int
 // the first record of the channel at or below the floor, of an older epoch or of another org:
 // a partition holds a channel in order, so everything older is of the past too.
 core::Result<Collected> collect(KafkaTail& kafka, const std::string& topic, std::int32_t partition,
-                                const std::string& channel, std::int64_t floor, std::uint32_t epoch,
-                                const ReconcileOptions& options, std::set<std::int64_t>& skip,
-                                std::int64_t& scanned) {
+                                const std::string& channel, const core::ReplayId& floor,
+                                std::uint32_t epoch, const ReconcileOptions& options,
+                                std::set<core::ReplayId>& skip, std::int64_t& scanned) {
   Collected result;
   std::int64_t seen = 0;
   auto status = kafka.read_backwards(topic, partition, [&](const TailRecord& record) {
@@ -81,7 +81,7 @@ core::Result<Collected> collect(KafkaTail& kafka, const std::string& topic, std:
     if (record.epoch < epoch || foreign(record.org_id.value_or(std::string()), options)) {
       return false;
     }
-    const std::int64_t id = *record.replay_id;
+    const core::ReplayId& id = *record.replay_id;
     if (!result.newest) {
       result.newest = id;
     }
@@ -119,10 +119,10 @@ FileView file_view(const Checkpoints& file, const std::string& channel,
     if (!view.usable) {
       out.foreign_org = it->second.org_id;
       out.foreign_replay_id = it->second.replay_id;
-      out.warnings.push_back("the checkpoint file's replay ID " +
-                             std::to_string(it->second.replay_id) + " belongs to org " +
-                             it->second.org_id + ", but the bridge is connected to org " +
-                             options.org_id + ": not used as a resume point");
+      out.warnings.push_back("the checkpoint file's replay ID " + it->second.replay_id.text() +
+                             " belongs to org " + it->second.org_id +
+                             ", but the bridge is connected to org " + options.org_id +
+                             ": not used as a resume point");
     }
   }
   return view;
@@ -236,7 +236,7 @@ core::Status reconcile_multi(const config::SubscribeMapping& mapping, std::int32
     }
     tails.push_back(std::move(result).value());
   }
-  std::optional<std::int64_t> lowest;
+  std::optional<core::ReplayId> lowest;
   if (tail_epoch) {
     for (const auto& tail : tails) {
       if (tail.replay_id && tail.epoch == *tail_epoch && !foreign(tail.org_id, options)) {
@@ -251,7 +251,7 @@ core::Status reconcile_multi(const config::SubscribeMapping& mapping, std::int32
       ", Kafka's lowest per-partition newest record of the newest epoch said " +
       (tail_epoch ? describe(lowest, *tail_epoch, options.org_id) : std::string("nothing"));
 
-  std::int64_t floor = 0;
+  core::ReplayId floor;
   if (view.usable && (!tail_epoch || *tail_epoch <= file_epoch)) {
     floor = *out.file;
     out.epoch = file_epoch;
@@ -266,8 +266,7 @@ core::Status reconcile_multi(const config::SubscribeMapping& mapping, std::int32
         std::string(view.usable ? "the checkpoint file is from before the channel's last restart"
                                 : "no usable checkpoint") +
         " for a channel spread over " + std::to_string(partitions) +
-        " partitions: resuming after the lowest per-partition newest replay ID " +
-        std::to_string(floor) +
+        " partitions: resuming after the lowest per-partition newest replay ID " + floor.text() +
         "; an event sent to a partition that holds nothing of the channel cannot be accounted "
         "for");
     out.decision = said + "; Kafka's lowest newest is the floor";

@@ -33,6 +33,7 @@
 #include "daemon/checkpoint/kafka_tail.h"
 #include "daemon/checkpoint/store.h"
 #include "daemon/config/config.h"
+#include "daemon/core/replay_id.h"
 #include "daemon/core/result.h"
 
 namespace sfkb::checkpoint {
@@ -44,20 +45,20 @@ struct ChannelResume {
   std::string channel;
   std::string topic;  // with prefix
   ResumeMode mode = ResumeMode::kSinglePartition;
-  std::optional<std::int32_t> partition;     // kSinglePartition: the channel's partition
-  std::optional<std::int64_t> file;          // the checkpoint file's value
-  std::optional<std::int64_t> kafka_newest;  // newest sf.replay_id of the channel in Kafka
+  std::optional<std::int32_t> partition;       // kSinglePartition: the channel's partition
+  std::optional<core::ReplayId> file;          // the checkpoint file's value
+  std::optional<core::ReplayId> kafka_newest;  // newest sf.replay_id of the channel in Kafka
   // Where the subscription resumes (events after it are replayed); nullopt: the configured start.
-  std::optional<std::int64_t> resume;
-  std::set<std::int64_t> skip;  // replay IDs above `resume` that Kafka already holds
+  std::optional<core::ReplayId> resume;
+  std::set<core::ReplayId> skip;  // replay IDs above `resume` that Kafka already holds
   std::int64_t records_scanned = 0;
   std::vector<std::string> warnings;  // each is also worth a WARN log line
   // The epoch the channel goes on in (with `restart`: the new one, above every epoch seen).
   std::uint32_t epoch = 0;
   // Only another org's positions were found: resubscribe from the on_invalid_replay_id fallback.
   bool restart = false;
-  std::string foreign_org;                        // the other org seen, for the warning
-  std::optional<std::int64_t> foreign_replay_id;  // its position (not used)
+  std::string foreign_org;                          // the other org seen, for the warning
+  std::optional<core::ReplayId> foreign_replay_id;  // its position (not used)
   // What the file said, what the tail said, which won and why (a DEBUG log line).
   std::string decision;
 };

@@ -8,13 +8,14 @@
 #include <optional>
 #include <string>
 
+#include "daemon/core/replay_id.h"
 #include "daemon/core/result.h"
 
 namespace sfkb::checkpoint {
 
 struct ChannelCheckpoint {
   // Every event of the channel up to and including this replay ID is acknowledged by Kafka.
-  std::int64_t replay_id = 0;
+  core::ReplayId replay_id;
   std::string updated;  // RFC 3339 UTC time of the last change, for operators
   // Key-less channels only: the partition the channel's events were written to. Pinned because
   // the hash of the channel name changes when partitions are added to the topic, and moving the
@@ -23,7 +24,7 @@ struct ChannelCheckpoint {
   // How many times the channel's subscription restarted from a fallback (sf.replay_epoch of its
   // records): replay_id counts in this restart's sequence, and Kafka records of an older one are
   // not a resume point. After a restart and before the first acknowledged event, replay_id is
-  // the fallback itself (-2 or -1).
+  // the fallback itself (a core::ReplayPreset).
   std::uint32_t epoch = 0;
   // The org replay_id belongs to (sf.org_id); empty: unknown (files of older versions, the
   // access_token flow).

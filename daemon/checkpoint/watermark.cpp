@@ -4,7 +4,7 @@
 
 namespace sfkb::checkpoint {
 
-bool Watermark::produced(std::int64_t replay_id) {
+bool Watermark::produced(const core::ReplayId& replay_id) {
   if (!pending_.empty() && replay_id <= pending_.back().replay_id) {
     return false;
   }
@@ -16,17 +16,17 @@ bool Watermark::produced(std::int64_t replay_id) {
   return true;
 }
 
-void Watermark::cancel(std::int64_t replay_id) {
+void Watermark::cancel(const core::ReplayId& replay_id) {
   if (!pending_.empty() && pending_.back().replay_id == replay_id && !pending_.back().acked) {
     pending_.pop_back();
     --in_flight_;
   }
 }
 
-bool Watermark::acknowledged(std::int64_t replay_id) {
-  auto it =
-      std::lower_bound(pending_.begin(), pending_.end(), replay_id,
-                       [](const Entry& entry, std::int64_t id) { return entry.replay_id < id; });
+bool Watermark::acknowledged(const core::ReplayId& replay_id) {
+  auto it = std::lower_bound(
+      pending_.begin(), pending_.end(), replay_id,
+      [](const Entry& entry, const core::ReplayId& id) { return entry.replay_id < id; });
   if (it == pending_.end() || it->replay_id != replay_id || it->acked) {
     return false;
   }
@@ -41,7 +41,7 @@ bool Watermark::acknowledged(std::int64_t replay_id) {
   return moved;
 }
 
-DuplicateFilter::Verdict DuplicateFilter::admit(std::int64_t replay_id) {
+DuplicateFilter::Verdict DuplicateFilter::admit(const core::ReplayId& replay_id) {
   if (high_water_ && replay_id <= *high_water_) {
     return Verdict::kBelowHighWater;
   }

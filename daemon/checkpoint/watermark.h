@@ -13,39 +13,41 @@
 // start-up reconciliation built from what Kafka already holds.
 
 #include <cstddef>
-#include <cstdint>
 #include <deque>
 #include <optional>
 #include <set>
+#include <utility>
+
+#include "daemon/core/replay_id.h"
 
 namespace sfkb::checkpoint {
 
 class Watermark {
  public:
   // `acknowledged`: where the channel resumes (every event up to it is in Kafka), if known.
-  explicit Watermark(std::optional<std::int64_t> acknowledged = std::nullopt)
-      : value_(acknowledged) {}
+  explicit Watermark(std::optional<core::ReplayId> acknowledged = std::nullopt)
+      : value_(std::move(acknowledged)) {}
 
   // The event was handed to the producer. Replay IDs must increase per channel; a smaller or
   // equal one is ignored (returns false) because the duplicate filter should have dropped it.
-  bool produced(std::int64_t replay_id);
+  bool produced(const core::ReplayId& replay_id);
   // A produce call that failed before librdkafka took the message: forget it (it must be the
   // newest produced one).
-  void cancel(std::int64_t replay_id);
+  void cancel(const core::ReplayId& replay_id);
   // Kafka acknowledged the event. Returns true when the watermark moved.
-  bool acknowledged(std::int64_t replay_id);
+  bool acknowledged(const core::ReplayId& replay_id);
 
-  std::optional<std::int64_t> value() const { return value_; }
+  std::optional<core::ReplayId> value() const { return value_; }
   // Produced but not yet acknowledged (the in-flight count of the channel).
   std::size_t in_flight() const { return in_flight_; }
 
  private:
   struct Entry {
-    std::int64_t replay_id;
+    core::ReplayId replay_id;
     bool acked;
   };
   std::deque<Entry> pending_;  // in produce (= replay) order
-  std::optional<std::int64_t> value_;
+  std::optional<core::ReplayId> value_;
   std::size_t in_flight_ = 0;
 };
 
@@ -57,20 +59,20 @@ class DuplicateFilter {
     kInKafka,         // reconciliation found it in Kafka above the resume point
   };
 
-  DuplicateFilter(std::optional<std::int64_t> resume_point = std::nullopt,
-                  std::set<std::int64_t> skip = {})
-      : high_water_(resume_point), skip_(std::move(skip)) {}
+  DuplicateFilter(std::optional<core::ReplayId> resume_point = std::nullopt,
+                  std::set<core::ReplayId> skip = {})
+      : high_water_(std::move(resume_point)), skip_(std::move(skip)) {}
 
   // Decides about the next event of the channel and, unless it is a duplicate below the
   // high-water mark, raises the mark to it.
-  Verdict admit(std::int64_t replay_id);
+  Verdict admit(const core::ReplayId& replay_id);
 
-  std::optional<std::int64_t> high_water() const { return high_water_; }
+  std::optional<core::ReplayId> high_water() const { return high_water_; }
   std::size_t skip_size() const { return skip_.size(); }
 
  private:
-  std::optional<std::int64_t> high_water_;
-  std::set<std::int64_t> skip_;
+  std::optional<core::ReplayId> high_water_;
+  std::set<core::ReplayId> skip_;
 };
 
 }  // namespace sfkb::checkpoint

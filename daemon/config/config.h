@@ -10,6 +10,8 @@
 #include <string>
 #include <vector>
 
+#include "daemon/core/replay_id.h"
+
 namespace sfkb::config {
 
 // The allowed range of a setting, checked when the configuration is loaded and listed in
@@ -111,8 +113,9 @@ enum class InvalidReplayPolicy { kEarliest, kLatest, kFail };
 struct SubscribeMapping {
   std::string channel;  // /event/X__e, /data/..., /topic/...
   std::string topic;    // before topic_prefix
-  // Replay start when nothing is checkpointed: -1 latest, -2 earliest, or a replay ID.
-  std::int64_t start = -1;
+  // Replay start when nothing is checkpointed, in CometD's numbers (the source turns it into a
+  // core::ReplayId): core::kCometdLatest, core::kCometdEarliest, or a replay ID.
+  std::int64_t start = core::kCometdLatest;
   KeyKind key = KeyKind::kNone;
   std::string key_field;  // for kPayloadField: path below payload, e.g. "Flight_Id__c"
   ValueKind value = ValueKind::kPayload;

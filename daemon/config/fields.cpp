@@ -280,22 +280,22 @@ Field<SubscribeMapping> start_field() {
           return;
         }
         if (s->text == "latest") {
-          out.start = -1;
+          out.start = core::kCometdLatest;
         } else if (s->text == "earliest") {
-          out.start = -2;
+          out.start = core::kCometdEarliest;
         } else if (s->text.empty() ||
                    !(std::isdigit(static_cast<unsigned char>(s->text[0])) || s->text[0] == '-')) {
           r.error(s->path, s->mark,
                   "expected latest, earliest or a replay ID, got \"" + s->text + "\"");
-        } else if (auto value = r.parse_integer(*s, -2, INT64_MAX)) {
+        } else if (auto value = r.parse_integer(*s, core::kCometdEarliest, INT64_MAX)) {
           out.start = *value;
         }
       },
       [](YAML::Emitter& out, const SubscribeMapping& s) {
         out << YAML::Key << "start" << YAML::Value;
-        if (s.start == -1) {
+        if (s.start == core::kCometdLatest) {
           out << "latest";
-        } else if (s.start == -2) {
+        } else if (s.start == core::kCometdEarliest) {
           out << "earliest";
         } else {
           out << s.start;

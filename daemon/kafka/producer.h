@@ -50,10 +50,15 @@ struct OutgoingRecord {
   std::span<const Header> headers;
 };
 
-// Two words the caller chooses (e.g. a channel index and a replay ID); returned in the report.
+// Two words the caller chooses (e.g. a channel index and a replay ID), and optionally bytes (a
+// position that is not a number); returned in the report.
 struct DeliveryToken {
+  DeliveryToken() = default;
+  DeliveryToken(std::uint64_t id_, std::int64_t value_, std::optional<std::string> bytes_ = {})
+      : id(id_), value(value_), bytes(std::move(bytes_)) {}
   std::uint64_t id = 0;
   std::int64_t value = 0;
+  std::optional<std::string> bytes;
 };
 
 struct Delivery {

@@ -21,7 +21,9 @@ KafkaEventProducer::KafkaEventProducer(const config::KafkaConfig& kafka)
             DeliveryReport report;
             report.tag.channel = static_cast<std::uint32_t>(delivery.token.id & 0xffffffffU);
             report.tag.epoch = static_cast<std::uint32_t>(delivery.token.id >> 32);
-            report.tag.replay_id = delivery.token.value;
+            report.tag.replay_id = delivery.token.bytes
+                                       ? core::ReplayId::opaque(*delivery.token.bytes)
+                                       : core::ReplayId::cometd(delivery.token.value);
             report.status = delivery.status;
             report.partition = delivery.partition;
             report.offset = delivery.offset;
@@ -42,7 +44,13 @@ core::Status KafkaEventProducer::produce(const KafkaRecord& record, DeliveryTag 
   out.value = record.value;
   out.headers = record.headers;
   const std::uint64_t id = (static_cast<std::uint64_t>(tag.epoch) << 32) | tag.channel;
-  return producer_->produce(out, kafka::DeliveryToken{id, tag.replay_id});
+  kafka::DeliveryToken token{id, 0, std::nullopt};
+  if (tag.replay_id.is_cometd()) {
+    token.value = tag.replay_id.number();
+  } else {
+    token.bytes = tag.replay_id.bytes();
+  }
+  return producer_->produce(out, std::move(token));
 }
 
 void KafkaEventProducer::poll(std::chrono::milliseconds timeout) {

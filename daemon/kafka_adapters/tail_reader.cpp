@@ -11,16 +11,16 @@ using checkpoint::TailRecord;
 
 namespace {
 
-std::optional<std::int64_t> parse_replay_id(const std::optional<std::string>& text) {
+std::optional<core::ReplayId> parse_replay_id(const std::optional<std::string>& text,
+                                              core::ReplayId::Kind kind) {
   if (!text) {
     return std::nullopt;
   }
-  std::int64_t value = 0;
-  auto [end, ec] = std::from_chars(text->data(), text->data() + text->size(), value);
-  if (ec != std::errc() || end != text->data() + text->size()) {
+  auto id = core::ReplayId::parse(kind, *text);
+  if (!id) {
     return std::nullopt;  // somebody else's header of the same name: not ours to trust
   }
-  return value;
+  return std::move(id).value();
 }
 
 std::uint32_t parse_epoch(const std::optional<std::string>& text) {
@@ -35,10 +35,12 @@ std::uint32_t parse_epoch(const std::optional<std::string>& text) {
 }  // namespace
 
 TailReaderKafkaTail::TailReaderKafkaTail(const config::KafkaConfig& kafka,
-                                         std::chrono::milliseconds timeout)
+                                         std::chrono::milliseconds timeout,
+                                         core::ReplayId::Kind replay_kind)
     : reader_(
           std::make_unique<kafka::TailReader>(kafka::ClientConfig(kafka, kafka::Role::kConsumer))),
-      timeout_(timeout) {}
+      timeout_(timeout),
+      replay_kind_(replay_kind) {}
 
 core::Result<std::int32_t> TailReaderKafkaTail::partition_count(const std::string& topic) {
   return reader_->partition_count(topic, timeout_);
@@ -55,7 +57,7 @@ core::Status TailReaderKafkaTail::read_backwards(
         TailRecord tail;
         tail.offset = record.offset;
         tail.channel = record.header(kafka::kHeaderChannel);
-        tail.replay_id = parse_replay_id(record.header(kafka::kHeaderReplayId));
+        tail.replay_id = parse_replay_id(record.header(kafka::kHeaderReplayId), replay_kind_);
         tail.org_id = record.header(kafka::kHeaderOrgId);
         tail.epoch = parse_epoch(record.header(kafka::kHeaderReplayEpoch));
         return visit(tail);

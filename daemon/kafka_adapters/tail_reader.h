@@ -13,9 +13,12 @@ namespace sfkb::kafka_adapters {
 
 class TailReaderKafkaTail final : public checkpoint::KafkaTail {
  public:
-  // Throws kafka::KafkaError at start-up (invalid properties).
+  // Throws kafka::KafkaError at start-up (invalid properties). `replay_kind`: the kind of
+  // position the channels' source writes into sf.replay_id; a header that does not parse as one
+  // is somebody else's and is ignored.
   explicit TailReaderKafkaTail(const config::KafkaConfig& kafka,
-                               std::chrono::milliseconds timeout = std::chrono::seconds(15));
+                               std::chrono::milliseconds timeout = std::chrono::seconds(15),
+                               core::ReplayId::Kind replay_kind = core::ReplayId::Kind::kCometd);
 
   core::Result<std::int32_t> partition_count(const std::string& topic) override;
   core::Status read_backwards(
@@ -25,6 +28,7 @@ class TailReaderKafkaTail final : public checkpoint::KafkaTail {
  private:
   std::unique_ptr<kafka::TailReader> reader_;
   std::chrono::milliseconds timeout_;
+  core::ReplayId::Kind replay_kind_;
 };
 
 }  // namespace sfkb::kafka_adapters

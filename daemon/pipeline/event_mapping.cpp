@@ -20,7 +20,7 @@ std::string key_for(const salesforce::StreamEvent& event, const config::Subscrib
       missing = event.event_uuid.empty();
       return event.event_uuid;
     case config::KeyKind::kReplayId:
-      return std::to_string(event.replay_id);
+      return event.replay_id.text();
     case config::KeyKind::kPayloadField: {
       auto value = payload_field(event.payload_json, mapping.key_field);
       missing = !value.has_value();
@@ -59,7 +59,7 @@ std::string join_ids(const std::vector<std::string>& ids) {
 void add_headers(const salesforce::StreamEvent& event,
                  std::vector<std::pair<std::string, std::string>>& headers) {
   headers.emplace_back(kHeaderChannel, event.channel);
-  headers.emplace_back(kHeaderReplayId, std::to_string(event.replay_id));
+  headers.emplace_back(kHeaderReplayId, event.replay_id.text());
   auto add = [&headers](const char* name, const std::string& value) {
     if (!value.empty()) {
       headers.emplace_back(name, value);

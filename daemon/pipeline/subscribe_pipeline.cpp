@@ -17,8 +17,15 @@ std::int64_t now_ns() {
       .count();
 }
 
-std::string optional_text(const std::optional<std::int64_t>& value) {
-  return value ? std::to_string(*value) : std::string("none");
+std::string optional_text(const std::optional<core::ReplayId>& value) {
+  return value ? value->text() : std::string("none");
+}
+
+// sfkb_checkpoint_replay_id shows CometD's number; an opaque position has none to show.
+void show_position(ops::Gauge& gauge, const core::ReplayId& position) {
+  if (position.is_cometd()) {
+    gauge.set(static_cast<double>(position.number()));
+  }
 }
 
 // Retries `step` while it fails with kRetry (Kafka not reachable yet at start-up), with backoff,
@@ -253,13 +260,16 @@ core::Status SubscribePipeline::start_up(std::stop_token stop) {
         log->error("{}; on_invalid_replay_id=fail - stopping", what);
         return core::fatal_error(what + "; on_invalid_replay_id=fail");
       }
-      resume.resume = policy == config::InvalidReplayPolicy::kEarliest ? -2 : -1;
+      const core::ReplayPreset preset = policy == config::InvalidReplayPolicy::kEarliest
+                                            ? core::ReplayPreset::kEarliest
+                                            : core::ReplayPreset::kLatest;
+      resume.resume = core::ReplayId::cometd(preset);
       log->warn(
           "EVENTS MAY HAVE BEEN MISSED OR REPLAYED: {}; subscribing from {} ({}, per "
           "on_invalid_replay_id) as restart {} of the channel. Missed: events of org {} no longer "
           "retained{}. Replayed: none of org {} is in Kafka, so nothing is skipped",
-          what, *resume.resume, *resume.resume == -2 ? "every retained event" : "new events only",
-          resume.epoch, org_id_, *resume.resume == -1 ? " and those before the subscription" : "",
+          what, resume.resume->text(), core::describe(preset), resume.epoch, org_id_,
+          preset == core::ReplayPreset::kLatest ? " and those before the subscription" : "",
           org_id_);
     }
     ops::info(
@@ -272,7 +282,7 @@ core::Status SubscribePipeline::start_up(std::stop_token stop) {
         ops::field("checkpoint", optional_text(resume.file)),
         ops::field("kafka_newest", optional_text(resume.kafka_newest)),
         ops::field("resume_after",
-                   resume.resume ? std::to_string(*resume.resume)
+                   resume.resume ? resume.resume->text()
                                  : "configured start " + std::to_string(channel.mapping->start)),
         ops::field("skip", resume.skip.size()), ops::field("epoch", resume.epoch),
         resume.records_scanned);
@@ -282,7 +292,7 @@ core::Status SubscribePipeline::start_up(std::stop_token stop) {
       if (org.empty() && !resume.restart) {
         org = it->second.org_id;
       }
-      channel.checkpoint_gauge->set(static_cast<double>(it->second.replay_id));
+      show_position(*channel.checkpoint_gauge, it->second.replay_id);
     }
     progress_.seed(i, resume.resume, resume.epoch, org);
     channel.filter = checkpoint::DuplicateFilter(resume.resume, resume.skip);
@@ -377,7 +387,7 @@ core::Status SubscribePipeline::handle(const salesforce::StreamEvent& event, std
     if (counter == nullptr) {
       counter = &options_.metrics->counter(ops::Metric::kEventsUnconfigured, {event.channel});
       ops::warn(ops::logger("subscribe"), "{} {} is not configured: ignoring its events",
-                ops::field("channel", event.channel), ops::field("replay_id", event.replay_id));
+                ops::field("channel", event.channel), ops::field("replay_id", event.replay_id.text()));
     }
     counter->inc();
     return core::Status::ok();
@@ -434,14 +444,14 @@ core::Status SubscribePipeline::handle(const salesforce::StreamEvent& event, std
         ops::error(ops::logger("subscribe"),
                    "{} {} {} {} cannot be produced: {}; the event is SKIPPED (see "
                    "sfkb_events_dropped_total)",
-                   ops::field("channel", event.channel), ops::field("replay_id", event.replay_id),
+                   ops::field("channel", event.channel), ops::field("replay_id", event.replay_id.text()),
                    ops::field("topic", channel.route.topic),
                    ops::field("value_bytes", mapped.record.value.size()), status.message());
         return core::Status::ok();
       default:
         progress_.cancel(index, event.replay_id);
         return core::fatal_error("producing channel=" + event.channel +
-                                 " replay_id=" + std::to_string(event.replay_id) + " to " +
+                                 " replay_id=" + event.replay_id.text() + " to " +
                                  channel.route.topic + ": " + status.message());
     }
   }
@@ -473,11 +483,11 @@ void SubscribePipeline::restart(const std::string& channel_name,
       "replay ID {} of the old subscription are no longer skipped as duplicates, and the "
       "checkpoint holds {} until Kafka acknowledges an event of the new one ({} event(s) of all "
       "channels in flight)",
-      ops::field("channel", channel_name), restart.fallback, restart.refused_replay_id,
+      ops::field("channel", channel_name), restart.fallback.text(), restart.refused_replay_id.text(),
       restart.previous_org_id.empty()
           ? std::string()
           : "; org " + restart.previous_org_id + " -> " + restart.org_id,
-      channel.route.epoch, optional_text(high_water), restart.fallback, in_flight);
+      channel.route.epoch, optional_text(high_water), restart.fallback.text(), in_flight);
 }
 
 void SubscribePipeline::on_delivery(const DeliveryReport& report) {
@@ -494,7 +504,7 @@ void SubscribePipeline::on_delivery(const DeliveryReport& report) {
   bool first = !failed_.exchange(true);
   const std::string& channel_name = channels_[report.tag.channel]->mapping->channel;
   std::string message = "delivery of channel=" + channel_name +
-                        " replay_id=" + std::to_string(report.tag.replay_id) +
+                        " replay_id=" + report.tag.replay_id.text() +
                         " failed: " + report.status.message();
   if (first) {
     {
@@ -557,11 +567,11 @@ core::Status SubscribePipeline::write_checkpoint(bool final) {
   for (std::size_t i = 0; i < marks.size(); ++i) {
     if (marks[i].replay_id && marks[i] != saved_[i]) {
       saved_[i] = marks[i];
-      channels_[i]->checkpoint_gauge->set(static_cast<double>(*marks[i].replay_id));
+      show_position(*channels_[i]->checkpoint_gauge, *marks[i].replay_id);
       if (final) {
         ops::info(ops::logger("checkpoint"), "{} {} {} checkpointed to {}",
                   ops::field("channel", channels_[i]->mapping->channel),
-                  ops::field("replay_id", *marks[i].replay_id), ops::field("epoch", marks[i].epoch),
+                  ops::field("replay_id", marks[i].replay_id->text()), ops::field("epoch", marks[i].epoch),
                   store_.location());
       }
     }

@@ -8,6 +8,7 @@
 #include <functional>
 #include <string>
 
+#include "daemon/core/replay_id.h"
 #include "daemon/core/result.h"
 #include "daemon/pipeline/event_mapping.h"
 
@@ -16,7 +17,7 @@ namespace sfkb::pipeline {
 // Travels with a record through librdkafka and comes back in its delivery report.
 struct DeliveryTag {
   std::uint32_t channel = 0;  // index of the channel's mapping in config.subscribe
-  std::int64_t replay_id = 0;
+  core::ReplayId replay_id;
   // The channel's restart count when the record was produced (ChannelProgress::restart): an
   // acknowledgement of the old subscription must not move the new one's watermark.
   std::uint32_t epoch = 0;

@@ -252,7 +252,7 @@ std::optional<std::string> decode_event(const rapidjson::Value& message, const E
   if (!replay->IsInt64()) {
     return "data.event.replayId is not an integer";
   }
-  event.replay_id = replay->GetInt64();
+  event.replay_id = core::ReplayId::cometd(replay->GetInt64());
   const auto* payload = member(*data, "payload");
   const auto* sobject = member(*data, "sobject");
   if (payload != nullptr) {

@@ -53,7 +53,7 @@ std::string describe(const bayeux::Message& reply) {
 // events of which channels, with the replay ID range - never payloads.
 std::string summarize(const bayeux::Decoded& decoded) {
   std::string meta;
-  std::map<std::string, std::pair<std::int64_t, std::int64_t>> ranges;
+  std::map<std::string, std::pair<core::ReplayId, core::ReplayId>> ranges;
   std::map<std::string, std::size_t> counts;
   for (const auto& m : decoded.messages) {
     if (m.event) {
@@ -80,7 +80,7 @@ std::string summarize(const bayeux::Decoded& decoded) {
   std::string text = meta.empty() ? "no meta reply" : meta;
   for (const auto& [channel, range] : ranges) {
     text += "; " + std::to_string(counts[channel]) + " events of " + channel + " (replay " +
-            std::to_string(range.first) + ".." + std::to_string(range.second) + ")";
+            range.first.text() + ".." + range.second.text() + ")";
   }
   if (decoded.malformed_count > 0) {
     text += "; " + std::to_string(decoded.malformed_count) + " malformed";
@@ -102,7 +102,9 @@ CometdOptions cometd_options(const config::Config& config) {
   options.retry = config.salesforce.retry;
   options.request_timeout = config.salesforce.request_timeout;
   for (const auto& mapping : config.subscribe) {
-    options.channels.push_back({mapping.channel, mapping.start, mapping.on_invalid_replay_id});
+    // The configuration's start is in CometD's terms: latest, earliest or a replay ID.
+    options.channels.push_back(
+        {mapping.channel, core::ReplayId::cometd(mapping.start), mapping.on_invalid_replay_id});
   }
   return options;
 }
@@ -275,7 +277,7 @@ core::Result<CometdClient::Exchange> CometdClient::post(const char* endpoint, st
       if (auto repeat = limiter.admit()) {
         ops::warn(log, "event on a channel that is not subscribed, skipped ({}, {}){}",
                   ops::field("channel", message.channel),
-                  ops::field("replay_id", message.event->replay_id), repeat->suffix());
+                  ops::field("replay_id", message.event->replay_id.text()), repeat->suffix());
       }
       continue;
     }
@@ -439,7 +441,7 @@ core::Status CometdClient::subscribe(std::stop_token stop, std::vector<StreamEve
     if (subscribed_.contains(channel.channel)) {
       continue;
     }
-    std::int64_t replay_from = channel.start;
+    core::ReplayId replay_from = channel.start;
     const char* source = "configured start";
     if (const auto it = replay_override_.find(channel.channel); it != replay_override_.end()) {
       replay_from = it->second;
@@ -448,19 +450,21 @@ core::Status CometdClient::subscribe(std::stop_token stop, std::vector<StreamEve
       replay_from = *resumed;
       source = "last acknowledged";
     }
-    if (replay_from == -1 && source != std::string_view("invalid-replay fallback") &&
+    if (replay_from.preset() == core::ReplayPreset::kLatest &&
+        source != std::string_view("invalid-replay fallback") &&
         subscribed_before_.contains(channel.channel)) {
-      // -1 means "events published after this subscribe": after a lost reply or a lost session,
-      // a channel with nothing acknowledged yet would skip the events of the lost reply and of
-      // the gap. -2 replays what is retained; the pipeline's duplicate filter drops what it has
-      // already produced (only a channel that had received nothing at all gets older events).
-      replay_from = -2;
-      source = "earliest: nothing acknowledged yet, -1 again could skip events";
+      // "Latest" means "events published after this subscribe": after a lost reply or a lost
+      // session, a channel with nothing acknowledged yet would skip the events of the lost reply
+      // and of the gap. "Earliest" replays what is retained; the pipeline's duplicate filter drops
+      // what it has already produced (only a channel that had received nothing at all gets older
+      // events).
+      replay_from = core::ReplayId::cometd(core::ReplayPreset::kEarliest);
+      source = "earliest: nothing acknowledged yet, latest again could skip events";
     }
     if (const auto moved = org_moved_.find(channel.channel); moved != org_moved_.end()) {
       const std::string previous = moved->second;
       org_moved_.erase(moved);
-      if (replay_from >= 0 && !replay_override_.contains(channel.channel)) {
+      if (replay_from.names_event() && !replay_override_.contains(channel.channel)) {
         // A replay ID of the old org: it may be refused, or worse, accepted and mean other events.
         return fall_back(channel, replay_from, previous, out);
       }
@@ -471,8 +475,9 @@ core::Status CometdClient::subscribe(std::stop_token stop, std::vector<StreamEve
       item.restart = ChannelRestart{replay_from, replay_from, session_->org_id, previous};
       out.push_back(std::move(item));
     }
-    auto exchange = post("subscribe", requests_.subscribe(client_id_, channel.channel, replay_from),
-                         options_.request_timeout, stop, out);
+    auto exchange =
+        post("subscribe", requests_.subscribe(client_id_, channel.channel, replay_from.number()),
+             options_.request_timeout, stop, out);
     // A subscribe reply may carry events of the channels subscribed before it
     // (docs/SALESFORCE_PROTOCOL.md does not restrict events to connect replies), so losing it ends
     // the session like a lost connect reply does.
@@ -499,10 +504,10 @@ core::Status CometdClient::subscribe(std::stop_token stop, std::vector<StreamEve
       subscribed_before_.insert(channel.channel);
       replay_override_.erase(channel.channel);
       ops::info(log, "subscribed ({}, {}, {})", ops::field("channel", channel.channel),
-                ops::field("replay_from", replay_from), ops::field("from", source));
+                ops::field("replay_from", replay_from.text()), ops::field("from", source));
       continue;
     }
-    if (bayeux::is_invalid_replay_id(reply->error) && replay_from >= 0) {
+    if (bayeux::is_invalid_replay_id(reply->error) && replay_from.names_event()) {
       // The next step subscribes this channel again, at once, from the fallback.
       return fall_back(channel, replay_from, {}, out);
     }
@@ -515,37 +520,40 @@ core::Status CometdClient::subscribe(std::stop_token stop, std::vector<StreamEve
   return core::Status::ok();
 }
 
-core::Status CometdClient::fall_back(const ChannelSubscription& channel, std::int64_t refused,
-                                     const std::string& previous_org,
+core::Status CometdClient::fall_back(const ChannelSubscription& channel,
+                                     const core::ReplayId& refused, const std::string& previous_org,
                                      std::vector<StreamEvent>& out) {
   auto log = ops::logger("cometd");
   metrics_.counter(ops::Metric::kInvalidReplayFallbacks, {channel.channel}).inc();
   const std::string org = session_ ? session_->org_id : std::string();
   const std::string what =
       previous_org.empty()
-          ? "Salesforce refused replay ID " + std::to_string(refused) + " of channel " +
-                channel.channel +
+          ? "Salesforce refused replay ID " + refused.text() + " of channel " + channel.channel +
                 " as invalid (older than the retention window, or newer than the org's newest "
                 "event: a sandbox refresh or a checkpoint of another org)"
           : "the org changed from " + previous_org + " to " + org +
-                " (a sandbox refresh?), so replay ID " + std::to_string(refused) + " of channel " +
+                " (a sandbox refresh?), so replay ID " + refused.text() + " of channel " +
                 channel.channel + " means nothing here";
   if (channel.on_invalid_replay_id == config::InvalidReplayPolicy::kFail) {
     log->error("{}; on_invalid_replay_id=fail - stopping; events after it may have been missed",
                what);
     return core::fatal_error("cometd: " + what + "; on_invalid_replay_id=fail");
   }
-  const std::int64_t fallback =
-      channel.on_invalid_replay_id == config::InvalidReplayPolicy::kEarliest ? -2 : -1;
+  const core::ReplayPreset preset =
+      channel.on_invalid_replay_id == config::InvalidReplayPolicy::kEarliest
+          ? core::ReplayPreset::kEarliest
+          : core::ReplayPreset::kLatest;
+  const core::ReplayId fallback = core::ReplayId::cometd(preset);
   ops::warn(
       log,
       "EVENTS MAY HAVE BEEN MISSED OR REPLAYED: {}; resubscribing from {} ({}, per {}). Missed: "
       "events after {} that are no longer retained{}. Replayed: retained events already in Kafka "
       "are written again (the channel's duplicate filter and checkpoint restart with the new "
       "subscription)",
-      what, fallback, fallback == -2 ? "every retained event" : "new events only",
-      ops::field("on_invalid_replay_id", policy_name(channel.on_invalid_replay_id)), refused,
-      fallback == -1 ? " and every event until the resubscription" : "");
+      what, fallback.text(), core::describe(preset),
+      ops::field("on_invalid_replay_id", policy_name(channel.on_invalid_replay_id)),
+      refused.text(),
+      preset == core::ReplayPreset::kLatest ? " and every event until the resubscription" : "");
   replay_override_[channel.channel] = fallback;
   // In order with the events: the pipeline restarts the channel's bookkeeping before the first
   // event of the new subscription (the batch returns with this item at once).

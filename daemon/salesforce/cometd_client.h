@@ -75,7 +75,7 @@ class CometdClient final : public EventSource {
   // The channel's resume point `refused` is void: counts and logs it, queues a ChannelRestart item
   // into `out` and makes the next subscribe use the on_invalid_replay_id fallback (kFatal under
   // `fail`). `previous_org` is set when the reason is an org change.
-  core::Status fall_back(const ChannelSubscription& channel, std::int64_t refused,
+  core::Status fall_back(const ChannelSubscription& channel, const core::ReplayId& refused,
                          const std::string& previous_org, std::vector<StreamEvent>& out);
   // True when a connect reply arrived (successful or not) and the batch is complete.
   core::Status connect(std::stop_token stop, std::vector<StreamEvent>& out, bool& completed);
@@ -111,11 +111,11 @@ class CometdClient final : public EventSource {
   std::string client_id_;
   std::set<std::string> subscribed_;
   // Channels subscribed at least once by this client: a later subscription of one without an
-  // acknowledged position replays from -2, never -1 (see subscribe()).
+  // acknowledged position replays every retained event, never new events only (see subscribe()).
   std::set<std::string> subscribed_before_;
   // A replay ID to use instead of resume()/start at the next subscribe of a channel (after an
   // invalid-replay-ID fallback).
-  std::map<std::string, std::int64_t> replay_override_;
+  std::map<std::string, core::ReplayId> replay_override_;
   // The org of the last session (empty: unknown), and per channel the org its resume point
   // belongs to when a new session came from another org (consumed at its next subscribe).
   std::string org_id_;

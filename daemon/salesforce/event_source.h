@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "daemon/config/config.h"
+#include "daemon/core/replay_id.h"
 #include "daemon/core/result.h"
 
 namespace sfkb::salesforce {
@@ -61,17 +62,18 @@ struct ChangeEventHeader {
 // a checkpoint of another org) or the org itself changed. Events after it belong to the new
 // subscription and start a new replay-ID sequence; what the channel had seen before is no guide.
 struct ChannelRestart {
-  std::int64_t refused_replay_id = 0;  // the resume point that was void
-  std::int64_t fallback = -2;          // -2 (every retained event) or -1 (new events only)
-  std::string org_id;                  // the org of the new subscription; empty: unknown
-  std::string previous_org_id;         // set when the org changed under the channel
+  core::ReplayId refused_replay_id;  // the resume point that was void
+  // A preset: every retained event, or new events only.
+  core::ReplayId fallback = core::ReplayId::cometd(core::ReplayPreset::kEarliest);
+  std::string org_id;           // the org of the new subscription; empty: unknown
+  std::string previous_org_id;  // set when the org changed under the channel
 };
 
 // One item of a batch: an event, or (restart set) a ChannelRestart of `channel`.
 struct StreamEvent {
   std::string channel;
   EventKind kind = EventKind::kPlatformEvent;  // decided by the message's shape
-  std::int64_t replay_id = 0;
+  core::ReplayId replay_id;
   std::string event_uuid;  // platform events from API 52.0; empty for the other kinds
   std::string schema;      // platform and change events; empty for PushTopic
   // Platform event: payload.CreatedDate; PushTopic: event.createdDate; change event: empty (the
@@ -89,7 +91,8 @@ struct StreamEvent {
 
 struct ChannelSubscription {
   std::string channel;
-  std::int64_t start = -1;  // used only when resume() has nothing for the channel
+  // Used only when resume() has nothing for the channel.
+  core::ReplayId start = core::ReplayId::cometd(core::ReplayPreset::kLatest);
   config::InvalidReplayPolicy on_invalid_replay_id = config::InvalidReplayPolicy::kEarliest;
 };
 
@@ -102,7 +105,7 @@ class ResumePoints {
   // The replay ID a (re)subscription of `channel` resumes after: the last replay ID whose event
   // and all before it Kafka has acknowledged (docs/ARCHITECTURE.md §4), or nullopt to use the
   // configured start. Thread-safe.
-  virtual std::optional<std::int64_t> resume_point(const std::string& channel) const = 0;
+  virtual std::optional<core::ReplayId> resume_point(const std::string& channel) const = 0;
 };
 
 class EventSource {

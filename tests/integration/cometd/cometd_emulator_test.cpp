@@ -61,9 +61,9 @@ config::SalesforceConfig salesforce_config(const EmulatorProcess& sf, bool oauth
 
 // The pipeline's side of the ResumePoints seam: what it has acknowledged, per channel.
 struct Acknowledged final : ResumePoints, std::map<std::string, std::int64_t> {
-  std::optional<std::int64_t> resume_point(const std::string& channel) const override {
+  std::optional<core::ReplayId> resume_point(const std::string& channel) const override {
     const auto it = find(channel);
-    return it == end() ? std::nullopt : std::optional(it->second);
+    return it == end() ? std::nullopt : std::optional(core::ReplayId::cometd(it->second));
   }
 };
 
@@ -75,8 +75,9 @@ struct Harness {
       : tokens(config, std::make_unique<http::CurlTransport>(), metrics) {
     CometdOptions options;
     options.api_version = "62.0";
-    options.channels = {{kAlpha, start, config::InvalidReplayPolicy::kEarliest},
-                        {kBeta, start, config::InvalidReplayPolicy::kEarliest}};
+    options.channels = {
+        {kAlpha, core::ReplayId::cometd(start), config::InvalidReplayPolicy::kEarliest},
+        {kBeta, core::ReplayId::cometd(start), config::InvalidReplayPolicy::kEarliest}};
     options.retry.initial_backoff = 10ms;
     options.retry.max_backoff = 200ms;
     options.retry.daily_limit_backoff = 50ms;
@@ -99,8 +100,9 @@ struct Harness {
         }
         // Replay IDs are positive; a channel seen for the first time starts at 0 here.
         auto& last = acknowledged[event.channel];
-        EXPECT_GT(event.replay_id, last) << "out of order or duplicate on " << event.channel;
-        last = event.replay_id;
+        EXPECT_GT(event.replay_id.number(), last)
+            << "out of order or duplicate on " << event.channel;
+        last = event.replay_id.number();
         received.push_back(std::move(event));
       }
     }
@@ -237,7 +239,8 @@ TEST(CometdEmulator, ShouldFallBackToEarliestWhenResumePointIsOutsideRetention) 
   EXPECT_EQ(harness.counter("sfkb_invalid_replay_fallbacks_total", {{"channel", kAlpha}}), 1u);
   ASSERT_EQ(harness.restarts.size(), 1u);
   EXPECT_EQ(harness.restarts[0].channel, kAlpha);
-  EXPECT_EQ(harness.restarts[0].restart->refused_replay_id, old.first_replay_id);
+  EXPECT_EQ(harness.restarts[0].restart->refused_replay_id,
+            core::ReplayId::cometd(old.first_replay_id));
 }
 
 TEST(CometdEmulator, ShouldBackOffLongAndRecoverAfterDailyLimit) {

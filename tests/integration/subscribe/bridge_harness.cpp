@@ -212,7 +212,7 @@ std::optional<std::int64_t> checkpointed(const std::string& dir, const std::stri
   if (it == loaded->end()) {
     return std::nullopt;
   }
-  return it->second.replay_id;
+  return it->second.replay_id.number();
 }
 
 }  // namespace sfkb::it::subscribe

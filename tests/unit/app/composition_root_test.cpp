@@ -12,7 +12,7 @@ namespace {
 salesforce::StreamEvent sample_event() {
   salesforce::StreamEvent event;
   event.channel = "/event/Flight_Approved__e";
-  event.replay_id = 7;
+  event.replay_id = core::ReplayId::cometd(7);
   event.payload_json = R"({"Seats__c":12.50})";
   event.envelope_json = R"({"schema":"s","payload":{"Seats__c":12.50},"event":{"replayId":7}})";
   return event;

@@ -14,6 +14,10 @@ namespace {
 
 namespace fs = std::filesystem;
 
+core::ReplayId cometd(std::int64_t number) {
+  return core::ReplayId::cometd(number);
+}
+
 class FileStoreTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -45,8 +49,8 @@ TEST_F(FileStoreTest, MissingFileMeansNothingCheckpointed) {
 TEST_F(FileStoreTest, SavesTheVersionedFormatAndLoadsItBack) {
   FileStore store(dir_);
   Checkpoints saved{
-      {"/event/A__e", {42, "2026-11-26T17:40:00.000Z", std::nullopt, 0, ""}},
-      {"/event/B__e", {9007199254740993, "2026-11-26T17:41:00.000Z", std::nullopt, 0, ""}}};
+      {"/event/A__e", {cometd(42), "2026-11-26T17:40:00.000Z", std::nullopt, 0, ""}},
+      {"/event/B__e", {cometd(9007199254740993), "2026-11-26T17:41:00.000Z", std::nullopt, 0, ""}}};
   ASSERT_TRUE(store.save(saved));
 
   const std::string text = read_file();
@@ -57,15 +61,16 @@ TEST_F(FileStoreTest, SavesTheVersionedFormatAndLoadsItBack) {
   auto loaded = store.load();
   ASSERT_TRUE(loaded) << loaded.error().message;
   ASSERT_EQ(loaded->size(), 2u);
-  EXPECT_EQ(loaded->at("/event/A__e").replay_id, 42);
-  EXPECT_EQ(loaded->at("/event/B__e").replay_id, 9007199254740993);  // beyond a double's range
+  EXPECT_EQ(loaded->at("/event/A__e").replay_id, cometd(42));
+  EXPECT_EQ(loaded->at("/event/B__e").replay_id,
+            cometd(9007199254740993));  // beyond a double's range
   EXPECT_EQ(loaded->at("/event/B__e").updated, "2026-11-26T17:41:00.000Z");
   EXPECT_FALSE(loaded->at("/event/A__e").partition.has_value());
 }
 
 TEST_F(FileStoreTest, KeepsAPinnedPartition) {
   FileStore store(dir_);
-  ASSERT_TRUE(store.save({{"/event/A__e", {42, "t", 3, 0, ""}}}));
+  ASSERT_TRUE(store.save({{"/event/A__e", {cometd(42), "t", 3, 0, ""}}}));
   EXPECT_NE(read_file().find("\"partition\": 3"), std::string::npos) << read_file();
   auto loaded = store.load();
   ASSERT_TRUE(loaded) << loaded.error().message;
@@ -74,16 +79,16 @@ TEST_F(FileStoreTest, KeepsAPinnedPartition) {
 
 TEST_F(FileStoreTest, SaveReplacesTheFileAndLeavesNoTemporaryBehind) {
   FileStore store(dir_);
-  ASSERT_TRUE(store.save({{"/event/A__e", {1, "t1", std::nullopt, 0, ""}}}));
+  ASSERT_TRUE(store.save({{"/event/A__e", {cometd(1), "t1", std::nullopt, 0, ""}}}));
   struct stat before {};
   ASSERT_EQ(::stat(path().c_str(), &before), 0);
-  ASSERT_TRUE(store.save({{"/event/A__e", {2, "t2", std::nullopt, 0, ""}}}));
+  ASSERT_TRUE(store.save({{"/event/A__e", {cometd(2), "t2", std::nullopt, 0, ""}}}));
   struct stat after {};
   ASSERT_EQ(::stat(path().c_str(), &after), 0);
 
   // A rename, not an in-place rewrite: readers never see a half-written file.
   EXPECT_NE(before.st_ino, after.st_ino);
-  EXPECT_EQ(store.load()->at("/event/A__e").replay_id, 2);
+  EXPECT_EQ(store.load()->at("/event/A__e").replay_id, cometd(2));
   EXPECT_FALSE(fs::exists(path() + ".tmp"));
   std::size_t files = 0;
   for ([[maybe_unused]] const auto& entry : fs::directory_iterator(dir_)) {
@@ -94,17 +99,17 @@ TEST_F(FileStoreTest, SaveReplacesTheFileAndLeavesNoTemporaryBehind) {
 
 TEST_F(FileStoreTest, AStaleTemporaryFromACrashDoesNotMatter) {
   FileStore store(dir_);
-  ASSERT_TRUE(store.save({{"/event/A__e", {5, "t", std::nullopt, 0, ""}}}));
+  ASSERT_TRUE(store.save({{"/event/A__e", {cometd(5), "t", std::nullopt, 0, ""}}}));
   std::ofstream(path() + ".tmp") << "{\"version\":1,\"chan";  // a crash mid-write
-  EXPECT_EQ(store.load()->at("/event/A__e").replay_id, 5);
-  ASSERT_TRUE(store.save({{"/event/A__e", {6, "t", std::nullopt, 0, ""}}}));
-  EXPECT_EQ(store.load()->at("/event/A__e").replay_id, 6);
+  EXPECT_EQ(store.load()->at("/event/A__e").replay_id, cometd(5));
+  ASSERT_TRUE(store.save({{"/event/A__e", {cometd(6), "t", std::nullopt, 0, ""}}}));
+  EXPECT_EQ(store.load()->at("/event/A__e").replay_id, cometd(6));
 }
 
 TEST_F(FileStoreTest, CreatesAMissingDirectory) {
   FileStore store((fs::path(dir_) / "nested" / "state").string());
-  ASSERT_TRUE(store.save({{"/event/A__e", {3, "t", std::nullopt, 0, ""}}}));
-  EXPECT_EQ(store.load()->at("/event/A__e").replay_id, 3);
+  ASSERT_TRUE(store.save({{"/event/A__e", {cometd(3), "t", std::nullopt, 0, ""}}}));
+  EXPECT_EQ(store.load()->at("/event/A__e").replay_id, cometd(3));
 }
 
 TEST_F(FileStoreTest, CorruptFileIsAnErrorNamingTheFile) {
@@ -125,15 +130,16 @@ TEST_F(FileStoreTest, EmptyFileIsCorruptNotEmpty) {
 
 TEST_F(FileStoreTest, RestartEpochAndOrgRoundTrip) {
   FileStore store(dir_);
-  Checkpoints saved{{"/event/A__e", {-2, "2026-11-26T17:40:00.000Z", 3, 2, "00DBBBBBBBBBBBBBBB"}},
-                    {"/event/B__e", {9, "2026-11-26T17:41:00.000Z", std::nullopt, 0, ""}}};
+  Checkpoints saved{
+      {"/event/A__e", {cometd(-2), "2026-11-26T17:40:00.000Z", 3, 2, "00DBBBBBBBBBBBBBBB"}},
+      {"/event/B__e", {cometd(9), "2026-11-26T17:41:00.000Z", std::nullopt, 0, ""}}};
   ASSERT_TRUE(store.save(saved));
   const std::string text = read_file();
   EXPECT_NE(text.find("\"epoch\": 2"), std::string::npos) << text;
   EXPECT_NE(text.find("\"org_id\": \"00DBBBBBBBBBBBBBBB\""), std::string::npos) << text;
   auto loaded = store.load();
   ASSERT_TRUE(loaded) << loaded.error().message;
-  EXPECT_EQ(loaded->at("/event/A__e").replay_id, -2);
+  EXPECT_EQ(loaded->at("/event/A__e").replay_id, cometd(-2));
   EXPECT_EQ(loaded->at("/event/A__e").epoch, 2u);
   EXPECT_EQ(loaded->at("/event/A__e").org_id, "00DBBBBBBBBBBBBBBB");
   EXPECT_EQ(loaded->at("/event/B__e").epoch, 0u);  // not written when 0
@@ -146,7 +152,7 @@ TEST_F(FileStoreTest, VersionOneFilesStillLoad) {
       "\"partition\":2}}}");
   auto loaded = FileStore(dir_).load();
   ASSERT_TRUE(loaded) << loaded.error().message;
-  EXPECT_EQ(loaded->at("/event/A__e").replay_id, 41);
+  EXPECT_EQ(loaded->at("/event/A__e").replay_id, cometd(41));
   EXPECT_EQ(loaded->at("/event/A__e").partition, 2);
   EXPECT_EQ(loaded->at("/event/A__e").epoch, 0u);
   EXPECT_EQ(loaded->at("/event/A__e").org_id, "");
@@ -174,9 +180,23 @@ TEST_F(FileStoreTest, WrongShapesAreErrors) {
 
 TEST_F(FileStoreTest, SaveIntoAnUnwritableLocationIsRetryable) {
   FileStore store("/proc/sfkb-cannot-exist");
-  auto status = store.save({{"/event/A__e", {1, "t", std::nullopt, 0, ""}}});
+  auto status = store.save({{"/event/A__e", {cometd(1), "t", std::nullopt, 0, ""}}});
   ASSERT_FALSE(status);
   EXPECT_EQ(status.kind(), core::ErrorKind::kRetry);
+}
+
+TEST_F(FileStoreTest, RefusesAnOpaquePositionAndKeepsTheFile) {
+  // Version 2 spells a position as a JSON integer: an opaque one cannot be written without
+  // misreading it later, so save() says so and the previous file stays.
+  FileStore store(dir_);
+  ASSERT_TRUE(store.save({{"/event/A__e", {cometd(5), "t", std::nullopt, 0, ""}}}));
+  auto status = store.save({{"/event/A__e", {cometd(6), "t", std::nullopt, 0, ""}},
+                            {"/event/B__e", {core::ReplayId::opaque("\x01"), "t", 0, 0, ""}}});
+  ASSERT_FALSE(status);
+  EXPECT_EQ(status.kind(), core::ErrorKind::kFatal);
+  EXPECT_NE(status.message().find("/event/B__e"), std::string::npos) << status.message();
+  EXPECT_NE(status.message().find("opaque"), std::string::npos) << status.message();
+  EXPECT_EQ(store.load()->at("/event/A__e").replay_id, cometd(5));
 }
 
 TEST(Rfc3339, LooksLikeUtcWithMilliseconds) {

@@ -8,6 +8,10 @@
 namespace sfkb::checkpoint {
 namespace {
 
+core::ReplayId cometd(std::int64_t number) {
+  return core::ReplayId::cometd(number);
+}
+
 // An in-memory Kafka: topic -> partitions -> records in offset order.
 class FakeTail : public KafkaTail {
  public:
@@ -18,7 +22,8 @@ class FakeTail : public KafkaTail {
               std::int64_t replay_id, std::optional<std::string> org_id = std::nullopt,
               std::uint32_t epoch = 0) {
     auto& log = topics_.at(topic).at(static_cast<std::size_t>(partition));
-    log.push_back({static_cast<std::int64_t>(log.size()), channel, replay_id, org_id, epoch});
+    log.push_back({static_cast<std::int64_t>(log.size()), channel,
+                   core::ReplayId::cometd(replay_id), org_id, epoch});
   }
   void append_headerless(const std::string& topic, int partition) {
     auto& log = topics_.at(topic).at(static_cast<std::size_t>(partition));
@@ -88,11 +93,11 @@ TEST_F(ReconcileTest, SinglePartitionResumesFromKafkaWhenItIsAheadOfTheFile) {
   kafka_.append("pre.t", 2, "/event/A__e", 20);
   kafka_.append("pre.t", 2, "/event/A__e", 30);
 
-  auto resume = only({{"/event/A__e", {20, "", std::nullopt, 0, ""}}});
+  auto resume = only({{"/event/A__e", {cometd(20), "", std::nullopt, 0, ""}}});
   EXPECT_EQ(resume.mode, ResumeMode::kSinglePartition);
-  EXPECT_EQ(resume.file, 20);
-  EXPECT_EQ(resume.kafka_newest, 30);
-  EXPECT_EQ(resume.resume, 30);
+  EXPECT_EQ(resume.file, cometd(20));
+  EXPECT_EQ(resume.kafka_newest, cometd(30));
+  EXPECT_EQ(resume.resume, cometd(30));
   EXPECT_TRUE(resume.skip.empty());
 }
 
@@ -102,7 +107,7 @@ TEST_F(ReconcileTest, SinglePartitionIsExactWithoutAFile) {
   kafka_.append("pre.t", 2, "/event/A__e", 7);
   auto resume = only({});
   EXPECT_FALSE(resume.file.has_value());
-  EXPECT_EQ(resume.resume, 7);
+  EXPECT_EQ(resume.resume, cometd(7));
   EXPECT_TRUE(resume.warnings.empty());
 }
 
@@ -111,7 +116,7 @@ TEST_F(ReconcileTest, SinglePartitionKeepsTheFileWhenKafkaIsBehind) {
   add("/event/A__e", "t");
   kafka_.create("pre.t", 3);
   kafka_.append("pre.t", 2, "/event/A__e", 5);
-  EXPECT_EQ(only({{"/event/A__e", {9, "", std::nullopt, 0, ""}}}).resume, 9);
+  EXPECT_EQ(only({{"/event/A__e", {cometd(9), "", std::nullopt, 0, ""}}}).resume, cometd(9));
 }
 
 TEST_F(ReconcileTest, SinglePartitionReadsThePartitionPinnedInTheFile) {
@@ -120,9 +125,9 @@ TEST_F(ReconcileTest, SinglePartitionReadsThePartitionPinnedInTheFile) {
   add("/event/A__e", "t");
   kafka_.create("pre.t", 4);
   kafka_.append("pre.t", 2, "/event/A__e", 50);
-  auto resume = only({{"/event/A__e", {40, "", 2, 0, ""}}});
-  EXPECT_EQ(resume.kafka_newest, 50);
-  EXPECT_EQ(resume.resume, 50);
+  auto resume = only({{"/event/A__e", {cometd(40), "", 2, 0, ""}}});
+  EXPECT_EQ(resume.kafka_newest, cometd(50));
+  EXPECT_EQ(resume.resume, cometd(50));
 }
 
 TEST(ChooseChannelPartition, HashesWithoutAPinAndKeepsAPinThatStillExists) {
@@ -130,19 +135,19 @@ TEST(ChooseChannelPartition, HashesWithoutAPinAndKeepsAPinThatStillExists) {
   EXPECT_EQ(choose_channel_partition("/event/A__e", 4, none, by_length).partition, 3);
   EXPECT_TRUE(choose_channel_partition("/event/A__e", 4, none, by_length).warning.empty());
 
-  const Checkpoints same{{"/event/A__e", {1, "", 3, 0, ""}}};
+  const Checkpoints same{{"/event/A__e", {cometd(1), "", 3, 0, ""}}};
   auto agreed = choose_channel_partition("/event/A__e", 4, same, by_length);
   EXPECT_EQ(agreed.partition, 3);
   EXPECT_TRUE(agreed.warning.empty());
 
-  const Checkpoints grown{{"/event/A__e", {1, "", 2, 0, ""}}};
+  const Checkpoints grown{{"/event/A__e", {cometd(1), "", 2, 0, ""}}};
   auto pinned = choose_channel_partition("/event/A__e", 4, grown, by_length);
   EXPECT_EQ(pinned.partition, 2);
   EXPECT_NE(pinned.warning.find("stays on partition 2"), std::string::npos) << pinned.warning;
 }
 
 TEST(ChooseChannelPartition, APinBeyondTheTopicFallsBackToTheHashWithAWarning) {
-  const Checkpoints shrunk{{"/event/A__e", {1, "", 5, 0, ""}}};
+  const Checkpoints shrunk{{"/event/A__e", {cometd(1), "", 5, 0, ""}}};
   auto chosen = choose_channel_partition("/event/A__e", 2, shrunk, by_length);
   EXPECT_EQ(chosen.partition, 1);  // 11 % 2
   EXPECT_NE(chosen.warning.find("re-created"), std::string::npos) << chosen.warning;
@@ -162,7 +167,7 @@ TEST_F(ReconcileTest, SharedTopicIsFilteredByTheChannelHeader) {
   kafka_.append("pre.t", 2, "/event/Z__e", 900);  // another channel in the same partition
   kafka_.append_headerless("pre.t", 2);           // a record somebody else wrote
   auto resume = only({});
-  EXPECT_EQ(resume.resume, 100);
+  EXPECT_EQ(resume.resume, cometd(100));
 }
 
 TEST_F(ReconcileTest, SinglePartitionReadsOnlyUpToTheChannelsNewestRecord) {
@@ -171,7 +176,7 @@ TEST_F(ReconcileTest, SinglePartitionReadsOnlyUpToTheChannelsNewestRecord) {
   for (int i = 1; i <= 1000; ++i) {
     kafka_.append("pre.t", 2, "/event/A__e", i);
   }
-  EXPECT_EQ(only({}).resume, 1000);
+  EXPECT_EQ(only({}).resume, cometd(1000));
   EXPECT_EQ(kafka_.visited, 1);
 }
 
@@ -189,12 +194,12 @@ TEST_F(ReconcileTest, MultiPartitionResumesFromTheFileAndSkipsWhatKafkaHoldsAbov
   kafka_.append("pre.t", 2, "/event/A__e", 6);
   kafka_.append("pre.t", 0, "/event/A__e", 8);
 
-  auto resume = only({{"/event/A__e", {4, "", std::nullopt, 0, ""}}});
+  auto resume = only({{"/event/A__e", {cometd(4), "", std::nullopt, 0, ""}}});
   // then it resumes after 4 and skips 6 and 8 when Salesforce replays them - never after 8.
   EXPECT_EQ(resume.mode, ResumeMode::kMultiPartition);
-  EXPECT_EQ(resume.resume, 4);
-  EXPECT_EQ(resume.skip, (std::set<std::int64_t>{6, 8}));
-  EXPECT_EQ(resume.kafka_newest, 8);
+  EXPECT_EQ(resume.resume, cometd(4));
+  EXPECT_EQ(resume.skip, (std::set<core::ReplayId>{cometd(6), cometd(8)}));
+  EXPECT_EQ(resume.kafka_newest, cometd(8));
   EXPECT_TRUE(resume.warnings.empty());
 }
 
@@ -205,7 +210,7 @@ TEST_F(ReconcileTest, MultiPartitionStopsReadingEachPartitionAtTheCheckpoint) {
   for (int i = 1; i <= 1000; ++i) {
     kafka_.append("pre.t", i % 2, "/event/A__e", i);
   }
-  auto resume = only({{"/event/A__e", {990, "", std::nullopt, 0, ""}}});
+  auto resume = only({{"/event/A__e", {cometd(990), "", std::nullopt, 0, ""}}});
   EXPECT_EQ(resume.skip.size(), 10u);
   // Per partition: its newest record (which restart it belongs to), then 5 above the checkpoint
   // and the one at or below it.
@@ -224,9 +229,9 @@ TEST_F(ReconcileTest, MultiPartitionWithoutFileResumesFromTheLowestNewestAndWarn
   // partition 2 holds nothing of the channel
 
   auto resume = only({});
-  EXPECT_EQ(resume.resume, 5);
-  EXPECT_EQ(resume.skip, (std::set<std::int64_t>{9}));
-  EXPECT_EQ(resume.kafka_newest, 9);
+  EXPECT_EQ(resume.resume, cometd(5));
+  EXPECT_EQ(resume.skip, (std::set<core::ReplayId>{cometd(9)}));
+  EXPECT_EQ(resume.kafka_newest, cometd(9));
   ASSERT_EQ(resume.warnings.size(), 1u);
   EXPECT_NE(resume.warnings[0].find("lowest"), std::string::npos);
 }
@@ -235,8 +240,8 @@ TEST_F(ReconcileTest, MultiPartitionWithNothingInKafkaUsesTheFile) {
   auto& mapping = add("/event/A__e", "t");
   mapping.key = config::KeyKind::kReplayId;
   kafka_.create("pre.t", 4);
-  auto resume = only({{"/event/A__e", {77, "", std::nullopt, 0, ""}}});
-  EXPECT_EQ(resume.resume, 77);
+  auto resume = only({{"/event/A__e", {cometd(77), "", std::nullopt, 0, ""}}});
+  EXPECT_EQ(resume.resume, cometd(77));
   EXPECT_TRUE(resume.skip.empty());
 }
 
@@ -244,9 +249,9 @@ TEST_F(ReconcileTest, HeadersOffMeansFileOnlyWithAWarning) {
   auto& mapping = add("/event/A__e", "t");
   mapping.headers = false;
   // no topic needed: Kafka is not read at all
-  auto resume = only({{"/event/A__e", {3, "", std::nullopt, 0, ""}}});
+  auto resume = only({{"/event/A__e", {cometd(3), "", std::nullopt, 0, ""}}});
   EXPECT_EQ(resume.mode, ResumeMode::kFileOnly);
-  EXPECT_EQ(resume.resume, 3);
+  EXPECT_EQ(resume.resume, cometd(3));
   ASSERT_EQ(resume.warnings.size(), 1u);
   EXPECT_NE(resume.warnings[0].find("headers"), std::string::npos);
 }
@@ -266,8 +271,8 @@ TEST_F(ReconcileTest, ScanBoundFallsBackToTheFileWithAWarning) {
     kafka_.append("pre.t", 2, "/event/Other__e", 1000 + i);
   }
   options_.max_records_per_partition = 10;
-  auto resume = only({{"/event/A__e", {40, "", std::nullopt, 0, ""}}});
-  EXPECT_EQ(resume.resume, 40);
+  auto resume = only({{"/event/A__e", {cometd(40), "", std::nullopt, 0, ""}}});
+  EXPECT_EQ(resume.resume, cometd(40));
   EXPECT_EQ(resume.warnings.size(), 1u);
 }
 
@@ -286,8 +291,8 @@ TEST_F(ReconcileTest, RecordsOfAnOlderRestartDoNotWinOverTheFile) {
   add("/event/A__e", "t");
   kafka_.create("pre.t", 3);
   kafka_.append("pre.t", 2, "/event/A__e", 226110);
-  auto resume = only({{"/event/A__e", {-2, "", 2, 1, ""}}});
-  EXPECT_EQ(resume.resume, -2);
+  auto resume = only({{"/event/A__e", {cometd(-2), "", 2, 1, ""}}});
+  EXPECT_EQ(resume.resume, cometd(-2));
   EXPECT_EQ(resume.epoch, 1u);
   EXPECT_FALSE(resume.restart);
   EXPECT_EQ(resume.kafka_newest, std::nullopt);
@@ -301,8 +306,8 @@ TEST_F(ReconcileTest, RecordsOfALaterRestartWinOverTheFile) {
   kafka_.create("pre.t", 3);
   kafka_.append("pre.t", 2, "/event/A__e", 226110);
   kafka_.append("pre.t", 2, "/event/A__e", 4, std::nullopt, 1);
-  auto resume = only({{"/event/A__e", {226110, "", 2, 0, ""}}});
-  EXPECT_EQ(resume.resume, 4);
+  auto resume = only({{"/event/A__e", {cometd(226110), "", 2, 0, ""}}});
+  EXPECT_EQ(resume.resume, cometd(4));
   EXPECT_EQ(resume.epoch, 1u);
 }
 
@@ -313,7 +318,7 @@ TEST_F(ReconcileTest, WithoutAFileTheNewestRestartsRecordIsTheResumePoint) {
   kafka_.append("pre.t", 2, "/event/A__e", 6, kOrgA, 1);
   options_.org_id = kOrgA;
   auto resume = only({});
-  EXPECT_EQ(resume.resume, 6);
+  EXPECT_EQ(resume.resume, cometd(6));
   EXPECT_EQ(resume.epoch, 1u);
   EXPECT_FALSE(resume.restart);
 }
@@ -329,7 +334,7 @@ TEST_F(ReconcileTest, AnotherOrgsRecordsAreNotAResumePoint) {
   EXPECT_EQ(resume.resume, std::nullopt);
   EXPECT_EQ(resume.epoch, 1u);
   EXPECT_EQ(resume.foreign_org, kOrgA);
-  EXPECT_EQ(resume.foreign_replay_id, 226110);
+  EXPECT_EQ(resume.foreign_replay_id, cometd(226110));
   ASSERT_EQ(resume.warnings.size(), 1u);
   EXPECT_NE(resume.warnings[0].find(kOrgA), std::string::npos);
   EXPECT_NE(resume.warnings[0].find(kOrgB), std::string::npos);
@@ -341,9 +346,9 @@ TEST_F(ReconcileTest, AnotherOrgsFileIsNotAResumePointButTheCurrentOrgsRecordsAr
   kafka_.append("pre.t", 2, "/event/A__e", 226110, kOrgA);
   kafka_.append("pre.t", 2, "/event/A__e", 9, kOrgB, 1);
   options_.org_id = kOrgB;
-  auto resume = only({{"/event/A__e", {226110, "", 2, 0, kOrgA}}});
+  auto resume = only({{"/event/A__e", {cometd(226110), "", 2, 0, kOrgA}}});
   EXPECT_FALSE(resume.restart);
-  EXPECT_EQ(resume.resume, 9);
+  EXPECT_EQ(resume.resume, cometd(9));
   EXPECT_EQ(resume.epoch, 1u);
   EXPECT_EQ(resume.foreign_org, kOrgA);
 }
@@ -353,9 +358,9 @@ TEST_F(ReconcileTest, UnknownOrgsAreAccepted) {
   kafka_.create("pre.t", 3);
   kafka_.append("pre.t", 2, "/event/A__e", 30);  // written before records carried sf.org_id
   options_.org_id = kOrgB;
-  auto resume = only({{"/event/A__e", {20, "", 2, 0, ""}}});
+  auto resume = only({{"/event/A__e", {cometd(20), "", 2, 0, ""}}});
   EXPECT_FALSE(resume.restart);
-  EXPECT_EQ(resume.resume, 30);
+  EXPECT_EQ(resume.resume, cometd(30));
 }
 
 TEST_F(ReconcileTest, MultiPartitionSkipSetHoldsOnlyTheCurrentRestartsRecords) {
@@ -368,11 +373,11 @@ TEST_F(ReconcileTest, MultiPartitionSkipSetHoldsOnlyTheCurrentRestartsRecords) {
   kafka_.append("pre.t", 2, "/event/A__e", 999);
   kafka_.append("pre.t", 2, "/event/A__e", 3, std::nullopt, 1);
   kafka_.append("pre.t", 2, "/event/A__e", 7, std::nullopt, 1);
-  auto resume = only({{"/event/A__e", {-2, "", std::nullopt, 1, ""}}});
-  EXPECT_EQ(resume.resume, -2);
+  auto resume = only({{"/event/A__e", {cometd(-2), "", std::nullopt, 1, ""}}});
+  EXPECT_EQ(resume.resume, cometd(-2));
   EXPECT_EQ(resume.epoch, 1u);
-  EXPECT_EQ(resume.skip, (std::set<std::int64_t>{3, 5, 7}));
-  EXPECT_EQ(resume.kafka_newest, 7);
+  EXPECT_EQ(resume.skip, (std::set<core::ReplayId>{cometd(3), cometd(5), cometd(7)}));
+  EXPECT_EQ(resume.kafka_newest, cometd(7));
 }
 
 TEST_F(ReconcileTest, MultiPartitionOfAnotherOrgRestarts) {

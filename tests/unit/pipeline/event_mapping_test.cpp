@@ -10,7 +10,7 @@ namespace {
 salesforce::StreamEvent sample_event() {
   salesforce::StreamEvent event;
   event.channel = "/event/Flight_Approved__e";
-  event.replay_id = 4711;
+  event.replay_id = core::ReplayId::cometd(4711);
   event.event_uuid = "3b2d7c1e-9d1a-4b8e-8f21-5c0f1d2e3a4b";
   event.schema = "dffQ2QLzDNHqwB8_sHMxdA";
   event.created_date = "2026-11-26T17:30:00.123Z";
@@ -158,7 +158,7 @@ salesforce::StreamEvent push_topic_event() {
   salesforce::StreamEvent event;
   event.channel = "/topic/InvoiceUpdates";
   event.kind = salesforce::EventKind::kPushTopic;
-  event.replay_id = 17;
+  event.replay_id = core::ReplayId::cometd(17);
   event.event_type = "deleted";
   event.created_date = "2026-11-26T17:31:02.000Z";
   event.payload_json = R"({"Id":"a07xx000003DGb2AAG","Amount__c":12.50})";
@@ -172,7 +172,7 @@ salesforce::StreamEvent change_event(std::vector<std::string> record_ids) {
   salesforce::StreamEvent event;
   event.channel = "/data/AccountChangeEvent";
   event.kind = salesforce::EventKind::kChangeEvent;
-  event.replay_id = 6;
+  event.replay_id = core::ReplayId::cometd(6);
   event.schema = "IeRuaY6cbI_HsV8Rv1Mc5g";
   salesforce::ChangeEventHeader change;
   change.entity_name = "Account";

@@ -20,7 +20,7 @@ namespace sfkb::pipeline::testing {
 inline salesforce::StreamEvent event(const std::string& channel, std::int64_t replay_id) {
   salesforce::StreamEvent e;
   e.channel = channel;
-  e.replay_id = replay_id;
+  e.replay_id = core::ReplayId::cometd(replay_id);
   e.event_uuid = "uuid-" + std::to_string(replay_id);
   e.payload_json = "{\"N__c\":" + std::to_string(replay_id) + "}";
   e.envelope_json = "{}";
@@ -35,7 +35,8 @@ inline salesforce::StreamEvent restart(const std::string& channel, std::int64_t 
   salesforce::StreamEvent e;
   e.channel = channel;
   e.restart =
-      salesforce::ChannelRestart{refused, fallback, std::move(org_id), std::move(previous_org)};
+      salesforce::ChannelRestart{core::ReplayId::cometd(refused), core::ReplayId::cometd(fallback),
+                                 std::move(org_id), std::move(previous_org)};
   return e;
 }
 
@@ -151,7 +152,7 @@ class FakeProducer : public EventProducer {
   void ack(std::int64_t replay_id, core::Status status = core::Status::ok()) {
     std::lock_guard lock(mutex_);
     for (auto it = pending_.begin(); it != pending_.end(); ++it) {
-      if (it->replay_id == replay_id) {
+      if (it->replay_id == core::ReplayId::cometd(replay_id)) {
         ready_.push_back({*it, status, 0, 0});
         pending_.erase(it);
         cv_.notify_all();
@@ -201,7 +202,8 @@ class MemoryStore : public checkpoint::CheckpointStore {
   std::optional<std::int64_t> replay_id(const std::string& channel) const {
     std::lock_guard lock(mutex_);
     auto it = stored_.find(channel);
-    return it == stored_.end() ? std::nullopt : std::optional<std::int64_t>(it->second.replay_id);
+    return it == stored_.end() ? std::nullopt
+                               : std::optional<std::int64_t>(it->second.replay_id.number());
   }
   std::optional<checkpoint::ChannelCheckpoint> entry(const std::string& channel) const {
     std::lock_guard lock(mutex_);
@@ -221,7 +223,7 @@ class MemoryStore : public checkpoint::CheckpointStore {
   void set(const std::string& channel, std::int64_t replay_id,
            std::optional<std::int32_t> partition = std::nullopt) {
     std::lock_guard lock(mutex_);
-    stored_[channel] = {replay_id, "t", partition, 0, ""};
+    stored_[channel] = {core::ReplayId::cometd(replay_id), "t", partition, 0, ""};
   }
   bool corrupt = false;
 
@@ -237,7 +239,8 @@ class FakeTail : public checkpoint::KafkaTail {
   void append(int partition, const std::string& channel, std::int64_t replay_id,
               std::optional<std::string> org_id = std::nullopt, std::uint32_t epoch = 0) {
     auto& log = partitions_[partition];
-    log.push_back({static_cast<std::int64_t>(log.size()), channel, replay_id, org_id, epoch});
+    log.push_back({static_cast<std::int64_t>(log.size()), channel,
+                   core::ReplayId::cometd(replay_id), org_id, epoch});
   }
   core::Result<std::int32_t> partition_count(const std::string& /*topic*/) override { return 4; }
   core::Status read_backwards(

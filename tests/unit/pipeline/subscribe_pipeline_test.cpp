@@ -68,7 +68,7 @@ class SubscribePipelineTest : public ::testing::Test {
     for (const auto& sent : producer_.sent()) {
       for (const auto& [name, value] : sent.record.headers) {
         if (name == "sf.channel" && value == channel) {
-          out.push_back(sent.tag.replay_id);
+          out.push_back(sent.tag.replay_id.number());
         }
       }
     }
@@ -107,7 +107,7 @@ bool wait_checkpoint(const MemoryStore& store, const std::string& channel, std::
   const auto deadline = std::chrono::steady_clock::now() + kDeadline;
   while (std::chrono::steady_clock::now() < deadline) {
     auto entry = store.entry(channel);
-    if (entry && entry->replay_id == replay_id && entry->epoch == epoch) {
+    if (entry && entry->replay_id == core::ReplayId::cometd(replay_id) && entry->epoch == epoch) {
       return true;
     }
     std::this_thread::yield();
@@ -172,7 +172,7 @@ TEST_F(SubscribePipelineTest, CheckpointNeverPassesAnUnacknowledgedEvent) {
   producer_.ack(3);  // 2 is still in flight (another partition, say)
   ASSERT_TRUE(stop());
   EXPECT_EQ(store_.replay_id(kA), 1);
-  EXPECT_EQ(progress_->resume_point(kA), 1);
+  EXPECT_EQ(progress_->resume_point(kA), core::ReplayId::cometd(1));
 }
 
 TEST_F(SubscribePipelineTest, PeriodicCheckpointFollowsAcknowledgementsWhileRunning) {
@@ -186,7 +186,7 @@ TEST_F(SubscribePipelineTest, PeriodicCheckpointFollowsAcknowledgementsWhileRunn
     std::this_thread::yield();
   }
   EXPECT_EQ(store_.replay_id(kA), 5);
-  EXPECT_EQ(progress_->resume_point(kA), 5);
+  EXPECT_EQ(progress_->resume_point(kA), core::ReplayId::cometd(5));
   producer_.ack(6);
   ASSERT_TRUE(stop());
   EXPECT_EQ(store_.replay_id(kA), 6);
@@ -283,7 +283,7 @@ TEST_F(SubscribePipelineTest, SinglePartitionChannelResumesAfterKafkasNewestWith
   source_.push({event(kA, 7), event(kA, 8), event(kA, 9)});
   start();
   ASSERT_TRUE(source_.wait_idle(2, kDeadline));
-  EXPECT_EQ(pipeline_->resumes().at(0).resume, 8);
+  EXPECT_EQ(pipeline_->resumes().at(0).resume, core::ReplayId::cometd(8));
   ASSERT_TRUE(stop());
   EXPECT_EQ(sent_ids(kA), (std::vector<std::int64_t>{9}));
 }
@@ -368,9 +368,9 @@ TEST_F(SubscribePipelineTest, RefusedResumePointRestartsTheDuplicateFilterAndThe
   // and the checkpoint counts in the new sequence.
   auto entry = store_.entry(kA);
   ASSERT_TRUE(entry);
-  EXPECT_EQ(entry->replay_id, 8);
+  EXPECT_EQ(entry->replay_id, core::ReplayId::cometd(8));
   EXPECT_EQ(entry->epoch, 1u);
-  EXPECT_EQ(progress_->resume_point(kA), 8);
+  EXPECT_EQ(progress_->resume_point(kA), core::ReplayId::cometd(8));
 }
 
 TEST_F(SubscribePipelineTest, OldSubscriptionsAcknowledgementsNeverMoveTheNewCheckpoint) {
@@ -384,7 +384,7 @@ TEST_F(SubscribePipelineTest, OldSubscriptionsAcknowledgementsNeverMoveTheNewChe
   // The decision is checkpointed at once (the fallback, in the new epoch): a restart now
   // resubscribes from -2 instead of trying the refused ID again.
   ASSERT_TRUE(wait_checkpoint(store_, kA, -2, 1));
-  EXPECT_EQ(progress_->resume_point(kA), -2);
+  EXPECT_EQ(progress_->resume_point(kA), core::ReplayId::cometd(-2));
 
   producer_.ack(3);
   producer_.ack(5);
@@ -395,21 +395,22 @@ TEST_F(SubscribePipelineTest, OldSubscriptionsAcknowledgementsNeverMoveTheNewChe
   ASSERT_TRUE(stop());
   auto entry = store_.entry(kA);
   ASSERT_TRUE(entry);
-  EXPECT_EQ(entry->replay_id, 5);
+  EXPECT_EQ(entry->replay_id, core::ReplayId::cometd(5));
   EXPECT_EQ(entry->epoch, 1u);
   EXPECT_EQ(producer_.pending(), 0u);
 }
 
 TEST_F(SubscribePipelineTest, PositionsOfAnotherOrgAreNotAResumePoint) {
   org_id_ = "00DBBBBBBBBBBBBBBB";
-  store_.set_entry(kA, {226110, "t", std::nullopt, 0, "00DAAAAAAAAAAAAAAA"});
+  store_.set_entry(kA,
+                   {core::ReplayId::cometd(226110), "t", std::nullopt, 0, "00DAAAAAAAAAAAAAAA"});
   tail_.append(static_cast<int>(kA.size() % 4), kA, 226110, std::string("00DAAAAAAAAAAAAAAA"));
   source_.push({event(kA, 3), event(kA, 5)});
   start();
   ASSERT_TRUE(source_.wait_idle(2, kDeadline));
   const auto resume = pipeline_->resumes().at(0);
   EXPECT_TRUE(resume.restart);
-  EXPECT_EQ(resume.resume, -2);  // on_invalid_replay_id: earliest
+  EXPECT_EQ(resume.resume, core::ReplayId::cometd(-2));  // on_invalid_replay_id: earliest
   EXPECT_EQ(resume.foreign_org, "00DAAAAAAAAAAAAAAA");
   ASSERT_TRUE(stop());
 
@@ -420,7 +421,7 @@ TEST_F(SubscribePipelineTest, PositionsOfAnotherOrgAreNotAResumePoint) {
   }
   auto entry = store_.entry(kA);
   ASSERT_TRUE(entry);
-  EXPECT_EQ(entry->replay_id, 5);
+  EXPECT_EQ(entry->replay_id, core::ReplayId::cometd(5));
   EXPECT_EQ(entry->epoch, 1u);
   EXPECT_EQ(entry->org_id, "00DBBBBBBBBBBBBBBB");
   EXPECT_EQ(counter("sfkb_invalid_replay_fallbacks_total", kA), 1u);
@@ -429,7 +430,8 @@ TEST_F(SubscribePipelineTest, PositionsOfAnotherOrgAreNotAResumePoint) {
 TEST_F(SubscribePipelineTest, AnotherOrgsPositionStopsTheBridgeUnderPolicyFail) {
   org_id_ = "00DBBBBBBBBBBBBBBB";
   config_.subscribe[0].on_invalid_replay_id = config::InvalidReplayPolicy::kFail;
-  store_.set_entry(kA, {226110, "t", std::nullopt, 0, "00DAAAAAAAAAAAAAAA"});
+  store_.set_entry(kA,
+                   {core::ReplayId::cometd(226110), "t", std::nullopt, 0, "00DAAAAAAAAAAAAAAA"});
   start();
   thread_.join();
   ASSERT_FALSE(result_);
@@ -454,7 +456,7 @@ TEST_F(SubscribePipelineTest, OrgChangeWhileRunningMovesTheHeaderAndTheCheckpoin
   EXPECT_EQ(header(sent[1].record, "sf.replay_epoch"), "1");
   auto entry = store_.entry(kA);
   ASSERT_TRUE(entry);
-  EXPECT_EQ(entry->replay_id, 2);
+  EXPECT_EQ(entry->replay_id, core::ReplayId::cometd(2));
   EXPECT_EQ(entry->org_id, "00DBBBBBBBBBBBBBBB");
 }
 
@@ -476,7 +478,7 @@ TEST_F(SubscribePipelineTest, OrgChangeMovesTheCheckpointOfAChannelWithoutAResum
   EXPECT_EQ(header(sent[2].record, "sf.org_id"), "00DBBBBBBBBBBBBBBB");
   auto entry = store_.entry(kB);
   ASSERT_TRUE(entry);
-  EXPECT_EQ(entry->replay_id, 7);
+  EXPECT_EQ(entry->replay_id, core::ReplayId::cometd(7));
   EXPECT_EQ(entry->org_id, "00DBBBBBBBBBBBBBBB");
 }
 

@@ -91,7 +91,7 @@ TEST(BayeuxDecode, ShouldDecodeEventsFollowedByConnectReplyWithAdvice) {
   const auto& event = decoded->messages[0].event;
   ASSERT_TRUE(event.has_value());
   EXPECT_EQ(event->channel, "/event/Low_Ink__e");
-  EXPECT_EQ(event->replay_id, 2);
+  EXPECT_EQ(event->replay_id, core::ReplayId::cometd(2));
   EXPECT_EQ(event->event_uuid, "3b2d7c1e-9d1a-4b8e-8f21-5c0f1d2e3a4b");
   EXPECT_EQ(event->schema, "dffQ2QLzDNHqwB8_sHMxdA");
   EXPECT_EQ(event->created_date, "2026-11-26T17:30:00.123Z");
@@ -215,7 +215,7 @@ TEST(BayeuxDecode, ShouldDecodeAPushTopicEventWithItsSobjectAsTheRecord) {
   ASSERT_TRUE(event.has_value());
   EXPECT_EQ(event->kind, EventKind::kPushTopic);
   EXPECT_EQ(event->channel, "/topic/InvoiceUpdates");
-  EXPECT_EQ(event->replay_id, 17);
+  EXPECT_EQ(event->replay_id, core::ReplayId::cometd(17));
   EXPECT_EQ(event->event_type, "updated");
   EXPECT_EQ(event->created_date, "2026-11-26T17:31:02.000Z");
   EXPECT_EQ(event->event_uuid, "");
@@ -236,7 +236,7 @@ TEST(BayeuxDecode, ShouldDecodeAChangeEventWithItsHeaderAndEveryRecordId) {
   const auto& event = decoded->messages[0].event;
   ASSERT_TRUE(event.has_value());
   EXPECT_EQ(event->kind, EventKind::kChangeEvent);
-  EXPECT_EQ(event->replay_id, 6);
+  EXPECT_EQ(event->replay_id, core::ReplayId::cometd(6));
   EXPECT_EQ(event->schema, "IeRuaY6cbI_HsV8Rv1Mc5g");
   EXPECT_EQ(event->event_uuid, "");
   EXPECT_EQ(event->created_date, "");
@@ -411,7 +411,7 @@ TEST(BayeuxDecode, ShouldTakeTheFirstOfDuplicatedKeysLikeTheTree) {
   auto decoded = decode_response(body);
   ASSERT_TRUE(decoded) << decoded.error().message;
   ASSERT_EQ(decoded->messages.size(), 1u);
-  EXPECT_EQ(decoded->messages[0].event->replay_id, 6);
+  EXPECT_EQ(decoded->messages[0].event->replay_id, core::ReplayId::cometd(6));
   EXPECT_EQ(decoded->messages[0].event->payload_json, R"({"N__c":1})");
 }
 

@@ -140,9 +140,9 @@ class ScriptedServer {
 
 // The pipeline's side of the ResumePoints seam: what it has acknowledged, per channel.
 struct Acknowledged final : ResumePoints, std::map<std::string, std::int64_t> {
-  std::optional<std::int64_t> resume_point(const std::string& channel) const override {
+  std::optional<core::ReplayId> resume_point(const std::string& channel) const override {
     const auto it = find(channel);
-    return it == end() ? std::nullopt : std::optional(it->second);
+    return it == end() ? std::nullopt : std::optional(core::ReplayId::cometd(it->second));
   }
 };
 
@@ -152,7 +152,8 @@ class CometdClientTest : public ::testing::Test {
       config::InvalidReplayPolicy policy = config::InvalidReplayPolicy::kEarliest) {
     CometdOptions o;
     o.api_version = "62.0";
-    o.channels = {{kA, -1, policy}, {kB, -2, policy}};
+    o.channels = {{kA, core::ReplayId::cometd(-1), policy},
+                  {kB, core::ReplayId::cometd(-2), policy}};
     o.retry.initial_backoff = 1ms;
     o.retry.max_backoff = 2ms;
     o.retry.daily_limit_backoff = 3ms;
@@ -196,7 +197,7 @@ TEST_F(CometdClientTest, ShouldHandshakeSubscribeEachChannelWithItsOwnReplayMapA
   }
   ASSERT_EQ(events.size(), 2u);
   EXPECT_EQ(events[0].channel, kA);
-  EXPECT_EQ(events[0].replay_id, 42);
+  EXPECT_EQ(events[0].replay_id, core::ReplayId::cometd(42));
   EXPECT_EQ(events[0].event_uuid, "u-42");
   EXPECT_EQ(events[1].channel, kB);
   EXPECT_TRUE(client->connected());
@@ -252,7 +253,7 @@ TEST_F(CometdClientTest, ShouldRehandshakeFromLastAcknowledgedReplayIdsNotTheSta
   EXPECT_EQ(server.subscribes[3].replay, (std::map<std::string, std::int64_t>{{kB, -2}}));
   EXPECT_EQ(server.subscribes[2].client_id, "client-2");
   ASSERT_EQ(events.size(), 1u);
-  EXPECT_EQ(events[0].replay_id, 6);
+  EXPECT_EQ(events[0].replay_id, core::ReplayId::cometd(6));
   EXPECT_EQ(counter("sfkb_cometd_rehandshakes_total"), 1u);
   EXPECT_EQ(tokens.refreshed_generations.size(), 0u);
 }
@@ -389,7 +390,7 @@ TEST_F(CometdClientTest, ShouldRehandshakeAfterAConnectReplyWithoutItsMetaMessag
   events.clear();
   ASSERT_TRUE(client->next_batch({}, events));
   ASSERT_EQ(events.size(), 1u) << "the events that did arrive are delivered";
-  EXPECT_EQ(events[0].replay_id, 8);
+  EXPECT_EQ(events[0].replay_id, core::ReplayId::cometd(8));
   ASSERT_TRUE(client->next_batch({}, events));
   EXPECT_EQ(server.count("/meta/handshake"), 2);
   EXPECT_EQ(counter("sfkb_cometd_lost_replies_total",
@@ -450,7 +451,7 @@ TEST_F(CometdClientTest, ShouldCollectEventsFromSubscribeReplies) {
   ASSERT_TRUE(client->next_batch({}, events));
   ASSERT_FALSE(events.empty());
   EXPECT_EQ(events[0].channel, kA);
-  EXPECT_EQ(events[0].replay_id, 3);
+  EXPECT_EQ(events[0].replay_id, core::ReplayId::cometd(3));
 }
 
 http::Response invalid_replay(const std::string& channel, std::int64_t id) {
@@ -471,8 +472,8 @@ TEST_F(CometdClientTest, ShouldFallBackToEarliestOnInvalidReplayId) {
   ASSERT_EQ(events.size(), 1u);
   EXPECT_EQ(events[0].channel, kA);
   ASSERT_TRUE(events[0].restart.has_value());
-  EXPECT_EQ(events[0].restart->refused_replay_id, 3);
-  EXPECT_EQ(events[0].restart->fallback, -2);
+  EXPECT_EQ(events[0].restart->refused_replay_id, core::ReplayId::cometd(3));
+  EXPECT_EQ(events[0].restart->fallback, core::ReplayId::cometd(-2));
   events.clear();
   ASSERT_TRUE(client->next_batch({}, events));
   EXPECT_TRUE(events.empty());
@@ -498,7 +499,7 @@ TEST_F(CometdClientTest, ShouldFallBackToLatestOnInvalidReplayIdWhenConfigured) 
   ASSERT_EQ(events.size(), 1u);
   ASSERT_TRUE(events[0].restart.has_value());
   EXPECT_EQ(events[0].channel, kB);
-  EXPECT_EQ(events[0].restart->fallback, -1);
+  EXPECT_EQ(events[0].restart->fallback, core::ReplayId::cometd(-1));
   ASSERT_TRUE(client->next_batch({}, events));
   ASSERT_EQ(server.subscribes.size(), 3u);
   EXPECT_EQ(server.subscribes[2].replay, (std::map<std::string, std::int64_t>{{kB, -1}}));
@@ -536,7 +537,7 @@ TEST_F(CometdClientTest, ShouldRestartEveryResumedChannelWhenTheOrgChanges) {
   ASSERT_EQ(events.size(), 1u);
   EXPECT_EQ(events[0].channel, kA);
   ASSERT_TRUE(events[0].restart.has_value());
-  EXPECT_EQ(events[0].restart->refused_replay_id, 5);
+  EXPECT_EQ(events[0].restart->refused_replay_id, core::ReplayId::cometd(5));
   EXPECT_EQ(events[0].restart->org_id, "00DBBBBBBBBBBBBBBB");
   EXPECT_EQ(events[0].restart->previous_org_id, "00DAAAAAAAAAAAAAAA");
   events.clear();
@@ -546,7 +547,7 @@ TEST_F(CometdClientTest, ShouldRestartEveryResumedChannelWhenTheOrgChanges) {
   ASSERT_EQ(events.size(), 1u);
   EXPECT_EQ(events[0].channel, kB);
   ASSERT_TRUE(events[0].restart.has_value());
-  EXPECT_EQ(events[0].restart->fallback, -2);
+  EXPECT_EQ(events[0].restart->fallback, core::ReplayId::cometd(-2));
   EXPECT_EQ(events[0].restart->org_id, "00DBBBBBBBBBBBBBBB");
   EXPECT_EQ(server.subscribes.back().replay, (std::map<std::string, std::int64_t>{{kB, -2}}));
   EXPECT_EQ(server.subscribes[server.subscribes.size() - 2].replay,
@@ -574,7 +575,7 @@ TEST_F(CometdClientTest, ShouldSkipAMalformedMessageAndKeepTheSession) {
   std::vector<StreamEvent> events;
   ASSERT_TRUE(client->next_batch({}, events));
   ASSERT_EQ(events.size(), 1u);
-  EXPECT_EQ(events[0].replay_id, 2);
+  EXPECT_EQ(events[0].replay_id, core::ReplayId::cometd(2));
   ASSERT_TRUE(client->next_batch({}, events));
   EXPECT_EQ(counter("sfkb_malformed_messages_total"), 1u);
   EXPECT_EQ(server.count("/meta/handshake"), 1);
