@@ -514,7 +514,7 @@ void SubscribePipeline::on_delivery(const DeliveryReport& report) {
     ops::error(ops::logger("subscribe"),
                "delivery of {} {} failed: {}; the pipeline stops without moving the checkpoint "
                "past it",
-               ops::field("channel", channel_name), ops::field("replay_id", report.tag.replay_id),
+               ops::field("channel", channel_name), ops::field("replay_id", report.tag.replay_id.text()),
                report.status.message());
     pull_stop_.request_stop();
   }
