@@ -19,7 +19,7 @@
 
 #include "tests/integration/publish/publish_harness.h"
 #include "tests/integration/support/unique_name.h"
-#include "tests/integration/support/wait.h"
+#include "tests/support/wait.h"
 
 namespace {
 
@@ -104,7 +104,7 @@ Figures run(it::KafkaTestCluster& kafka, int latency_ms, int records) {
   config.group_id = it::unique_name("bench-group");
   config.batch_size = 200;
   config.linger_ms = 50;
-  it::publish::Bridge bridge(config, dir);
+  it::Bridge bridge(config, dir);
 
   Figures figures;
   Clock::time_point first{};
@@ -129,7 +129,7 @@ Figures run(it::KafkaTestCluster& kafka, int latency_ms, int records) {
   const auto requests = composite_requests(sf);
   figures.requests_per_record = static_cast<double>(requests) / static_cast<double>(count);
   figures.records_per_request = static_cast<double>(count) / static_cast<double>(requests);
-  figures.peak_rss_kb = it::publish::proc_status_kb(bridge.process().pid(), "VmHWM");
+  figures.peak_rss_kb = it::proc_status_kb(bridge.process().pid(), "VmHWM");
   figures.bridge_cpu_s = cpu_seconds(bridge.process().pid());
   bridge.terminate();
   return figures;
@@ -138,7 +138,7 @@ Figures run(it::KafkaTestCluster& kafka, int latency_ms, int records) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  if (!it::KafkaTestCluster::available() || it::publish::bridge_binary().empty()) {
+  if (!it::KafkaTestCluster::available() || it::bridge_binary().empty()) {
     std::fprintf(stderr,
                  "needs SFKB_KAFKA_BOOTSTRAP (scripts/test starts a broker) and the "
                  "sf-kafka-bridge binary\n");

@@ -147,7 +147,7 @@ int main(int argc, char** argv) {
     config.channels.push_back({names[c], topic});
   }
   Bridge bridge(config, dir);
-  if (!bridge.wait_started(60s)) {
+  if (!bridge.wait_ready(60s)) {
     std::cerr << "bench_subscribe: the bridge did not start\n" << bridge.output();
     return 1;
   }

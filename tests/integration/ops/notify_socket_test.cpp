@@ -20,22 +20,16 @@
 #include <vector>
 
 #include "emulator/emulator_process.h"
+#include "tests/integration/support/bridge_process.h"
 #include "tests/integration/support/process.h"
 #include "tests/integration/support/temp_dir.h"
-#include "tests/integration/support/wait.h"
+#include "tests/support/wait.h"
 
 namespace sfkb::it::ops {
 namespace {
 
 using namespace std::chrono_literals;
 using emulator::testing::EmulatorProcess;
-
-std::string bridge_binary() {
-  if (const char* path = std::getenv("SFKB_BRIDGE_BINARY"); path != nullptr && *path != '\0') {
-    return path;
-  }
-  return SFKB_BRIDGE_BINARY_PATH;
-}
 
 // The test's end of systemd's notification protocol: a unix datagram socket, one message per
 // datagram, read with a deadline.
@@ -176,9 +170,7 @@ std::string bridge_config(const std::string& salesforce_url, const std::string& 
 class OpsTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    if (bridge_binary().empty()) {
-      GTEST_SKIP() << "the sf-kafka-bridge executable is not built (set SFKB_BRIDGE_BINARY)";
-    }
+    SFKB_REQUIRE_BRIDGE();
     EmulatorProcess::Options options;
     options.events_yaml = kEvents;
     emulator_ = std::make_unique<EmulatorProcess>(options);
