@@ -5,7 +5,6 @@
 #include <cstdlib>
 #include <random>
 #include <stdexcept>
-#include <string_view>
 
 namespace sfkb::test_support {
 namespace {
@@ -19,17 +18,24 @@ std::uint32_t choose_seed() {
     }
     return seed;
   }
-  const std::string_view value(text);
-  std::uint32_t seed = 0;
-  const auto [end, error] = std::from_chars(value.data(), value.data() + value.size(), seed);
-  if (error != std::errc() || end != value.data() + value.size() || seed == 0) {
-    throw std::invalid_argument(std::string(kSeedVariable) + "=" + std::string(value) +
+  const auto seed = parse_seed(text);
+  if (!seed) {
+    throw std::invalid_argument(std::string(kSeedVariable) + "=" + text +
                                 ": expected a decimal number from 1 to 4294967295");
   }
-  return seed;
+  return *seed;
 }
 
 }  // namespace
+
+std::optional<std::uint32_t> parse_seed(std::string_view text) {
+  std::uint32_t seed = 0;
+  const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), seed);
+  if (text.empty() || error != std::errc() || end != text.data() + text.size() || seed == 0) {
+    return std::nullopt;
+  }
+  return seed;
+}
 
 std::uint32_t test_seed() {
   static const std::uint32_t seed = [] {

@@ -14,11 +14,16 @@
 // choices, not the scheduling.
 
 #include <cstdint>
+#include <optional>
 #include <string>
+#include <string_view>
 
 namespace sfkb::test_support {
 
 inline constexpr const char* kSeedVariable = "SFKB_TEST_SEED";
+
+// A seed as $SFKB_TEST_SEED spells it: a decimal number from 1 to 4294967295 (nullopt otherwise).
+std::optional<std::uint32_t> parse_seed(std::string_view text);
 
 // $SFKB_TEST_SEED (a decimal number from 1 to 4294967295), or a random one drawn on the first call;
 // the same value for the whole process. Throws std::invalid_argument when the variable is set but
