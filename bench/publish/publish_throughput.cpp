@@ -47,30 +47,6 @@ std::uint64_t composite_requests(emulator::testing::EmulatorProcess& sf) {
   return n;
 }
 
-// utime + stime of a process in seconds (/proc/PID/stat fields 14 and 15).
-double cpu_seconds(int pid) {
-  std::FILE* f = std::fopen(("/proc/" + std::to_string(pid) + "/stat").c_str(), "r");
-  if (f == nullptr) {
-    return 0;
-  }
-  char buffer[2048] = {};
-  const auto n = std::fread(buffer, 1, sizeof buffer - 1, f);
-  std::fclose(f);
-  std::string stat(buffer, n);
-  auto pos = stat.rfind(')');  // the command name may contain spaces
-  std::istringstream rest(stat.substr(pos + 2));
-  std::string field;
-  unsigned long long utime = 0, stime = 0;
-  for (int i = 3; i <= 15 && rest >> field; ++i) {
-    if (i == 14) {
-      utime = std::stoull(field);
-    } else if (i == 15) {
-      stime = std::stoull(field);
-    }
-  }
-  return static_cast<double>(utime + stime) / static_cast<double>(sysconf(_SC_CLK_TCK));
-}
-
 struct Figures {
   double records_per_s = 0;
   double requests_per_record = 0;
@@ -130,7 +106,7 @@ Figures run(it::KafkaTestCluster& kafka, int latency_ms, int records) {
   figures.requests_per_record = static_cast<double>(requests) / static_cast<double>(count);
   figures.records_per_request = static_cast<double>(count) / static_cast<double>(requests);
   figures.peak_rss_kb = it::proc_status_kb(bridge.process().pid(), "VmHWM");
-  figures.bridge_cpu_s = cpu_seconds(bridge.process().pid());
+  figures.bridge_cpu_s = it::cpu_seconds(bridge.process().pid());
   bridge.terminate();
   return figures;
 }

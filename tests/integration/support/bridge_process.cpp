@@ -5,6 +5,8 @@
 #include <csignal>
 #include <cstdlib>
 #include <fstream>
+#include <iterator>
+#include <sstream>
 #include <thread>
 
 #include <gtest/gtest.h>
@@ -92,6 +94,28 @@ std::int64_t proc_status_kb(int pid, const std::string& field) {
     }
   }
   return 0;
+}
+
+double cpu_seconds(int pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
+  const std::string stat((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  const auto close = stat.rfind(')');  // the command name may contain spaces
+  if (close == std::string::npos) {
+    return 0;
+  }
+  // Fields 14 and 15 (utime, stime), counted from 3 right after the command name.
+  std::istringstream rest(stat.substr(close + 2));
+  std::string field;
+  unsigned long long utime = 0;
+  unsigned long long stime = 0;
+  for (int i = 3; i <= 15 && rest >> field; ++i) {
+    if (i == 14) {
+      utime = std::stoull(field);
+    } else if (i == 15) {
+      stime = std::stoull(field);
+    }
+  }
+  return static_cast<double>(utime + stime) / static_cast<double>(::sysconf(_SC_CLK_TCK));
 }
 
 }  // namespace sfkb::it

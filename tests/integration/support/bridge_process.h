@@ -104,5 +104,7 @@ void crash_repeatedly(const Config& config, const TempDir& dir, const CrashLoop&
 
 // kB of VmRSS / VmHWM of a process (0 if unreadable).
 std::int64_t proc_status_kb(int pid, const std::string& field);
+// CPU seconds (user + system) a process has used so far (/proc/PID/stat; 0 if unreadable).
+double cpu_seconds(int pid);
 
 }  // namespace sfkb::it
