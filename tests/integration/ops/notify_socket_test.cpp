@@ -177,15 +177,14 @@ class OpsTest : public ::testing::Test {
     notify_ = std::make_unique<NotifySocket>(dir_.file("notify.sock"));
   }
 
-  std::unique_ptr<Process> start_bridge(const std::string& token) {
-    const auto config = dir_.write_file(
-        "bridge.yaml", bridge_config(emulator_->base_url(), token, dir_.file("state")));
-    Process::Options options;
-    options.args = {bridge_binary(), "run", "--config", config};
+  // Readiness shows on the notify socket here, not in the log: these tests never wait_ready().
+  std::unique_ptr<Bridge> start_bridge(const std::string& token) {
+    BridgeLaunch launch;
+    launch.yaml = bridge_config(emulator_->base_url(), token, dir_.file("state"));
     // 200 ms: the daemon pings every 100 ms, so a few pings arrive within any test deadline.
-    options.env = {{"NOTIFY_SOCKET", notify_->path()}, {"WATCHDOG_USEC", "200000"}};
-    options.unset_env = {"WATCHDOG_PID", "PORT"};
-    return std::make_unique<Process>(options);
+    launch.env = {{"NOTIFY_SOCKET", notify_->path()}, {"WATCHDOG_USEC", "200000"}};
+    launch.unset_env = {"WATCHDOG_PID"};
+    return std::make_unique<Bridge>(launch, dir_);
   }
 
   // The port from the daemon's "http listening on 127.0.0.1:PORT" line.
@@ -213,14 +212,14 @@ TEST_F(OpsTest, SendsReadyThenWatchdogPingsAndStoppingOnSigterm) {
   EXPECT_TRUE(notify_->seen("STATUS=")) << notify_->all();
   ASSERT_TRUE(notify_->wait_for("WATCHDOG=1", 10s)) << notify_->all();
 
-  ASSERT_TRUE(bridge->signal(SIGTERM));
+  ASSERT_TRUE(bridge->process().signal(SIGTERM));
   EXPECT_TRUE(notify_->wait_for("STOPPING=1", 10s)) << notify_->all();
-  EXPECT_EQ(bridge->wait_for_exit(20s), 0) << bridge->output();
+  EXPECT_EQ(bridge->process().wait_for_exit(20s), 0) << bridge->output();
 }
 
 TEST_F(OpsTest, ServesHealthReadinessAndMetricsWhileEventsFlowBothWays) {
   auto bridge = start_bridge(emulator_->static_token());
-  const auto port = http_port(*bridge);
+  const auto port = http_port(bridge->process());
   ASSERT_TRUE(port) << bridge->output();
   httplib::Client client("127.0.0.1", *port);
 
@@ -246,13 +245,13 @@ TEST_F(OpsTest, ServesHealthReadinessAndMetricsWhileEventsFlowBothWays) {
   EXPECT_NE(metrics->body.find("channel=\"/event/Ops_Order__e\""), std::string::npos)
       << metrics->body;
 
-  ASSERT_TRUE(bridge->signal(SIGTERM));
-  EXPECT_EQ(bridge->wait_for_exit(20s), 0) << bridge->output();
+  ASSERT_TRUE(bridge->process().signal(SIGTERM));
+  EXPECT_EQ(bridge->process().wait_for_exit(20s), 0) << bridge->output();
 }
 
 TEST_F(OpsTest, ARejectedTokenStopsTheProcessNonZeroWithoutReady) {
   auto bridge = start_bridge("not-the-emulators-token");
-  const auto code = bridge->wait_for_exit(60s);
+  const auto code = bridge->process().wait_for_exit(60s);
   ASSERT_TRUE(code.has_value()) << "still running:\n" << bridge->output();
   // 70: a pipeline failed fatally (a static token cannot be refreshed) - not 78, which would
   // mean the test's configuration was wrong rather than the credentials.

@@ -44,10 +44,12 @@ std::string render_yaml(const PublishConfig& config) {
 }
 
 BridgeLaunch bridge_launch(const PublishConfig& config) {
-  return {.yaml = render_yaml(config),
-          .ready_line = "partition assigned",
-          .ready_count = 1,
-          .stop_timeout = std::chrono::seconds(15)};
+  BridgeLaunch launch;
+  launch.yaml = render_yaml(config);
+  launch.ready_line = "partition assigned";
+  launch.ready_count = 1;
+  launch.stop_timeout = std::chrono::seconds(15);
+  return launch;
 }
 
 std::string order_json(const std::string& src, std::int64_t seq, const std::string& extra) {

@@ -61,10 +61,12 @@ std::string render_yaml(const BridgeConfig& config) {
 }
 
 BridgeLaunch bridge_launch(const BridgeConfig& config) {
-  return {.yaml = render_yaml(config),
-          .ready_line = "resume_after=",
-          .ready_count = config.channels.size(),
-          .stop_timeout = std::chrono::seconds(10)};
+  BridgeLaunch launch;
+  launch.yaml = render_yaml(config);
+  launch.ready_line = "resume_after=";
+  launch.ready_count = config.channels.size();
+  launch.stop_timeout = std::chrono::seconds(10);
+  return launch;
 }
 
 std::map<std::string, std::vector<Seen>> by_channel(const std::vector<ConsumedRecord>& records) {

@@ -35,6 +35,9 @@ Bridge::Bridge(BridgeLaunch launch, const TempDir& dir, const std::string& name)
       std::to_string(std::chrono::steady_clock::now().time_since_epoch().count()) + ".log");
   // The daemon must not pick these up from the test's environment.
   options.unset_env = {"PORT", "SF_KAFKA_BRIDGE_CONFIG", "KAFKA_URL", "KAFKA_PREFIX"};
+  options.unset_env.insert(options.unset_env.end(), launch_.unset_env.begin(),
+                           launch_.unset_env.end());
+  options.env = launch_.env;
   process_ = std::make_unique<Process>(options);
 }
 

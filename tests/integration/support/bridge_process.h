@@ -20,10 +20,12 @@
 #include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <random>
 #include <string>
+#include <vector>
 
 #include "tests/integration/support/process.h"
 #include "tests/integration/support/temp_dir.h"
@@ -49,6 +51,10 @@ struct BridgeLaunch {
   std::size_t ready_count = 1;
   // How long terminate() waits for the exit after SIGTERM, unless told otherwise.
   std::chrono::milliseconds stop_timeout{10000};
+  // Added to the environment (e.g. NOTIFY_SOCKET), and removed from it besides the variables the
+  // bridge would read a config from (PORT, SF_KAFKA_BRIDGE_CONFIG, KAFKA_URL, KAFKA_PREFIX).
+  std::map<std::string, std::string> env;
+  std::vector<std::string> unset_env;
 };
 
 // A direction's config type: bridge_launch(config) (found next to the type) makes its launch.
