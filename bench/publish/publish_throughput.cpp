@@ -19,7 +19,7 @@
 
 #include "tests/integration/publish/publish_harness.h"
 #include "tests/integration/support/unique_name.h"
-#include "tests/integration/support/wait.h"
+#include "tests/support/wait.h"
 
 namespace {
 
@@ -45,30 +45,6 @@ std::uint64_t composite_requests(emulator::testing::EmulatorProcess& sf) {
     }
   }
   return n;
-}
-
-// utime + stime of a process in seconds (/proc/PID/stat fields 14 and 15).
-double cpu_seconds(int pid) {
-  std::FILE* f = std::fopen(("/proc/" + std::to_string(pid) + "/stat").c_str(), "r");
-  if (f == nullptr) {
-    return 0;
-  }
-  char buffer[2048] = {};
-  const auto n = std::fread(buffer, 1, sizeof buffer - 1, f);
-  std::fclose(f);
-  std::string stat(buffer, n);
-  auto pos = stat.rfind(')');  // the command name may contain spaces
-  std::istringstream rest(stat.substr(pos + 2));
-  std::string field;
-  unsigned long long utime = 0, stime = 0;
-  for (int i = 3; i <= 15 && rest >> field; ++i) {
-    if (i == 14) {
-      utime = std::stoull(field);
-    } else if (i == 15) {
-      stime = std::stoull(field);
-    }
-  }
-  return static_cast<double>(utime + stime) / static_cast<double>(sysconf(_SC_CLK_TCK));
 }
 
 struct Figures {
@@ -104,7 +80,7 @@ Figures run(it::KafkaTestCluster& kafka, int latency_ms, int records) {
   config.group_id = it::unique_name("bench-group");
   config.batch_size = 200;
   config.linger_ms = 50;
-  it::publish::Bridge bridge(config, dir);
+  it::Bridge bridge(config, dir);
 
   Figures figures;
   Clock::time_point first{};
@@ -129,8 +105,8 @@ Figures run(it::KafkaTestCluster& kafka, int latency_ms, int records) {
   const auto requests = composite_requests(sf);
   figures.requests_per_record = static_cast<double>(requests) / static_cast<double>(count);
   figures.records_per_request = static_cast<double>(count) / static_cast<double>(requests);
-  figures.peak_rss_kb = it::publish::proc_status_kb(bridge.process().pid(), "VmHWM");
-  figures.bridge_cpu_s = cpu_seconds(bridge.process().pid());
+  figures.peak_rss_kb = it::proc_status_kb(bridge.process().pid(), "VmHWM");
+  figures.bridge_cpu_s = it::cpu_seconds(bridge.process().pid());
   bridge.terminate();
   return figures;
 }
@@ -138,7 +114,7 @@ Figures run(it::KafkaTestCluster& kafka, int latency_ms, int records) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  if (!it::KafkaTestCluster::available() || it::publish::bridge_binary().empty()) {
+  if (!it::KafkaTestCluster::available() || it::bridge_binary().empty()) {
     std::fprintf(stderr,
                  "needs SFKB_KAFKA_BOOTSTRAP (scripts/test starts a broker) and the "
                  "sf-kafka-bridge binary\n");

@@ -88,25 +88,6 @@ void create_log_append_topic(const std::string& bootstrap, const std::string& to
   }
 }
 
-double cpu_seconds(int pid) {
-  std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
-  std::string content((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  auto close = content.rfind(')');
-  if (close == std::string::npos) {
-    return 0;
-  }
-  std::istringstream rest(content.substr(close + 2));
-  std::string field;
-  long long utime = 0, stime = 0;
-  for (int i = 3; i <= 15 && rest >> field; ++i) {
-    if (i == 14)
-      utime = std::stoll(field);
-    if (i == 15)
-      stime = std::stoll(field);
-  }
-  return static_cast<double>(utime + stime) / static_cast<double>(sysconf(_SC_CLK_TCK));
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -147,7 +128,7 @@ int main(int argc, char** argv) {
     config.channels.push_back({names[c], topic});
   }
   Bridge bridge(config, dir);
-  if (!bridge.wait_started(60s)) {
+  if (!bridge.wait_ready(60s)) {
     std::cerr << "bench_subscribe: the bridge did not start\n" << bridge.output();
     return 1;
   }

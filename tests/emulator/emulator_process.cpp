@@ -7,6 +7,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <atomic>
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
@@ -18,6 +20,8 @@
 #include <rapidjson/document.h>
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
+
+#include "tests/support/seed.h"
 
 extern char** environ;
 
@@ -120,6 +124,13 @@ EmulatorProcess::EmulatorProcess(Options options) : options_(std::move(options))
     args.push_back(options_.static_token);
   }
   args.insert(args.end(), options_.extra_args.begin(), options_.extra_args.end());
+  if (std::find(args.begin(), args.end(), "--seed") == args.end()) {
+    // Its IDs and replay-ID gaps follow the test's seed, so SFKB_TEST_SEED replays them too
+    // (tests/support/seed.h); the n-th emulator of a test process gets the n-th derived seed.
+    static std::atomic<std::uint32_t> started{0};
+    args.push_back("--seed");
+    args.push_back(std::to_string(test_support::derived_seed(started++)));
+  }
   std::vector<char*> argv;
   for (auto& a : args) {
     argv.push_back(a.data());

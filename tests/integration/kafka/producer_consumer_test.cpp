@@ -14,7 +14,7 @@
 #include "daemon/kafka/producer.h"
 #include "tests/integration/support/kafka_cluster.h"
 #include "tests/integration/support/unique_name.h"
-#include "tests/integration/support/wait.h"
+#include "tests/support/wait.h"
 
 namespace sfkb::kafka {
 namespace {
@@ -283,7 +283,7 @@ TEST(KafkaConsumer, RebalanceHooksSplitPartitionsBetweenMembersAndRevokeOnClose)
   };
   Consumer a(ClientConfig(kafka, Role::kConsumer), group, hooks_for(owned_a, &revoked_a));
   ASSERT_TRUE(a.subscribe({topic}));
-  ASSERT_TRUE(it::wait_until(
+  ASSERT_TRUE(test_support::wait_until(
       [&] {
         (void)a.poll(50ms, 10);
         return owned_a.size() == 4;
@@ -293,7 +293,7 @@ TEST(KafkaConsumer, RebalanceHooksSplitPartitionsBetweenMembersAndRevokeOnClose)
   {
     Consumer b(ClientConfig(kafka, Role::kConsumer), group, hooks_for(owned_b, nullptr));
     ASSERT_TRUE(b.subscribe({topic}));
-    ASSERT_TRUE(it::wait_until(
+    ASSERT_TRUE(test_support::wait_until(
         [&] {
           (void)a.poll(20ms, 10);
           (void)b.poll(20ms, 10);
@@ -310,7 +310,7 @@ TEST(KafkaConsumer, RebalanceHooksSplitPartitionsBetweenMembersAndRevokeOnClose)
     ASSERT_TRUE(b.close());
     EXPECT_TRUE(owned_b.empty());  // close() revoked through the hook
   }
-  ASSERT_TRUE(it::wait_until(
+  ASSERT_TRUE(test_support::wait_until(
       [&] {
         (void)a.poll(50ms, 10);
         return owned_a.size() == 4;

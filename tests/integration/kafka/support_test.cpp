@@ -8,7 +8,7 @@
 #include "tests/integration/support/process.h"
 #include "tests/integration/support/temp_dir.h"
 #include "tests/integration/support/unique_name.h"
-#include "tests/integration/support/wait.h"
+#include "tests/support/wait.h"
 
 namespace sfkb::it {
 namespace {

@@ -20,22 +20,16 @@
 #include <vector>
 
 #include "emulator/emulator_process.h"
+#include "tests/integration/support/bridge_process.h"
 #include "tests/integration/support/process.h"
 #include "tests/integration/support/temp_dir.h"
-#include "tests/integration/support/wait.h"
+#include "tests/support/wait.h"
 
 namespace sfkb::it::ops {
 namespace {
 
 using namespace std::chrono_literals;
 using emulator::testing::EmulatorProcess;
-
-std::string bridge_binary() {
-  if (const char* path = std::getenv("SFKB_BRIDGE_BINARY"); path != nullptr && *path != '\0') {
-    return path;
-  }
-  return SFKB_BRIDGE_BINARY_PATH;
-}
 
 // The test's end of systemd's notification protocol: a unix datagram socket, one message per
 // datagram, read with a deadline.
@@ -176,24 +170,21 @@ std::string bridge_config(const std::string& salesforce_url, const std::string& 
 class OpsTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    if (bridge_binary().empty()) {
-      GTEST_SKIP() << "the sf-kafka-bridge executable is not built (set SFKB_BRIDGE_BINARY)";
-    }
+    SFKB_REQUIRE_BRIDGE();
     EmulatorProcess::Options options;
     options.events_yaml = kEvents;
     emulator_ = std::make_unique<EmulatorProcess>(options);
     notify_ = std::make_unique<NotifySocket>(dir_.file("notify.sock"));
   }
 
-  std::unique_ptr<Process> start_bridge(const std::string& token) {
-    const auto config = dir_.write_file(
-        "bridge.yaml", bridge_config(emulator_->base_url(), token, dir_.file("state")));
-    Process::Options options;
-    options.args = {bridge_binary(), "run", "--config", config};
+  // Readiness shows on the notify socket here, not in the log: these tests never wait_ready().
+  std::unique_ptr<Bridge> start_bridge(const std::string& token) {
+    BridgeLaunch launch;
+    launch.yaml = bridge_config(emulator_->base_url(), token, dir_.file("state"));
     // 200 ms: the daemon pings every 100 ms, so a few pings arrive within any test deadline.
-    options.env = {{"NOTIFY_SOCKET", notify_->path()}, {"WATCHDOG_USEC", "200000"}};
-    options.unset_env = {"WATCHDOG_PID", "PORT"};
-    return std::make_unique<Process>(options);
+    launch.env = {{"NOTIFY_SOCKET", notify_->path()}, {"WATCHDOG_USEC", "200000"}};
+    launch.unset_env = {"WATCHDOG_PID"};
+    return std::make_unique<Bridge>(launch, dir_);
   }
 
   // The port from the daemon's "http listening on 127.0.0.1:PORT" line.
@@ -221,14 +212,14 @@ TEST_F(OpsTest, SendsReadyThenWatchdogPingsAndStoppingOnSigterm) {
   EXPECT_TRUE(notify_->seen("STATUS=")) << notify_->all();
   ASSERT_TRUE(notify_->wait_for("WATCHDOG=1", 10s)) << notify_->all();
 
-  ASSERT_TRUE(bridge->signal(SIGTERM));
+  ASSERT_TRUE(bridge->process().signal(SIGTERM));
   EXPECT_TRUE(notify_->wait_for("STOPPING=1", 10s)) << notify_->all();
-  EXPECT_EQ(bridge->wait_for_exit(20s), 0) << bridge->output();
+  EXPECT_EQ(bridge->process().wait_for_exit(20s), 0) << bridge->output();
 }
 
 TEST_F(OpsTest, ServesHealthReadinessAndMetricsWhileEventsFlowBothWays) {
   auto bridge = start_bridge(emulator_->static_token());
-  const auto port = http_port(*bridge);
+  const auto port = http_port(bridge->process());
   ASSERT_TRUE(port) << bridge->output();
   httplib::Client client("127.0.0.1", *port);
 
@@ -254,13 +245,13 @@ TEST_F(OpsTest, ServesHealthReadinessAndMetricsWhileEventsFlowBothWays) {
   EXPECT_NE(metrics->body.find("channel=\"/event/Ops_Order__e\""), std::string::npos)
       << metrics->body;
 
-  ASSERT_TRUE(bridge->signal(SIGTERM));
-  EXPECT_EQ(bridge->wait_for_exit(20s), 0) << bridge->output();
+  ASSERT_TRUE(bridge->process().signal(SIGTERM));
+  EXPECT_EQ(bridge->process().wait_for_exit(20s), 0) << bridge->output();
 }
 
 TEST_F(OpsTest, ARejectedTokenStopsTheProcessNonZeroWithoutReady) {
   auto bridge = start_bridge("not-the-emulators-token");
-  const auto code = bridge->wait_for_exit(60s);
+  const auto code = bridge->process().wait_for_exit(60s);
   ASSERT_TRUE(code.has_value()) << "still running:\n" << bridge->output();
   // 70: a pipeline failed fatally (a static token cannot be refreshed) - not 78, which would
   // mean the test's configuration was wrong rather than the credentials.

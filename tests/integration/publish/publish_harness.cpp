@@ -2,7 +2,6 @@
 
 #include <unistd.h>
 
-#include <fstream>
 #include <set>
 #include <sstream>
 
@@ -11,20 +10,7 @@
 
 #include <stdexcept>
 
-#include "tests/integration/support/bridge_yaml.h"
-
 namespace sfkb::it::publish {
-
-std::string bridge_binary() {
-  if (const char* env = std::getenv("SFKB_BRIDGE_BINARY"); env != nullptr && *env != '\0') {
-    return env;
-  }
-  std::string built = SFKB_BRIDGE_BINARY_PATH;
-  if (!built.empty() && ::access(built.c_str(), X_OK) == 0) {
-    return built;
-  }
-  return {};
-}
 
 emulator::testing::EmulatorProcess::Options emulator_options(std::vector<std::string> extra) {
   emulator::testing::EmulatorProcess::Options options;
@@ -36,12 +22,7 @@ emulator::testing::EmulatorProcess::Options emulator_options(std::vector<std::st
 
 std::string render_yaml(const PublishConfig& config) {
   std::ostringstream y;
-  write_salesforce_and_kafka_yaml(y, {.salesforce_url = config.salesforce_url,
-                                      .access_token = config.access_token,
-                                      .client_id = config.client_id,
-                                      .client_secret = config.client_secret,
-                                      .bootstrap = config.bootstrap,
-                                      .kafka_properties = config.kafka_properties});
+  write_salesforce_and_kafka_yaml(y, config);
   y << "publish:\n"
     << "  - topics: [";
   for (std::size_t i = 0; i < config.topics.size(); ++i) {
@@ -62,21 +43,13 @@ std::string render_yaml(const PublishConfig& config) {
   return y.str();
 }
 
-Bridge::Bridge(const PublishConfig& config, const TempDir& dir, const std::string& name) {
-  const auto file = dir.write_file(name + ".yaml", render_yaml(config));
-  Process::Options options;
-  options.args = {bridge_binary(), "run", "--config", file};
-  options.log_file = dir.file(name + ".log");
-  process_ = std::make_unique<Process>(options);
-}
-
-bool Bridge::wait_assigned(std::chrono::milliseconds timeout) {
-  return process_->wait_for_output("partition assigned", timeout).has_value();
-}
-
-std::optional<int> Bridge::terminate(std::chrono::milliseconds timeout) {
-  process_->signal(SIGTERM);
-  return process_->wait_for_exit(timeout);
+BridgeLaunch bridge_launch(const PublishConfig& config) {
+  BridgeLaunch launch;
+  launch.yaml = render_yaml(config);
+  launch.ready_line = "partition assigned";
+  launch.ready_count = 1;
+  launch.stop_timeout = std::chrono::seconds(15);
+  return launch;
 }
 
 std::string order_json(const std::string& src, std::int64_t seq, const std::string& extra) {
@@ -147,17 +120,6 @@ std::string check_at_least_once(const std::vector<std::int64_t>& seqs, std::int6
            std::to_string(max_duplicates);
   }
   return "";
-}
-
-std::int64_t proc_status_kb(int pid, const std::string& field) {
-  std::ifstream in("/proc/" + std::to_string(pid) + "/status");
-  std::string line;
-  while (std::getline(in, line)) {
-    if (line.rfind(field + ":", 0) == 0) {
-      return std::stoll(line.substr(field.size() + 1));
-    }
-  }
-  return 0;
 }
 
 void produce_large(const std::string& bootstrap, const std::string& topic,

@@ -1,8 +1,9 @@
 #pragma once
 // What every publish integration test needs: an emulated org that knows the test's event type,
 // topics on the test broker, a config for the real `sf-kafka-bridge` binary with one publish
-// mapping, the binary as a child process, and the emulator's published log read back per source
-// partition (each record carries its source in Src__c and Seq__c).
+// mapping (started as it::Bridge, see tests/integration/support/bridge_process.h), and the
+// emulator's published log read back per source partition (each record carries its source in
+// Src__c and Seq__c).
 
 #include <chrono>
 #include <cstdint>
@@ -13,59 +14,40 @@
 #include <vector>
 
 #include "emulator/emulator_process.h"
+#include "tests/integration/support/bridge_process.h"
+#include "tests/integration/support/bridge_yaml.h"
 #include "tests/integration/support/kafka_cluster.h"
-#include "tests/integration/support/process.h"
 #include "tests/integration/support/temp_dir.h"
 
 namespace sfkb::it::publish {
 
-#define SFKB_REQUIRE_PUBLISH_PEERS()                                                          \
-  do {                                                                                        \
-    SFKB_REQUIRE_KAFKA();                                                                     \
-    if (::sfkb::it::publish::bridge_binary().empty()) {                                       \
-      GTEST_SKIP() << "the sf-kafka-bridge executable is not built (set SFKB_BRIDGE_BINARY)"; \
-    }                                                                                         \
+#define SFKB_REQUIRE_PUBLISH_PEERS() \
+  do {                               \
+    SFKB_REQUIRE_KAFKA();            \
+    SFKB_REQUIRE_BRIDGE();           \
   } while (0)
 
 inline constexpr const char* kEvent = "Order__e";
 
-std::string bridge_binary();
-
 // Order__e { Src__c: string, Seq__c: number, Text__c: string }.
 emulator::testing::EmulatorProcess::Options emulator_options(std::vector<std::string> extra = {});
 
-struct PublishConfig {
-  std::string salesforce_url;
-  std::string access_token;  // empty: client_credentials with the two below
-  std::string client_id;
-  std::string client_secret;
-  std::string bootstrap;
+// The connection (emulator URL, credentials, broker, kafka.properties) and the publish part.
+struct PublishConfig : BridgeConnection {
   std::vector<std::string> topics;
   std::string dead_letter_topic;
   std::string group_id;
   int batch_size = 200;
   int linger_ms = 20;
   std::string on_error = "dead_letter";
-  std::map<std::string, std::string> kafka_properties;
   std::string shutdown_timeout = "10s";
 };
 
 std::string render_yaml(const PublishConfig& config);
 
-// The bridge as a child process: `sf-kafka-bridge run --config <file>`.
-class Bridge {
- public:
-  Bridge(const PublishConfig& config, const TempDir& dir, const std::string& name = "bridge");
-  Process& process() { return *process_; }
-  // Waits until the publish consumer got at least one partition.
-  bool wait_assigned(std::chrono::milliseconds timeout = std::chrono::seconds(30));
-  std::optional<int> terminate(std::chrono::milliseconds timeout = std::chrono::seconds(15));
-  int kill() { return process_->kill(); }
-  std::string output() const { return process_->output(); }
-
- private:
-  std::unique_ptr<Process> process_;
-};
+// For it::Bridge: the config, ready once the publish consumer got at least one partition; SIGTERM
+// waits 15 s for the exit.
+BridgeLaunch bridge_launch(const PublishConfig& config);
 
 // A record value the tests produce: {"Src__c":"<src>","Seq__c":<seq>,"Text__c":"..."}.
 std::string order_json(const std::string& src, std::int64_t seq, const std::string& extra = "");
@@ -86,8 +68,6 @@ std::string check_exactly_once_in_order(const std::vector<std::int64_t>& seqs, s
 // `max_duplicates` duplicates; otherwise what is wrong.
 std::string check_at_least_once(const std::vector<std::int64_t>& seqs, std::int64_t count,
                                 std::size_t max_duplicates);
-
-std::int64_t proc_status_kb(int pid, const std::string& field);
 
 // Produces `records` (in order, to their partitions) with a producer that allows values up to
 // 2,000,000 bytes - the shared test producer keeps librdkafka's 1,000,000 limit. Throws on failure.

@@ -10,7 +10,7 @@
 
 #include "tests/integration/publish/publish_harness.h"
 #include "tests/integration/support/unique_name.h"
-#include "tests/integration/support/wait.h"
+#include "tests/support/wait.h"
 
 namespace sfkb::it::publish {
 namespace {
@@ -38,7 +38,7 @@ class PublishIntegration : public ::testing::Test {
   std::size_t published_count(EmulatorProcess& sf) { return sf.published(kEvent).count; }
 
   bool all_committed(const std::string& group, const std::string& topic, int partitions) {
-    return wait_until(
+    return test_support::wait_until(
         [&] {
           auto committed = kafka->committed_offsets(group, topic);
           for (int p = 0; p < partitions; ++p) {
@@ -214,7 +214,8 @@ TEST_F(PublishIntegration, ShouldPublishEverythingAtLeastOnceAcrossAKill9) {
   config.kafka_properties = {{"session.timeout.ms", "6000"}, {"heartbeat.interval.ms", "1000"}};
   {
     Bridge first(config, dir, "first");
-    ASSERT_TRUE(wait_until([&] { return published_count(sf) >= 1500; }, 60s)) << first.output();
+    ASSERT_TRUE(test_support::wait_until([&] { return published_count(sf) >= 1500; }, 60s))
+        << first.output();
     first.kill();
   }
   const auto before_restart = published_count(sf);
@@ -244,9 +245,9 @@ TEST_F(PublishIntegration, ShouldLetTheSecondBridgeTakeOverWhenTheFirstStops) {
   config.dead_letter_topic = unique_name("orders-dlq");
   config.batch_size = 50;
   Bridge a(config, dir, "a");
-  ASSERT_TRUE(a.wait_assigned()) << a.output();
+  ASSERT_TRUE(a.wait_ready()) << a.output();
   Bridge b(config, dir, "b");
-  ASSERT_TRUE(b.wait_assigned(60s)) << b.output();
+  ASSERT_TRUE(b.wait_ready(60s)) << b.output();
 
   produce_orders(*kafka, topic, kPartitions, 250);
   ASSERT_GE(sf.wait_for_published(kEvent, 1000, 60s).count, 1000u);

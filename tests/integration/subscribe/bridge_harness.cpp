@@ -11,20 +11,8 @@
 #include <thread>
 
 #include "daemon/checkpoint/file_store.h"
-#include "tests/integration/support/bridge_yaml.h"
 
 namespace sfkb::it::subscribe {
-
-std::string bridge_binary() {
-  if (const char* env = std::getenv("SFKB_BRIDGE_BINARY"); env != nullptr && *env != '\0') {
-    return env;
-  }
-  std::string built = SFKB_BRIDGE_BINARY_PATH;
-  if (!built.empty() && ::access(built.c_str(), X_OK) == 0) {
-    return built;
-  }
-  return {};
-}
 
 std::string events_yaml() {
   std::string out = "events:\n";
@@ -49,12 +37,7 @@ emulator::testing::EmulatorProcess::Options emulator_options(std::vector<std::st
 
 std::string render_yaml(const BridgeConfig& config) {
   std::ostringstream y;
-  write_salesforce_and_kafka_yaml(y, {.salesforce_url = config.salesforce_url,
-                                      .access_token = config.access_token,
-                                      .client_id = config.client_id,
-                                      .client_secret = config.client_secret,
-                                      .bootstrap = config.bootstrap,
-                                      .kafka_properties = config.kafka_properties});
+  write_salesforce_and_kafka_yaml(y, config);
   y << "checkpoint:\n"
     << "  directory: " << yaml_quoted(config.checkpoint_dir) << "\n"
     << "  interval: " << config.checkpoint_interval << "\n"
@@ -77,38 +60,13 @@ std::string render_yaml(const BridgeConfig& config) {
   return y.str();
 }
 
-Bridge::Bridge(const BridgeConfig& config, const TempDir& dir, const std::string& name) {
-  const std::string file = dir.write_file(name + ".yaml", render_yaml(config));
-  Process::Options options;
-  options.args = {bridge_binary(), "run", "--config", file};
-  options.log_file = dir.file(
-      name + "-" + std::to_string(::getpid()) + "-" +
-      std::to_string(std::chrono::steady_clock::now().time_since_epoch().count()) + ".log");
-  // The daemon must not pick these up from the test's environment.
-  options.unset_env = {"PORT", "SF_KAFKA_BRIDGE_CONFIG", "KAFKA_URL", "KAFKA_PREFIX"};
-  channels_ = config.channels.size();
-  process_ = std::make_unique<Process>(options);
-}
-
-bool Bridge::wait_started(std::chrono::milliseconds timeout) {
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (process_->count_lines_containing("resume_after=") >= channels_) {
-      return true;
-    }
-    if (!process_->running()) {
-      return false;
-    }
-    // Woken by the next line of output (or the deadline), not a fixed sleep.
-    process_->wait_for_output("resume_after=", std::chrono::milliseconds(200),
-                              process_->line_count());
-  }
-  return process_->count_lines_containing("resume_after=") >= channels_;
-}
-
-std::optional<int> Bridge::terminate(std::chrono::milliseconds timeout) {
-  process_->signal(SIGTERM);
-  return process_->wait_for_exit(timeout);
+BridgeLaunch bridge_launch(const BridgeConfig& config) {
+  BridgeLaunch launch;
+  launch.yaml = render_yaml(config);
+  launch.ready_line = "resume_after=";
+  launch.ready_count = config.channels.size();
+  launch.stop_timeout = std::chrono::seconds(10);
+  return launch;
 }
 
 std::map<std::string, std::vector<Seen>> by_channel(const std::vector<ConsumedRecord>& records) {
@@ -189,17 +147,6 @@ std::vector<Seen> wait_for_channel(KafkaTestCluster& kafka, const std::string& t
     // read_all is itself a round trip to the broker; a short pause keeps it from spinning.
     std::this_thread::sleep_for(std::chrono::milliseconds(200));
   }
-}
-
-std::int64_t proc_status_kb(int pid, const std::string& field) {
-  std::ifstream in("/proc/" + std::to_string(pid) + "/status");
-  std::string line;
-  while (std::getline(in, line)) {
-    if (line.rfind(field + ":", 0) == 0) {
-      return std::stoll(line.substr(field.size() + 1));
-    }
-  }
-  return 0;
 }
 
 std::optional<std::int64_t> checkpointed(const std::string& dir, const std::string& channel) {

@@ -1,7 +1,8 @@
 #pragma once
 // What every subscribe integration test needs: an emulated org, a config for the real
-// `sf-kafka-bridge` binary pointing at it and at the test broker, the binary as a child process,
-// and checks of what ended up in Kafka (exactly once, in order, with headers).
+// `sf-kafka-bridge` binary pointing at it and at the test broker (started as it::Bridge, see
+// tests/integration/support/bridge_process.h), and checks of what ended up in Kafka (exactly once,
+// in order, with headers).
 
 #include <chrono>
 #include <cstdint>
@@ -12,21 +13,12 @@
 #include <vector>
 
 #include "emulator/emulator_process.h"
+#include "tests/integration/support/bridge_process.h"
+#include "tests/integration/support/bridge_yaml.h"
 #include "tests/integration/support/kafka_cluster.h"
-#include "tests/integration/support/process.h"
 #include "tests/integration/support/temp_dir.h"
 
 namespace sfkb::it::subscribe {
-
-// Skips (reported as skipped, with the reason) when the binary was not built into this tree.
-#define SFKB_REQUIRE_BRIDGE()                                                                 \
-  do {                                                                                        \
-    if (::sfkb::it::subscribe::bridge_binary().empty()) {                                     \
-      GTEST_SKIP() << "the sf-kafka-bridge executable is not built (set SFKB_BRIDGE_BINARY)"; \
-    }                                                                                         \
-  } while (0)
-
-std::string bridge_binary();
 
 // Event types every test's emulator knows: A__e .. E__e with Text__c and Number__c.
 std::string events_yaml();
@@ -43,38 +35,20 @@ struct ChannelSpec {
   std::string value = "payload";  // payload | envelope
 };
 
-struct BridgeConfig {
-  std::string salesforce_url;  // the emulator's base URL
-  std::string access_token;    // access_token flow; empty: client_credentials with the two below
-  std::string client_id;
-  std::string client_secret;
-  std::string bootstrap;
+// The connection (emulator URL, credentials, broker, kafka.properties) and the subscribe part.
+struct BridgeConfig : BridgeConnection {
   std::string checkpoint_dir;
   std::vector<ChannelSpec> channels;
   std::string checkpoint_interval = "200ms";
   std::size_t max_in_flight = 10000;
-  std::map<std::string, std::string> kafka_properties;
   std::string log_level = "info";
 };
 
 std::string render_yaml(const BridgeConfig& config);
 
-// The bridge as a child process: `sf-kafka-bridge run --config <file>`.
-class Bridge {
- public:
-  Bridge(const BridgeConfig& config, const TempDir& dir, const std::string& name = "bridge");
-  Process& process() { return *process_; }
-  // Waits until the pipeline reconciled and logged where each channel resumes.
-  bool wait_started(std::chrono::milliseconds timeout = std::chrono::seconds(30));
-  // SIGTERM and the exit code (nullopt: did not exit within `timeout`).
-  std::optional<int> terminate(std::chrono::milliseconds timeout = std::chrono::seconds(10));
-  int kill() { return process_->kill(); }
-  std::string output() const { return process_->output(); }
-
- private:
-  std::unique_ptr<Process> process_;
-  std::size_t channels_ = 0;
-};
+// For it::Bridge: the config, ready once the pipeline reconciled and logged where each channel
+// resumes; SIGTERM waits 10 s for the exit.
+BridgeLaunch bridge_launch(const BridgeConfig& config);
 
 // One event as read back from Kafka.
 struct Seen {
@@ -112,9 +86,6 @@ std::string check_exactly_once(const std::vector<Seen>& seen, const Injected& in
 std::vector<Seen> wait_for_channel(KafkaTestCluster& kafka, const std::string& topic,
                                    const std::string& channel, std::size_t count,
                                    std::chrono::milliseconds timeout);
-
-// kB of VmRSS / VmHWM of a process (0 if unreadable).
-std::int64_t proc_status_kb(int pid, const std::string& field);
 
 // The replay ID the checkpoint file holds for `channel` (nullopt: no file or no entry).
 std::optional<std::int64_t> checkpointed(const std::string& dir, const std::string& channel);

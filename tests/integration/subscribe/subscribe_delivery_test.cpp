@@ -14,7 +14,8 @@
 #include "daemon/kafka/partitioner.h"
 #include "tests/integration/subscribe/bridge_harness.h"
 #include "tests/integration/support/unique_name.h"
-#include "tests/integration/support/wait.h"
+#include "tests/support/seed.h"
+#include "tests/support/wait.h"
 
 namespace sfkb::it::subscribe {
 namespace {
@@ -60,7 +61,7 @@ class SubscribeDelivery : public ::testing::Test {
                  const std::string& channel, std::size_t count,
                  const std::string& expect_log = "") {
     Bridge bridge(config, dir_, name);
-    ASSERT_TRUE(bridge.wait_started()) << bridge.output();
+    ASSERT_TRUE(bridge.wait_ready()) << bridge.output();
     if (!expect_log.empty()) {
       EXPECT_TRUE(bridge.process().wait_for_output(expect_log, 1s)) << bridge.output();
     }
@@ -83,7 +84,7 @@ TEST_F(SubscribeDelivery, TenThousandEventsOnThreeChannelsArriveOnceInOrderWithH
     specs.push_back({channel, topic});
   }
   Bridge bridge(config_for(sf, specs), dir_);
-  ASSERT_TRUE(bridge.wait_started()) << bridge.output();
+  ASSERT_TRUE(bridge.wait_ready()) << bridge.output();
 
   // when 10,000 events are injected while the bridge runs,
   std::map<std::string, Injected> injected;
@@ -130,7 +131,7 @@ TEST_F(SubscribeDelivery, SigtermMidStreamWritesTheFinalCheckpointAndRestartLose
   std::thread injector = inject_in_background(sf, channel, 12000, 400, injected);
   {
     Bridge bridge(config, dir_, "first");
-    ASSERT_TRUE(bridge.wait_started()) << bridge.output();
+    ASSERT_TRUE(bridge.wait_ready()) << bridge.output();
     wait_for_channel(*kafka_, topic, channel, 2000, kLong);
     const auto started = std::chrono::steady_clock::now();
     auto code = bridge.terminate(5s);
@@ -153,13 +154,13 @@ TEST_F(SubscribeDelivery, SigtermDuringAnIdleLongPollExitsWithinTwoSeconds) {
   const std::string channel = "/event/A__e";
   kafka_->create_topic(topic, 1);
   Bridge bridge(config_for(sf, {{channel, topic}}), dir_);
-  ASSERT_TRUE(bridge.wait_started()) << bridge.output();
+  ASSERT_TRUE(bridge.wait_ready()) << bridge.output();
   Injected injected;
   injected.add(sf.inject(channel, 1, R"({"Text__c":"x"})"), 1);
   ASSERT_EQ(wait_for_channel(*kafka_, topic, channel, 1, kLong).size(), 1u);
   // The bridge is now waiting in a long poll that would last 60 s.
-  ASSERT_TRUE(
-      wait_until([&] { return sf.stats().find("\"/meta/connect\"") != std::string::npos; }, 10s));
+  ASSERT_TRUE(test_support::wait_until(
+      [&] { return sf.stats().find("\"/meta/connect\"") != std::string::npos; }, 10s));
   const auto started = std::chrono::steady_clock::now();
   auto code = bridge.terminate(10s);
   const auto took = std::chrono::steady_clock::now() - started;
@@ -179,19 +180,20 @@ TEST_F(SubscribeDelivery, KillNineFiveTimesDuringAStreamLosesAndDuplicatesNothin
   Injected injected;
   constexpr std::size_t kTotal = 15000;
   std::thread injector = inject_in_background(sf, channel, kTotal, 300, injected, 60ms);
-  std::mt19937 random(std::random_device{}());
+  SCOPED_TRACE(test_support::seed_note());
+  std::mt19937 random(test_support::test_seed());
   std::size_t last_count = 0;
-  for (int crash = 0; crash < 5; ++crash) {
-    Bridge bridge(config, dir_, "crash" + std::to_string(crash));
-    ASSERT_TRUE(bridge.wait_started()) << bridge.output();
-    // Let it make progress, then kill it at a random moment of the stream.
+  CrashLoop loop;
+  loop.crashes = 5;
+  loop.max_delay = 300ms;
+  // Let it make progress, then kill it at a random moment of the stream.
+  loop.progressed = [&](Bridge&, int) {
     // Capped at the total: once everything is in, a crash at the tail is a moment like any.
-    auto seen = wait_for_channel(*kafka_, topic, channel,
-                                 std::min<std::size_t>(last_count + 200, kTotal), kLong);
-    std::this_thread::sleep_for(std::chrono::milliseconds(random() % 300));
-    bridge.kill();
-    last_count = seen.size();
-  }
+    last_count = wait_for_channel(*kafka_, topic, channel,
+                                  std::min<std::size_t>(last_count + 200, kTotal), kLong)
+                     .size();
+  };
+  ASSERT_NO_FATAL_FAILURE(crash_repeatedly(config, dir_, loop, random));
   injector.join();
   ASSERT_NO_FATAL_FAILURE(run_until(config, "final", topic, channel, injected.total));
   EXPECT_EQ(check_exactly_once(by_channel(kafka_->read_all(topic))[channel], injected, true), "");
@@ -270,21 +272,24 @@ TEST_F(SubscribeDelivery, PayloadKeyOverFourPartitionsSurvivesCrashesAndALostChe
   Injected injected;
   constexpr std::size_t kTotal = 9000;
   std::thread injector = inject_in_background(sf, channel, kTotal, 300, injected, 60ms);
-  std::mt19937 random(std::random_device{}());
+  SCOPED_TRACE(test_support::seed_note());
+  std::mt19937 random(test_support::test_seed());
   std::size_t last_count = 0;
-  for (int crash = 0; crash < 4; ++crash) {
+  CrashLoop loop;
+  loop.crashes = 4;
+  loop.max_delay = 300ms;
+  loop.before_start = [&](int crash) {
     if (crash == 2) {
       std::filesystem::remove_all(dir_.file("state"));  // once without a file
     }
-    Bridge bridge(config, dir_, "crash" + std::to_string(crash));
-    ASSERT_TRUE(bridge.wait_started()) << bridge.output();
+  };
+  loop.progressed = [&](Bridge&, int) {
     // Capped at the total: once everything is in, a crash at the tail is a moment like any.
-    auto seen = wait_for_channel(*kafka_, topic, channel,
-                                 std::min<std::size_t>(last_count + 200, kTotal), kLong);
-    std::this_thread::sleep_for(std::chrono::milliseconds(random() % 300));
-    bridge.kill();
-    last_count = seen.size();
-  }
+    last_count = wait_for_channel(*kafka_, topic, channel,
+                                  std::min<std::size_t>(last_count + 200, kTotal), kLong)
+                     .size();
+  };
+  ASSERT_NO_FATAL_FAILURE(crash_repeatedly(config, dir_, loop, random));
   injector.join();
   ASSERT_NO_FATAL_FAILURE(run_until(config, "final", topic, channel, injected.total));
   auto seen = by_channel(kafka_->read_all(topic))[channel];

@@ -11,7 +11,7 @@
 
 #include "tests/integration/subscribe/bridge_harness.h"
 #include "tests/integration/support/unique_name.h"
-#include "tests/integration/support/wait.h"
+#include "tests/support/wait.h"
 
 namespace sfkb::it::subscribe {
 namespace {
@@ -72,7 +72,7 @@ TEST_F(SubscribeFaults, ExpiredTokensAreRefreshedAndNothingIsLost) {
   config.client_id = "cid";
   config.client_secret = "csecret";
   Bridge bridge(config, dir_);
-  ASSERT_TRUE(bridge.wait_started()) << bridge.output();
+  ASSERT_TRUE(bridge.wait_ready()) << bridge.output();
   Injected injected;
   inject(sf, 500, injected);
   wait_for_channel(*kafka_, topic_, kChannel, 500, kLong);
@@ -92,7 +92,7 @@ TEST_F(SubscribeFaults, ExpiredTokensAreRefreshedAndNothingIsLost) {
 TEST_F(SubscribeFaults, DroppedSessionsRehandshakeFromTheLastAcknowledgedEvent) {
   EmulatorProcess sf(emulator_options());
   Bridge bridge(config_for(sf), dir_);
-  ASSERT_TRUE(bridge.wait_started()) << bridge.output();
+  ASSERT_TRUE(bridge.wait_ready()) << bridge.output();
   Injected injected;
   for (int round = 0; round < 3; ++round) {
     inject(sf, 700, injected);
@@ -111,7 +111,7 @@ TEST_F(SubscribeFaults, DroppedSessionsRehandshakeFromTheLastAcknowledgedEvent) 
 TEST_F(SubscribeFaults, ServerTooBusyIsRetriedWithBackoff) {
   EmulatorProcess sf(emulator_options());
   Bridge bridge(config_for(sf), dir_);
-  ASSERT_TRUE(bridge.wait_started()) << bridge.output();
+  ASSERT_TRUE(bridge.wait_ready()) << bridge.output();
   Injected injected;
   sf.faults(R"({"busy_next_connects":3})");
   inject(sf, 300, injected);
@@ -131,7 +131,7 @@ class InvalidReplay : public SubscribeFaults {
     inject(sf, 100, first);
     {
       Bridge bridge(config_for(sf), dir_, "first");
-      EXPECT_TRUE(bridge.wait_started()) << bridge.output();
+      EXPECT_TRUE(bridge.wait_ready()) << bridge.output();
       wait_for_channel(*kafka_, topic_, kChannel, 100, kLong);
       EXPECT_EQ(bridge.terminate(), 0) << bridge.output();
     }
@@ -148,7 +148,7 @@ TEST_F(InvalidReplay, EarliestReplaysWhatIsRetainedAndWarns) {
   ChannelSpec spec{kChannel, topic_};
   spec.on_invalid_replay_id = "earliest";
   Bridge bridge(config_for(sf, spec), dir_, "second");
-  ASSERT_TRUE(bridge.wait_started()) << bridge.output();
+  ASSERT_TRUE(bridge.wait_ready()) << bridge.output();
   auto records = wait_for_channel(*kafka_, topic_, kChannel, 110, kLong);
   ASSERT_EQ(bridge.terminate(), 0) << bridge.output();
   records = seen();
@@ -162,11 +162,11 @@ TEST_F(InvalidReplay, LatestSkipsToNewEventsAndWarns) {
   ChannelSpec spec{kChannel, topic_};
   spec.on_invalid_replay_id = "latest";
   Bridge bridge(config_for(sf, spec), dir_, "second");
-  ASSERT_TRUE(bridge.wait_started()) << bridge.output();
+  ASSERT_TRUE(bridge.wait_ready()) << bridge.output();
   ASSERT_TRUE(bridge.process().wait_for_output("invalid", 30s)) << bridge.output();
   Injected fresh;
   // The resubscription with -1 may still be on its way: keep injecting until one arrives.
-  ASSERT_TRUE(wait_until(
+  ASSERT_TRUE(test_support::wait_until(
       [&] {
         inject(sf, 1, fresh);
         return wait_for_channel(*kafka_, topic_, kChannel, 101, 1s).size() > 100;
@@ -211,7 +211,7 @@ class OrgRefresh : public SubscribeFaults {
   // Starts a bridge, waits until the channel holds `total` records, stops it (exit 0).
   std::string run_until(const BridgeConfig& config, std::size_t total, const std::string& name) {
     Bridge bridge(config, dir_, name);
-    EXPECT_TRUE(bridge.wait_started()) << bridge.output();
+    EXPECT_TRUE(bridge.wait_ready()) << bridge.output();
     wait_for_channel(*kafka_, topic_, kChannel, total, kLong);
     EXPECT_EQ(bridge.terminate(), 0) << bridge.output();
     return bridge.output();
@@ -310,7 +310,7 @@ TEST_F(OrgRefresh, RefreshWhileRunningRestartsTheChannelInTheNewOrg) {
   EmulatorProcess sf(emulator_options({"--client-id", "cid", "--client-secret", "csecret"}));
   const auto config = oauth_config(sf);
   Bridge bridge(config, dir_);
-  ASSERT_TRUE(bridge.wait_started()) << bridge.output();
+  ASSERT_TRUE(bridge.wait_ready()) << bridge.output();
   Injected old_org;
   inject(sf, 300, old_org);
   wait_for_channel(*kafka_, topic_, kChannel, 300, kLong);
@@ -344,7 +344,7 @@ TEST_F(SubscribeFaults, BrokerDownForTwentySecondsLosesNothingAndMemoryStaysBoun
   auto config = config_for(sf);
   config.max_in_flight = 1000;
   Bridge bridge(config, dir_);
-  ASSERT_TRUE(bridge.wait_started()) << bridge.output();
+  ASSERT_TRUE(bridge.wait_ready()) << bridge.output();
   Injected injected;
   inject(sf, 2000, injected);
   wait_for_channel(*kafka_, topic_, kChannel, 2000, kLong);
@@ -385,7 +385,7 @@ TEST_F(SubscribeFaults, OddInputIsHandledAndTheSessionKept) {
   // take the batch.
   config.kafka_properties = {{"message.max.bytes", "8000000"}, {"compression.type", "lz4"}};
   Bridge bridge(config, dir_);
-  ASSERT_TRUE(bridge.wait_started()) << bridge.output();
+  ASSERT_TRUE(bridge.wait_ready()) << bridge.output();
   Injected injected;
   inject(sf, 10, injected);
   wait_for_channel(*kafka_, topic_, kChannel, 10, kLong);
@@ -425,7 +425,7 @@ class LostConnectReplies : public SubscribeFaults {
   void deliver_through(const std::string& fault, const std::string& reason) {
     EmulatorProcess sf(emulator_options({"--max-batch-events", "100"}));
     Bridge bridge(config_for(sf), dir_);
-    ASSERT_TRUE(bridge.wait_started()) << bridge.output();
+    ASSERT_TRUE(bridge.wait_ready()) << bridge.output();
     Injected injected;
     inject(sf, 50, injected);
     wait_for_channel(*kafka_, topic_, kChannel, 50, kLong);

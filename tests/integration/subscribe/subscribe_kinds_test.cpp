@@ -67,7 +67,7 @@ TEST_F(SubscribeKinds, PushTopicAndChangeEventsArriveWithTheirValuesKeysAndHeade
   config.channels = {{topic_channel, topics_topic, "payload.Id"},
                      {data_channel, changes_topic, "payload.ChangeEventHeader.recordIds"}};
   Bridge bridge(config, dir_);
-  ASSERT_TRUE(bridge.wait_started()) << bridge.output();
+  ASSERT_TRUE(bridge.wait_ready()) << bridge.output();
   const auto topic_seen = wait_for_channel(*kafka_, topics_topic, topic_channel, 3, 30s);
   const auto data_seen = wait_for_channel(*kafka_, changes_topic, data_channel, 2, 30s);
   ASSERT_EQ(bridge.terminate(), 0) << bridge.output();

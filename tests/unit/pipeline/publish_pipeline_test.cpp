@@ -5,7 +5,7 @@
 #include <gtest/gtest.h>
 
 #include "daemon/ops/log.h"
-#include "tests/integration/support/wait.h"
+#include "tests/support/wait.h"
 #include "tests/unit/pipeline/publish_fakes.h"
 
 namespace sfkb::pipeline {
@@ -53,7 +53,7 @@ class PublishPipelineTest : public ::testing::Test {
     }
   }
   bool committed(const TopicPartition& tp, std::int64_t offset) {
-    return it::wait_until([&] { return consumer->committed(tp) == offset; }, 5000ms);
+    return test_support::wait_until([&] { return consumer->committed(tp) == offset; }, 5000ms);
   }
   bool metric(const std::string& line) { return metrics.render().find(line) != std::string::npos; }
 
@@ -174,7 +174,7 @@ TEST_F(PublishPipelineTest, ShouldStopWithoutCommittingARejectedRecordWhenOnErro
   consumer->append("orders", 1, record(3));
   start();
 
-  ASSERT_TRUE(it::wait_until([&] { return consumer->closed(); }, 5000ms));
+  ASSERT_TRUE(test_support::wait_until([&] { return consumer->closed(); }, 5000ms));
   thread.join();
   EXPECT_EQ(result.kind(), core::ErrorKind::kFatal);
   EXPECT_NE(result.message().find("orders[0]@1 rejected: INVALID_FIELD"), std::string::npos);
@@ -308,7 +308,7 @@ TEST_F(PublishPipelineTest, ShouldNotCommitPastARecordWhoseDeadLetterFailed) {
   consumer->append("orders", 0, record(2));
   start();
 
-  ASSERT_TRUE(it::wait_until([&] { return consumer->closed(); }, 5000ms));
+  ASSERT_TRUE(test_support::wait_until([&] { return consumer->closed(); }, 5000ms));
   thread.join();
   EXPECT_EQ(result.kind(), core::ErrorKind::kFatal);
   EXPECT_EQ(consumer->committed(kP0), 1);
@@ -321,9 +321,9 @@ TEST_F(PublishPipelineTest, ShouldCommitDoneWorkAndDropTheRestOfARevokedPartitio
     consumer->append("orders", n % 2, record(n));
   }
   start();
-  ASSERT_TRUE(it::wait_until([&] { return salesforce.requests() >= 2; }, 5000ms));
+  ASSERT_TRUE(test_support::wait_until([&] { return salesforce.requests() >= 2; }, 5000ms));
   consumer->revoke_on_next_poll({kP1});
-  ASSERT_TRUE(it::wait_until([&] { return !consumer->revoked().empty(); }, 5000ms));
+  ASSERT_TRUE(test_support::wait_until([&] { return !consumer->revoked().empty(); }, 5000ms));
   salesforce.fail(0, 503);
 
   ASSERT_TRUE(committed(kP0, 2));
@@ -337,7 +337,7 @@ TEST_F(PublishPipelineTest, ShouldAbandonAStuckBatchWithinTheDrainTimeoutOnShutd
   salesforce.fail(1000000, 503);
   consumer->append("orders", 0, record(0));
   start();
-  ASSERT_TRUE(it::wait_until([&] { return salesforce.requests() >= 1; }, 5000ms));
+  ASSERT_TRUE(test_support::wait_until([&] { return salesforce.requests() >= 1; }, 5000ms));
 
   const auto before = std::chrono::steady_clock::now();
   stop();
@@ -352,7 +352,7 @@ TEST_F(PublishPipelineTest, ShouldFinishTheInFlightBatchWhenStoppedDuringBackoff
   salesforce.fail(1, 503);
   consumer->append("orders", 0, record(0));
   start();
-  ASSERT_TRUE(it::wait_until([&] { return salesforce.requests() >= 1; }, 5000ms));
+  ASSERT_TRUE(test_support::wait_until([&] { return salesforce.requests() >= 1; }, 5000ms));
 
   stop();
   EXPECT_EQ(salesforce.published(), std::vector<int>{0});
@@ -362,7 +362,7 @@ TEST_F(PublishPipelineTest, ShouldFinishTheInFlightBatchWhenStoppedDuringBackoff
 TEST_F(PublishPipelineTest, ShouldBeReadyOnceTheGroupIsJoined) {
   consumer->assign_on_join({});
   start();
-  EXPECT_TRUE(it::wait_until([&] { return pipeline->ready(); }, 5000ms));
+  EXPECT_TRUE(test_support::wait_until([&] { return pipeline->ready(); }, 5000ms));
   stop();
   EXPECT_FALSE(pipeline->ready());
 }

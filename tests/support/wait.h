@@ -5,7 +5,7 @@
 #include <chrono>
 #include <thread>
 
-namespace sfkb::it {
+namespace sfkb::test_support {
 
 // Evaluates `predicate` until it returns true (-> true) or `timeout` has passed (-> false; the
 // predicate is evaluated one last time at the deadline).
@@ -24,4 +24,4 @@ bool wait_until(Predicate&& predicate, std::chrono::milliseconds timeout,
   }
 }
 
-}  // namespace sfkb::it
+}  // namespace sfkb::test_support
