@@ -16,6 +16,8 @@
 #include "daemon/app/supervision.h"
 #include "daemon/core/backoff.h"
 #include "daemon/core/stop.h"
+#include "daemon/kafka/client_config.h"
+#include "daemon/kafka/topic_creation.h"
 #include "daemon/ops/health_server.h"
 #include "daemon/ops/liveness.h"
 #include "daemon/ops/log.h"
@@ -31,6 +33,10 @@ using namespace std::chrono_literals;
 // How long the first login may keep failing for network reasons before the process gives up with
 // 69 and lets systemd (Restart=on-failure) or the dyno manager try again from scratch.
 constexpr auto kFirstLoginBudget = 2min;
+
+// kafka.create_topics: the controller's answer to one CreateTopics request (it answers once the
+// topics exist); a cluster that needs longer is unhealthy and the start fails with 69.
+constexpr auto kCreateTopicsTimeout = 30s;
 
 // A heartbeat older than this stops the watchdog pings. It must cover the longest healthy wait of
 // a loop iteration: a quiet CometD long poll (~110 s) plus the longest backoff.
@@ -81,6 +87,51 @@ std::optional<int> first_login(salesforce::TokenSource& tokens, const config::Co
   }
 }
 
+// kafka.create_topics: the topics the bridge writes to - every subscribe destination and every
+// dead-letter topic - are created when missing, before a pipeline looks them up (the subscribe side
+// treats a missing topic as fatal). Publish source topics belong to other producers and are never
+// created, as Kafka Connect creates only a source connector's topics. Returns an exit code when
+// the start must stop: 69 when the cluster could not be reached, 78 when it refused (a policy or
+// an ACL forbids it, an invalid topic config): a restart would be refused again.
+std::optional<int> create_configured_topics(const config::Config& config) {
+  auto log = ops::logger("supervisor");
+  const auto& creation = config.kafka.create_topics;
+  std::vector<kafka::TopicSpec> specs;
+  const auto add = [&](const std::string& topic) {
+    specs.push_back({config::full_topic(config.kafka, topic), creation.partitions,
+                     creation.replication_factor, creation.configs});
+  };
+  for (const auto& s : config.subscribe) {
+    add(s.topic);
+  }
+  for (const auto& p : config.publish) {
+    if (!p.dead_letter_topic.empty()) {
+      add(p.dead_letter_topic);
+    }
+  }
+  if (specs.empty()) {
+    return std::nullopt;
+  }
+  auto result = kafka::create_missing_topics(
+      kafka::ClientConfig(config.kafka, kafka::Role::kProducer), specs, kCreateTopicsTimeout);
+  if (!result.is_ok()) {
+    log->error("{}", result.error().message);
+    return result.error().kind == core::ErrorKind::kRetry ? exit_code::kUnavailable
+                                                          : exit_code::kConfig;
+  }
+  for (const auto& topic : result->created) {
+    log->info(
+        "kafka.create_topics: created topic {} (partitions {}, replication factor {}, {} "
+        "config(s))",
+        topic, creation.partitions, creation.replication_factor, creation.configs.size());
+  }
+  if (!result->existing.empty()) {
+    log->info("kafka.create_topics: {} topic(s) already existed and were left as they are",
+              result->existing.size());
+  }
+  return std::nullopt;
+}
+
 }  // namespace
 
 int run_daemon(const config::Config& config, std::stop_token stop) {
@@ -104,6 +155,13 @@ int run_daemon(const config::Config& config, std::stop_token stop) {
   }
   if (auto code = first_login(*tokens, config, stop)) {
     return *code;
+  }
+
+  // Before the root: the subscribe side looks its topics up while it is built.
+  if (!config.kafka.embedded && config.kafka.create_topics.enabled) {
+    if (auto code = create_configured_topics(config)) {
+      return *code;
+    }
   }
 
   // Declared before everything that refers to its slots, so that it outlives the pipeline threads.

@@ -57,6 +57,10 @@ inline constexpr Range<long long> kLingerMs{0, 60'000};
 // Events held in memory until Kafka acknowledges them: at a few KB per event, a million is a few
 // GB, beyond what the bound is for (flat memory when Kafka is slow).
 inline constexpr Range<long long> kMaxInFlightEvents{1, 1'000'000};
+// kafka.create_topics: -1 is the broker's default; 0 is no topic. Kafka's own partition limit per
+// broker is in the thousands; a replication factor is an int16 in the protocol.
+inline constexpr Range<long long> kTopicPartitions{-1, 100'000};
+inline constexpr Range<long long> kReplicationFactor{-1, 32'767};
 }  // namespace bounds
 
 enum class AuthFlow { kJwtBearer, kClientCredentials, kRefreshToken, kPassword, kAccessToken };
@@ -92,6 +96,16 @@ struct SalesforceConfig {
   RetryConfig retry;
 };
 
+// kafka.create_topics: the topics the bridge writes to (subscribe destinations, dead-letter
+// topics) are created at start-up when missing, like Kafka Connect's topic.creation.*. Off by
+// default: managed clusters often forbid it and topics are usually provisioned on purpose.
+struct TopicCreationConfig {
+  bool enabled = false;
+  int partitions = -1;                         // -1: the broker's num.partitions
+  int replication_factor = -1;                 // -1: the broker's default.replication.factor
+  std::map<std::string, std::string> configs;  // topic configs (retention.ms, cleanup.policy, ...)
+};
+
 struct KafkaConfig {
   std::string bootstrap_servers;  // host:port list; Heroku's kafka+ssl://host:port list accepted
   std::string topic_prefix;       // prefixes every topic and consumer group (Heroku KAFKA_PREFIX)
@@ -99,6 +113,7 @@ struct KafkaConfig {
   // Run against librdkafka's in-process mock cluster instead of a real cluster (demo only).
   bool embedded = false;
   std::chrono::milliseconds flush_timeout{10000};
+  TopicCreationConfig create_topics;
 };
 
 struct CheckpointConfig {

@@ -208,6 +208,55 @@ Field<KafkaConfig> properties_field() {
   return field;
 }
 
+// kafka.create_topics.configs: topic configs, checked by the broker when it creates the topic (an
+// unknown key or a bad value refuses the creation, naming both); only their shape is checked here.
+Field<TopicCreationConfig> topic_configs_field() {
+  return custom<TopicCreationConfig>(
+      {.key = "configs",
+       .doc = "topic configs of a created topic (`retention.ms`, `cleanup.policy`, "
+              "`min.insync.replicas`, ...), checked by the broker when it creates the topic"},
+      "map", "`{}`",
+      [](Reader& r, const Map& m, TopicCreationConfig& out) {
+        for (auto& [entry, value] : r.scalar_map(m, "configs")) {
+          out.configs[entry.key] = value.text;
+        }
+      },
+      [](YAML::Emitter& out, const TopicCreationConfig& creation) {
+        out << YAML::Key << "configs" << YAML::Value << YAML::BeginMap;
+        for (const auto& [key, value] : creation.configs) {
+          emit_text(out, key, value, false);
+        }
+        out << YAML::EndMap;
+      });
+}
+
+const Schema<TopicCreationConfig>& topic_creation_schema() {
+  using T = TopicCreationConfig;
+  static const Schema<TopicCreationConfig> schema{
+      {
+          boolean(&T::enabled,
+                  {.key = "enabled",
+                   .doc = "create the topics the bridge writes to (every `subscribe[].topic` and "
+                          "`publish[].dead_letter_topic`, with `topic_prefix`) at start-up when "
+                          "they are missing, like Kafka Connect's `topic.creation.*`. Existing "
+                          "topics are left as they are; publish source topics are never created. "
+                          "Off by default: managed Kafka often forbids it. A refusal (policy, ACL, "
+                          "an invalid topic config) names each topic and the broker's reason and "
+                          "exits 78; an unreachable cluster exits 69"}),
+          integer(&T::partitions, bounds::kTopicPartitions,
+                  {.key = "partitions",
+                   .doc = "partitions of a created topic; `-1` is the broker's `num.partitions`, "
+                          "`0` is refused"}),
+          integer(&T::replication_factor, bounds::kReplicationFactor,
+                  {.key = "replication_factor",
+                   .doc = "replication factor of a created topic; `-1` is the broker's "
+                          "`default.replication.factor`, `0` is refused"}),
+          topic_configs_field(),
+      },
+      rules::topic_creation_counts};
+  return schema;
+}
+
 const Schema<KafkaConfig>& kafka_schema() {
   using K = KafkaConfig;
   static const Schema<KafkaConfig> schema{
@@ -228,6 +277,7 @@ const Schema<KafkaConfig>& kafka_schema() {
           duration(&K::flush_timeout, bounds::kFlushTimeout,
                    {.key = "flush_timeout",
                     .doc = "how long shutdown waits for outstanding deliveries"}),
+          section("create_topics", &K::create_topics, topic_creation_schema()),
       },
       rules::kafka_environment};
   return schema;

@@ -2,6 +2,8 @@
 
 #include <cstdio>
 #include <string>
+#include <string_view>
+#include <utility>
 
 #include "daemon/config/files.h"
 #include "daemon/config/names.h"
@@ -14,6 +16,17 @@ void retry_order(Reader& reader, const Map& m, RetryConfig& retry) {
     const Located at = reader.at(m, "initial_backoff");
     reader.error(at.path, at.mark,
                  "must not exceed max_backoff (" + format_duration(retry.max_backoff) + ")");
+  }
+}
+
+void topic_creation_counts(Reader& reader, const Map& m, TopicCreationConfig& creation) {
+  for (auto [key, value] : {std::pair<std::string_view, int*>{"partitions", &creation.partitions},
+                            {"replication_factor", &creation.replication_factor}}) {
+    if (*value == 0) {
+      const Located at = reader.at(m, key);
+      reader.error(at.path, at.mark, "must be -1 (the broker's default) or at least 1, got 0");
+      *value = -1;
+    }
   }
 }
 

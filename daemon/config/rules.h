@@ -19,6 +19,10 @@ void auth_flow_requirements(Reader& reader, const Map& m, AuthConfig& auth);
 // required unless kafka.embedded.
 void kafka_environment(Reader& reader, const Map& m, KafkaConfig& kafka);
 
+// kafka.create_topics: partitions and replication_factor are -1 (the broker's default) or at
+// least 1; their bounds allow 0 only to report it with this reason.
+void topic_creation_counts(Reader& reader, const Map& m, TopicCreationConfig& creation);
+
 // subscribe[]: the topic name with kafka.topic_prefix; event_uuid keys only on /event/ channels;
 // the channel and topic remembered for across_mappings.
 void subscribe_mapping(Reader& reader, const Map& m, SubscribeMapping& mapping);

@@ -276,8 +276,13 @@ std::shared_ptr<EmbeddedCluster> EmbeddedCluster::instance() {
   }
   std::shared_ptr<EmbeddedCluster> cluster(new EmbeddedCluster());
   ConfPtr conf(rd_kafka_conf_new());
-  install_logging(conf.get());
   char errstr[512];
+  // Names the owner handle, whose missing bootstrap.servers notice is expected (logging.h).
+  if (rd_kafka_conf_set(conf.get(), "client.id", kEmbeddedOwnerClientId, errstr, sizeof errstr) !=
+      RD_KAFKA_CONF_OK) {
+    throw KafkaError(std::string("embedded Kafka: ") + errstr);
+  }
+  install_logging(conf.get());
   cluster->owner_.reset(rd_kafka_new(RD_KAFKA_PRODUCER, conf.get(), errstr, sizeof errstr));
   if (!cluster->owner_) {
     throw KafkaError(std::string("embedded Kafka: ") + errstr);

@@ -36,21 +36,40 @@ void log_line(const rd_kafka_t* rk, int level, const char* facility, const char*
       return;
     }
     auto log = ops::logger("kafka");
-    spdlog::level::level_enum lvl = spdlog::level::debug;
-    if (level <= 3) {
-      lvl = spdlog::level::err;
-    } else if (level == 4) {
-      lvl = spdlog::level::warn;
-    } else if (level <= 6) {
-      lvl = spdlog::level::info;
-    }
-    log->log(lvl, "librdkafka {} {}: {}", rk != nullptr ? rd_kafka_name(rk) : "-", facility,
-             message);
+    const char* name = rk != nullptr ? rd_kafka_name(rk) : "-";
+    log->log(level_for(level, name, facility != nullptr ? facility : "",
+                       message != nullptr ? message : ""),
+             "librdkafka {} {}: {}", name, facility, message);
   } catch (...) {
   }
 }
 
 }  // namespace
+
+spdlog::level::level_enum level_for(int syslog_level, std::string_view handle,
+                                    std::string_view facility, std::string_view message) {
+  if (facility == "CONFWARN") {
+    if (message.find("property enable.gapless.guarantee is experimental") !=
+        std::string_view::npos) {
+      return spdlog::level::debug;
+    }
+    const std::string_view owner = kEmbeddedOwnerClientId;
+    if (message.find("No `bootstrap.servers` configured") != std::string_view::npos &&
+        handle.substr(0, owner.size() + 1) == std::string(owner) + "#") {
+      return spdlog::level::debug;
+    }
+  }
+  if (syslog_level <= 3) {
+    return spdlog::level::err;
+  }
+  if (syslog_level == 4) {
+    return spdlog::level::warn;
+  }
+  if (syslog_level <= 6) {
+    return spdlog::level::info;
+  }
+  return spdlog::level::debug;
+}
 
 void install_logging(rd_kafka_conf_t* conf) {
   static std::once_flag registered;

@@ -294,8 +294,8 @@ subscribe:
                                "3, column 11)\n" +
                                path +
                                ": kafka.colour: unknown key; valid keys here: bootstrap_servers, "
-                               "topic_prefix, properties, embedded, flush_timeout (line 6, column "
-                               "3)\n" +
+                               "topic_prefix, properties, embedded, flush_timeout, create_topics "
+                               "(line 6, column 3)\n" +
                                path +
                                ": subscribe[0].topic: must not be empty (line 9, column 12)\n");
   }

@@ -199,7 +199,8 @@ subscribe:
                                            "password, access_token (line 3, column 11)"),
                                  HasSubstr("kafka.colour: unknown key; valid keys here: "
                                            "bootstrap_servers, topic_prefix, properties, "
-                                           "embedded, flush_timeout (line 6, column 3)"),
+                                           "embedded, flush_timeout, create_topics (line 6, "
+                                           "column 3)"),
                                  "subscribe[0].topic: must not be empty (line 9, column 12)"));
 }
 
@@ -763,6 +764,47 @@ TEST(Loader, ShouldBoundEveryDurationAndSize) {
                     "  max_in_flight_events: 1000000\n");
   ASSERT_TRUE(edges.ok()) << ::testing::PrintToString(problem_lines(edges));
   EXPECT_EQ(edges.config().shutdown.timeout, std::chrono::minutes(10));
+}
+
+// kafka.create_topics: off unless asked for; the broker's defaults unless given.
+TEST(Loader, ShouldLeaveTopicCreationOffByDefault) {
+  auto result = load(kAuth + kKafka + kSubscribe);
+  ASSERT_TRUE(result.ok()) << ::testing::PrintToString(problem_lines(result));
+  const auto& creation = result.config().kafka.create_topics;
+  EXPECT_FALSE(creation.enabled);
+  EXPECT_EQ(creation.partitions, -1);
+  EXPECT_EQ(creation.replication_factor, -1);
+  EXPECT_THAT(creation.configs, IsEmpty());
+}
+
+TEST(Loader, ShouldReadTopicCreation) {
+  auto result = load(kAuth + kKafka +
+                     "  create_topics:\n    enabled: true\n    partitions: 6\n"
+                     "    replication_factor: 3\n    configs:\n      retention.ms: 604800000\n"
+                     "      cleanup.policy: compact\n" +
+                     kSubscribe);
+  ASSERT_TRUE(result.ok()) << ::testing::PrintToString(problem_lines(result));
+  const auto& creation = result.config().kafka.create_topics;
+  EXPECT_TRUE(creation.enabled);
+  EXPECT_EQ(creation.partitions, 6);
+  EXPECT_EQ(creation.replication_factor, 3);
+  EXPECT_EQ(creation.configs, (std::map<std::string, std::string>{{"cleanup.policy", "compact"},
+                                                                  {"retention.ms", "604800000"}}));
+}
+
+TEST(Loader, ShouldRejectImpossibleTopicCreationCounts) {
+  EXPECT_THAT(
+      problems(kAuth + kKafka +
+               "  create_topics:\n    partitions: 0\n    replication_factor: 40000\n"
+               "    colour: red\n    configs:\n      retention.ms:\n" +
+               kSubscribe),
+      ElementsAre(HasSubstr("kafka.create_topics.partitions: must be -1 (the broker's "
+                            "default) or at least 1, got 0"),
+                  HasSubstr("kafka.create_topics.replication_factor: must be between -1 "
+                            "and 32767, got 40000"),
+                  HasSubstr("kafka.create_topics.colour: unknown key; valid keys here: "
+                            "enabled, partitions, replication_factor, configs"),
+                  HasSubstr("kafka.create_topics.configs.retention.ms: must have a value")));
 }
 
 // librdkafka ends some verdicts with a newline; a problem stays on one line.
