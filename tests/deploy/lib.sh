@@ -78,13 +78,13 @@ deploy_rootfs() {
   fi
   mkdir -p "$dir"
   local started=$SECONDS tmp="$dir/.$key.$$.tar"
-  say "mmdebstrap $* (once; cached as $out_path)"
+  printf '%s\n' "$@" >"$dir/$key.args"
+  say "mmdebstrap ... ${*: -1} (once; cached as $out_path, arguments in $dir/$key.args)"
   if ! mmdebstrap --quiet --format=tar "$@" "$tmp" >"$tmp.log" 2>&1; then
     cat "$tmp.log" >&2
     rm -f "$tmp" "$tmp.log"
     fail "mmdebstrap failed"
   fi
-  printf '%s\n' "$@" >"$dir/$key.args"
   mv "$tmp" "$out_path"
   rm -f "$tmp.log"
   say "rootfs made in $((SECONDS - started))s: $(du -h "$out_path" | cut -f1)"
@@ -102,13 +102,14 @@ slim_dpkg_opts=(
 )
 # The apt settings Debian's container images have (/etc/apt/apt.conf.d/docker-*): downloaded
 # packages and apt's binary caches are deleted after every install, no translations are fetched.
-# Without them every `apt-get install` of the Dockerfile would leave ~80 MB in its layer.
+# Without them every `apt-get install` of the Dockerfile would leave ~80 MB in its layer. (With
+# them mmdebstrap's own clean-up leaves its downloaded packages behind, hence the rm.)
 docker_clean='DPkg::Post-Invoke { "rm -f /var/cache/apt/archives/*.deb /var/cache/apt/archives/partial/*.deb /var/cache/apt/*.bin || true"; };
 APT::Update::Post-Invoke { "rm -f /var/cache/apt/archives/*.deb /var/cache/apt/archives/partial/*.deb /var/cache/apt/*.bin || true"; };
 Dir::Cache::pkgcache "";
 Dir::Cache::srcpkgcache "";
 '
-docker_apt=(--customize-hook="printf '%s' '$docker_clean' >\"\$1/etc/apt/apt.conf.d/docker-clean\"; echo 'Acquire::Languages \"none\";' >\"\$1/etc/apt/apt.conf.d/docker-no-languages\"")
+docker_apt=(--customize-hook="printf '%s' '$docker_clean' >\"\$1/etc/apt/apt.conf.d/docker-clean\"; echo 'Acquire::Languages \"none\";' >\"\$1/etc/apt/apt.conf.d/docker-no-languages\"; rm -f \"\$1\"/var/cache/apt/archives/*.deb \"\$1\"/var/cache/apt/*.bin")
 # Merged /usr the way Debian's images have it (no usrmerge package, which would pull in perl).
 merged_usr=(--hook-dir=/usr/share/mmdebstrap/hooks/merged-usr)
 
