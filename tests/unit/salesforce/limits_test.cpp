@@ -5,6 +5,9 @@
 
 #include <gtest/gtest.h>
 
+#include "daemon/salesforce/limits_poller.h"
+#include "tests/unit/salesforce/fake_transport.h"
+
 namespace sfkb::salesforce {
 namespace {
 
@@ -90,6 +93,65 @@ TEST(OrgLimitsTest, WarnsOncePerCrossingOfTheShare) {
   EXPECT_EQ(warnings.value(), 2u);
   limits.observe(kDailyApiRequests, {0, 0}, "test");  // no allocation: nothing to warn about
   EXPECT_EQ(warnings.value(), 2u);
+}
+
+class OneToken final : public TokenSource {
+ public:
+  core::Result<Session> session(std::stop_token) override { return current; }
+  core::Result<Session> refresh(const Session&, std::stop_token) override {
+    ++refreshes;
+    current.access_token = "token-2";
+    ++current.generation;
+    return current;
+  }
+  Session current{"token-1", "https://org.example.com/", 1, ""};
+  int refreshes = 0;
+};
+
+TEST(LimitsPollerTest, ReadsTheResourceWithTheTokenAndFeedsOrgLimits) {
+  auto transport = std::make_unique<testing::FakeTransport>();
+  auto* fake = transport.get();
+  OneToken tokens;
+  ops::Metrics metrics;
+  auto limits = std::make_shared<OrgLimits>(0.8, metrics);
+  LimitsPoller poller(std::move(transport), tokens, limits, {"61.0", std::chrono::minutes(5)});
+  auto expired = testing::json_response(
+      401, R"([{"message":"Session expired or invalid","errorCode":"INVALID_SESSION_ID"}])");
+  fake->push_reply(expired);
+  auto ok = testing::json_response(
+      200, R"({"DailyApiRequests":{"Max":100,"Remaining":90},)"
+           R"("HourlyPublishedPlatformEvents":{"Max":1000,"Remaining":400}})");
+  ok.headers.emplace_back("sforce-limit-info", "api-usage=11/100");
+  fake->push_reply(ok);
+
+  ASSERT_TRUE(poller.poll_once({}).is_ok());
+  const auto requests = fake->requests();
+  ASSERT_EQ(requests.size(), 2u);
+  EXPECT_EQ(requests[1].method, "GET");
+  EXPECT_EQ(requests[1].url, "https://org.example.com/services/data/v61.0/limits");
+  EXPECT_EQ(requests[1].headers[0].second, "Bearer token-2");
+  EXPECT_EQ(tokens.refreshes, 1);
+  // The resource's figure is read after the header's, so it is the latest.
+  EXPECT_EQ(limits->latest(kDailyApiRequests), (Usage{10, 100}));
+  EXPECT_EQ(limits->latest(kHourlyPublishedPlatformEvents), (Usage{600, 1000}));
+  EXPECT_FALSE(limits->latest(kDailyDeliveredPlatformEvents));
+}
+
+TEST(LimitsPollerTest, AFailedReadIsARetryAndChangesNothing) {
+  auto transport = std::make_unique<testing::FakeTransport>();
+  auto* fake = transport.get();
+  OneToken tokens;
+  ops::Metrics metrics;
+  auto limits = std::make_shared<OrgLimits>(0.8, metrics);
+  LimitsPoller poller(std::move(transport), tokens, limits, {});
+  fake->push_reply(testing::json_response(
+      403, R"([{"message":"Insufficient privileges","errorCode":"INSUFFICIENT_ACCESS"}])"));
+  fake->push_reply(testing::json_response(200, "<html>maintenance</html>"));
+  auto first = poller.poll_once({});
+  EXPECT_EQ(first.kind(), core::ErrorKind::kRetry);
+  EXPECT_NE(first.message().find("403"), std::string::npos);
+  EXPECT_EQ(poller.poll_once({}).kind(), core::ErrorKind::kRetry);
+  EXPECT_FALSE(limits->latest(kHourlyPublishedPlatformEvents));
 }
 
 }  // namespace

@@ -145,3 +145,36 @@ TEST(CompositeBody, ShouldBeValidForOneRecordAndForNone) {
 
 }  // namespace
 }  // namespace sfkb::salesforce
+
+namespace sfkb::salesforce {
+namespace {
+
+TEST(RestClientLimitInfoTest, EveryReplysSforceLimitInfoReachesOrgLimits) {
+  testing::FakeTransport transport;
+  ScriptedTokens tokens;
+  ops::Metrics metrics;
+  auto limits = std::make_shared<OrgLimits>(0.8, metrics);
+  RestClientOptions options;
+  options.org_limits = limits;
+  RestClient client(transport, tokens, options, metrics);
+  std::vector<std::string_view> records{R"({"attributes":{"type":"A__e"},"x":1})"};
+  auto ok = json_response(200, R"([{"id":"e1","success":true}])");
+  ok.headers.emplace_back("sforce-limit-info", "api-usage=41/15000");
+  transport.push_reply(ok);
+  auto spent = json_response(403, R"([{"message":"TotalRequests Limit exceeded.",)"
+                                  R"("errorCode":"REQUEST_LIMIT_EXCEEDED"}])");
+  spent.headers.emplace_back("sforce-limit-info", "api-usage=15000/15000");
+  transport.push_reply(spent);
+
+  ASSERT_TRUE(client.publish(records, {}).is_ok());
+  EXPECT_EQ(limits->latest(kDailyApiRequests), (Usage{41, 15000}));
+  auto reply = client.publish(records, {});
+  ASSERT_TRUE(reply.is_ok());
+  EXPECT_EQ(reply->kind, ReplyKind::kTransient);
+  EXPECT_EQ(limits->latest(kDailyApiRequests), (Usage{15000, 15000}));
+  EXPECT_NE(metrics.render().find(R"(sfkb_salesforce_limit_used{limit="DailyApiRequests"} 15000)"),
+            std::string::npos);
+}
+
+}  // namespace
+}  // namespace sfkb::salesforce
