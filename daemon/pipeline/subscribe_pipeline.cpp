@@ -1,8 +1,11 @@
 #include "daemon/pipeline/subscribe_pipeline.h"
 
+#include <algorithm>
+
 #include "daemon/core/backoff.h"
 #include "daemon/core/stop.h"
 #include "daemon/ops/log.h"
+#include "daemon/pipeline/own_events.h"
 
 namespace sfkb::pipeline {
 namespace {
@@ -47,6 +50,7 @@ struct SubscribePipeline::Channel {
   ops::Counter* skipped = nullptr;
   ops::Counter* key_missing = nullptr;
   ops::Counter* dropped = nullptr;
+  ops::Counter* own_skipped = nullptr;  // set: skip_own_events is on for this channel
   ops::Gauge* checkpoint_gauge = nullptr;
   // Shared with the metrics registry's callback, which may outlive the pipeline.
   std::shared_ptr<std::atomic<std::int64_t>> last_event_ns;
@@ -96,6 +100,13 @@ SubscribePipeline::SubscribePipeline(const config::Config& config, salesforce::E
         "sfkb_events_dropped_total",
         "Events Kafka can never take (e.g. larger than message.max.bytes): logged and skipped",
         labels);
+    if (std::find(options_.skip_own_channels.begin(), options_.skip_own_channels.end(),
+                  mapping.channel) != options_.skip_own_channels.end()) {
+      channel->own_skipped = &metrics.counter(
+          "sfkb_events_skipped_own_total",
+          "Events dropped by skip_own_events: published by the bridge's own user (its echo)",
+          labels);
+    }
     channel->checkpoint_gauge = &metrics.gauge(
         "sfkb_checkpoint_replay_id", "Replay ID checkpointed per channel (last written)", labels);
     channel->last_event_ns = std::make_shared<std::atomic<std::int64_t>>(started);
@@ -215,6 +226,28 @@ core::Status SubscribePipeline::start_up(std::stop_token stop) {
     }
   }
   log->info("org_id={}", org_id_.empty() ? "unknown (no sf.org_id header, no org check)" : org_id_);
+  if (!options_.skip_own_channels.empty()) {
+    if (options_.user_id) {
+      core::Status status = with_retry("obtaining the user ID", stop, [&]() -> core::Status {
+        auto user = options_.user_id(stop);
+        if (!user) {
+          return user.error();
+        }
+        user_id_ = std::move(user).value();
+        return core::Status::ok();
+      });
+      if (!status) {
+        return status;
+      }
+    }
+    if (user_id_.empty()) {
+      return core::fatal_error(
+          "skip_own_events needs the user the bridge authenticated as, and the token response "
+          "named none (no identity URL): use an OAuth flow other than access_token");
+    }
+    log->info("skip_own_events: events published by user {} are dropped on {}", user_id_,
+              fmt::join(options_.skip_own_channels, ","));
+  }
   for (auto& channel : channels_) {
     channel->route.org_id = org_id_;
   }
@@ -407,6 +440,13 @@ core::Status SubscribePipeline::handle(const salesforce::StreamEvent& event, std
       return core::Status::ok();
     case checkpoint::DuplicateFilter::Verdict::kNew:
       break;
+  }
+
+  if (channel.own_skipped != nullptr && is_own_event(event, user_id_)) {
+    // The bridge's own echo: done without a record, like an event already in Kafka.
+    channel.own_skipped->inc();
+    progress_->settled(index, event.replay_id);
+    return core::Status::ok();
   }
 
   MappedEvent mapped = map_event(event, channel.route);

@@ -53,6 +53,12 @@ struct SubscribePipelineOptions {
   // authenticate; kRetry is retried). Empty or unset: unknown - no sf.org_id header, no org
   // check. The daemon asks its TokenSource (the org of the token's identity URL).
   std::function<core::Result<std::string>(std::stop_token)> org_id;
+  // Channels whose events by the bridge's own user are dropped, not produced (skip_own_events,
+  // own_events.h); their replay IDs still count as done for the checkpoint. The user is asked once
+  // at start-up through `user_id` (the daemon: the user of the token's identity URL); a start
+  // without a known user fails, since dropping nothing would close the loop unnoticed.
+  std::vector<std::string> skip_own_channels;
+  std::function<core::Result<std::string>(std::stop_token)> user_id;
 };
 
 class SubscribePipeline {
@@ -125,7 +131,8 @@ class SubscribePipeline {
   std::mutex checkpoint_mutex_;  // the delivery thread and the final write
   checkpoint::Checkpoints checkpoints_;
   std::vector<SubscribeProgress::Position> saved_;
-  std::string org_id_;  // the pipeline thread's: the org of the current subscription
+  std::string org_id_;   // the pipeline thread's: the org of the current subscription
+  std::string user_id_;  // the bridge's own user, when a channel skips its events
 
   mutable std::mutex resumes_mutex_;
   std::vector<checkpoint::ChannelResume> resumes_;

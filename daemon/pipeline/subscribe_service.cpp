@@ -25,6 +25,14 @@ SubscribeService::SubscribeService(const config::Config& config, salesforce::Tok
     }
     return session->org_id;
   };
+  // The user of the same identity URL, for skip_own_events.
+  options.user_id = [&tokens](std::stop_token stop) -> core::Result<std::string> {
+    auto session = tokens.session(stop);
+    if (!session) {
+      return session.error();
+    }
+    return session->user_id;
+  };
   pipeline_ = std::make_unique<SubscribePipeline>(config, *source_, *producer_, *store_, *tail_,
                                                   progress_, options);
 }

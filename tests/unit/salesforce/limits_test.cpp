@@ -104,7 +104,7 @@ class OneToken final : public TokenSource {
     ++current.generation;
     return current;
   }
-  Session current{"token-1", "https://org.example.com/", 1, ""};
+  Session current{"token-1", "https://org.example.com/", 1, "", ""};
   int refreshes = 0;
 };
 
@@ -114,7 +114,8 @@ TEST(LimitsPollerTest, ReadsTheResourceWithTheTokenAndFeedsOrgLimits) {
   OneToken tokens;
   ops::Metrics metrics;
   auto limits = std::make_shared<OrgLimits>(0.8, metrics);
-  LimitsPoller poller(std::move(transport), tokens, limits, {"61.0", std::chrono::minutes(5)});
+  LimitsPoller poller(std::move(transport), tokens, limits,
+                      {"61.0", std::chrono::minutes(5), std::chrono::seconds(30)});
   auto expired = testing::json_response(
       401, R"([{"message":"Session expired or invalid","errorCode":"INVALID_SESSION_ID"}])");
   fake->push_reply(expired);

@@ -23,7 +23,7 @@ class ScriptedTokens final : public TokenSource {
     }
     if (rejected.generation == current_.generation) {
       current_ = {"token-" + std::to_string(current_.generation + 1), current_.instance_url,
-                  current_.generation + 1, ""};
+                  current_.generation + 1, "", ""};
     }
     return current_;
   }
@@ -31,7 +31,7 @@ class ScriptedTokens final : public TokenSource {
   bool fail_refresh = false;
 
  private:
-  Session current_{"token-1", "https://org.example.com/", 1, ""};
+  Session current_{"token-1", "https://org.example.com/", 1, "", ""};
 };
 
 std::string header(const http::Request& request, const std::string& name) {
@@ -48,8 +48,8 @@ class RestClientTest : public ::testing::Test {
   FakeTransport transport;
   ScriptedTokens tokens;
   ops::Metrics metrics;
-  RestClient client{transport, tokens, RestClientOptions{"61.0", std::chrono::milliseconds(1234)},
-                    metrics};
+  RestClient client{transport, tokens,
+                    RestClientOptions{"61.0", std::chrono::milliseconds(1234), nullptr}, metrics};
   std::vector<std::string_view> records{R"({"attributes":{"type":"A__e"},"x":1})",
                                         R"({"attributes":{"type":"A__e"},"x":2})"};
 };
