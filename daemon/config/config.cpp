@@ -1,1 +1,0 @@
-#include "daemon/config/config.h"
