@@ -10,6 +10,7 @@
 #include <cstdlib>
 #include <memory>
 #include <optional>
+#include <thread>
 
 #include "daemon/app/wiring.h"
 #include "daemon/core/backoff.h"
@@ -21,9 +22,12 @@
 #include "daemon/ops/log.h"
 #include "daemon/ops/metrics.h"
 #include "daemon/ops/sd_notify.h"
+#include "daemon/pipeline/publish_budget.h"
 #include "daemon/pipeline/publish_kafka.h"
 #include "daemon/pipeline/publish_pipeline.h"
 #include "daemon/pipeline/subscribe_service.h"
+#include "daemon/salesforce/limits.h"
+#include "daemon/salesforce/limits_poller.h"
 #include "daemon/salesforce/token_cache.h"
 
 namespace sfkb::app {
@@ -122,6 +126,10 @@ core::Status create_embedded_topics(const config::Config& config, kafka::Embedde
 // What the pipelines are made of; declared before the slots that refer to them so that they
 // outlive the pipeline threads.
 struct Components {
+  // The org's allocations (README "Limits and loops"): readings from every REST reply and from
+  // the limits poller, the budgets' shared allowances.
+  std::shared_ptr<salesforce::OrgLimits> org_limits;
+  pipeline::SharedAllowances allowances;
   std::shared_ptr<kafka::EmbeddedCluster> embedded;
   std::unique_ptr<pipeline::SubscribeService> subscribe;
   std::vector<std::unique_ptr<pipeline::PublishPipeline>> publish;
@@ -157,6 +165,8 @@ void add_publish_pipelines(const config::Config& config, salesforce::TokenSource
     const std::string name = "publish[" + std::to_string(i) + "]";
     auto& heartbeat = ops::Liveness::global().heartbeat(name);
     auto settings = pipeline::publish_settings_from(config, mapping);
+    settings.rest.org_limits = components.org_limits;
+    settings.budget = pipeline::publish_budget(mapping, components.allowances);
     auto consumer = std::make_unique<HeartbeatConsumer>(
         std::make_unique<pipeline::KafkaPublishConsumer>(config.kafka, settings.mapping.group_id,
                                                          settings.mapping.topics),
@@ -205,6 +215,8 @@ int run_daemon(const config::Config& config, std::stop_token stop) {
   }
 
   Components components;
+  components.org_limits = std::make_shared<salesforce::OrgLimits>(config.limits.warn_at, metrics);
+  components.allowances = pipeline::shared_allowances(config.limits);
   std::vector<PipelineSlot> slots;
   try {
     if (config.kafka.embedded) {
@@ -225,6 +237,27 @@ int run_daemon(const config::Config& config, std::stop_token stop) {
     log->error("no pipeline could be built for {} subscribe and {} publish mapping(s)",
                config.subscribe.size(), config.publish.size());
     return kExitSoftware;
+  }
+
+  // Every live share hears the readings of its allocation.
+  components.org_limits->listen([shares = components.allowances.shares](
+                                    const std::string& name, const salesforce::Usage& usage) {
+    for (const auto& share : shares) {
+      if (share->allocation() == name) {
+        share->observe(usage.remaining());
+      }
+    }
+  });
+  std::jthread limits_thread;  // stopped and joined before `components` goes
+  if (config.limits.poll_interval.count() > 0) {
+    auto poller = std::make_shared<salesforce::LimitsPoller>(
+        std::make_unique<http::CurlTransport>(transport_options(config.salesforce)), *tokens,
+        components.org_limits,
+        salesforce::LimitsPollerOptions{config.salesforce.api_version, config.limits.poll_interval,
+                                        config.salesforce.request_timeout});
+    limits_thread = std::jthread([poller](std::stop_token own) { poller->run(own); });
+  } else {
+    log->info("limits.poll_interval is 0: the limits resource is not read");
   }
 
   std::optional<ops::HealthServer> health;

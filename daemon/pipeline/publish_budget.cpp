@@ -126,4 +126,71 @@ void PublishBudget::spend_request(BudgetClock::time_point now) {
   }
 }
 
+namespace {
+
+// A live share asks again this often while it allows nothing; readings arrive at the poll
+// interval, the pipeline keeps its group membership meanwhile.
+constexpr std::chrono::milliseconds kShareRecheck{1000};
+constexpr const char* kHourlyPublished = "HourlyPublishedPlatformEvents";
+constexpr const char* kDailyApiRequests = "DailyApiRequests";
+
+std::string percent(double share) {
+  return std::to_string(static_cast<long long>(share * 100.0 + 0.5)) + "%";
+}
+
+}  // namespace
+
+SharedAllowances shared_allowances(const config::LimitsConfig& limits) {
+  using std::chrono::hours;
+  SharedAllowances shared;
+  if (limits.max_events_per_hour > 0) {
+    shared.events.push_back(std::make_shared<BucketAllowance>(
+        "limits.max_events_per_hour=" + std::to_string(limits.max_events_per_hour),
+        static_cast<double>(limits.max_events_per_hour), hours(1)));
+  }
+  if (limits.budget > 0) {
+    auto share = std::make_shared<ShareAllowance>(
+        "limits.budget=" + percent(limits.budget) + " of " + kHourlyPublished, kHourlyPublished,
+        limits.budget, kShareRecheck);
+    shared.events.push_back(share);
+    shared.shares.push_back(share);
+  }
+  if (limits.max_api_requests_per_day > 0) {
+    shared.requests.push_back(std::make_shared<BucketAllowance>(
+        "limits.max_api_requests_per_day=" + std::to_string(limits.max_api_requests_per_day),
+        static_cast<double>(limits.max_api_requests_per_day), hours(24)));
+  }
+  if (limits.api_budget > 0) {
+    auto share = std::make_shared<ShareAllowance>(
+        "limits.api_budget=" + percent(limits.api_budget) + " of " + kDailyApiRequests,
+        kDailyApiRequests, limits.api_budget, kShareRecheck);
+    shared.requests.push_back(share);
+    shared.shares.push_back(share);
+  }
+  return shared;
+}
+
+std::shared_ptr<PublishBudget> publish_budget(const config::PublishMapping& mapping,
+                                              SharedAllowances& shared) {
+  auto events = shared.events;
+  if (mapping.max_events_per_hour > 0) {
+    events.push_back(std::make_shared<BucketAllowance>(
+        "publish[" + mapping.event +
+            "].max_events_per_hour=" + std::to_string(mapping.max_events_per_hour),
+        static_cast<double>(mapping.max_events_per_hour), std::chrono::hours(1)));
+  }
+  if (mapping.budget > 0) {
+    auto share = std::make_shared<ShareAllowance>("publish[" + mapping.event +
+                                                      "].budget=" + percent(mapping.budget) +
+                                                      " of " + kHourlyPublished,
+                                                  kHourlyPublished, mapping.budget, kShareRecheck);
+    events.push_back(share);
+    shared.shares.push_back(share);
+  }
+  if (events.empty() && shared.requests.empty()) {
+    return nullptr;
+  }
+  return std::make_shared<PublishBudget>(std::move(events), shared.requests);
+}
+
 }  // namespace sfkb::pipeline

@@ -23,6 +23,8 @@
 #include <string>
 #include <vector>
 
+#include "daemon/config/config.h"
+
 namespace sfkb::pipeline {
 
 using BudgetClock = std::chrono::steady_clock;
@@ -146,5 +148,19 @@ class PublishBudget {
   std::vector<std::shared_ptr<Allowance>> events_;
   std::vector<std::shared_ptr<Allowance>> requests_;
 };
+
+// The allowances of `limits:`, shared by every publish mapping, and every live share (global and
+// per mapping), which the daemon feeds with the readings of OrgLimits.
+struct SharedAllowances {
+  std::vector<std::shared_ptr<Allowance>> events;    // limits.max_events_per_hour, limits.budget
+  std::vector<std::shared_ptr<Allowance>> requests;  // limits.max_api_requests_per_day, api_budget
+  std::vector<std::shared_ptr<ShareAllowance>> shares;
+};
+SharedAllowances shared_allowances(const config::LimitsConfig& limits);
+
+// The budget of one mapping: its own allowances plus the shared ones; null when nothing limits
+// it. A share of the mapping is added to `shared.shares` so that it gets the readings too.
+std::shared_ptr<PublishBudget> publish_budget(const config::PublishMapping& mapping,
+                                              SharedAllowances& shared);
 
 }  // namespace sfkb::pipeline

@@ -25,6 +25,11 @@ SubscribeService::SubscribeService(const config::Config& config, salesforce::Tok
     }
     return session->org_id;
   };
+  for (const auto& mapping : config.subscribe) {
+    if (mapping.skip_own_events) {
+      options.skip_own_channels.push_back(mapping.channel);
+    }
+  }
   // The user of the same identity URL, for skip_own_events.
   options.user_id = [&tokens](std::stop_token stop) -> core::Result<std::string> {
     auto session = tokens.session(stop);
