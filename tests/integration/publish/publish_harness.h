@@ -48,6 +48,8 @@ struct PublishConfig {
   std::string on_error = "dead_letter";
   std::map<std::string, std::string> kafka_properties;
   std::string shutdown_timeout = "10s";
+  std::string mapping_yaml;  // more lines of the publish mapping, each indented by four spaces
+  std::string top_yaml;      // more top-level sections (e.g. "limits:\n  budget: 50%\n")
 };
 
 std::string render_yaml(const PublishConfig& config);

@@ -1,0 +1,84 @@
+// The publish budget end to end: a backlog larger than the bridge's share of the org's hourly
+// allocation is published up to the share, waits in Kafka with nothing lost, and goes on when
+// the emulator's hour rolls over (README "Limits and loops").
+
+#include <gtest/gtest.h>
+#include <rapidjson/document.h>
+
+#include "tests/integration/publish/publish_harness.h"
+#include "tests/integration/support/unique_name.h"
+#include "tests/integration/support/wait.h"
+
+namespace sfkb::it::publish {
+namespace {
+
+using namespace std::chrono_literals;
+using emulator::testing::EmulatorProcess;
+
+// Successful reads of the limits resource so far (the bridge's poller).
+std::int64_t limits_reads(EmulatorProcess& sf) {
+  rapidjson::Document doc;
+  const auto stats = sf.stats();
+  doc.Parse(stats.c_str(), stats.size());
+  if (doc.HasParseError() || !doc.HasMember("requests")) {
+    return -1;
+  }
+  const auto& requests = doc["requests"];
+  auto it = requests.FindMember("GET /services/data/limits");
+  if (it == requests.MemberEnd() || !it->value.HasMember("200")) {
+    return 0;
+  }
+  return it->value["200"].GetInt64();
+}
+
+TEST(PublishLimitsIntegration, StopsAtItsShareOfTheHourlyAllocationAndResumesWhenTheHourRollsOver) {
+  SFKB_REQUIRE_PUBLISH_PEERS();
+  KafkaTestCluster kafka;
+  TempDir dir{"sfkb-publish-limits-it"};
+  // The org may publish 100 events an hour; the bridge takes half of what remains: 50 an hour.
+  EmulatorProcess sf(emulator_options({"--limit", "HourlyPublishedPlatformEvents=100"}));
+  const auto topic = unique_name("orders");
+  kafka.create_topic(topic, 1);
+  produce_orders(kafka, topic, 1, 120);  // the backlog: more than two hours' share
+  PublishConfig config;
+  config.salesforce_url = sf.base_url();
+  config.access_token = sf.static_token();
+  config.bootstrap = kafka.bootstrap();
+  config.topics = {topic};
+  config.group_id = unique_name("group");
+  config.dead_letter_topic = unique_name("orders-dlq");
+  config.batch_size = 20;
+  config.top_yaml = "limits:\n  poll_interval: 1s\n  budget: 50%\n";
+  Bridge bridge(config, dir);
+
+  auto committed = [&](std::int64_t offset) {
+    return wait_until(
+        [&] {
+          auto c = kafka.committed_offsets(config.group_id, topic);
+          return c.count(0) != 0 && c[0] == offset;
+        },
+        30s, 100ms);
+  };
+  // Each hour: exactly its share is published and committed, the rest waits in Kafka.
+  std::size_t from_line = 0;
+  for (const std::int64_t done : {50, 100}) {
+    ASSERT_TRUE(
+        bridge.process().wait_for_output("publish budget spent", 30s, from_line).has_value())
+        << bridge.output();
+    ASSERT_TRUE(committed(done)) << bridge.output();
+    EXPECT_EQ(sf.published(kEvent).count, static_cast<std::size_t>(done));
+    EXPECT_EQ(sf.limit_used("HourlyPublishedPlatformEvents"), 50);  // never past the share
+    // A reading after our spending, so that the roll-over shows as a rising remainder.
+    const auto reads = limits_reads(sf);
+    ASSERT_TRUE(wait_until([&] { return limits_reads(sf) > reads; }, 10s, 100ms));
+    from_line = bridge.process().line_count();
+    sf.limits(R"({"roll_over":"hour"})");
+  }
+  ASSERT_TRUE(committed(120)) << bridge.output();
+  auto published = published_by_source(sf);
+  EXPECT_EQ(check_exactly_once_in_order(published[topic + "/0"], 120), "");
+  EXPECT_EQ(bridge.terminate(), 0) << bridge.output();
+}
+
+}  // namespace
+}  // namespace sfkb::it::publish
