@@ -82,3 +82,65 @@ TEST(PublishLimitsIntegration, StopsAtItsShareOfTheHourlyAllocationAndResumesWhe
 
 }  // namespace
 }  // namespace sfkb::it::publish
+
+namespace sfkb::it::publish {
+namespace {
+
+// Order__e both ways: records of topic X are published as Order__e, and Order__e is subscribed
+// into topic Y. Five more events come from another user (an admin inject) after the bridge's 20.
+std::vector<ConsumedRecord> echo_run(bool skip_own_events, std::size_t expect) {
+  KafkaTestCluster kafka;
+  TempDir dir{"sfkb-echo-it"};
+  EmulatorProcess sf(emulator_options({"--client-id", "app", "--client-secret", "s3cret"}));
+  const auto x = unique_name("orders-x");
+  const auto y = unique_name("orders-y");
+  kafka.create_topic(x, 1);
+  kafka.create_topic(y, 1);
+  PublishConfig config;
+  config.salesforce_url = sf.base_url();
+  config.client_id = "app";
+  config.client_secret = "s3cret";
+  config.bootstrap = kafka.bootstrap();
+  config.topics = {x};
+  config.group_id = unique_name("group");
+  config.dead_letter_topic = unique_name("orders-dlq");
+  config.top_yaml =
+      "checkpoint:\n  directory: " + dir.file("checkpoints") +
+      "\nsubscribe:\n  - channel: /event/Order__e\n    topic: " + y +
+      "\n    start: earliest\n    skip_own_events: " + (skip_own_events ? "true" : "false") + "\n";
+  Bridge bridge(config, dir);
+  produce_orders(kafka, x, 1, 20);
+  EXPECT_EQ(sf.wait_for_published(kEvent, 20, 30s).count, 20u) << bridge.output();
+  sf.inject("/event/Order__e", 5,
+            R"({"CreatedById":"005xx000002OthRAAK","Src__c":"other {seq}","Seq__c":0,)"
+            R"("Text__c":"from another user"})");
+  // Bounded: the other user's five come after the bridge's twenty in the channel, so once they
+  // are in Y every echo was either produced or skipped.
+  auto records = kafka.consume(y, expect, 30s);
+  EXPECT_EQ(bridge.terminate(), 0) << bridge.output();
+  return kafka.read_all(y);
+}
+
+TEST(EchoIntegration, WithSkipOwnEventsOnlyAnotherUsersEventsReachTheSubscribeTopic) {
+  SFKB_REQUIRE_PUBLISH_PEERS();
+  const auto records = echo_run(true, 5);
+  ASSERT_EQ(records.size(), 5u);
+  for (const auto& r : records) {
+    ASSERT_TRUE(r.value);
+    EXPECT_NE(r.value->find("005xx000002OthRAAK"), std::string::npos) << *r.value;
+  }
+}
+
+TEST(EchoIntegration, WithoutItEveryPublishedRecordComesBack) {
+  SFKB_REQUIRE_PUBLISH_PEERS();
+  const auto records = echo_run(false, 25);
+  ASSERT_EQ(records.size(), 25u);
+  std::size_t own = 0;
+  for (const auto& r : records) {
+    own += r.value && r.value->find("005xx000001SvQrAAK") != std::string::npos ? 1 : 0;
+  }
+  EXPECT_EQ(own, 20u);
+}
+
+}  // namespace
+}  // namespace sfkb::it::publish
