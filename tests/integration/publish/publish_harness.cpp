@@ -57,7 +57,7 @@ std::string render_yaml(const PublishConfig& config) {
     y << "    dead_letter_topic: " << yaml_quoted(config.dead_letter_topic) << "\n";
   }
   y << config.mapping_yaml << config.top_yaml;
-  y << "http:\n  listen: \"\"\n"
+  y << "http:\n  listen: " << yaml_quoted(config.http_listen) << "\n"
     << "logging:\n  level: info\n"
     << "shutdown:\n  timeout: " << config.shutdown_timeout << "\n";
   return y.str();

@@ -49,6 +49,7 @@ struct PublishConfig {
   std::map<std::string, std::string> kafka_properties;
   std::string shutdown_timeout = "10s";
   std::string mapping_yaml;  // more lines of the publish mapping, each indented by four spaces
+  std::string http_listen;   // http.listen; empty: off
   std::string top_yaml;      // more top-level sections (e.g. "limits:\n  budget: 50%\n")
 };
 

@@ -2,6 +2,9 @@
 // allocation is published up to the share, waits in Kafka with nothing lost, and goes on when
 // the emulator's hour rolls over (README "Limits and loops").
 
+#include <httplib.h>
+#include <regex>
+
 #include <gtest/gtest.h>
 #include <rapidjson/document.h>
 
@@ -31,6 +34,20 @@ std::int64_t limits_reads(EmulatorProcess& sf) {
   return it->value["200"].GetInt64();
 }
 
+// The value of one series of the bridge's /metrics; nullopt when absent or unreachable.
+std::optional<double> scrape(int port, const std::string& series) {
+  httplib::Client client("127.0.0.1", port);
+  auto res = client.Get("/metrics");
+  if (!res || res->status != 200) {
+    return std::nullopt;
+  }
+  const auto at = res->body.find(series + " ");
+  if (at == std::string::npos) {
+    return std::nullopt;
+  }
+  return std::stod(res->body.substr(at + series.size() + 1));
+}
+
 TEST(PublishLimitsIntegration, StopsAtItsShareOfTheHourlyAllocationAndResumesWhenTheHourRollsOver) {
   SFKB_REQUIRE_PUBLISH_PEERS();
   KafkaTestCluster kafka;
@@ -49,7 +66,13 @@ TEST(PublishLimitsIntegration, StopsAtItsShareOfTheHourlyAllocationAndResumesWhe
   config.dead_letter_topic = unique_name("orders-dlq");
   config.batch_size = 20;
   config.top_yaml = "limits:\n  poll_interval: 1s\n  budget: 50%\n";
+  config.http_listen = "127.0.0.1:0";
   Bridge bridge(config, dir);
+  const auto listening = bridge.process().wait_for_output("http listening on 127.0.0.1:", 30s);
+  ASSERT_TRUE(listening) << bridge.output();
+  std::smatch m;
+  ASSERT_TRUE(std::regex_search(*listening, m, std::regex("127\\.0\\.0\\.1:([0-9]+)")));
+  const int port = std::stoi(m[1]);
 
   auto committed = [&](std::int64_t offset) {
     return wait_until(
@@ -71,6 +94,23 @@ TEST(PublishLimitsIntegration, StopsAtItsShareOfTheHourlyAllocationAndResumesWhe
     // A reading after our spending, so that the roll-over shows as a rising remainder.
     const auto reads = limits_reads(sf);
     ASSERT_TRUE(wait_until([&] { return limits_reads(sf) > reads; }, 10s, 100ms));
+    // The gauges show what the emulator counts.
+    for (const char* name : {"HourlyPublishedPlatformEvents", "DailyApiRequests"}) {
+      const std::string series =
+          std::string(R"(sfkb_salesforce_limit_used{limit=")") + name + "\"}";
+      EXPECT_TRUE(wait_until(
+          [&] {
+            auto used = scrape(port, series);
+            return used && static_cast<std::int64_t>(*used) == sf.limit_used(name);
+          },
+          10s, 100ms))
+          << series << " = " << scrape(port, series).value_or(-1) << ", emulator "
+          << sf.limit_used(name);
+    }
+    EXPECT_EQ(scrape(port, R"(sfkb_salesforce_limit_max{limit="HourlyPublishedPlatformEvents"})"),
+              100.0);
+    EXPECT_EQ(scrape(port, R"(sfkb_publish_budget_waits_total{event="Order__e"})"),
+              static_cast<double>(done / 50));
     from_line = bridge.process().line_count();
     sf.limits(R"({"roll_over":"hour"})");
   }
