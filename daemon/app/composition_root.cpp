@@ -14,6 +14,7 @@
 #include "daemon/ops/log.h"
 #include "daemon/pipeline/json_value_encoders.h"
 #include "daemon/salesforce/cometd_client.h"
+#include "daemon/salesforce/limits_poller.h"
 
 namespace sfkb::app {
 namespace {
@@ -104,8 +105,11 @@ std::unique_ptr<checkpoint::KafkaTail> make_kafka_tail(const config::Config& con
 
 std::unique_ptr<pipeline::PublishPipeline> make_publish_pipeline(
     const config::Config& config, const config::PublishMapping& mapping,
-    salesforce::TokenSource& tokens, ops::Heartbeat& heartbeat, ops::Metrics& metrics) {
+    salesforce::TokenSource& tokens, ops::Heartbeat& heartbeat, ops::Metrics& metrics,
+    std::shared_ptr<salesforce::OrgLimits> org_limits, pipeline::SharedAllowances& allowances) {
   auto settings = pipeline::publish_settings_from(config, mapping);
+  settings.rest.org_limits = std::move(org_limits);
+  settings.budget = pipeline::publish_budget(mapping, allowances);
   auto consumer = std::make_unique<HeartbeatConsumer>(
       std::make_unique<kafka_adapters::KafkaPublishConsumer>(
           config.kafka, settings.mapping.group_id, settings.mapping.topics),
@@ -121,7 +125,9 @@ std::unique_ptr<pipeline::PublishPipeline> make_publish_pipeline(
 }
 
 CompositionRoot::CompositionRoot(const config::Config& config, salesforce::TokenSource& tokens,
-                                 ops::Metrics& metrics, ops::Liveness& liveness) {
+                                 ops::Metrics& metrics, ops::Liveness& liveness)
+    : org_limits_(std::make_shared<salesforce::OrgLimits>(config.limits.warn_at, metrics)),
+      allowances_(pipeline::shared_allowances(config.limits)) {
   if (config.kafka.embedded) {
     embedded_ = kafka::EmbeddedCluster::instance();
     if (auto created = create_embedded_topics(config, *embedded_); !created.is_ok()) {
@@ -130,6 +136,7 @@ CompositionRoot::CompositionRoot(const config::Config& config, salesforce::Token
   }
   build_subscribe(config, tokens, metrics, liveness);
   build_publish(config, tokens, metrics, liveness);
+  start_limits_poller(config, tokens);
 }
 
 CompositionRoot::~CompositionRoot() = default;
@@ -159,6 +166,19 @@ void CompositionRoot::build_subscribe(const config::Config& config, salesforce::
     }
     return session->org_id;
   };
+  for (const auto& mapping : config.subscribe) {
+    if (mapping.skip_own_events) {
+      options.skip_own_channels.push_back(mapping.channel);
+    }
+  }
+  // The user of the same identity URL, for skip_own_events.
+  options.user_id = [&tokens](std::stop_token stop) -> core::Result<std::string> {
+    auto session = tokens.session(stop);
+    if (!session) {
+      return session.error();
+    }
+    return session->user_id;
+  };
   subscribe_ = std::make_unique<pipeline::SubscribePipeline>(config, *source_, *producer_, *store_,
                                                              *tail_, *progress_, options);
   auto& built = *subscribe_;
@@ -173,11 +193,35 @@ void CompositionRoot::build_publish(const config::Config& config, salesforce::To
   for (std::size_t i = 0; i < config.publish.size(); ++i) {
     const std::string name = "publish[" + std::to_string(i) + "]";
     auto& built = *publish_.emplace_back(make_publish_pipeline(config, config.publish[i], tokens,
-                                                               liveness.heartbeat(name), metrics));
+                                                               liveness.heartbeat(name), metrics,
+                                                               org_limits_, allowances_));
     slots_.push_back({name, [&built](std::stop_token stop) { return built.run(stop); },
                       [&built] { return built.ready(); },
                       [] { return std::string("consumer has not joined its group yet"); }});
   }
+}
+
+// Every live share hears the readings of its allocation; the limits resource is read on a thread
+// of its own unless limits.poll_interval is 0.
+void CompositionRoot::start_limits_poller(const config::Config& config,
+                                          salesforce::TokenSource& tokens) {
+  org_limits_->listen(
+      [shares = allowances_.shares](const std::string& name, const salesforce::Usage& usage) {
+        for (const auto& share : shares) {
+          if (share->allocation() == name) {
+            share->observe(usage.remaining());
+          }
+        }
+      });
+  if (config.limits.poll_interval.count() <= 0) {
+    ops::logger("supervisor")->info("limits.poll_interval is 0: the limits resource is not read");
+    return;
+  }
+  auto poller = std::make_shared<salesforce::LimitsPoller>(
+      make_salesforce_transport(config.salesforce), tokens, org_limits_,
+      salesforce::LimitsPollerOptions{config.salesforce.api_version, config.limits.poll_interval,
+                                      config.salesforce.request_timeout});
+  limits_thread_ = std::jthread([poller](std::stop_token own) { poller->run(own); });
 }
 
 }  // namespace sfkb::app

@@ -7,6 +7,7 @@
 // pipeline.
 
 #include <memory>
+#include <thread>
 #include <vector>
 
 #include "daemon/app/supervision.h"
@@ -18,11 +19,13 @@
 #include "daemon/kafka/client_config.h"
 #include "daemon/ops/liveness.h"
 #include "daemon/ops/metrics.h"
+#include "daemon/pipeline/publish_budget.h"
 #include "daemon/pipeline/publish_pipeline.h"
 #include "daemon/pipeline/subscribe_pipeline.h"
 #include "daemon/pipeline/subscribe_producer.h"
 #include "daemon/pipeline/value_encoder.h"
 #include "daemon/salesforce/event_source.h"
+#include "daemon/salesforce/limits.h"
 #include "daemon/salesforce/token_cache.h"
 
 namespace sfkb::app {
@@ -61,11 +64,13 @@ std::unique_ptr<checkpoint::KafkaTail> make_kafka_tail(const config::Config& con
 
 // One publish pipeline for `mapping`: its own consumer, dead-letter producer and HTTP session,
 // the consumer and the transport wrapped so that they beat `heartbeat` (ops/liveness.h). `tokens`
-// is the daemon's shared TokenSource. Throws at start-up when the mapping or the Kafka
-// configuration cannot work.
+// is the daemon's shared TokenSource; every REST reply's allocation reading goes to `org_limits`,
+// and the mapping's budget (publish_budget.h) draws on the `allowances` all mappings share.
+// Throws at start-up when the mapping or the Kafka configuration cannot work.
 std::unique_ptr<pipeline::PublishPipeline> make_publish_pipeline(
     const config::Config& config, const config::PublishMapping& mapping,
-    salesforce::TokenSource& tokens, ops::Heartbeat& heartbeat, ops::Metrics& metrics);
+    salesforce::TokenSource& tokens, ops::Heartbeat& heartbeat, ops::Metrics& metrics,
+    std::shared_ptr<salesforce::OrgLimits> org_limits, pipeline::SharedAllowances& allowances);
 
 class CompositionRoot {
  public:
@@ -87,9 +92,14 @@ class CompositionRoot {
                        ops::Metrics& metrics, ops::Liveness& liveness);
   void build_publish(const config::Config& config, salesforce::TokenSource& tokens,
                      ops::Metrics& metrics, ops::Liveness& liveness);
+  void start_limits_poller(const config::Config& config, salesforce::TokenSource& tokens);
 
   // In build order: members are destroyed in reverse, so every pipeline goes before the parts it
   // uses, and the progress object (read by both the source and the pipeline) goes last of them.
+  // The org's allocations (README "Limits and loops"): readings from every REST reply and from
+  // the limits poller, and the budgets' shared allowances.
+  std::shared_ptr<salesforce::OrgLimits> org_limits_;
+  pipeline::SharedAllowances allowances_;
   std::shared_ptr<kafka::EmbeddedCluster> embedded_;
   std::unique_ptr<checkpoint::ChannelProgress> progress_;
   std::unique_ptr<pipeline::EventProducer> producer_;
@@ -99,6 +109,8 @@ class CompositionRoot {
   std::unique_ptr<pipeline::SubscribePipeline> subscribe_;
   std::vector<std::unique_ptr<pipeline::PublishPipeline>> publish_;
   std::vector<PipelineSlot> slots_;
+  // Last: stopped and joined first, while everything the poller uses is still there.
+  std::jthread limits_thread_;
 };
 
 }  // namespace sfkb::app

@@ -15,9 +15,10 @@
 namespace sfkb::config {
 
 // The allowed range of a setting, checked when the configuration is loaded and listed in
-// README.md's configuration tables; fields.cpp declares which setting has which. Every duration and size is bounded: a huge value is never
-// what was meant, and past ~292 years a duration overflows the clocks (shutdown.timeout:
-// 9223372036854775807 made SIGTERM exit 70 at once, without flush or final checkpoint).
+// README.md's configuration tables; fields.cpp declares which setting has which. Every duration and
+// size is bounded: a huge value is never what was meant, and past ~292 years a duration overflows
+// the clocks (shutdown.timeout: 9223372036854775807 made SIGTERM exit 70 at once, without flush or
+// final checkpoint).
 template <typename T>
 struct Range {
   T min;
@@ -61,6 +62,13 @@ inline constexpr Range<long long> kMaxInFlightEvents{1, 1'000'000};
 // broker is in the thousands; a replication factor is an int16 in the protocol.
 inline constexpr Range<long long> kTopicPartitions{-1, 100'000};
 inline constexpr Range<long long> kReplicationFactor{-1, 32'767};
+// The limits resource is refreshed by Salesforce about every 5 minutes and every read is an API
+// request: 0 turns polling off; below 1 s is refused (rules.cpp), a day is the most that still
+// sees a daily allocation move.
+inline constexpr DurationRange kLimitsPollInterval{milliseconds(0), hours(24)};
+// Events per hour / API requests per day a budget may allow: 0 is "no limit"; a billion is far
+// beyond any org's allocation.
+inline constexpr Range<long long> kAllocationBudget{0, 1'000'000'000};
 }  // namespace bounds
 
 enum class AuthFlow { kJwtBearer, kClientCredentials, kRefreshToken, kPassword, kAccessToken };
@@ -136,11 +144,20 @@ struct SubscribeMapping {
   ValueKind value = ValueKind::kPayload;
   bool headers = true;  // sf.* headers on each record
   InvalidReplayPolicy on_invalid_replay_id = InvalidReplayPolicy::kEarliest;
+  // Drop the events the bridge's own user caused (its echo when the event is also published).
+  bool skip_own_events = false;
 };
 
 // YAML `limits:` - bounds that keep memory flat when a peer is slow (docs/ARCHITECTURE.md §1).
 struct LimitsConfig {
   std::size_t max_in_flight_events = 10000;  // produced but not yet acknowledged by Kafka
+  // The org's allocations (README "Limits and loops"). Shares are fractions 0..1 (YAML: "50%").
+  std::chrono::milliseconds poll_interval{std::chrono::minutes(5)};  // limits resource; 0: off
+  double warn_at = 0.8;                    // warn once when an allocation is this much used
+  long long max_events_per_hour = 0;       // all publish mappings together; 0: no limit
+  double budget = 0;                       // share of HourlyPublishedPlatformEvents left; 0: off
+  long long max_api_requests_per_day = 0;  // composite requests; 0: no limit
+  double api_budget = 0;                   // share of DailyApiRequests left; 0: off
 };
 
 enum class OnError { kDeadLetter, kFail };
@@ -156,6 +173,8 @@ struct PublishMapping {
   std::chrono::milliseconds linger{50};
   OnError on_error = OnError::kDeadLetter;
   std::string group_id = "sf-kafka-bridge";  // before topic_prefix
+  long long max_events_per_hour = 0;         // this mapping; 0: no limit
+  double budget = 0;  // this mapping's share of HourlyPublishedPlatformEvents left; 0: off
 };
 
 struct HttpConfig {

@@ -309,6 +309,31 @@ const Schema<LimitsConfig>& limits_schema() {
                       "(`sfkb_in_flight_events` never exceeds it): at it the bridge stops "
                       "producing and pulling; the rest of a CometD reply waits in memory, unsent, "
                       "so memory holds at most this many plus one reply"}),
+      duration(&LimitsConfig::poll_interval, bounds::kLimitsPollInterval,
+               {.key = "poll_interval",
+                .doc = "how often the REST `limits` resource is read (each read is an API "
+                       "request; Salesforce refreshes it every few minutes); `0` turns polling "
+                       "off. Below 1 s is refused. See [Limits and loops](#limits-and-loops)"}),
+      percent(&LimitsConfig::warn_at, 1,
+              {.key = "warn_at",
+               .doc = "log a warning when an allocation is this much used, once per crossing"}),
+      integer(&LimitsConfig::max_events_per_hour, bounds::kAllocationBudget,
+              {.key = "max_events_per_hour",
+               .doc = "events all publish mappings together may publish per hour (a token "
+                      "bucket); `0`: no limit"}),
+      percent(&LimitsConfig::budget, 0,
+              {.key = "budget",
+               .doc = "all publish mappings together publish at most this share of what remained "
+                      "of `HourlyPublishedPlatformEvents` when the hour began; `0%`: off. Needs "
+                      "`poll_interval`"}),
+      integer(&LimitsConfig::max_api_requests_per_day, bounds::kAllocationBudget,
+              {.key = "max_api_requests_per_day",
+               .doc = "composite publish requests per day (a token bucket, one per request "
+                      "whatever its records); `0`: no limit"}),
+      percent(&LimitsConfig::api_budget, 0,
+              {.key = "api_budget",
+               .doc = "publish requests spend at most this share of what remained of "
+                      "`DailyApiRequests` when the day began; `0%`: off. Needs `poll_interval`"}),
   }};
   return schema;
 }
@@ -417,6 +442,13 @@ const Schema<SubscribeMapping>& subscribe_schema() {
                  {.key = "on_invalid_replay_id",
                   .doc = "when the stored replay ID is void (Salesforce rejects it, or it belongs "
                          "to another org): `earliest`, `latest` or `fail`"}),
+          boolean(&M::skip_own_events,
+                  {.key = "skip_own_events",
+                   .doc = "drop the events the bridge's own user caused (`CreatedById`; a change "
+                          "event's `commitUser`), i.e. its echo when the event is also published; "
+                          "counted in `sfkb_events_skipped_own_total`. Not on `/topic/` channels; "
+                          "not with `auth.flow: access_token`. See [Limits and "
+                          "loops](#limits-and-loops)"}),
       },
       rules::subscribe_mapping};
   return schema;
@@ -538,6 +570,15 @@ const Schema<PublishMapping>& publish_schema() {
           text(&P::group_id, {.key = "group_id",
                               .doc = "consumer group (before `topic_prefix`)",
                               .required = true}),
+          integer(&P::max_events_per_hour, bounds::kAllocationBudget,
+                  {.key = "max_events_per_hour",
+                   .doc = "events this mapping may publish per hour (a token bucket); records past "
+                          "it wait in Kafka; `0`: no limit"}),
+          percent(&P::budget, 0,
+                  {.key = "budget",
+                   .doc = "this mapping publishes at most this share of what remained of "
+                          "`HourlyPublishedPlatformEvents` when the hour began; `0%`: off. Needs "
+                          "`limits.poll_interval`"}),
       },
       rules::publish_mapping};
   return schema;

@@ -1,5 +1,6 @@
 #include "daemon/config/rules.h"
 
+#include <algorithm>
 #include <cstdio>
 #include <string>
 #include <string_view>
@@ -116,6 +117,13 @@ void subscribe_mapping(Reader& reader, const Map& m, SubscribeMapping& mapping) 
     }
     reader.uses().destinations.push_back({mapping.topic, at.path, at.mark});
   }
+  // A PushTopic notification names no user, so its own events cannot be told apart.
+  if (mapping.skip_own_events && mapping.channel.starts_with("/topic/")) {
+    const Located at = reader.at(m, "skip_own_events");
+    reader.error(at.path, at.mark,
+                 "is not available on /topic/ channels: a PushTopic notification names no user "
+                 "(README.md \"Limits and loops\")");
+  }
   // Only platform events carry an EventUuid (README.md "Channel kinds"): on the other kinds every
   // record would get a null key.
   if (mapping.key == KeyKind::kEventUuid) {
@@ -151,6 +159,29 @@ void publish_mapping(Reader& reader, const Map& m, PublishMapping& mapping) {
 void across_mappings(Reader& reader, const Map& top, Config& config) {
   if (config.subscribe.empty() && config.publish.empty() && reader.problem_count() == 0) {
     reader.error("", top.mark, "subscribe and publish are both empty: nothing to bridge");
+  }
+  // The org's allocations (README.md "Limits and loops").
+  const auto& limits = config.limits;
+  if (limits.poll_interval.count() > 0 && limits.poll_interval < std::chrono::seconds(1)) {
+    reader.error("limits.poll_interval", top.mark,
+                 "must be 0 (off) or at least 1s: every read of the limits resource is an API "
+                 "request");
+  }
+  const bool live_budget = limits.budget > 0 || limits.api_budget > 0 ||
+                           std::any_of(config.publish.begin(), config.publish.end(),
+                                       [](const PublishMapping& p) { return p.budget > 0; });
+  if (live_budget && limits.poll_interval.count() == 0) {
+    reader.error("limits.poll_interval", top.mark,
+                 "is 0 (off), but a budget (limits.budget, limits.api_budget or publish[].budget) "
+                 "is a share of what the limits resource reports: turn polling on");
+  }
+  for (std::size_t i = 0; i < config.subscribe.size(); ++i) {
+    if (config.subscribe[i].skip_own_events &&
+        config.salesforce.auth.flow == AuthFlow::kAccessToken) {
+      reader.error("subscribe[" + std::to_string(i) + "].skip_own_events", top.mark,
+                   "needs the user the bridge authenticates as, which only a token response's "
+                   "identity URL names: not available with auth.flow: access_token");
+    }
   }
   const Uses& uses = reader.uses();
   auto first_use = [](const std::vector<TopicUse>& list, std::size_t before,

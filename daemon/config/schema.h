@@ -211,6 +211,34 @@ Field<S> integer(Int S::*member, Range<long long> range, Spec spec) {
       integer_bounds(range));
 }
 
+// A share written as a whole percentage, "50%" (or 50), kept as a fraction (0.5); `min`..100.
+template <typename S>
+Field<S> percent(double S::*member, long long min, Spec spec) {
+  auto shown = [](double share) {
+    return std::to_string(static_cast<long long>(share * 100.0 + 0.5)) + "%";
+  };
+  return leaf<S>(
+      spec, "percent",
+      [member, min, spec](Reader& r, const Map& m, S& out) {
+        if (auto s = r.scalar(m, spec.key)) {
+          Scalar number = *s;
+          if (!number.text.empty() && number.text.back() == '%') {
+            number.text.pop_back();
+          }
+          if (auto value = r.parse_integer(number, min, 100)) {
+            out.*member = static_cast<double>(*value) / 100.0;
+          }
+        }
+      },
+      [member, spec, shown](YAML::Emitter& out, const S& value) {
+        out << YAML::Key << std::string(spec.key) << YAML::Value << shown(value.*member);
+      },
+      [member, spec, shown](const S& defaults) {
+        return code_default(shown(defaults.*member), spec);
+      },
+      std::to_string(min) + "%–100%");
+}
+
 // An integer of milliseconds (e.g. publish[].linger_ms).
 template <typename S>
 Field<S> milliseconds(std::chrono::milliseconds S::*member, Range<long long> range, Spec spec) {

@@ -93,6 +93,11 @@ PublishPipeline::PublishPipeline(PublishSettings settings,
       batches_(metrics.counter(ops::Metric::kPublishBatches)),
       retries_(metrics.counter(ops::Metric::kPublishRetries)),
       in_flight_(metrics.gauge(ops::Metric::kPublishInFlightRecords)),
+      budget_held_(
+          metrics.gauge(ops::Metric::kPublishBudgetHeldRecords, {settings_.mapping.event})),
+      budget_wait_(
+          metrics.gauge(ops::Metric::kPublishBudgetWaitSeconds, {settings_.mapping.event})),
+      budget_holds_(metrics.counter(ops::Metric::kPublishBudgetWaits, {settings_.mapping.event})),
       backoff_(settings_.backoff) {
   auto& batch_size = settings_.mapping.batch_size;
   if (batch_size < 1 || batch_size > static_cast<int>(salesforce::kMaxCompositeRecords)) {
@@ -265,10 +270,9 @@ bool PublishPipeline::linger_elapsed() const {
   return buffered_count_ > 0 && Clock::now() - linger_start_ >= settings_.mapping.linger;
 }
 
-void PublishPipeline::form_batch() {
+void PublishPipeline::form_batch(std::size_t max_records) {
   // Round robin over partitions so a busy partition cannot starve the others; within a
   // partition, offset order.
-  const auto max_records = static_cast<std::size_t>(settings_.mapping.batch_size);
   std::size_t bytes = 0;
   bool cut_by_bytes = false;
   bool progress = true;
@@ -297,11 +301,59 @@ void PublishPipeline::form_batch() {
   if (buffered_count_ > 0) {
     linger_start_ = Clock::now();
   }
-  // Why the batch closed: batch_size reached (full), max_request_bytes reached (bytes), or
-  // fewer records than batch_size waited `linger` (linger).
-  const char* reason = batch_.size() >= max_records ? "full" : cut_by_bytes ? "bytes" : "linger";
+  // Why the batch closed: batch_size reached (full), max_request_bytes reached (bytes), the
+  // budget's allowance reached (budget), or fewer records than batch_size waited `linger`.
+  const bool budget_cut = max_records < static_cast<std::size_t>(settings_.mapping.batch_size);
+  const char* reason = batch_.size() >= max_records ? (budget_cut ? "budget" : "full")
+                       : cut_by_bytes               ? "bytes"
+                                                    : "linger";
   ops::debug(ops::logger("publish"), "batch formed: {} record(s), {} bytes, {}, {} still buffered",
              batch_.size(), bytes, ops::field("reason", reason), buffered_count_);
+}
+
+std::size_t PublishPipeline::budget_allowance(std::size_t wanted) {
+  if (!settings_.budget) {
+    return wanted;
+  }
+  auto log = ops::logger("publish");
+  const auto grant = settings_.budget->grant(wanted);
+  if (grant.records > 0) {
+    if (holding_) {
+      holding_ = false;
+      const auto waited =
+          std::chrono::duration_cast<std::chrono::seconds>(Clock::now() - hold_start_);
+      log->info("publish budget allows {} record(s) again after {} s; resuming", grant.records,
+                waited.count());
+      budget_held_.set(0);
+      budget_wait_.set(0);
+      resume_assigned();
+    }
+    return grant.records;
+  }
+  hold_retry_after_ = grant.retry_after;
+  if (!holding_) {
+    holding_ = true;
+    hold_start_ = Clock::now();
+    budget_holds_.inc();
+    pause_assigned();
+    log->info(
+        "publish budget spent ({}): {} record(s) wait in Kafka (offsets not committed), next "
+        "look in {} ms",
+        grant.blocked_by, buffered_count_, grant.retry_after.count());
+  }
+  budget_held_.set(static_cast<double>(buffered_count_));
+  budget_wait_.set(std::chrono::duration<double>(Clock::now() - hold_start_).count());
+  return 0;
+}
+
+void PublishPipeline::hold_for_budget() {
+  const auto wait = std::clamp(hold_retry_after_, milliseconds(1), settings_.poll_interval);
+  if (auto polled = poll_into_buffer(wait); !polled.is_ok()) {
+    if (auto repeat = poll_warnings_.admit()) {
+      ops::logger("publish")->warn("consumer poll failed while waiting for the budget: {}{}",
+                                   polled.message(), repeat->suffix());
+    }
+  }
 }
 
 core::Status PublishPipeline::attempt(std::stop_token http_stop) {
@@ -327,6 +379,9 @@ core::Status PublishPipeline::attempt(std::stop_token http_stop) {
     bodies.reserve(group.size());
     for (auto i : group) {
       bodies.emplace_back(batch_[i].sobject);
+    }
+    if (settings_.budget) {
+      settings_.budget->spend_request();  // every composite request is one API request
     }
     auto reply = client_.publish(bodies, http_stop);
     if (!reply) {
@@ -567,7 +622,15 @@ core::Status PublishPipeline::run(std::stop_token stop) {
         }
       }
       if (buffered_count_ >= batch_size || linger_elapsed()) {
-        form_batch();
+        const std::size_t allowed = budget_allowance(batch_size);
+        if (allowed == 0) {
+          hold_for_budget();
+          continue;
+        }
+        form_batch(allowed);
+        if (settings_.budget) {
+          settings_.budget->spend_records(batch_.size());
+        }
       }
       if (batch_.empty()) {
         continue;

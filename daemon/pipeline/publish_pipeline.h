@@ -28,6 +28,7 @@
 #include "daemon/http/transport.h"
 #include "daemon/ops/metrics.h"
 #include "daemon/ops/repeat_limiter.h"
+#include "daemon/pipeline/publish_budget.h"
 #include "daemon/pipeline/publish_ports.h"
 #include "daemon/pipeline/record_mapping.h"
 #include "daemon/salesforce/rest_client.h"
@@ -49,6 +50,10 @@ struct PublishSettings {
   // Salesforce is slow (docs/ARCHITECTURE.md §1), on top of librdkafka's own prefetch.
   std::size_t max_buffered_records = 0;  // 0: 2 x batch_size
   std::chrono::milliseconds poll_interval{100};
+  // What this mapping may spend of the org's allocations (publish_budget.h); null: no limit.
+  // When it allows nothing, records wait in Kafka: the consumer is paused, offsets stay
+  // uncommitted, /readyz stays ready.
+  std::shared_ptr<PublishBudget> budget;
 };
 
 // Derives the settings of one mapping from the whole configuration (topic_prefix applied).
@@ -92,7 +97,13 @@ class PublishPipeline final : private RebalanceListener {
   void on_revoked(const std::vector<TopicPartition>& partitions) override;
 
   core::Status poll_into_buffer(std::chrono::milliseconds timeout);
-  void form_batch();
+  // Up to `max_records` buffered records into batch_.
+  void form_batch(std::size_t max_records);
+  // How many of `wanted` records the budget lets go now; 0 starts (or continues) a hold.
+  std::size_t budget_allowance(std::size_t wanted);
+  // One turn of a hold: the partitions stay paused and the consumer is polled (group membership)
+  // until the budget may allow something again.
+  void hold_for_budget();
   // Sends the pending entries of batch_ once (splitting on whole-request rejections). Returns
   // ok when nothing is pending any more, kRetry when some are (back off), kFatal/kStopped else.
   core::Status attempt(std::stop_token http_stop);
@@ -118,6 +129,9 @@ class PublishPipeline final : private RebalanceListener {
   ops::Counter& batches_;
   ops::Counter& retries_;
   ops::Gauge& in_flight_;
+  ops::Gauge& budget_held_;     // records held in Kafka by the budget, 0 when not holding
+  ops::Gauge& budget_wait_;     // seconds the current hold has lasted
+  ops::Counter& budget_holds_;  // holds begun
   std::map<std::string, ops::Counter*> consumed_;
   std::map<std::string, ops::Counter*> published_;
 
@@ -129,6 +143,9 @@ class PublishPipeline final : private RebalanceListener {
   std::chrono::steady_clock::time_point linger_start_;
   std::vector<Entry> batch_;
   core::Backoff backoff_;
+  bool holding_ = false;  // the budget allows nothing now
+  std::chrono::steady_clock::time_point hold_start_;
+  std::chrono::milliseconds hold_retry_after_{0};
   ops::RepeatLimiter order_broken_warnings_;
   ops::RepeatLimiter poll_warnings_;
   ops::RepeatLimiter retry_warnings_;

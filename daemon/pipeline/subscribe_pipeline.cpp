@@ -1,11 +1,13 @@
 #include "daemon/pipeline/subscribe_pipeline.h"
 
+#include <algorithm>
 #include <stdexcept>
 
 #include "daemon/core/backoff.h"
 #include "daemon/core/stop.h"
 #include "daemon/ops/log.h"
 #include "daemon/ops/log_fields.h"
+#include "daemon/pipeline/own_events.h"
 
 namespace sfkb::pipeline {
 namespace {
@@ -58,6 +60,7 @@ struct SubscribePipeline::Channel {
   ops::Counter* skipped = nullptr;
   ops::Counter* key_missing = nullptr;
   ops::Counter* dropped = nullptr;
+  ops::Counter* own_skipped = nullptr;  // set: skip_own_events is on for this channel
   ops::Gauge* checkpoint_gauge = nullptr;
   // Shared with the metrics registry's callback, which may outlive the pipeline.
   std::shared_ptr<std::atomic<std::int64_t>> last_event_ns;
@@ -98,6 +101,10 @@ SubscribePipeline::SubscribePipeline(const config::Config& config, salesforce::E
     channel->skipped = &metrics.counter(ops::Metric::kEventsSkippedDuplicate, {mapping.channel});
     channel->key_missing = &metrics.counter(ops::Metric::kEventsKeyMissing, {mapping.channel});
     channel->dropped = &metrics.counter(ops::Metric::kEventsDropped, {mapping.channel});
+    if (std::find(options_.skip_own_channels.begin(), options_.skip_own_channels.end(),
+                  mapping.channel) != options_.skip_own_channels.end()) {
+      channel->own_skipped = &metrics.counter(ops::Metric::kEventsSkippedOwn, {mapping.channel});
+    }
     channel->checkpoint_gauge = &metrics.gauge(ops::Metric::kCheckpointReplayId, {mapping.channel});
     channel->last_event_ns = std::make_shared<std::atomic<std::int64_t>>(started);
     metrics.gauge_callback(ops::Metric::kSecondsSinceLastEvent, {mapping.channel},
@@ -217,6 +224,28 @@ core::Status SubscribePipeline::start_up(std::stop_token stop) {
   ops::info(log, "{}",
             ops::field("org_id",
                        org_id_.empty() ? "unknown (no sf.org_id header, no org check)" : org_id_));
+  if (!options_.skip_own_channels.empty()) {
+    if (options_.user_id) {
+      core::Status status = with_retry("obtaining the user ID", stop, [&]() -> core::Status {
+        auto user = options_.user_id(stop);
+        if (!user) {
+          return user.error();
+        }
+        user_id_ = std::move(user).value();
+        return core::Status::ok();
+      });
+      if (!status) {
+        return status;
+      }
+    }
+    if (user_id_.empty()) {
+      return core::fatal_error(
+          "skip_own_events needs the user the bridge authenticated as, and the token response "
+          "named none (no identity URL): use an OAuth flow other than access_token");
+    }
+    log->info("skip_own_events: events published by user {} are dropped on {}", user_id_,
+              fmt::join(options_.skip_own_channels, ","));
+  }
   for (auto& channel : channels_) {
     channel->route.org_id = org_id_;
   }
@@ -387,7 +416,8 @@ core::Status SubscribePipeline::handle(const salesforce::StreamEvent& event, std
     if (counter == nullptr) {
       counter = &options_.metrics->counter(ops::Metric::kEventsUnconfigured, {event.channel});
       ops::warn(ops::logger("subscribe"), "{} {} is not configured: ignoring its events",
-                ops::field("channel", event.channel), ops::field("replay_id", event.replay_id.text()));
+                ops::field("channel", event.channel),
+                ops::field("replay_id", event.replay_id.text()));
     }
     counter->inc();
     return core::Status::ok();
@@ -406,6 +436,13 @@ core::Status SubscribePipeline::handle(const salesforce::StreamEvent& event, std
       return core::Status::ok();
     case checkpoint::DuplicateFilter::Verdict::kNew:
       break;
+  }
+
+  if (channel.own_skipped != nullptr && is_own_event(event, user_id_)) {
+    // The bridge's own echo: done without a record, like an event already in Kafka.
+    channel.own_skipped->inc();
+    progress_->settled(index, event.replay_id);
+    return core::Status::ok();
   }
 
   MappedEvent mapped = map_event(event, channel.route);
@@ -444,7 +481,8 @@ core::Status SubscribePipeline::handle(const salesforce::StreamEvent& event, std
         ops::error(ops::logger("subscribe"),
                    "{} {} {} {} cannot be produced: {}; the event is SKIPPED (see "
                    "sfkb_events_dropped_total)",
-                   ops::field("channel", event.channel), ops::field("replay_id", event.replay_id.text()),
+                   ops::field("channel", event.channel),
+                   ops::field("replay_id", event.replay_id.text()),
                    ops::field("topic", channel.route.topic),
                    ops::field("value_bytes", mapped.record.value.size()), status.message());
         return core::Status::ok();
@@ -483,7 +521,8 @@ void SubscribePipeline::restart(const std::string& channel_name,
       "replay ID {} of the old subscription are no longer skipped as duplicates, and the "
       "checkpoint holds {} until Kafka acknowledges an event of the new one ({} event(s) of all "
       "channels in flight)",
-      ops::field("channel", channel_name), restart.fallback.text(), restart.refused_replay_id.text(),
+      ops::field("channel", channel_name), restart.fallback.text(),
+      restart.refused_replay_id.text(),
       restart.previous_org_id.empty()
           ? std::string()
           : "; org " + restart.previous_org_id + " -> " + restart.org_id,
@@ -514,8 +553,8 @@ void SubscribePipeline::on_delivery(const DeliveryReport& report) {
     ops::error(ops::logger("subscribe"),
                "delivery of {} {} failed: {}; the pipeline stops without moving the checkpoint "
                "past it",
-               ops::field("channel", channel_name), ops::field("replay_id", report.tag.replay_id.text()),
-               report.status.message());
+               ops::field("channel", channel_name),
+               ops::field("replay_id", report.tag.replay_id.text()), report.status.message());
     pull_stop_.request_stop();
   }
 }
@@ -571,8 +610,8 @@ core::Status SubscribePipeline::write_checkpoint(bool final) {
       if (final) {
         ops::info(ops::logger("checkpoint"), "{} {} {} checkpointed to {}",
                   ops::field("channel", channels_[i]->mapping->channel),
-                  ops::field("replay_id", marks[i].replay_id->text()), ops::field("epoch", marks[i].epoch),
-                  store_.location());
+                  ops::field("replay_id", marks[i].replay_id->text()),
+                  ops::field("epoch", marks[i].epoch), store_.location());
       }
     }
   }

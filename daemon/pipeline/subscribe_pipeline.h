@@ -57,6 +57,12 @@ struct SubscribePipelineOptions {
   // The encoder of a mapping's record values, asked once per mapping at construction (required).
   // The composition root's make_value_encoder in the daemon.
   std::function<std::unique_ptr<ValueEncoder>(const config::SubscribeMapping&)> value_encoder;
+  // Channels whose events by the bridge's own user are dropped, not produced (skip_own_events,
+  // own_events.h); their replay IDs still count as done for the checkpoint. The user is asked once
+  // at start-up through `user_id` (the daemon: the user of the token's identity URL); a start
+  // without a known user fails, since dropping nothing would close the loop unnoticed.
+  std::vector<std::string> skip_own_channels;
+  std::function<core::Result<std::string>(std::stop_token)> user_id;
 };
 
 class SubscribePipeline {
@@ -128,7 +134,8 @@ class SubscribePipeline {
   std::mutex checkpoint_mutex_;  // the delivery thread and the final write
   checkpoint::Checkpoints checkpoints_;
   std::vector<checkpoint::ChannelProgress::Position> saved_;
-  std::string org_id_;  // the pipeline thread's: the org of the current subscription
+  std::string org_id_;   // the pipeline thread's: the org of the current subscription
+  std::string user_id_;  // the bridge's own user, when a channel skips its events
 
   mutable std::mutex resumes_mutex_;
   std::vector<checkpoint::ChannelResume> resumes_;

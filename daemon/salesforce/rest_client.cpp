@@ -66,6 +66,11 @@ core::Result<CompositeReply> RestClient::attempt(const Session& session, const s
     return response.error();
   }
   count_request(std::to_string(response->status));
+  if (options_.org_limits) {
+    if (auto usage = parse_limit_info(response->header("sforce-limit-info"))) {
+      options_.org_limits->observe(kDailyApiRequests, *usage, "Sforce-Limit-Info");
+    }
+  }
   CompositeReply reply = decode_composite_reply(response->status, response->body, count);
   if (reply.malformed) {
     malformed_.inc();

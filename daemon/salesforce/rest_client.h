@@ -7,6 +7,7 @@
 // so keep-alive to the instance is kept across batches).
 
 #include <chrono>
+#include <memory>
 #include <stop_token>
 #include <string>
 #include <string_view>
@@ -16,6 +17,7 @@
 #include "daemon/http/transport.h"
 #include "daemon/ops/metrics.h"
 #include "daemon/ops/repeat_limiter.h"
+#include "daemon/salesforce/limits.h"
 #include "daemon/salesforce/rest_result.h"
 #include "daemon/salesforce/token_source.h"
 
@@ -27,6 +29,9 @@ inline constexpr std::size_t kMaxCompositeRecords = 200;
 struct RestClientOptions {
   std::string api_version = "62.0";
   std::chrono::milliseconds request_timeout{30000};
+  // Receives the Sforce-Limit-Info of every reply (the daily API requests, at no extra cost).
+  // Null: not read.
+  std::shared_ptr<OrgLimits> org_limits;
 };
 
 // `{"allOrNone":false,"records":[r0,r1,...]}` where each r is an already serialized sObject.

@@ -93,6 +93,24 @@ std::string org_id_from_identity_url(std::string_view url) {
   return std::string(org);
 }
 
+std::string user_id_from_identity_url(std::string_view url) {
+  // https://login.salesforce.com/id/00Dxx0000001gPLEAY/005xx000001SvQrAAK
+  if (org_id_from_identity_url(url).empty()) {
+    return {};
+  }
+  const auto scheme = url.find("://");
+  const auto marker = url.find("/id/", scheme == std::string_view::npos ? 0 : scheme + 3);
+  std::string_view rest = url.substr(marker + 4);
+  rest = rest.substr(rest.find('/') + 1);
+  const std::string_view user = rest.substr(0, rest.find_first_of("/?#"));
+  if ((user.size() != 15 && user.size() != 18) || user.substr(0, 3) != "005" ||
+      !std::all_of(user.begin(), user.end(),
+                   [](char c) { return std::isalnum(static_cast<unsigned char>(c)); })) {
+    return {};
+  }
+  return std::string(user);
+}
+
 std::string form_encode(const std::vector<std::pair<std::string, std::string>>& fields) {
   static constexpr char kHex[] = "0123456789ABCDEF";
   const auto encode = [](std::string_view text, std::string& out) {
@@ -221,7 +239,8 @@ core::Result<Session> TokenCache::fetch_locked(std::stop_token stop) {
   if (auth.flow == config::AuthFlow::kAccessToken) {
     // No network: the token and instance come from the configuration (tests, the emulator).
     // No identity URL in this flow: the org is unknown (no sf.org_id header, no org check).
-    Session session{auth.access_token, strip_trailing_slash(auth.instance_url), ++generation_, ""};
+    Session session{auth.access_token, strip_trailing_slash(auth.instance_url), ++generation_, "",
+                    ""};
     current_ = session;
     return session;
   }
@@ -293,7 +312,9 @@ core::Result<Session> TokenCache::fetch_locked(std::stop_token stop) {
   if (auto problem = core::instance_url_problem(instance, config_.login_url); !problem.empty()) {
     return fail(core::fatal_error("auth: " + problem));
   }
-  Session session{token, instance, ++generation_, org_id_from_identity_url(json_string(doc, "id"))};
+  const std::string identity = json_string(doc, "id");
+  Session session{token, instance, ++generation_, org_id_from_identity_url(identity),
+                  user_id_from_identity_url(identity)};
   current_ = session;
   refreshes_.inc();
   ops::info(log, "obtained an access token ({}, {}, {}, {})",

@@ -18,11 +18,17 @@ struct Session {
   // https://host/id/<orgId>/<userId>). Empty when unknown (the access_token flow has no identity
   // URL). Replay IDs and checkpoints only mean something within one org.
   std::string org_id;
+  // The user the token was issued to: the <userId> of the same identity URL. Empty when unknown.
+  // skip_own_events drops the events this user published.
+  std::string user_id;
 };
 
 // The org ID of a Salesforce identity URL (https://host/id/<orgId>/<userId>); empty when the URL
 // does not have that shape.
 std::string org_id_from_identity_url(std::string_view url);
+// The user ID of a Salesforce identity URL (15 or 18 alphanumerics with the key prefix 005);
+// empty when the URL does not have that shape.
+std::string user_id_from_identity_url(std::string_view url);
 
 class TokenSource {
  public:

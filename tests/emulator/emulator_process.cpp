@@ -328,6 +328,22 @@ void EmulatorProcess::reset() {
   admin_post("/_emulator/reset", "{}");
 }
 
+std::string EmulatorProcess::limits(const std::string& body_json) {
+  return body_json.empty() ? admin_get("/_emulator/limits")
+                           : admin_post("/_emulator/limits", body_json);
+}
+
+std::int64_t EmulatorProcess::limit_used(const std::string& name) {
+  rapidjson::Document doc;
+  const std::string body = limits();
+  doc.Parse(body.c_str(), body.size());
+  if (doc.HasParseError() || !doc.IsObject() || !doc.HasMember(name.c_str()) ||
+      !doc[name.c_str()].IsObject() || !doc[name.c_str()].HasMember("Used")) {
+    throw AdminError("/_emulator/limits has no allocation " + name + ": " + body);
+  }
+  return doc[name.c_str()]["Used"].GetInt64();
+}
+
 std::string EmulatorProcess::stats() {
   return admin_get("/_emulator/stats");
 }

@@ -101,6 +101,11 @@ class EmulatorProcess {
   std::string faults(const std::string& faults_json);
   void reset();         // POST /_emulator/reset
   std::string stats();  // GET /_emulator/stats, raw JSON
+  // GET /_emulator/limits (empty body) or POST it (e.g. {"roll_over":"hour"}); the raw reply,
+  // {"DailyApiRequests":{"Max":M,"Remaining":R,"Used":U},...}.
+  std::string limits(const std::string& body_json = "");
+  // Used of one allocation (e.g. "HourlyPublishedPlatformEvents"); throws AdminError if unknown.
+  std::int64_t limit_used(const std::string& name);
   // One top-level number of /_emulator/stats ("sessions", "sessions_created", "tokens_issued",
   // "events_delivered", "connects_in_flight", …); throws AdminError for an unknown key.
   std::int64_t stat(const std::string& key);

@@ -291,10 +291,92 @@ void AdminEndpoint::reset(const httplib::Request&, httplib::Response& res) {
     org_.faults = Faults{};
     org_.faults.deliver_on_any_reply = org_.options.deliver_on_any_reply;
     org_.stats = Stats{};
+    org_.allocations = Allocations(org_.options.limits);
     org_.inject_counter = 0;
   }
   org_.changed.notify_all();
   res.set_content("{\"reset\":true}", kJsonType);
+}
+
+void AdminEndpoint::limits(const httplib::Request& req, httplib::Response& res) {
+  rapidjson::Document doc;
+  if (req.method == "POST") {
+    doc.Parse(req.body.c_str(), req.body.size());
+    if (doc.HasParseError() || !doc.IsObject()) {
+      send_error(res, 400, "body must be a JSON object {roll_over, set}");
+      return;
+    }
+    for (auto it = doc.MemberBegin(); it != doc.MemberEnd(); ++it) {
+      const std::string key = it->name.GetString();
+      const auto& v = it->value;
+      if (key == "roll_over") {
+        if (!v.IsString() ||
+            (v.GetString() != std::string("hour") && v.GetString() != std::string("day"))) {
+          send_error(res, 400, "roll_over: expected \"hour\" or \"day\"");
+          return;
+        }
+      } else if (key == "set") {
+        if (!v.IsObject()) {
+          send_error(res, 400, "set: expected an object {NAME:{\"Max\":M,\"Used\":U}}");
+          return;
+        }
+        for (auto a = v.MemberBegin(); a != v.MemberEnd(); ++a) {
+          const std::string name = a->name.GetString();
+          if (!Allocations::known(name)) {
+            send_error(res, 400,
+                       "set: unknown allocation `" + name +
+                           "`; valid: DailyApiRequests, HourlyPublishedPlatformEvents, "
+                           "DailyDeliveredPlatformEvents");
+            return;
+          }
+          const auto& fields = a->value;
+          bool ok = fields.IsObject();
+          for (auto f = ok ? fields.MemberBegin() : fields.MemberEnd();
+               ok && f != fields.MemberEnd(); ++f) {
+            const std::string field = f->name.GetString();
+            ok = (field == "Max" || field == "Used") && f->value.IsInt64() &&
+                 f->value.GetInt64() >= 0;
+          }
+          if (!ok) {
+            send_error(res, 400, "set." + name + ": expected {\"Max\":M,\"Used\":U}, each >= 0");
+            return;
+          }
+        }
+      } else {
+        send_error(res, 400, "unknown key `" + key + "`; valid keys: roll_over, set");
+        return;
+      }
+    }
+  }
+  rapidjson::StringBuffer sb;
+  JsonWriter w(sb);
+  {
+    std::lock_guard lock(org_.mutex);
+    if (doc.IsObject() && doc.HasMember("roll_over")) {
+      if (doc["roll_over"].GetString() == std::string("day")) {
+        org_.allocations.roll_over_day();
+      } else {
+        org_.allocations.roll_over_hour();
+      }
+    }
+    if (doc.IsObject() && doc.HasMember("set")) {
+      for (auto a = doc["set"].MemberBegin(); a != doc["set"].MemberEnd(); ++a) {
+        std::optional<std::int64_t> max, used;
+        if (a->value.HasMember("Max")) {
+          max = a->value["Max"].GetInt64();
+        }
+        if (a->value.HasMember("Used")) {
+          used = a->value["Used"].GetInt64();
+        }
+        org_.allocations.set(a->name.GetString(), max, used);
+      }
+    }
+    org_.allocations.write(w, true);
+  }
+  // A connect waiting on nothing is not affected; a client that failed on the daily limit
+  // retries on its own.
+  org_.changed.notify_all();
+  res.set_content(sb.GetString(), kJsonType);
 }
 
 void AdminEndpoint::stats(const httplib::Request&, httplib::Response& res) {

@@ -16,6 +16,9 @@ class AdminEndpoint {
   void faults(const httplib::Request& req, httplib::Response& res);
   void reset(const httplib::Request& req, httplib::Response& res);
   void stats(const httplib::Request& req, httplib::Response& res);
+  // GET: the allocations with Used. POST {"roll_over":"hour"|"day", "set":{NAME:{"Max":M,
+  // "Used":U}}}: rolls over first, then sets; answers like GET.
+  void limits(const httplib::Request& req, httplib::Response& res);
 
  private:
   Org& org_;

@@ -232,7 +232,11 @@ std::optional<std::int64_t> advised_timeout(const rapidjson::Value& msg) {
 // `batch`: events written into a reply are gone from the client's queue. Returns the count.
 std::size_t take_queued(Org& org, Session& session, std::vector<StoredEvent>& batch) {
   std::size_t budget = org.options.max_batch_bytes;
-  std::size_t room = org.options.max_batch_events;
+  // DailyDeliveredPlatformEvents caps a reply too: a spent allocation delivers nothing and the
+  // next connect fails with the daily limit error.
+  std::size_t room = std::min<std::size_t>(
+      org.options.max_batch_events,
+      static_cast<std::size_t>(org.allocations.remaining(Allocations::kDailyDelivered)));
   const std::size_t before = batch.size();
   for (auto& [ch, cursor] : session.cursors) {
     room -= org.bus.collect(ch, cursor, room, budget, batch);
@@ -240,6 +244,7 @@ std::size_t take_queued(Org& org, Session& session, std::vector<StoredEvent>& ba
       break;
     }
   }
+  org.allocations.add_delivered(static_cast<std::int64_t>(batch.size() - before));
   return batch.size() - before;
 }
 
@@ -247,8 +252,10 @@ std::size_t take_queued(Org& org, Session& session, std::vector<StoredEvent>& ba
 // first failing channel's error is the reply's and no cursor changes.
 void subscribe(Org& org, Session& session, const rapidjson::Value& msg,
                const std::vector<std::string>& channels, Reply& reply) {
-  if (org.faults.daily_limit_next_subscribes > 0) {
-    --org.faults.daily_limit_next_subscribes;
+  if (org.faults.daily_limit_next_subscribes > 0 || org.allocations.delivery_spent()) {
+    if (org.faults.daily_limit_next_subscribes > 0) {
+      --org.faults.daily_limit_next_subscribes;
+    }
     reply = daily_limit(std::move(reply));
     return;
   }
@@ -510,14 +517,17 @@ void CometdEndpoint::handle(const httplib::Request& req, httplib::Response& res)
       garbage = true;
       break;
     }
-    if (faults.busy_next_connects > 0 || faults.daily_limit_next_connects > 0) {
+    const bool delivery_spent = org_.allocations.delivery_spent();
+    if (faults.busy_next_connects > 0 || faults.daily_limit_next_connects > 0 || delivery_spent) {
       if (faults.busy_next_connects > 0) {
         --faults.busy_next_connects;
         reply.error = "403::Server is too busy";
         reply.failure_reason = "503::Server is too busy";
         reply.advice = Advice{"retry", 0, std::nullopt};
       } else {
-        --faults.daily_limit_next_connects;
+        if (faults.daily_limit_next_connects > 0) {
+          --faults.daily_limit_next_connects;
+        }
         reply = daily_limit(std::move(reply));
       }
       session->forget_at = now + window;

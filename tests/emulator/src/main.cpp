@@ -62,6 +62,10 @@ int main(int argc, char** argv) {
   app.add_flag("--deliver-on-any-reply", o.deliver_on_any_reply,
                "queued events ride on every reply to a client, not only on connect replies "
                "(the deliver_on_any_reply fault)");
+  std::vector<std::string> limits;
+  app.add_option("--limit", limits,
+                 "NAME=MAX: a small allocation for tests (DailyApiRequests, "
+                 "HourlyPublishedPlatformEvents, DailyDeliveredPlatformEvents); repeatable");
   app.add_flag("--verbose", o.verbose, "log every request to stderr");
   bool exit_on_stdin_eof = false;
   app.add_flag("--exit-on-stdin-eof", exit_on_stdin_eof,
@@ -70,6 +74,22 @@ int main(int argc, char** argv) {
   if (!parse_listen(listen, o)) {
     std::cerr << "sf-emulator: --listen: expected HOST:PORT, got `" << listen << "`\n";
     return 2;
+  }
+  for (const auto& spec : limits) {
+    auto eq = spec.find('=');
+    std::string name = spec.substr(0, eq);
+    std::int64_t max = -1;
+    try {
+      max = eq == std::string::npos ? -1 : std::stoll(spec.substr(eq + 1));
+    } catch (const std::exception&) {
+    }
+    if (!sfkb::emulator::Allocations::known(name) || max < 0) {
+      std::cerr << "sf-emulator: --limit: expected NAME=MAX with NAME one of DailyApiRequests, "
+                   "HourlyPublishedPlatformEvents, DailyDeliveredPlatformEvents, got `"
+                << spec << "`\n";
+      return 2;
+    }
+    o.limits[name] = max;
   }
   if (o.seed == 0) {
     o.seed = std::random_device{}() | (static_cast<std::uint64_t>(std::random_device{}()) << 32);

@@ -2,6 +2,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <map>
 #include <string>
 
 namespace sfkb::emulator {
@@ -27,6 +28,8 @@ struct Options {
   std::size_t max_batch_events = 10000;      // events per connect reply
   std::size_t max_batch_bytes = 8 * 1024 * 1024;
   bool deliver_on_any_reply = false;  // initial value of the deliver_on_any_reply fault
+  // --limit NAME=MAX: small allocations for tests (see allocations.h); the rest stay very large.
+  std::map<std::string, std::int64_t> limits;
   bool verbose = false;
 };
 

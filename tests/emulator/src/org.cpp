@@ -9,7 +9,8 @@ Org::Org(Options opts, EventTypes event_types)
     : options(std::move(opts)),
       types(std::move(event_types)),
       ids(options.seed),
-      bus(options.retention, options.seed ^ 0x9E3779B97F4A7C15ULL) {
+      bus(options.retention, options.seed ^ 0x9E3779B97F4A7C15ULL),
+      allocations(options.limits) {
   faults.deliver_on_any_reply = options.deliver_on_any_reply;
 }
 

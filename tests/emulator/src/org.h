@@ -11,6 +11,7 @@
 #include <unordered_set>
 #include <vector>
 
+#include "allocations.h"
 #include "event_bus.h"
 #include "event_types.h"
 #include "ids.h"
@@ -98,6 +99,7 @@ struct Org {
   std::map<std::string, std::vector<std::string>> published;  // event type -> fields JSON
   Faults faults;
   Stats stats;
+  Allocations allocations;  // the limits resource; reset and roll over by /_emulator/limits
   std::uint64_t inject_counter = 0;  // the {n} template value
   // The org's ID, in every token's identity URL (`id`). Stable for a run; the refresh_org fault
   // (a sandbox refresh) replaces it.

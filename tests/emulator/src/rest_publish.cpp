@@ -1,5 +1,6 @@
 #include "rest_publish.h"
 
+#include <algorithm>
 #include <thread>
 
 #include "event_message.h"
@@ -10,6 +11,10 @@ namespace {
 
 constexpr const char* kJsonType = "application/json;charset=UTF-8";
 constexpr std::size_t kMaxCompositeRecords = 200;
+// Salesforce's status code for a publish past HourlyPublishedPlatformEvents is LIMIT_EXCEEDED;
+// this message text is ours (unverified).
+constexpr const char* kHourlyLimitMessage =
+    "The number of published platform event messages exceeded the hourly publishing limit";
 
 // REST errors are arrays of {message, errorCode[, fields]}.
 void send_error(httplib::Response& res, int status, const std::string& code,
@@ -116,10 +121,14 @@ bool RestPublishEndpoint::admit(const httplib::Request& req, httplib::Response& 
   std::string token = bearer_token(req.get_header_value("Authorization"));
   std::int64_t latency;
   bool valid;
+  bool within_limit = true;
   {
     std::lock_guard lock(org_.mutex);
     valid = org_.token_valid(token);
     latency = org_.faults.latency_ms;
+    if (valid) {
+      within_limit = org_.allocations.take_api_request();
+    }
   }
   if (latency > 0) {
     std::this_thread::sleep_for(std::chrono::milliseconds(latency));
@@ -128,7 +137,25 @@ bool RestPublishEndpoint::admit(const httplib::Request& req, httplib::Response& 
     send_error(res, 401, "INVALID_SESSION_ID", "Session expired or invalid");
     return false;
   }
+  if (!within_limit) {
+    send_error(res, 403, "REQUEST_LIMIT_EXCEEDED", "TotalRequests Limit exceeded.");
+    return false;
+  }
   return true;
+}
+
+void RestPublishEndpoint::handle_limits(const httplib::Request& req, httplib::Response& res) {
+  if (!admit(req, res)) {
+    return;
+  }
+  rapidjson::StringBuffer sb;
+  JsonWriter w(sb);
+  {
+    std::lock_guard lock(org_.mutex);
+    org_.allocations.write(w, false);
+  }
+  res.status = 200;
+  res.set_content(sb.GetString(), kJsonType);
 }
 
 void RestPublishEndpoint::handle_single(const httplib::Request& req, httplib::Response& res) {
@@ -152,6 +179,15 @@ void RestPublishEndpoint::handle_single(const httplib::Request& req, httplib::Re
   }
   if (auto error = EventTypes::validate(*type, doc)) {
     send_error(res, 400, error->status_code, error->message, error->fields);
+    return;
+  }
+  std::int64_t granted;
+  {
+    std::lock_guard lock(org_.mutex);
+    granted = org_.allocations.take_published(1);
+  }
+  if (granted == 0) {
+    send_error(res, 400, "LIMIT_EXCEEDED", kHourlyLimitMessage);
     return;
   }
   Accepted a{type, fields_inner(doc), org_.ids.uuid_v4(), org_.ids.record_id()};
@@ -211,7 +247,29 @@ void RestPublishEndpoint::handle_composite(const httplib::Request& req, httplib:
     }
     any_failed = true;
   }
+  // Records past the hourly allocation fail on their own (LIMIT_EXCEEDED), later ones too.
+  std::int64_t valid =
+      std::count_if(ok.begin(), ok.end(), [](const auto& a) { return a.has_value(); });
+  std::int64_t granted;
+  {
+    std::lock_guard lock(org_.mutex);
+    granted = org_.allocations.take_published(valid);
+  }
+  if (granted < valid) {
+    std::int64_t seen = 0;
+    for (std::size_t i = 0; i < ok.size(); ++i) {
+      if (ok[i] && ++seen > granted) {
+        ok[i].reset();
+        errors[i] = {"LIMIT_EXCEEDED", kHourlyLimitMessage, {}};
+        any_failed = true;
+      }
+    }
+  }
   bool roll_back = all_or_none && any_failed;
+  if (roll_back && granted > 0) {
+    std::lock_guard lock(org_.mutex);
+    org_.allocations.give_back_published(granted);
+  }
 
   std::vector<Accepted> accepted;
   rapidjson::StringBuffer sb;

@@ -17,6 +17,8 @@ std::string endpoint_of(const httplib::Request& req) {
     key = "/services/data/composite/sobjects";
   } else if (p.rfind("/services/data/", 0) == 0 && p.find("/sobjects/") != std::string::npos) {
     key = "/services/data/sobjects";
+  } else if (p.rfind("/services/data/", 0) == 0 && p.find("/limits") != std::string::npos) {
+    key = "/services/data/limits";
   } else {
     key = p;
   }
@@ -80,6 +82,11 @@ void EmulatorServer::install_routes() {
     std::string key = endpoint_of(req);
     std::lock_guard lock(org_.mutex);
     ++org_.stats.requests[key][res.status];
+    // Salesforce sets it on every REST API response (docs/SALESFORCE_PROTOCOL.md "Limits and
+    // allocations").
+    if (req.path.rfind("/services/data/", 0) == 0) {
+      res.set_header("Sforce-Limit-Info", org_.allocations.limit_info());
+    }
   });
   if (org_.options.verbose) {
     http_.set_logger([](const httplib::Request& req, const httplib::Response& res) {
@@ -114,11 +121,15 @@ void EmulatorServer::install_routes() {
              bind_handler(&rest_, &RestPublishEndpoint::handle_single));
   http_.Post(R"(/services/data/v(\d+\.\d+)/composite/sobjects/?)",
              bind_handler(&rest_, &RestPublishEndpoint::handle_composite));
+  http_.Get(R"(/services/data/v(\d+\.\d+)/limits/?)",
+            bind_handler(&rest_, &RestPublishEndpoint::handle_limits));
   http_.Post("/_emulator/inject", bind_handler(&admin_, &AdminEndpoint::inject));
   http_.Get("/_emulator/published", bind_handler(&admin_, &AdminEndpoint::published));
   http_.Post("/_emulator/faults", bind_handler(&admin_, &AdminEndpoint::faults));
   http_.Post("/_emulator/reset", bind_handler(&admin_, &AdminEndpoint::reset));
   http_.Get("/_emulator/stats", bind_handler(&admin_, &AdminEndpoint::stats));
+  http_.Get("/_emulator/limits", bind_handler(&admin_, &AdminEndpoint::limits));
+  http_.Post("/_emulator/limits", bind_handler(&admin_, &AdminEndpoint::limits));
 }
 
 std::string EmulatorServer::bind() {

@@ -37,7 +37,8 @@ std::string render_yaml(const PublishConfig& config) {
   if (!config.dead_letter_topic.empty()) {
     y << "    dead_letter_topic: " << yaml_quoted(config.dead_letter_topic) << "\n";
   }
-  y << "http:\n  listen: \"\"\n"
+  y << config.mapping_yaml << config.top_yaml;
+  y << "http:\n  listen: " << yaml_quoted(config.http_listen) << "\n"
     << "logging:\n  level: info\n"
     << "shutdown:\n  timeout: " << config.shutdown_timeout << "\n";
   return y.str();

@@ -41,6 +41,9 @@ struct PublishConfig : BridgeConnection {
   int linger_ms = 20;
   std::string on_error = "dead_letter";
   std::string shutdown_timeout = "10s";
+  std::string mapping_yaml;  // more lines of the publish mapping, each indented by four spaces
+  std::string http_listen;   // http.listen; empty: off
+  std::string top_yaml;      // more top-level sections (e.g. "limits:\n  budget: 50%\n")
 };
 
 std::string render_yaml(const PublishConfig& config);

@@ -844,3 +844,77 @@ TEST(Loader, ShouldReportAnUnsetTopicListOnce) {
 
 }  // namespace
 }  // namespace sfkb::config
+
+namespace sfkb::config {
+namespace {
+
+const std::string kClientCredentials = R"(salesforce:
+  auth:
+    flow: client_credentials
+    client_id: app
+    client_secret: s3cret
+)";
+
+TEST(LoaderLimits, ShouldReadTheAllocationSettingsAndSkipOwnEvents) {
+  auto result = load(kClientCredentials + kKafka + R"(limits:
+  poll_interval: 2m
+  warn_at: 90%
+  max_events_per_hour: 5000
+  budget: 50%
+  max_api_requests_per_day: 1000
+  api_budget: 25
+subscribe:
+  - channel: /event/Order__e
+    topic: orders
+    skip_own_events: true
+publish:
+  - topics: [orders.out]
+    event: Order__e
+    dead_letter_topic: orders.dlq
+    max_events_per_hour: 100
+    budget: 10%
+)");
+  ASSERT_TRUE(result.ok()) << ::testing::PrintToString(problem_lines(result));
+  const auto& l = result.config().limits;
+  EXPECT_EQ(l.poll_interval, std::chrono::minutes(2));
+  EXPECT_DOUBLE_EQ(l.warn_at, 0.9);
+  EXPECT_EQ(l.max_events_per_hour, 5000);
+  EXPECT_DOUBLE_EQ(l.budget, 0.5);
+  EXPECT_EQ(l.max_api_requests_per_day, 1000);
+  EXPECT_DOUBLE_EQ(l.api_budget, 0.25);
+  EXPECT_TRUE(result.config().subscribe[0].skip_own_events);
+  EXPECT_EQ(result.config().publish[0].max_events_per_hour, 100);
+  EXPECT_DOUBLE_EQ(result.config().publish[0].budget, 0.1);
+}
+
+TEST(LoaderLimits, ShouldDefaultToPollingEveryFiveMinutesAndNoBudget) {
+  auto result = load(kAuth + kKafka + kSubscribe);
+  ASSERT_TRUE(result.ok());
+  const auto& l = result.config().limits;
+  EXPECT_EQ(l.poll_interval, std::chrono::minutes(5));
+  EXPECT_DOUBLE_EQ(l.warn_at, 0.8);
+  EXPECT_EQ(l.max_events_per_hour, 0);
+  EXPECT_DOUBLE_EQ(l.budget, 0);
+  EXPECT_FALSE(result.config().subscribe[0].skip_own_events);
+}
+
+TEST(LoaderLimits, ShouldRefuseWhatCannotWork) {
+  EXPECT_THAT(problems(kAuth + kKafka + kSubscribe + "limits:\n  warn_at: 120%\n"),
+              Contains(HasSubstr("limits.warn_at")));
+  EXPECT_THAT(problems(kAuth + kKafka + kSubscribe + "limits:\n  poll_interval: 200ms\n"),
+              Contains(HasSubstr("limits.poll_interval: must be 0 (off) or at least 1s")));
+  EXPECT_THAT(
+      problems(kAuth + kKafka + kSubscribe + "limits:\n  poll_interval: 0s\n  budget: 50%\n"),
+      Contains(HasSubstr("turn polling on")));
+  EXPECT_THAT(problems(kAuth + kKafka +
+                       "subscribe:\n  - channel: /event/Order__e\n    topic: orders\n"
+                       "    skip_own_events: true\n"),
+              Contains(HasSubstr("not available with auth.flow: access_token")));
+  EXPECT_THAT(problems(kClientCredentials + kKafka +
+                       "subscribe:\n  - channel: /topic/Orders\n    topic: orders\n"
+                       "    skip_own_events: true\n"),
+              Contains(HasSubstr("a PushTopic notification names no user")));
+}
+
+}  // namespace
+}  // namespace sfkb::config

@@ -214,10 +214,10 @@ class FakeDeadLetterSink final : public DeadLetterSink {
 class StaticTokens final : public salesforce::TokenSource {
  public:
   core::Result<salesforce::Session> session(std::stop_token) override {
-    return salesforce::Session{"token", "https://org.example.com", 1, ""};
+    return salesforce::Session{"token", "https://org.example.com", 1, "", ""};
   }
   core::Result<salesforce::Session> refresh(const salesforce::Session&, std::stop_token) override {
-    return salesforce::Session{"token", "https://org.example.com", 2, ""};
+    return salesforce::Session{"token", "https://org.example.com", 2, "", ""};
   }
 };
 

@@ -386,3 +386,45 @@ TEST(PublishSettings, ShouldPrefixTopicsDeadLetterTopicAndGroup) {
 
 }  // namespace
 }  // namespace sfkb::pipeline
+
+namespace sfkb::pipeline {
+namespace {
+
+// The budget: records past it wait in Kafka (paused, not committed) while the pipeline stays
+// ready, and go once the allocation is back; every composite request spends one API request.
+TEST_F(PublishPipelineTest, RecordsPastTheBudgetWaitInKafkaUntilItRefills) {
+  auto share = std::make_shared<ShareAllowance>("limits.budget=50%",
+                                                "HourlyPublishedPlatformEvents", 0.5, 5ms);
+  auto requests =
+      std::make_shared<BucketAllowance>("limits.max_api_requests_per_day=100", 100, 24h);
+  share->observe(14);  // 7 records this hour
+  settings.budget =
+      std::make_shared<PublishBudget>(std::vector<std::shared_ptr<Allowance>>{share},
+                                      std::vector<std::shared_ptr<Allowance>>{requests});
+  for (int n = 0; n < 12; ++n) {
+    consumer->append("orders", 0, record(n));
+  }
+  start();
+
+  ASSERT_TRUE(committed(kP0, 7));
+  ASSERT_TRUE(test_support::wait_until([&] { return consumer->paused(kP0); }, 5000ms));
+  ASSERT_TRUE(test_support::wait_until(
+      [&] { return metric(R"(sfkb_publish_budget_held_records{event="E__e"} 5)"); }, 5000ms));
+  EXPECT_TRUE(metric(R"(sfkb_publish_budget_waits_total{event="E__e"} 1)"));
+  EXPECT_TRUE(pipeline->ready());
+  EXPECT_EQ(consumer->committed(kP0), 7);  // still: nothing past the budget
+  EXPECT_EQ(salesforce.published().size(), 7u);
+
+  share->observe(7);   // the org's reading shows our 7
+  share->observe(20);  // the hour rolled over: 10 more
+  ASSERT_TRUE(committed(kP0, 12));
+  EXPECT_EQ(salesforce.published().size(), 12u);
+  EXPECT_TRUE(test_support::wait_until(
+      [&] { return metric(R"(sfkb_publish_budget_held_records{event="E__e"} 0)"); }, 5000ms));
+  EXPECT_FALSE(consumer->paused(kP0));
+  // One API request per composite request (7 then 5 records), not per record.
+  EXPECT_EQ(requests->available(BudgetClock::now()), 98);
+}
+
+}  // namespace
+}  // namespace sfkb::pipeline

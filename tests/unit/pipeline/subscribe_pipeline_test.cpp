@@ -484,3 +484,85 @@ TEST_F(SubscribePipelineTest, OrgChangeMovesTheCheckpointOfAChannelWithoutAResum
 
 }  // namespace
 }  // namespace sfkb::pipeline
+
+namespace sfkb::pipeline {
+namespace {
+
+salesforce::StreamEvent by_user(const std::string& channel, std::int64_t replay_id,
+                                const std::string& user) {
+  auto e = testing::event(channel, replay_id);
+  e.payload_json = R"({"CreatedById":")" + user + R"(","N__c":)" + std::to_string(replay_id) + "}";
+  return e;
+}
+
+class SkipOwnEventsTest : public ::testing::Test {
+ protected:
+  SkipOwnEventsTest() {
+    config_.checkpoint.interval = 20ms;
+    for (const auto& channel : {kA, kB}) {
+      config::SubscribeMapping mapping;
+      mapping.channel = channel;
+      mapping.topic = "events";
+      config_.subscribe.push_back(mapping);
+    }
+  }
+  ~SkipOwnEventsTest() override { stop_.request_stop(); }
+  void start(std::string user) {
+    SubscribePipelineOptions options;
+    options.metrics = &metrics_;
+    options.poll_interval = 5ms;
+    options.partition_for_channel = [](const std::string&, std::int32_t) { return 0; };
+    options.skip_own_channels = {kA};
+    options.user_id = [user](std::stop_token) -> core::Result<std::string> { return user; };
+    pipeline_ = std::make_unique<SubscribePipeline>(config_, source_, producer_, store_, tail_,
+                                                    nullptr, options);
+    thread_ = std::jthread([this] { result_ = pipeline_->run(stop_.get_token()); });
+  }
+  core::Status stop() {
+    stop_.request_stop();
+    thread_.join();
+    return result_;
+  }
+
+  config::Config config_;
+  ops::Metrics metrics_;
+  testing::FakeSource source_;
+  testing::FakeProducer producer_;
+  testing::MemoryStore store_;
+  testing::FakeTail tail_;
+  std::stop_source stop_;
+  std::unique_ptr<SubscribePipeline> pipeline_;
+  std::jthread thread_;
+  core::Status result_;
+};
+
+const std::string kBridge = "005xx000001SvQrAAK";
+const std::string kOther = "005xx000002OthRAAK";
+
+TEST_F(SkipOwnEventsTest, OwnEventsAreDroppedCountedAndStillCheckpointedOnlyWhereConfigured) {
+  source_.push({by_user(kA, 1, kBridge), by_user(kA, 2, kOther), by_user(kA, 3, kBridge),
+                by_user(kB, 7, kBridge)});
+  start(kBridge);
+  ASSERT_TRUE(source_.wait_idle(1, kDeadline));
+  ASSERT_TRUE(wait_checkpoint(store_, kA, 3, 0));  // past the dropped 3
+  ASSERT_TRUE(stop().is_ok());
+
+  std::vector<std::int64_t> sent;
+  for (const auto& s : producer_.sent()) {
+    sent.push_back(s.tag.replay_id);
+  }
+  EXPECT_EQ(sent, (std::vector<std::int64_t>{2, 7}));  // kB does not skip
+  EXPECT_EQ(metrics_.counter("sfkb_events_skipped_own_total", "", {{"channel", kA}}).value(), 2u);
+}
+
+TEST_F(SkipOwnEventsTest, AnUnknownUserStopsTheStartInsteadOfDroppingNothing) {
+  source_.push({by_user(kA, 1, kBridge)});
+  start("");
+  thread_.join();
+  EXPECT_EQ(result_.kind(), core::ErrorKind::kFatal);
+  EXPECT_NE(result_.message().find("skip_own_events"), std::string::npos);
+  EXPECT_TRUE(producer_.sent().empty());
+}
+
+}  // namespace
+}  // namespace sfkb::pipeline

@@ -55,7 +55,7 @@ class FakeTokens final : public TokenSource {
     return current();
   }
   Session current() const {
-    return {"token-" + std::to_string(generation), kInstance, generation, org_id};
+    return {"token-" + std::to_string(generation), kInstance, generation, org_id, ""};
   }
   std::uint64_t generation = 1;
   std::string org_id;

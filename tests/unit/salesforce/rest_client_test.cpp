@@ -23,7 +23,7 @@ class ScriptedTokens final : public TokenSource {
     }
     if (rejected.generation == current_.generation) {
       current_ = {"token-" + std::to_string(current_.generation + 1), current_.instance_url,
-                  current_.generation + 1, ""};
+                  current_.generation + 1, "", ""};
     }
     return current_;
   }
@@ -31,7 +31,7 @@ class ScriptedTokens final : public TokenSource {
   bool fail_refresh = false;
 
  private:
-  Session current_{"token-1", "https://org.example.com/", 1, ""};
+  Session current_{"token-1", "https://org.example.com/", 1, "", ""};
 };
 
 std::string header(const http::Request& request, const std::string& name) {
@@ -48,8 +48,8 @@ class RestClientTest : public ::testing::Test {
   FakeTransport transport;
   ScriptedTokens tokens;
   ops::Metrics metrics;
-  RestClient client{transport, tokens, RestClientOptions{"61.0", std::chrono::milliseconds(1234)},
-                    metrics};
+  RestClient client{transport, tokens,
+                    RestClientOptions{"61.0", std::chrono::milliseconds(1234), nullptr}, metrics};
   std::vector<std::string_view> records{R"({"attributes":{"type":"A__e"},"x":1})",
                                         R"({"attributes":{"type":"A__e"},"x":2})"};
 };
@@ -141,6 +141,39 @@ TEST_F(RestClientTest, ShouldCountAMalformedReply) {
 TEST(CompositeBody, ShouldBeValidForOneRecordAndForNone) {
   EXPECT_EQ(composite_body({R"({"a":1})"}), R"({"allOrNone":false,"records":[{"a":1}]})");
   EXPECT_EQ(composite_body({}), R"({"allOrNone":false,"records":[]})");
+}
+
+}  // namespace
+}  // namespace sfkb::salesforce
+
+namespace sfkb::salesforce {
+namespace {
+
+TEST(RestClientLimitInfoTest, EveryReplysSforceLimitInfoReachesOrgLimits) {
+  testing::FakeTransport transport;
+  ScriptedTokens tokens;
+  ops::Metrics metrics;
+  auto limits = std::make_shared<OrgLimits>(0.8, metrics);
+  RestClientOptions options;
+  options.org_limits = limits;
+  RestClient client(transport, tokens, options, metrics);
+  std::vector<std::string_view> records{R"({"attributes":{"type":"A__e"},"x":1})"};
+  auto ok = json_response(200, R"([{"id":"e1","success":true}])");
+  ok.headers.emplace_back("sforce-limit-info", "api-usage=41/15000");
+  transport.push_reply(ok);
+  auto spent = json_response(403, R"([{"message":"TotalRequests Limit exceeded.",)"
+                                  R"("errorCode":"REQUEST_LIMIT_EXCEEDED"}])");
+  spent.headers.emplace_back("sforce-limit-info", "api-usage=15000/15000");
+  transport.push_reply(spent);
+
+  ASSERT_TRUE(client.publish(records, {}).is_ok());
+  EXPECT_EQ(limits->latest(kDailyApiRequests), (Usage{41, 15000}));
+  auto reply = client.publish(records, {});
+  ASSERT_TRUE(reply.is_ok());
+  EXPECT_EQ(reply->kind, ReplyKind::kTransient);
+  EXPECT_EQ(limits->latest(kDailyApiRequests), (Usage{15000, 15000}));
+  EXPECT_NE(metrics.render().find(R"(sfkb_salesforce_limit_used{limit="DailyApiRequests"} 15000)"),
+            std::string::npos);
 }
 
 }  // namespace

@@ -167,6 +167,20 @@ TEST(Jwt, ShouldRejectGarbageKeyWithoutEchoingIt) {
   EXPECT_EQ(signer.error().message.find("not a key"), std::string::npos);
 }
 
+TEST(TokenCache, ShouldTakeTheUserIdFromTheIdentityUrl) {
+  EXPECT_EQ(user_id_from_identity_url(
+                "https://login.salesforce.com/id/00Dxx0000001gPLEAY/005xx000001SvQrAAK"),
+            "005xx000001SvQrAAK");
+  EXPECT_EQ(user_id_from_identity_url("https://h/id/00D000000000001/005000000000001?x=1"),
+            "005000000000001");
+  for (const char* bad :
+       {"", "https://h/id/00Dxx0000001gPLEAY", "https://h/id/00Dxx0000001gPLEAY/",
+        "https://h/id/00Dxx0000001gPLEAY/001xx000001SvQrAAK",
+        "https://h/id/00Dxx0000001gPLEAY/005x", "https://h/id/bad/005xx000001SvQrAAK"}) {
+    EXPECT_EQ(user_id_from_identity_url(bad), "") << bad;
+  }
+}
+
 TEST(TokenCache, ShouldTakeTheOrgIdFromTheIdentityUrl) {
   EXPECT_EQ(org_id_from_identity_url(
                 "https://login.salesforce.com/id/00Dxx0000001gPLEAY/005xx000001SvQrAAK"),
@@ -186,6 +200,7 @@ TEST(TokenCache, ShouldTakeTheOrgIdFromTheIdentityUrl) {
   auto session = cache.session({});
   ASSERT_TRUE(session) << session.error().message;
   EXPECT_EQ(session->org_id, "00Dxx0000001gPLEAY");
+  EXPECT_EQ(session->user_id, "005xx000001SvQrAAK");
 }
 
 TEST(TokenCache, ShouldPostJwtBearerAssertionToLoginUrl) {
