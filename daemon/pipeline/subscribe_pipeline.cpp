@@ -441,7 +441,7 @@ core::Status SubscribePipeline::handle(const salesforce::StreamEvent& event, std
   if (channel.own_skipped != nullptr && is_own_event(event, user_id_)) {
     // The bridge's own echo: done without a record, like an event already in Kafka.
     channel.own_skipped->inc();
-    progress_->settled(index, event.replay_id);
+    progress_.settled(index, event.replay_id);
     return core::Status::ok();
   }
 

@@ -10,12 +10,13 @@
 
 #include "tests/integration/publish/publish_harness.h"
 #include "tests/integration/support/unique_name.h"
-#include "tests/integration/support/wait.h"
+#include "tests/support/wait.h"
 
 namespace sfkb::it::publish {
 namespace {
 
 using namespace std::chrono_literals;
+using test_support::wait_until;
 using emulator::testing::EmulatorProcess;
 
 // Successful reads of the limits resource so far (the bridge's poller).

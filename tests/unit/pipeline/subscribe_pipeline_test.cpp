@@ -514,8 +514,12 @@ class SkipOwnEventsTest : public ::testing::Test {
     options.partition_for_channel = [](const std::string&, std::int32_t) { return 0; };
     options.skip_own_channels = {kA};
     options.user_id = [user](std::stop_token) -> core::Result<std::string> { return user; };
+    options.value_encoder = [](const config::SubscribeMapping&) {
+      return std::make_unique<PayloadJsonEncoder>();
+    };
+    progress_ = std::make_unique<checkpoint::ChannelProgress>(config_);
     pipeline_ = std::make_unique<SubscribePipeline>(config_, source_, producer_, store_, tail_,
-                                                    nullptr, options);
+                                                    *progress_, options);
     thread_ = std::jthread([this] { result_ = pipeline_->run(stop_.get_token()); });
   }
   core::Status stop() {
@@ -531,6 +535,7 @@ class SkipOwnEventsTest : public ::testing::Test {
   testing::MemoryStore store_;
   testing::FakeTail tail_;
   std::stop_source stop_;
+  std::unique_ptr<checkpoint::ChannelProgress> progress_;
   std::unique_ptr<SubscribePipeline> pipeline_;
   std::jthread thread_;
   core::Status result_;
@@ -549,7 +554,7 @@ TEST_F(SkipOwnEventsTest, OwnEventsAreDroppedCountedAndStillCheckpointedOnlyWher
 
   std::vector<std::int64_t> sent;
   for (const auto& s : producer_.sent()) {
-    sent.push_back(s.tag.replay_id);
+    sent.push_back(s.tag.replay_id.number());
   }
   EXPECT_EQ(sent, (std::vector<std::int64_t>{2, 7}));  // kB does not skip
   EXPECT_EQ(metrics_.counter("sfkb_events_skipped_own_total", "", {{"channel", kA}}).value(), 2u);
