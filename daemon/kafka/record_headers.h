@@ -2,9 +2,9 @@
 // The names of the `sf.*` headers the bridge puts on Kafka records (README.md "Channel kinds" and
 // "Salesforce errors and what the bridge does"), declared once: the subscribe direction writes them
 // (pipeline/event_mapping.cpp), start-up reconciliation reads them back
-// (checkpoint/kafka_tail_reader.cpp), the publish direction writes the dead-letter ones
-// (pipeline/publish_kafka.cpp). They are part of the record format consumers rely on, so a name
-// never changes.
+// (kafka_adapters/tail_reader.cpp), the publish direction writes the dead-letter ones
+// (kafka_adapters/publish_ports.cpp). They are part of the record format consumers rely on, so a
+// name never changes.
 
 namespace sfkb::kafka {
 
