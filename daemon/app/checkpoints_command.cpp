@@ -9,8 +9,8 @@
 
 #include "daemon/app/composition_root.h"
 #include "daemon/app/exit_codes.h"
-#include "daemon/kafka_adapters/event_producer.h"
 #include "daemon/checkpoint/reconcile.h"
+#include "daemon/kafka_adapters/event_producer.h"
 
 namespace sfkb::app {
 namespace {

@@ -67,7 +67,8 @@ struct ReconcileOptions {
   // A bound on how far one partition is read back; reaching it is a warning, not an error
   // (the answer then rests on the file).
   std::int64_t max_records_per_partition = 5'000'000;
-  // The hash for key-less channels (channel_partition.h): kafka_adapters::partition_by_channel_name in the daemon.
+  // The hash for key-less channels (channel_partition.h): kafka_adapters::partition_by_channel_name
+  // in the daemon.
   PartitionForChannel partition_for_channel;
   // The org the bridge is connected to now; empty: unknown (no org check).
   std::string org_id;

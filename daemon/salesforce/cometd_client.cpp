@@ -551,8 +551,7 @@ core::Status CometdClient::fall_back(const ChannelSubscription& channel,
       "are written again (the channel's duplicate filter and checkpoint restart with the new "
       "subscription)",
       what, fallback.text(), core::describe(preset),
-      ops::field("on_invalid_replay_id", policy_name(channel.on_invalid_replay_id)),
-      refused.text(),
+      ops::field("on_invalid_replay_id", policy_name(channel.on_invalid_replay_id)), refused.text(),
       preset == core::ReplayPreset::kLatest ? " and every event until the resubscription" : "");
   replay_override_[channel.channel] = fallback;
   // In order with the events: the pipeline restarts the channel's bookkeeping before the first

@@ -16,8 +16,8 @@ namespace sfkb::it::publish {
 namespace {
 
 using namespace std::chrono_literals;
-using test_support::wait_until;
 using emulator::testing::EmulatorProcess;
+using test_support::wait_until;
 
 // Successful reads of the limits resource so far (the bridge's poller).
 std::int64_t limits_reads(EmulatorProcess& sf) {

@@ -1,5 +1,6 @@
 // The delivery contract (docs/ARCHITECTURE.md §1): exactly once, in order, with headers - across
-// SIGTERM, kill -9 and a lost checkpoint file, for a key-less channel (one partition) and a payload key over 4 partitions.
+// SIGTERM, kill -9 and a lost checkpoint file, for a key-less channel (one partition) and a payload
+// key over 4 partitions.
 
 #include <unistd.h>
 

@@ -33,7 +33,8 @@ TEST(Metrics, SameNameAndLabelsGiveTheSameInstrument) {
   EXPECT_EQ(a.value(), 2u);
 }
 
-// Label values come from servers and the configuration, so they go through the one redaction rule (core/redact.h) like every output.
+// Label values come from servers and the configuration, so they go through the one redaction rule
+// (core/redact.h) like every output.
 TEST(Metrics, ShouldRedactSecretsInLabelValues) {
   core::register_secret("registered-label-secret");
   Metrics metrics;
