@@ -8,6 +8,7 @@
 #include <curl/curl.h>
 
 #include "daemon/core/redact.h"
+#include "daemon/core/text.h"
 
 namespace sfkb::http {
 namespace {
@@ -52,17 +53,6 @@ std::string lower(std::string_view text) {
   return out;
 }
 
-std::string_view trim(std::string_view text) {
-  while (!text.empty() && (text.front() == ' ' || text.front() == '\t')) {
-    text.remove_prefix(1);
-  }
-  while (!text.empty() && (text.back() == ' ' || text.back() == '\t' || text.back() == '\r' ||
-                           text.back() == '\n')) {
-    text.remove_suffix(1);
-  }
-  return text;
-}
-
 // State of one exchange, reached from libcurl's callbacks (which run on the perform() thread).
 struct Exchange {
   Response response;
@@ -92,8 +82,8 @@ size_t on_header(char* data, size_t size, size_t count, void* user) {
   }
   const auto colon = line.find(':');
   if (colon != std::string_view::npos) {
-    exchange->response.headers.emplace_back(lower(trim(line.substr(0, colon))),
-                                            std::string(trim(line.substr(colon + 1))));
+    exchange->response.headers.emplace_back(lower(core::trim(line.substr(0, colon))),
+                                            std::string(core::trim(line.substr(colon + 1))));
   }
   return bytes;
 }

@@ -11,22 +11,13 @@
 #include <mutex>
 #include <set>
 
+#include "daemon/core/text.h"
 #include "daemon/kafka/error.h"
 #include "daemon/kafka/logging.h"
 #include "daemon/ops/log.h"
 
 namespace sfkb::kafka {
 namespace {
-
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) {
-    s.remove_prefix(1);
-  }
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) {
-    s.remove_suffix(1);
-  }
-  return s;
-}
 
 std::string lower(std::string_view s) {
   std::string out(s);
@@ -100,7 +91,7 @@ core::Result<BootstrapServers> parse_bootstrap_servers(std::string_view text) {
     if (comma == std::string_view::npos) {
       comma = text.size();
     }
-    std::string_view item = trim(text.substr(start, comma - start));
+    std::string_view item = core::trim(text.substr(start, comma - start));
     start = comma + 1;
     if (item.empty()) {
       if (comma == text.size() && !hosts.empty()) {

@@ -4,20 +4,11 @@
 
 #include <rapidjson/document.h>
 
+#include "daemon/core/text.h"
 #include "daemon/ops/log.h"
 
 namespace sfkb::salesforce {
 namespace {
-
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) {
-    s.remove_prefix(1);
-  }
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) {
-    s.remove_suffix(1);
-  }
-  return s;
-}
 
 std::optional<std::int64_t> number(std::string_view s) {
   std::int64_t value = 0;
@@ -33,7 +24,7 @@ std::optional<std::int64_t> number(std::string_view s) {
 std::optional<Usage> parse_limit_info(std::string_view header) {
   while (!header.empty()) {
     const auto semicolon = header.find(';');
-    std::string_view member = trim(header.substr(0, semicolon));
+    std::string_view member = core::trim(header.substr(0, semicolon));
     header =
         semicolon == std::string_view::npos ? std::string_view() : header.substr(semicolon + 1);
     constexpr std::string_view kKey = "api-usage=";
