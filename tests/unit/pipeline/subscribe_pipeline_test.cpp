@@ -53,6 +53,12 @@ class SubscribePipelineTest : public ::testing::Test {
     options.value_encoder = [](const config::SubscribeMapping&) {
       return std::make_unique<PayloadJsonEncoder>();
     };
+    options.skip_own_channels = skip_own_channels_;
+    if (user_id_) {
+      options.user_id = [user = *user_id_](std::stop_token) -> core::Result<std::string> {
+        return user;
+      };
+    }
     progress_ = std::make_unique<checkpoint::ChannelProgress>(config_);
     pipeline_ = std::make_unique<SubscribePipeline>(config_, source_, producer_, store_, tail_,
                                                     *progress_, options);
@@ -89,7 +95,9 @@ class SubscribePipelineTest : public ::testing::Test {
   std::unique_ptr<SubscribePipeline> pipeline_;
   std::jthread thread_;
   core::Status result_;
-  std::string org_id_;  // what options.org_id answers; empty: not set
+  std::string org_id_;                          // what options.org_id answers; empty: not set
+  std::vector<std::string> skip_own_channels_;  // options.skip_own_channels
+  std::optional<std::string> user_id_;          // what options.user_id answers; unset: not set
 };
 
 std::optional<std::string> header(const KafkaRecord& record, const std::string& name) {
@@ -495,50 +503,14 @@ salesforce::StreamEvent by_user(const std::string& channel, std::int64_t replay_
   return e;
 }
 
-class SkipOwnEventsTest : public ::testing::Test {
+// skip_own_events on channel A only, as user `user`.
+class SkipOwnEventsTest : public SubscribePipelineTest {
  protected:
-  SkipOwnEventsTest() {
-    config_.checkpoint.interval = 20ms;
-    for (const auto& channel : {kA, kB}) {
-      config::SubscribeMapping mapping;
-      mapping.channel = channel;
-      mapping.topic = "events";
-      config_.subscribe.push_back(mapping);
-    }
-  }
-  ~SkipOwnEventsTest() override { stop_.request_stop(); }
   void start(std::string user) {
-    SubscribePipelineOptions options;
-    options.metrics = &metrics_;
-    options.poll_interval = 5ms;
-    options.partition_for_channel = [](const std::string&, std::int32_t) { return 0; };
-    options.skip_own_channels = {kA};
-    options.user_id = [user](std::stop_token) -> core::Result<std::string> { return user; };
-    options.value_encoder = [](const config::SubscribeMapping&) {
-      return std::make_unique<PayloadJsonEncoder>();
-    };
-    progress_ = std::make_unique<checkpoint::ChannelProgress>(config_);
-    pipeline_ = std::make_unique<SubscribePipeline>(config_, source_, producer_, store_, tail_,
-                                                    *progress_, options);
-    thread_ = std::jthread([this] { result_ = pipeline_->run(stop_.get_token()); });
+    skip_own_channels_ = {kA};
+    user_id_ = std::move(user);
+    SubscribePipelineTest::start();
   }
-  core::Status stop() {
-    stop_.request_stop();
-    thread_.join();
-    return result_;
-  }
-
-  config::Config config_;
-  ops::Metrics metrics_;
-  testing::FakeSource source_;
-  testing::FakeProducer producer_;
-  testing::MemoryStore store_;
-  testing::FakeTail tail_;
-  std::stop_source stop_;
-  std::unique_ptr<checkpoint::ChannelProgress> progress_;
-  std::unique_ptr<SubscribePipeline> pipeline_;
-  std::jthread thread_;
-  core::Status result_;
 };
 
 const std::string kBridge = "005xx000001SvQrAAK";
