@@ -1,6 +1,7 @@
 #include "daemon/app/composition_root.h"
 
 #include <algorithm>
+#include <map>
 #include <stdexcept>
 #include <string>
 

@@ -261,23 +261,28 @@ core::Status PubsubClient::next_batch(std::stop_token stop,
 
 void PubsubClient::top_up(Stream& stream) {
   std::lock_guard call(stream.call_mutex);
-  if (!stream.writable || stream.call == nullptr) {
-    return;  // the next stream asks for its window in its first FetchRequest
-  }
-  std::int32_t n = 0;
-  {
-    std::lock_guard lock(mutex_);
-    n = stream.flow.grant();
-    stream.requested->set(static_cast<double>(stream.flow.requested()));
-  }
-  if (n <= 0) {
-    return;
-  }
-  pb::FetchRequest request;
-  request.set_num_requested(n);
-  if (!stream.call->Write(request)) {
-    // The stream is ending; its reader sees the end and starts a new one with a fresh window.
-    stream.writable = false;
+  fill_window(stream);
+}
+
+// Asks for the window's free room, one FetchRequest of at most kMaxNumRequested at a time (the
+// server adds each to what it still owes). The caller holds stream.call_mutex.
+void PubsubClient::fill_window(Stream& stream) {
+  while (stream.writable && stream.call != nullptr) {
+    std::int32_t n = 0;
+    {
+      std::lock_guard lock(mutex_);
+      n = stream.flow.grant();
+      stream.requested->set(static_cast<double>(stream.flow.requested()));
+    }
+    if (n <= 0) {
+      return;
+    }
+    pb::FetchRequest request;
+    request.set_num_requested(n);
+    if (!stream.call->Write(request)) {
+      // The stream is ending; its reader sees the end and starts a new one with a fresh window.
+      stream.writable = false;
+    }
   }
 }
 
@@ -531,6 +536,7 @@ PubsubClient::Ended PubsubClient::subscribe_once(std::stop_token stop, Stream& s
     if (!call->Write(first)) {
       stream.writable = false;
     }
+    fill_window(stream);
   }
   // Subscribed: a later subscription of the channel without an acknowledged position must not
   // use "latest" again, and the fallback (always a preset, never refused) is spent.

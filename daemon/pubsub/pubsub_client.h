@@ -132,6 +132,7 @@ class PubsubClient final : public salesforce::EventSource {
                          const std::string& reason);
   // Sends the stream more num_requested if its window has room (any thread).
   void top_up(Stream& stream);
+  void fill_window(Stream& stream);
   void watch_keepalives(std::stop_token stop);
   void fail(core::Error error);
 

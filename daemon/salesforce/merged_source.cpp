@@ -1,6 +1,8 @@
 #include "daemon/salesforce/merged_source.h"
 
 #include <algorithm>
+#include <chrono>
+#include <iterator>
 
 namespace sfkb::salesforce {
 
