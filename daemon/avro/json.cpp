@@ -288,6 +288,9 @@ class JsonReader {
   // still fail on details, e.g. a date text that does not parse).
   bool fits(const rapidjson::Value& json, NodeId id, Temporal temporal) const {
     const Node& node = schema_.node(id);
+    if (temporal == Temporal::kNone) {
+      temporal = temporal_of("", node.logical_type);
+    }
     switch (node.type) {
       case Type::kNull:
         return json.IsNull();
