@@ -55,7 +55,7 @@ TEST(AvroJson, WritesTheShortestTextOfADouble) {
        std::initializer_list<std::pair<double, const char*>>{{12.5, "12.5"},
                                                              {3, "3"},
                                                              {0.1, "0.1"},
-                                                             {-0.0, "-0"},
+                                                             {-0.0, "-0.0"},
                                                              {1e21, "1e+21"},
                                                              {123456789.123, "123456789.123"}}) {
     Value value;
