@@ -4,6 +4,8 @@
 
 #include <random>
 
+#include "tests/support/seed.h"
+
 namespace sfkb::pubsub {
 namespace {
 
@@ -60,9 +62,8 @@ TEST(FlowWindow, ShouldCountEventsTheServerSentUnaskedAndResetWithTheStream) {
 // A random walk of grants, deliveries (never more than requested), takes and resets: the window
 // is never exceeded and accounting never goes negative.
 TEST(FlowWindow, ShouldHoldTheBoundUnderRandomTraffic) {
-  const auto seed = std::random_device{}();
-  SCOPED_TRACE("seed " + std::to_string(seed));
-  std::mt19937 random(seed);
+  SCOPED_TRACE(test_support::seed_note());
+  std::mt19937 random(test_support::test_seed());
   const std::size_t window = 1 + random() % 500;
   FlowWindow flow(window);
   std::size_t requested = 0;
