@@ -285,7 +285,7 @@ TEST_F(SubscribeDelivery, AddingPartitionsKeepsAKeylessChannelOnItsPinnedPartiti
   EXPECT_EQ(check_exactly_once(by_channel(kafka_->read_all(topic))[channel], injected, true), "");
 }
 
-TEST_P(SubscribeDeliveryOverApi, PayloadKeyOverFourPartitionsSurvivesCrashesAndALostCheckpoint) {
+TEST_F(SubscribeDelivery, PayloadKeyOverFourPartitionsSurvivesCrashesAndALostCheckpoint) {
   EmulatorProcess sf(emulator_options());
   const std::string topic = unique_name("sub-keyed");
   const std::string channel = "/event/B__e";
