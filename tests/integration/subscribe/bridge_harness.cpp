@@ -27,6 +27,12 @@ emulator::testing::EmulatorProcess::Options emulator_options(std::vector<std::st
   emulator::testing::EmulatorProcess::Options options;
   options.events_yaml = events_yaml();
   options.extra_args = std::move(extra_args);
+  if (std::find(options.extra_args.begin(), options.extra_args.end(), "--client-id") ==
+      options.extra_args.end()) {
+    // The client_credentials flow the Pub/Sub variants use: its token response names the org.
+    options.extra_args.insert(options.extra_args.end(),
+                              {"--client-id", "cid", "--client-secret", "csecret"});
+  }
   if (std::find(options.extra_args.begin(), options.extra_args.end(), "--connect-timeout-ms") ==
       options.extra_args.end()) {
     // Short idle long polls keep every test brisk; the SIGTERM test sets its own long one.
@@ -82,6 +88,10 @@ std::string pubsub_endpoint(const emulator::testing::EmulatorProcess& sf) {
 
 std::string to_string(Api api) {
   return api == Api::kPubsub ? "pubsub" : "cometd";
+}
+
+void PrintTo(Api api, std::ostream* out) {
+  *out << to_string(api);
 }
 
 std::int64_t emulator_replay_number(const std::string& header) {

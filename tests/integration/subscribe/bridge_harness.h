@@ -9,6 +9,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <ostream>
 #include <string>
 #include <vector>
 
@@ -33,7 +34,7 @@ struct ChannelSpec {
   std::string start = "earliest";
   std::string on_invalid_replay_id = "earliest";
   std::string value = "payload";  // payload | envelope
-  std::string api;                // cometd | pubsub; empty: salesforce.api's default
+  std::string api{};              // cometd | pubsub; empty: salesforce.api's default
 };
 
 // The connection (emulator URL, credentials, broker, kafka.properties) and the subscribe part.
@@ -57,7 +58,8 @@ BridgeLaunch bridge_launch(const BridgeConfig& config);
 
 // The API a parameterised test runs against (INSTANTIATE_TEST_SUITE_P over both).
 enum class Api { kCometd, kPubsub };
-std::string to_string(Api api);  // "cometd" / "pubsub", also the test name suffix
+std::string to_string(Api api);            // "cometd" / "pubsub", also the test name suffix
+void PrintTo(Api api, std::ostream* out);  // gtest's name for a parameter
 
 // The emulator numbers its event bus once; its Pub/Sub replay IDs are that number as 8 bytes
 // big-endian. So sf.replay_id reads back as the same number whichever API wrote it: decimal
