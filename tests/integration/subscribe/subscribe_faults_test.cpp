@@ -164,7 +164,17 @@ class InvalidReplay : public SubscribeFaults {
   }
 };
 
-TEST_F(InvalidReplay, EarliestReplaysWhatIsRetainedAndWarns) {
+// A replay ID out of retention over either API: Pub/Sub refuses it with a replayid error-code.
+class InvalidReplayOverApi : public InvalidReplay, public ::testing::WithParamInterface<Api> {
+ protected:
+  InvalidReplayOverApi() { api_ = GetParam(); }
+};
+INSTANTIATE_TEST_SUITE_P(Api, InvalidReplayOverApi, ::testing::Values(Api::kCometd, Api::kPubsub),
+                         [](const ::testing::TestParamInfo<Api>& info) {
+                           return to_string(info.param);
+                         });
+
+TEST_P(InvalidReplayOverApi, EarliestReplaysWhatIsRetainedAndWarns) {
   EmulatorProcess sf(emulator_options());
   Injected expected = prepare(sf);
   ChannelSpec spec{kChannel, topic_};
