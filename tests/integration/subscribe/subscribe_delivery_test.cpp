@@ -358,5 +358,30 @@ TEST_F(SubscribeDelivery, SwitchingAChannelsApiBackAndForthLosesAndDuplicatesNot
   EXPECT_EQ(records.back().header("sf.replay_epoch"), std::optional<std::string>("2"));
 }
 
+TEST_F(SubscribeDelivery, ChannelsOfBothApisInOneBridgeArriveOnceInOrder) {
+  // One channel over CometD, one over the Pub/Sub API: two sources merged for one pipeline.
+  EmulatorProcess sf(emulator_options());
+  const std::string topic = unique_name("sub-mixed");
+  kafka_->create_topic(topic, 2);
+  api_ = Api::kPubsub;
+  auto config = config_for(sf, {{"/event/A__e", topic}, {"/event/B__e", topic}});
+  config.channels[0].api = "cometd";
+  std::map<std::string, Injected> injected;
+  for (int round = 0; round < 3; ++round) {
+    for (const char* channel : {"/event/A__e", "/event/B__e"}) {
+      injected[channel].add(sf.inject(channel, 300, R"({"Text__c":"m{seq}"})"), 300);
+    }
+  }
+  Bridge bridge(config, dir_, "mixed");
+  ASSERT_TRUE(bridge.wait_ready()) << bridge.output();
+  for (const char* channel : {"/event/A__e", "/event/B__e"}) {
+    wait_for_channel(*kafka_, topic, channel, 900, kLong);
+  }
+  ASSERT_EQ(bridge.terminate(), 0) << bridge.output();
+  auto grouped = by_channel(kafka_->read_all(topic));
+  EXPECT_EQ(check_exactly_once(grouped["/event/A__e"], injected["/event/A__e"], true), "");
+  EXPECT_EQ(check_exactly_once(grouped["/event/B__e"], injected["/event/B__e"], true), "");
+}
+
 }  // namespace
 }  // namespace sfkb::it::subscribe
