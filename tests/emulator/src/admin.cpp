@@ -94,6 +94,9 @@ void AdminEndpoint::inject(const httplib::Request& req, httplib::Response& res) 
                        std::chrono::system_clock::now().time_since_epoch())
                        .count();
   const EventType* type = org_.types.find_by_channel(channel);
+  if (type == nullptr) {
+    type = org_.types.find_change_by_channel(channel);
+  }
   context.schema_id = type != nullptr ? type->schema_id : schema_id_for(channel);
   context.created_by = kCreatedById;
   auto parsed = InjectShape::parse(doc, channel, std::move(context));
