@@ -459,7 +459,12 @@ class PumpedStream : public grpc::ServerBidiReactor<Req, Resp> {
           break;
         }
       }
-      org_.changed.wait_until(lock, wake_at());
+      // No deadline is a plain wait: a wait_until of time_point::max() is not safe everywhere.
+      if (auto deadline = wake_at(); deadline == Clock::time_point::max()) {
+        org_.changed.wait(lock);
+      } else {
+        org_.changed.wait_until(lock, deadline);
+      }
     }
     // A write still in flight completes (or fails, when the client went away) first.
     org_.changed.wait(lock, [this] { return !write_in_flight_; });

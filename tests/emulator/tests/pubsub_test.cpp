@@ -140,8 +140,7 @@ class PubSubTest : public ::testing::Test {
     o.extra_args.insert(o.extra_args.end(), extra.begin(), extra.end());
     sf_ = std::make_unique<EmulatorProcess>(o);
     ASSERT_FALSE(sf_->pubsub_address().empty());
-    auto stats = parse(sf_->stats());
-    org_id_ = str(stats, "org_id");
+    org_id_ = sf_->org_id();
     token_ = sf_->static_token();
     channel_ = grpc::CreateChannel(sf_->pubsub_address(), grpc::InsecureChannelCredentials());
     stub_ = pb::PubSub::NewStub(channel_);
