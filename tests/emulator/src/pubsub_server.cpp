@@ -258,8 +258,11 @@ pb::PublishResponse PubSubService::publish_batch(const EventType& type,
       continue;
     }
     Accepted a{i, {}, "{" + decoded->fields_inner + "}"};
-    append_event_prefix(a.prefix, json_quoted(channel), json_quoted(type.schema_id), true, created,
-                        kCreatedById, decoded->fields_inner, org_.ids.uuid_v4());
+    append_event_prefix(
+        a.prefix, json_quoted(channel), json_quoted(type.schema_id), true, created, kCreatedById,
+        org_.options.cometd_null_fields ? with_null_fields(type, decoded->fields_inner)
+                                        : decoded->fields_inner,
+        org_.ids.uuid_v4());
     accepted.push_back(std::move(a));
   }
   if (!accepted.empty()) {

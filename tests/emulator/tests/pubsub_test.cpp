@@ -621,6 +621,50 @@ TEST(PubSubChangeEventTest, ChangeEventsCarryTheHeaderWithBitmapsAndEveryField) 
   EXPECT_EQ(stub->Publish(ctx.get(), pr, &pub).error_code(), grpc::StatusCode::INVALID_ARGUMENT);
 }
 
+TEST_F(PubSubTest, CometdNullFieldsMakesBothApisCarryEveryField) {
+  // Without the flag, CometD carries only the injected fields.
+  sf_->inject(kTopic, 1, R"({"Text__c":"a"})");
+  {
+    Bayeux cometd(*sf_, token_);
+    cometd.handshake();
+    cometd.subscribe(kTopic, -2);
+    auto reply = cometd.connect();
+    auto messages = events_of(reply);
+    ASSERT_EQ(messages.size(), 1u);
+    EXPECT_FALSE((*messages[0])["data"]["payload"].HasMember("Amount__c"));
+  }
+  start({"--cometd-null-fields"});
+  sf_->inject(kTopic, 1, R"({"Text__c":"a"})");
+  AvroCodec codec(schema_json());
+  auto ctx = context();
+  pb::PublishRequest req;
+  req.set_topic_name(kTopic);
+  auto* e = req.add_events();
+  e->set_schema_id(schema_id_);
+  e->set_payload(codec.encode("b", 1.5));
+  pb::PublishResponse reply;
+  ASSERT_TRUE(stub_->Publish(ctx.get(), req, &reply).ok());
+  ASSERT_FALSE(reply.results(0).has_error());
+
+  Bayeux cometd(*sf_, token_);
+  cometd.handshake();
+  cometd.subscribe(kTopic, -2);
+  auto doc = cometd.connect();
+  auto messages = events_of(doc);
+  ASSERT_EQ(messages.size(), 2u);
+  for (const auto* m : messages) {
+    const auto& payload = (*m)["data"]["payload"];
+    for (const char* field : {"Text__c", "Amount__c", "Flag__c", "When__c", "Day__c"}) {
+      EXPECT_TRUE(payload.HasMember(field)) << field;
+    }
+    EXPECT_TRUE(payload["Flag__c"].IsNull());
+  }
+  EXPECT_TRUE((*messages[0])["data"]["payload"]["Amount__c"].IsNull());
+  EXPECT_DOUBLE_EQ((*messages[1])["data"]["payload"]["Amount__c"].GetDouble(), 1.5);
+  // What REST or Pub/Sub received stays as received.
+  EXPECT_EQ(sf_->published("Pub_Test__e").events[0], R"({"Text__c":"b","Amount__c":1.5})");
+}
+
 // A certificate for localhost and 127.0.0.1, made with openssl for this test only.
 struct TestCertificate {
   std::filesystem::path dir;
