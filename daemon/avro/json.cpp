@@ -21,11 +21,33 @@ core::Error invalid(std::string message) {
   return {core::ErrorKind::kInvalidInput, std::move(message)};
 }
 
-std::string join(const std::string& path, const std::string& name) {
-  return path.empty() ? name : path + "." + name;
+// Where in the record a value sits, as a chain on the stack: the text ("Name.LastName",
+// "recordIds[2]") is only built for an error message, not for every value of every event.
+struct Path {
+  const Path* parent = nullptr;
+  std::string_view name;  // empty for the root and for an array index
+  std::size_t index = 0;
+  bool is_index = false;
+};
+Path child(const Path& parent, std::string_view name) {
+  return {&parent, name, 0, false};
 }
-std::string where(const std::string& path) {
-  return path.empty() ? "the record" : path;
+Path item(const Path& parent, std::size_t index) {
+  return {&parent, {}, index, true};
+}
+std::string text_of(const Path& path) {
+  if (path.parent == nullptr) {
+    return {};
+  }
+  std::string out = text_of(*path.parent);
+  if (path.is_index) {
+    return out + "[" + std::to_string(path.index) + "]";
+  }
+  return out.empty() ? std::string(path.name) : out + "." + std::string(path.name);
+}
+std::string where(const Path& path) {
+  const std::string text = text_of(path);
+  return text.empty() ? "the record" : text;
 }
 
 std::string base64(std::string_view bytes) {
@@ -105,7 +127,7 @@ class JsonWriter {
       : schema_(schema), options_(options), writer_(buffer_) {}
 
   core::Result<std::string> run(const Value& value) {
-    if (auto status = write(value, Temporal::kNone, "", 1); !status) {
+    if (auto status = write(value, Temporal::kNone, Path{}, 1); !status) {
       return status.error();
     }
     return std::string(buffer_.GetString(), buffer_.GetSize());
@@ -141,7 +163,7 @@ class JsonWriter {
     return true;
   }
 
-  core::Status write(const Value& value, Temporal temporal, const std::string& path, int depth) {
+  core::Status write(const Value& value, Temporal temporal, const Path& path, int depth) {
     if (depth > kMaxDepth) {
       return invalid(where(path) + ": nested deeper than " + std::to_string(kMaxDepth) + " levels");
     }
@@ -210,8 +232,8 @@ class JsonWriter {
             continue;
           }
           writer_.Key(field.name.data(), static_cast<rapidjson::SizeType>(field.name.size()));
-          if (auto status = write(v.children[i], temporal_of(field.doc, ""), join(path, field.name),
-                                  depth + 1);
+          if (auto status = write(v.children[i], temporal_of(field.doc, ""),
+                                  child(path, field.name), depth + 1);
               !status) {
             return status;
           }
@@ -222,8 +244,7 @@ class JsonWriter {
       case Type::kArray: {
         writer_.StartArray();
         for (std::size_t i = 0; i < v.children.size(); ++i) {
-          if (auto status = write(v.children[i], Temporal::kNone,
-                                  path + "[" + std::to_string(i) + "]", depth + 1);
+          if (auto status = write(v.children[i], Temporal::kNone, item(path, i), depth + 1);
               !status) {
             return status;
           }
@@ -235,7 +256,8 @@ class JsonWriter {
         writer_.StartObject();
         for (std::size_t i = 0; i < v.children.size() && i < v.keys.size(); ++i) {
           writer_.Key(v.keys[i].data(), static_cast<rapidjson::SizeType>(v.keys[i].size()));
-          if (auto status = write(v.children[i], Temporal::kNone, join(path, v.keys[i]), depth + 1);
+          if (auto status =
+                  write(v.children[i], Temporal::kNone, child(path, v.keys[i]), depth + 1);
               !status) {
             return status;
           }
@@ -282,7 +304,7 @@ class JsonReader {
 
   core::Result<Value> run(const rapidjson::Value& json) {
     Value out;
-    if (auto status = read(json, schema_.root(), Temporal::kNone, "", out, 1); !status) {
+    if (auto status = read(json, schema_.root(), Temporal::kNone, Path{}, out, 1); !status) {
       return status.error();
     }
     return out;
@@ -334,7 +356,7 @@ class JsonReader {
     return false;
   }
 
-  core::Status mismatch(const rapidjson::Value& json, NodeId id, const std::string& path) const {
+  core::Status mismatch(const rapidjson::Value& json, NodeId id, const Path& path) const {
     const Node& node = schema_.node(id);
     std::string expected = to_string(node.type);
     if (node.type == Type::kUnion) {
@@ -347,8 +369,8 @@ class JsonReader {
     return invalid(where(path) + ": " + json_kind(json) + " where the schema has " + expected);
   }
 
-  core::Status read(const rapidjson::Value& json, NodeId id, Temporal temporal,
-                    const std::string& path, Value& out, int depth) {
+  core::Status read(const rapidjson::Value& json, NodeId id, Temporal temporal, const Path& path,
+                    Value& out, int depth) {
     if (depth > kMaxDepth) {
       return invalid(where(path) + ": nested deeper than " + std::to_string(kMaxDepth) + " levels");
     }
@@ -438,8 +460,8 @@ class JsonReader {
       case Type::kArray: {
         out.children.resize(json.Size());
         for (rapidjson::SizeType i = 0; i < json.Size(); ++i) {
-          if (auto status = read(json[i], node.items, Temporal::kNone,
-                                 path + "[" + std::to_string(i) + "]", out.children[i], depth + 1);
+          if (auto status = read(json[i], node.items, Temporal::kNone, item(path, i),
+                                 out.children[i], depth + 1);
               !status) {
             return status;
           }
@@ -450,7 +472,7 @@ class JsonReader {
         for (const auto& member : json.GetObject()) {
           std::string key(member.name.GetString(), member.name.GetStringLength());
           out.children.emplace_back();
-          if (auto status = read(member.value, node.items, Temporal::kNone, join(path, key),
+          if (auto status = read(member.value, node.items, Temporal::kNone, child(path, key),
                                  out.children.back(), depth + 1);
               !status) {
             return status;
@@ -464,8 +486,8 @@ class JsonReader {
     return mismatch(json, id, path);
   }
 
-  core::Status read_record(const rapidjson::Value& json, NodeId id, const std::string& path,
-                           Value& out, int depth) {
+  core::Status read_record(const rapidjson::Value& json, NodeId id, const Path& path, Value& out,
+                           int depth) {
     const Node& node = schema_.node(id);
     for (const auto& member : json.GetObject()) {
       const std::string_view name(member.name.GetString(), member.name.GetStringLength());
@@ -474,14 +496,14 @@ class JsonReader {
         known = known || field.name == name;
       }
       if (!known) {
-        return invalid(join(path, std::string(name)) + ": no such field in the schema" +
+        return invalid(where(child(path, name)) + ": no such field in the schema" +
                        (node.name.empty() ? "" : " of " + node.name));
       }
     }
     out.children.resize(node.fields.size());
     for (std::size_t i = 0; i < node.fields.size(); ++i) {
       const Field& field = node.fields[i];
-      const std::string field_path = join(path, field.name);
+      const Path field_path = child(path, field.name);
       const Temporal temporal = temporal_of(field.doc, "");
       const auto member = json.FindMember(field.name.c_str());
       if (member != json.MemberEnd()) {
@@ -510,7 +532,7 @@ class JsonReader {
             read(def, default_type, temporal, field_path, *target, depth + 1).is_ok()) {
           continue;
         }
-        return invalid(field_path + ": the schema's default does not fit the field's type");
+        return invalid(where(field_path) + ": the schema's default does not fit the field's type");
       }
       if (const auto null_branch = schema_.branch_of(field.type, Type::kNull)) {
         Value& slot = out.children[i];
@@ -522,7 +544,8 @@ class JsonReader {
         }
         continue;
       }
-      return invalid(field_path + ": missing, and the schema gives it no default and no null");
+      return invalid(where(field_path) +
+                     ": missing, and the schema gives it no default and no null");
     }
     return {};
   }

@@ -380,4 +380,15 @@ std::int64_t EmulatorProcess::stat(const std::string& key) {
   return doc[key.c_str()].GetInt64();
 }
 
+std::string EmulatorProcess::org_id() {
+  std::string reply = stats();
+  rapidjson::Document doc;
+  doc.Parse(reply.c_str());
+  if (doc.HasParseError() || !doc.IsObject() || !doc.HasMember("org_id") ||
+      !doc["org_id"].IsString()) {
+    throw AdminError("stats: no `org_id` in " + reply);
+  }
+  return doc["org_id"].GetString();
+}
+
 }  // namespace sfkb::emulator::testing

@@ -113,6 +113,9 @@ class EmulatorProcess {
   // One top-level number of /_emulator/stats ("sessions", "sessions_created", "tokens_issued",
   // "events_delivered", "connects_in_flight", …); throws AdminError for an unknown key.
   std::int64_t stat(const std::string& key);
+  // The org's ID (`org_id` of /_emulator/stats): the Pub/Sub API's `tenantid` metadata. It changes
+  // with the refresh_org fault.
+  std::string org_id();
 
   // SIGTERM, wait up to `grace`, then SIGKILL. Returns the exit status as from waitpid
   // (WEXITSTATUS etc.), or -1 if it had already been reaped. Idempotent.

@@ -234,3 +234,26 @@ test('a replay ID outside the retention window fails with the corrupted replay I
         'sfdc.platform.eventbus.grpc.subscription.fetch.replayid.corrupted'
     ]);
 });
+
+test('change events: the client turns the header\'s bitmaps into field names', async () => {
+    const ids = await admin('/_emulator/inject', {
+        channel: '/data/AccountChangeEvent',
+        change: { changeType: 'UPDATE', recordIds: ['001xx000003DGb2AAG'], nulledFields: ['AnnualRevenue'] },
+        payload: { Phone: '555', AnnualRevenue: null }
+    });
+    const rec = new Recorder();
+    client.subscribeFromEarliestEvent('/data/AccountChangeEvent', rec.callback, 1);
+    await rec.waitFor('1 event', () => rec.events.length === 1);
+    assert.deepEqual(rec.errors, []);
+    const [event] = rec.events;
+    assert.equal(event.replayId, ids.first_replay_id);
+    const header = event.payload.ChangeEventHeader;
+    assert.equal(header.entityName, 'Account');
+    assert.equal(header.changeType, 'UPDATE');
+    assert.deepEqual(header.recordIds, ['001xx000003DGb2AAG']);
+    assert.deepEqual(header.changedFields, ['Phone', 'AnnualRevenue']);
+    assert.deepEqual(header.nulledFields, ['AnnualRevenue']);
+    assert.deepEqual(header.diffFields, []);
+    assert.equal(event.payload.Phone, '555');
+    assert.equal(event.payload.Name, null);
+});

@@ -94,8 +94,25 @@ void AdminEndpoint::inject(const httplib::Request& req, httplib::Response& res) 
                        std::chrono::system_clock::now().time_since_epoch())
                        .count();
   const EventType* type = org_.types.find_by_channel(channel);
+  if (type == nullptr) {
+    type = org_.types.find_change_by_channel(channel);
+  }
   context.schema_id = type != nullptr ? type->schema_id : schema_id_for(channel);
   context.created_by = kCreatedById;
+  if (org_.options.cometd_null_fields && type != nullptr && !type->change &&
+      channel_kind(channel) == ChannelKind::kPlatformEvent) {
+    // Every field of the type is in the message, null when the inject does not give it.
+    if (!doc.HasMember("payload")) {
+      doc.AddMember("payload", rapidjson::Value(rapidjson::kObjectType), doc.GetAllocator());
+    }
+    auto& payload = doc["payload"];
+    for (const auto& [name, field_type] : type->fields) {
+      if (payload.IsObject() && !payload.HasMember(name.c_str())) {
+        payload.AddMember(rapidjson::Value(name.c_str(), doc.GetAllocator()), rapidjson::Value(),
+                          doc.GetAllocator());
+      }
+    }
+  }
   auto parsed = InjectShape::parse(doc, channel, std::move(context));
   if (const auto* problem = std::get_if<std::string>(&parsed)) {
     send_error(res, 400, *problem);

@@ -2,6 +2,7 @@
 
 #include <cstring>
 #include <ctime>
+#include <functional>
 #include <regex>
 
 #include "json_util.h"
@@ -226,6 +227,167 @@ const rapidjson::Value* member(const rapidjson::Value& obj, const std::string& n
   return it == obj.MemberEnd() ? nullptr : &it->value;
 }
 
+constexpr const char* kChangeTypes[] = {"CREATE",     "UPDATE",       "DELETE",
+                                        "UNDELETE",   "GAP_CREATE",   "GAP_UPDATE",
+                                        "GAP_DELETE", "GAP_UNDELETE", "GAP_OVERFLOW"};
+constexpr const char* kBitmapFields[] = {"nulledFields", "diffFields", "changedFields"};
+
+void field_of(JsonWriter& w, const char* name, const std::function<void()>& type) {
+  w.StartObject();
+  w.Key("name");
+  w.String(name);
+  w.Key("type");
+  type();
+  w.EndObject();
+}
+
+// The ChangeEventHeader record (docs/SALESFORCE_PROTOCOL.md "How an Avro event becomes the JSON
+// of CometD").
+void write_header_schema(JsonWriter& w) {
+  auto plain = [&w](const char* t) { return [&w, t] { w.String(t); }; };
+  auto strings = [&w] {
+    w.StartObject();
+    w.Key("type");
+    w.String("array");
+    w.Key("items");
+    w.String("string");
+    w.EndObject();
+  };
+  w.StartObject();
+  w.Key("name");
+  w.String("ChangeEventHeader");
+  w.Key("type");
+  w.StartObject();
+  w.Key("type");
+  w.String("record");
+  w.Key("name");
+  w.String("ChangeEventHeader");
+  w.Key("fields");
+  w.StartArray();
+  field_of(w, "entityName", plain("string"));
+  field_of(w, "recordIds", strings);
+  field_of(w, "changeType", [&w] {
+    w.StartObject();
+    w.Key("type");
+    w.String("enum");
+    w.Key("name");
+    w.String("ChangeType");
+    w.Key("symbols");
+    w.StartArray();
+    for (const char* s : kChangeTypes) {
+      w.String(s);
+    }
+    w.EndArray();
+    w.EndObject();
+  });
+  field_of(w, "changeOrigin", plain("string"));
+  field_of(w, "transactionKey", plain("string"));
+  field_of(w, "sequenceNumber", plain("int"));
+  field_of(w, "commitTimestamp", plain("long"));
+  field_of(w, "commitNumber", plain("long"));
+  field_of(w, "commitUser", plain("string"));
+  for (const char* bitmap : kBitmapFields) {
+    field_of(w, bitmap, strings);
+  }
+  w.EndArray();
+  w.EndObject();
+  w.Key("doc");
+  w.String("Data:EventHeader");
+  w.EndObject();
+}
+
+std::string string_of(const rapidjson::Value* v) {
+  return v != nullptr && v->IsString() ? std::string(v->GetString(), v->GetStringLength())
+                                       : std::string();
+}
+
+std::int64_t integer_of(const rapidjson::Value* v) {
+  if (v == nullptr || !v->IsNumber()) {
+    return 0;
+  }
+  return v->IsInt64() ? v->GetInt64() : static_cast<std::int64_t>(v->GetDouble());
+}
+
+// A bitmap field: CometD names the fields, Avro carries "0x<hex>" with bit i for the field at
+// top-level position i (the header is position 0). Names the schema does not have are dropped.
+void put_bitmap(std::string& out, const EventType& type, const rapidjson::Value* names) {
+  std::vector<bool> bits;
+  if (names != nullptr && names->IsArray()) {
+    for (const auto& n : names->GetArray()) {
+      if (!n.IsString()) {
+        continue;
+      }
+      for (std::size_t i = 0; i < type.fields.size(); ++i) {
+        if (type.fields[i].first == n.GetString()) {
+          bits.resize(std::max(bits.size(), i + 2), false);
+          bits[i + 1] = true;
+        }
+      }
+    }
+  }
+  if (bits.empty()) {
+    put_long(out, 0);  // an empty array
+    return;
+  }
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  std::string hex;
+  for (std::size_t nibble = 0; nibble * 4 < bits.size(); ++nibble) {
+    int v = 0;
+    for (std::size_t b = 0; b < 4 && nibble * 4 + b < bits.size(); ++b) {
+      v |= bits[nibble * 4 + b] ? 1 << b : 0;
+    }
+    hex.insert(hex.begin(), kHex[v]);
+  }
+  put_long(out, 1);
+  put_string(out, "0x" + hex);
+  put_long(out, 0);
+}
+
+std::string encode_change_event(const EventType& type, const rapidjson::Value& payload) {
+  std::string out;
+  const rapidjson::Value* header = member(payload, "ChangeEventHeader");
+  const rapidjson::Value empty(rapidjson::kObjectType);
+  const rapidjson::Value& h = header != nullptr && header->IsObject() ? *header : empty;
+  put_string(out, string_of(member(h, "entityName")));
+  const auto* ids = member(h, "recordIds");
+  std::vector<std::string> record_ids;
+  if (ids != nullptr && ids->IsArray()) {
+    for (const auto& id : ids->GetArray()) {
+      if (id.IsString()) {
+        record_ids.emplace_back(id.GetString(), id.GetStringLength());
+      }
+    }
+  }
+  if (!record_ids.empty()) {
+    put_long(out, static_cast<std::int64_t>(record_ids.size()));
+    for (const auto& id : record_ids) {
+      put_string(out, id);
+    }
+  }
+  put_long(out, 0);
+  std::string change_type = string_of(member(h, "changeType"));
+  std::int64_t index = 0;
+  for (std::size_t i = 0; i < std::size(kChangeTypes); ++i) {
+    if (change_type == kChangeTypes[i]) {
+      index = static_cast<std::int64_t>(i);
+    }
+  }
+  put_long(out, index);
+  put_string(out, string_of(member(h, "changeOrigin")));
+  put_string(out, string_of(member(h, "transactionKey")));
+  put_long(out, integer_of(member(h, "sequenceNumber")));
+  put_long(out, integer_of(member(h, "commitTimestamp")));
+  put_long(out, integer_of(member(h, "commitNumber")));
+  put_string(out, string_of(member(h, "commitUser")));
+  for (const char* bitmap : kBitmapFields) {
+    put_bitmap(out, type, member(h, bitmap));
+  }
+  for (const auto& [name, ft] : type.fields) {
+    put_field(out, ft, member(payload, name));
+  }
+  return out;
+}
+
 }  // namespace
 
 std::optional<std::int64_t> iso_to_epoch_ms(const std::string& iso) {
@@ -277,22 +439,26 @@ std::string schema_json(const EventType& type) {
   w.String("com.sforce.eventbus");
   w.Key("fields");
   w.StartArray();
-  w.StartObject();
-  w.Key("name");
-  w.String("CreatedDate");
-  w.Key("type");
-  w.String("long");
-  w.Key("doc");
-  w.String("CreatedDate:DateTime");
-  w.EndObject();
-  w.StartObject();
-  w.Key("name");
-  w.String("CreatedById");
-  w.Key("type");
-  w.String("string");
-  w.Key("doc");
-  w.String("CreatedBy:EntityId");
-  w.EndObject();
+  if (type.change) {
+    write_header_schema(w);
+  } else {
+    w.StartObject();
+    w.Key("name");
+    w.String("CreatedDate");
+    w.Key("type");
+    w.String("long");
+    w.Key("doc");
+    w.String("CreatedDate:DateTime");
+    w.EndObject();
+    w.StartObject();
+    w.Key("name");
+    w.String("CreatedById");
+    w.Key("type");
+    w.String("string");
+    w.Key("doc");
+    w.String("CreatedBy:EntityId");
+    w.EndObject();
+  }
   for (const auto& [name, ft] : type.fields) {
     w.StartObject();
     w.Key("name");
@@ -314,6 +480,9 @@ std::string schema_json(const EventType& type) {
 }
 
 std::string encode_event(const EventType& type, const rapidjson::Value& payload) {
+  if (type.change) {
+    return encode_change_event(type, payload);
+  }
   std::string out;
   std::int64_t created = 0;
   if (const auto* v = member(payload, "CreatedDate"); v != nullptr && v->IsString()) {

@@ -12,7 +12,10 @@
 // with T by field type: string -> "string", number -> "double", boolean -> "boolean",
 // datetime -> "long" (doc Data:DateTime, epoch milliseconds), date -> "int" (doc Data:DateOnly,
 // days since 1970-01-01), as docs/SALESFORCE_PROTOCOL.md "How an Avro event becomes the JSON of
-// CometD" describes Salesforce's schemas.
+// CometD" describes Salesforce's schemas. A change event (EventType::change) has no
+// CreatedDate/CreatedById; its first field is the ChangeEventHeader record, whose changedFields,
+// nulledFields and diffFields carry Salesforce's bitmaps ("0x<hex>", bit i = the field at
+// top-level position i) where CometD names the fields.
 
 #include <cstdint>
 #include <optional>

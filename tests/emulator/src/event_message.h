@@ -2,6 +2,7 @@
 
 #include <string>
 
+#include "event_types.h"
 #include "json_util.h"
 
 namespace sfkb::emulator {
@@ -57,6 +58,28 @@ inline std::string fields_inner(const rapidjson::Value& record) {
   w.EndObject();
   std::string s(sb.GetString(), sb.GetSize());
   return s.substr(1, s.size() - 2);
+}
+
+// `inner` (a JSON object's members without braces) with `"F":null` added for every field of
+// `type` it does not name: Salesforce's CometD sends a platform event's unset fields as null
+// (docs/SALESFORCE_PROTOCOL.md rule 3 of "How an Avro event becomes the JSON of CometD"); the
+// emulator does so with --cometd-null-fields.
+inline std::string with_null_fields(const EventType& type, const std::string& inner) {
+  rapidjson::Document doc;
+  std::string text = "{" + inner + "}";
+  doc.Parse(text.c_str(), text.size());
+  std::string out = inner;
+  for (const auto& [name, field_type] : type.fields) {
+    if (doc.IsObject() && doc.HasMember(name.c_str())) {
+      continue;
+    }
+    if (!out.empty()) {
+      out += ',';
+    }
+    out += json_quoted(name);
+    out += ":null";
+  }
+  return out;
 }
 
 constexpr const char* kCreatedById = "005xx000001SvQrAAK";  // the integration user

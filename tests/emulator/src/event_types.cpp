@@ -119,6 +119,45 @@ EventTypes EventTypes::parse(const std::string& yaml_text, const std::string& or
     throw std::runtime_error(origin + ": expected a top-level map `events:` of event types");
   }
   EventTypes result;
+  // `changes:` (optional): objects whose Change Data Capture events have a schema, so that the
+  // Pub/Sub API can serve /data/<Object>ChangeEvent. The fields are the object's, typed as above.
+  if (auto changes = root["changes"]) {
+    if (!changes.IsMap()) {
+      throw std::runtime_error(origin + ":" + std::to_string(changes.Mark().line + 1) +
+                               ": `changes:` must map object names to their fields");
+    }
+    for (const auto& entry : changes) {
+      EventType type;
+      type.change = true;
+      type.entity = entry.first.as<std::string>();
+      const bool custom =
+          type.entity.size() > 3 && type.entity.compare(type.entity.size() - 3, 3, "__c") == 0;
+      type.name =
+          (custom ? type.entity.substr(0, type.entity.size() - 1) : type.entity) + "ChangeEvent";
+      std::string definition = "change|" + type.name;
+      if (entry.second && entry.second.IsMap()) {
+        for (const auto& f : entry.second) {
+          auto name = f.first.as<std::string>();
+          auto type_name = f.second.as<std::string>();
+          auto parsed = parse_field_type(type_name);
+          if (!parsed) {
+            throw std::runtime_error(origin + ":" + std::to_string(f.second.Mark().line + 1) +
+                                     ": field " + type.entity + "." + name + ": unknown type `" +
+                                     type_name +
+                                     "` (valid: string, number, boolean, datetime, date)");
+          }
+          type.fields.emplace_back(name, *parsed);
+          definition += "|" + name + ":" + type_name;
+        }
+      } else if (entry.second && !entry.second.IsNull()) {
+        throw std::runtime_error(origin + ":" + std::to_string(entry.first.Mark().line + 1) +
+                                 ": object `" + type.entity + "` must map field names to types");
+      }
+      type.schema_id = schema_id_for(definition);
+      std::string channel = type.channel();
+      result.changes_.emplace(channel, std::move(type));
+    }
+  }
   for (const auto& entry : events) {
     EventType type;
     type.name = entry.first.as<std::string>();
@@ -155,6 +194,11 @@ EventTypes EventTypes::parse(const std::string& yaml_text, const std::string& or
 const EventType* EventTypes::find(const std::string& name) const {
   auto it = types_.find(name);
   return it == types_.end() ? nullptr : &it->second;
+}
+
+const EventType* EventTypes::find_change_by_channel(const std::string& channel) const {
+  auto it = changes_.find(channel);
+  return it == changes_.end() ? nullptr : &it->second;
 }
 
 const EventType* EventTypes::find_by_channel(const std::string& channel) const {

@@ -74,6 +74,9 @@ int main(int argc, char** argv) {
   app.add_option("--pubsub-tls-key", o.pubsub_tls_key_file, "PEM private key for the Pub/Sub API");
   app.add_option("--pubsub-keepalive-ms", o.pubsub_keepalive_ms,
                  "an empty FetchResponse after this long without events (Salesforce: 270000)");
+  app.add_flag("--cometd-null-fields", o.cometd_null_fields,
+               "a platform event's CometD payload has every field of its type, null when unset "
+               "(as Salesforce sends it)");
   app.add_flag("--verbose", o.verbose, "log every request to stderr");
   bool exit_on_stdin_eof = false;
   app.add_flag("--exit-on-stdin-eof", exit_on_stdin_eof,

@@ -28,6 +28,9 @@ struct Options {
   std::size_t max_batch_events = 10000;      // events per connect reply
   std::size_t max_batch_bytes = 8 * 1024 * 1024;
   bool deliver_on_any_reply = false;  // initial value of the deliver_on_any_reply fault
+  // A platform event's CometD payload names every field of its type, null when not given (as
+  // Salesforce sends it), instead of only the fields the inject or publish gave.
+  bool cometd_null_fields = false;
   // --limit NAME=MAX: small allocations for tests (see allocations.h); the rest stay very large.
   std::map<std::string, std::int64_t> limits;
   bool verbose = false;

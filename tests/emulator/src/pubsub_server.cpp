@@ -118,7 +118,10 @@ class PubSubService final : public pb::PubSub::CallbackService {
   // is the access token, which streams check again as they go (expire_tokens ends them).
   std::optional<Failure> authenticate(const grpc::CallbackServerContext* ctx, std::string& token);
   grpc::Status status_of(grpc::CallbackServerContext* ctx, const Failure& f);
-  std::optional<Failure> find_topic(const std::string& topic_name, const EventType*& type);
+  // The topic's event type: a platform event, or (not for publishing) a change event of the events
+  // file's `changes:`.
+  std::optional<Failure> find_topic(const std::string& topic_name, const EventType*& type,
+                                    bool for_publish = false);
   // Validates, encodes to the bus and answers one batch; shared by Publish and PublishStream.
   pb::PublishResponse publish_batch(const EventType& type, const pb::PublishRequest& request);
 
@@ -155,8 +158,15 @@ grpc::Status PubSubService::status_of(grpc::CallbackServerContext* ctx, const Fa
 }
 
 std::optional<Failure> PubSubService::find_topic(const std::string& topic_name,
-                                                 const EventType*& type) {
+                                                 const EventType*& type, bool for_publish) {
   type = org_.types.find_by_channel(topic_name);
+  if (type == nullptr) {
+    type = org_.types.find_change_by_channel(topic_name);
+    if (type != nullptr && for_publish) {
+      return Failure{grpc::StatusCode::INVALID_ARGUMENT, kInvalidArgument,
+                     "Topic " + topic_name + " carries change events, which cannot be published"};
+    }
+  }
   if (type == nullptr) {
     return Failure{grpc::StatusCode::NOT_FOUND, kTopicNotFound,
                    "Topic " + topic_name +
@@ -181,7 +191,7 @@ grpc::ServerUnaryReactor* PubSubService::GetTopic(grpc::CallbackServerContext* c
       std::lock_guard lock(org_.mutex);
       reply->set_tenant_guid(org_.org_id);
     }
-    reply->set_can_publish(true);
+    reply->set_can_publish(!type->change);
     reply->set_can_subscribe(true);
     reply->set_schema_id(type->schema_id);
     reply->set_rpc_id(org_.ids.uuid_v4());
@@ -199,13 +209,15 @@ grpc::ServerUnaryReactor* PubSubService::GetSchema(grpc::CallbackServerContext* 
     reactor->Finish(status_of(ctx, *f));
     return reactor;
   }
-  for (const auto& [name, type] : org_.types.all()) {
-    if (type.schema_id == request->schema_id()) {
-      reply->set_schema_id(type.schema_id);
-      reply->set_schema_json(avro::schema_json(type));
-      reply->set_rpc_id(org_.ids.uuid_v4());
-      reactor->Finish(grpc::Status::OK);
-      return reactor;
+  for (const auto* types : {&org_.types.all(), &org_.types.changes()}) {
+    for (const auto& [name, type] : *types) {
+      if (type.schema_id == request->schema_id()) {
+        reply->set_schema_id(type.schema_id);
+        reply->set_schema_json(avro::schema_json(type));
+        reply->set_rpc_id(org_.ids.uuid_v4());
+        reactor->Finish(grpc::Status::OK);
+        return reactor;
+      }
     }
   }
   reactor->Finish(status_of(ctx, {grpc::StatusCode::NOT_FOUND, kSchemaNotFound,
@@ -246,8 +258,11 @@ pb::PublishResponse PubSubService::publish_batch(const EventType& type,
       continue;
     }
     Accepted a{i, {}, "{" + decoded->fields_inner + "}"};
-    append_event_prefix(a.prefix, json_quoted(channel), json_quoted(type.schema_id), true, created,
-                        kCreatedById, decoded->fields_inner, org_.ids.uuid_v4());
+    append_event_prefix(
+        a.prefix, json_quoted(channel), json_quoted(type.schema_id), true, created, kCreatedById,
+        org_.options.cometd_null_fields ? with_null_fields(type, decoded->fields_inner)
+                                        : decoded->fields_inner,
+        org_.ids.uuid_v4());
     accepted.push_back(std::move(a));
   }
   if (!accepted.empty()) {
@@ -279,7 +294,7 @@ grpc::ServerUnaryReactor* PubSubService::Publish(grpc::CallbackServerContext* ct
   const EventType* type = nullptr;
   if (auto f = authenticate(ctx, token)) {
     reactor->Finish(status_of(ctx, *f));
-  } else if (auto nf = find_topic(request->topic_name(), type)) {
+  } else if (auto nf = find_topic(request->topic_name(), type, true)) {
     reactor->Finish(status_of(ctx, *nf));
   } else {
     *reply = publish_batch(*type, *request);
@@ -447,7 +462,12 @@ class PumpedStream : public grpc::ServerBidiReactor<Req, Resp> {
           break;
         }
       }
-      org_.changed.wait_until(lock, wake_at());
+      // No deadline is a plain wait: a wait_until of time_point::max() is not safe everywhere.
+      if (auto deadline = wake_at(); deadline == Clock::time_point::max()) {
+        org_.changed.wait(lock);
+      } else {
+        org_.changed.wait_until(lock, deadline);
+      }
     }
     // A write still in flight completes (or fails, when the client went away) first.
     org_.changed.wait(lock, [this] { return !write_in_flight_; });
@@ -650,7 +670,7 @@ class PublishStreamReactor final : public PumpedStream<pb::PublishRequest, pb::P
     {
       std::lock_guard lock(org_.mutex);
       if (type_ == nullptr) {
-        if (auto f = service_.find_topic(request.topic_name(), type_)) {
+        if (auto f = service_.find_topic(request.topic_name(), type_, true)) {
           fail(*f);
           return false;
         }

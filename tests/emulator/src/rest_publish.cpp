@@ -100,8 +100,11 @@ void publish(Org& org, const std::vector<Accepted>& accepted) {
   std::vector<std::pair<std::string, std::string>> prefixes;  // channel, prefix
   for (const auto& a : accepted) {
     std::string prefix;
-    append_event_prefix(prefix, json_quoted(a.type->channel()), json_quoted(a.type->schema_id),
-                        true, created, kCreatedById, a.fields_inner, a.uuid);
+    append_event_prefix(
+        prefix, json_quoted(a.type->channel()), json_quoted(a.type->schema_id), true, created,
+        kCreatedById,
+        org.options.cometd_null_fields ? with_null_fields(*a.type, a.fields_inner) : a.fields_inner,
+        a.uuid);
     prefixes.emplace_back(a.type->channel(), std::move(prefix));
   }
   {

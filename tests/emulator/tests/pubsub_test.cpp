@@ -140,8 +140,7 @@ class PubSubTest : public ::testing::Test {
     o.extra_args.insert(o.extra_args.end(), extra.begin(), extra.end());
     sf_ = std::make_unique<EmulatorProcess>(o);
     ASSERT_FALSE(sf_->pubsub_address().empty());
-    auto stats = parse(sf_->stats());
-    org_id_ = str(stats, "org_id");
+    org_id_ = sf_->org_id();
     token_ = sf_->static_token();
     channel_ = grpc::CreateChannel(sf_->pubsub_address(), grpc::InsecureChannelCredentials());
     stub_ = pb::PubSub::NewStub(channel_);
@@ -537,6 +536,133 @@ TEST_F(PubSubTest, ResetFaultEndsOpenStreamsWithUnavailable) {
   }
   EXPECT_EQ(s->Finish().error_code(), grpc::StatusCode::UNAVAILABLE);
   EXPECT_EQ(sf_->stat("pubsub_streams_reset"), 1);
+}
+
+TEST(PubSubChangeEventTest, ChangeEventsCarryTheHeaderWithBitmapsAndEveryField) {
+  EmulatorProcess::Options o;
+  o.events_yaml = std::string(kEvents) +
+                  "changes:\n  Account:\n    Name: string\n    Phone: string\n"
+                  "    AnnualRevenue: number\n";
+  EmulatorProcess sf(o);
+  auto stub = pb::PubSub::NewStub(
+      grpc::CreateChannel(sf.pubsub_address(), grpc::InsecureChannelCredentials()));
+  const std::string org_id = str(parse(sf.stats()), "org_id");
+  auto context = [&] {
+    auto ctx = std::make_unique<grpc::ClientContext>();
+    ctx->AddMetadata("accesstoken", sf.static_token());
+    ctx->AddMetadata("instanceurl", sf.base_url());
+    ctx->AddMetadata("tenantid", org_id);
+    ctx->set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(20));
+    return ctx;
+  };
+  const std::string topic = "/data/AccountChangeEvent";
+  auto ids =
+      sf.inject_json(R"({"channel":"/data/AccountChangeEvent","change":{"changeType":"UPDATE",)"
+                     R"("recordIds":["001xx000003DGb2AAG"],"nulledFields":["AnnualRevenue"]},)"
+                     R"("payload":{"Phone":"555","AnnualRevenue":null}})");
+
+  pb::TopicRequest tr;
+  tr.set_topic_name(topic);
+  pb::TopicInfo info;
+  auto ctx = context();
+  ASSERT_TRUE(stub->GetTopic(ctx.get(), tr, &info).ok());
+  EXPECT_FALSE(info.can_publish()) << "change events are not published by clients";
+  EXPECT_TRUE(info.can_subscribe());
+  pb::SchemaRequest sr;
+  sr.set_schema_id(info.schema_id());
+  pb::SchemaInfo schema;
+  ctx = context();
+  ASSERT_TRUE(stub->GetSchema(ctx.get(), sr, &schema).ok());
+  AvroCodec codec(schema.schema_json());
+  EXPECT_EQ(str(parse(schema.schema_json()), "name"), "AccountChangeEvent");
+
+  ctx = context();
+  auto s = stub->Subscribe(ctx.get());
+  pb::FetchRequest fr;
+  fr.set_topic_name(topic);
+  fr.set_replay_preset(pb::EARLIEST);
+  fr.set_num_requested(5);
+  ASSERT_TRUE(s->Write(fr));
+  pb::FetchResponse r;
+  while (r.events_size() == 0 && s->Read(&r)) {
+  }
+  ASSERT_EQ(r.events_size(), 1);
+  EXPECT_EQ(replay_of(r.events(0).replay_id()), ids.first_replay_id);
+  EXPECT_EQ(r.events(0).event().schema_id(), info.schema_id());
+  auto payload = codec.decode(r.events(0).event().payload());
+  const auto& header = payload["ChangeEventHeader"];
+  EXPECT_EQ(std::string(header["entityName"].GetString()), "Account");
+  EXPECT_EQ(std::string(header["changeType"].GetString()), "UPDATE");
+  EXPECT_EQ(std::string(header["recordIds"][0].GetString()), "001xx000003DGb2AAG");
+  // Fields by position: 0 the header, 1 Name, 2 Phone, 3 AnnualRevenue.
+  ASSERT_EQ(header["changedFields"].Size(), 1u);
+  EXPECT_EQ(std::string(header["changedFields"][0].GetString()), "0xC");
+  ASSERT_EQ(header["nulledFields"].Size(), 1u);
+  EXPECT_EQ(std::string(header["nulledFields"][0].GetString()), "0x8");
+  EXPECT_EQ(header["diffFields"].Size(), 0u);
+  EXPECT_TRUE(payload["Name"].IsNull());
+  EXPECT_EQ(std::string(payload["Phone"]["string"].GetString()), "555");
+  EXPECT_TRUE(payload["AnnualRevenue"].IsNull());
+  ctx->TryCancel();
+
+  // CometD names the same schema.
+  Bayeux cometd(sf, sf.static_token());
+  cometd.handshake();
+  cometd.subscribe(topic, -2);
+  auto reply = cometd.connect();
+  auto messages = events_of(reply);
+  ASSERT_EQ(messages.size(), 1u);
+  EXPECT_EQ(str((*messages[0])["data"], "schema"), info.schema_id());
+
+  pb::PublishRequest pr;
+  pr.set_topic_name(topic);
+  pb::PublishResponse pub;
+  ctx = context();
+  EXPECT_EQ(stub->Publish(ctx.get(), pr, &pub).error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+}
+
+TEST_F(PubSubTest, CometdNullFieldsMakesBothApisCarryEveryField) {
+  // Without the flag, CometD carries only the injected fields.
+  sf_->inject(kTopic, 1, R"({"Text__c":"a"})");
+  {
+    Bayeux cometd(*sf_, token_);
+    cometd.handshake();
+    cometd.subscribe(kTopic, -2);
+    auto reply = cometd.connect();
+    auto messages = events_of(reply);
+    ASSERT_EQ(messages.size(), 1u);
+    EXPECT_FALSE((*messages[0])["data"]["payload"].HasMember("Amount__c"));
+  }
+  start({"--cometd-null-fields"});
+  sf_->inject(kTopic, 1, R"({"Text__c":"a"})");
+  AvroCodec codec(schema_json());
+  auto ctx = context();
+  pb::PublishRequest req;
+  req.set_topic_name(kTopic);
+  auto* e = req.add_events();
+  e->set_schema_id(schema_id_);
+  e->set_payload(codec.encode("b", 1.5));
+  pb::PublishResponse reply;
+  ASSERT_TRUE(stub_->Publish(ctx.get(), req, &reply).ok());
+  ASSERT_FALSE(reply.results(0).has_error());
+
+  Bayeux cometd(*sf_, token_);
+  cometd.handshake();
+  cometd.subscribe(kTopic, -2);
+  auto doc = cometd.connect();
+  auto messages = events_of(doc);
+  ASSERT_EQ(messages.size(), 2u);
+  for (const auto* m : messages) {
+    const auto& payload = (*m)["data"]["payload"];
+    for (const char* field : {"Text__c", "Amount__c", "Flag__c", "When__c", "Day__c"}) {
+      EXPECT_TRUE(payload.HasMember(field)) << field;
+    }
+    EXPECT_TRUE(payload["Flag__c"].IsNull());
+  }
+  EXPECT_TRUE((*messages[0])["data"]["payload"]["Amount__c"].IsNull());
+  EXPECT_DOUBLE_EQ((*messages[1])["data"]["payload"]["Amount__c"].GetDouble(), 1.5);
+  // What REST or Pub/Sub received stays as received.
+  EXPECT_EQ(sf_->published("Pub_Test__e").events[0], R"({"Text__c":"b","Amount__c":1.5})");
 }
 
 // A certificate for localhost and 127.0.0.1, made with openssl for this test only.
