@@ -162,6 +162,9 @@ struct LimitsConfig {
 
 enum class OnError { kDeadLetter, kFail };
 
+// How a publish mapping reaches Salesforce: REST composite requests or the Pub/Sub API (gRPC).
+enum class PublishApi { kRest, kPubSub };
+
 struct PublishMapping {
   std::vector<std::string> topics;                   // before topic_prefix
   std::string event;                                 // X__e
@@ -175,6 +178,7 @@ struct PublishMapping {
   std::string group_id = "sf-kafka-bridge";  // before topic_prefix
   long long max_events_per_hour = 0;         // this mapping; 0: no limit
   double budget = 0;  // this mapping's share of HourlyPublishedPlatformEvents left; 0: off
+  PublishApi api = PublishApi::kRest;
 };
 
 struct HttpConfig {

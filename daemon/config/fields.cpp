@@ -76,6 +76,8 @@ const Names<InvalidReplayPolicy> kInvalidReplay = {{"earliest", InvalidReplayPol
                                                    {"latest", InvalidReplayPolicy::kLatest},
                                                    {"fail", InvalidReplayPolicy::kFail}};
 const Names<OnError> kOnError = {{"dead_letter", OnError::kDeadLetter}, {"fail", OnError::kFail}};
+const Names<PublishApi> kPublishApis = {{"rest", PublishApi::kRest},
+                                        {"pubsub", PublishApi::kPubSub}};
 const Names<LogFormat> kLogFormats = {{"text", LogFormat::kText}, {"json", LogFormat::kJson}};
 
 // --- salesforce --------------------------------------------------------------------------------
@@ -579,6 +581,11 @@ const Schema<PublishMapping>& publish_schema() {
                    .doc = "this mapping publishes at most this share of what remained of "
                           "`HourlyPublishedPlatformEvents` when the hour began; `0%`: off. Needs "
                           "`limits.poll_interval`"}),
+          choice(&P::api, kPublishApis,
+                 {.key = "api",
+                  .doc = "`rest` (composite requests) or `pubsub` (the Pub/Sub API's `Publish`, "
+                         "Avro with the event's current schema, at `salesforce.pubsub_endpoint`); "
+                         "delivery, order, retries and dead letters are the same"}),
       },
       rules::publish_mapping};
   return schema;

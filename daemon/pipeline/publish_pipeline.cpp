@@ -10,6 +10,7 @@
 #include "daemon/core/stop.h"
 #include "daemon/ops/log.h"
 #include "daemon/ops/log_fields.h"
+#include "daemon/pipeline/rest_publisher.h"
 
 namespace sfkb::pipeline {
 namespace {
@@ -83,12 +84,20 @@ PublishPipeline::PublishPipeline(PublishSettings settings,
                                  std::unique_ptr<DeadLetterSink> dead_letters,
                                  std::unique_ptr<http::Transport> transport,
                                  salesforce::TokenSource& tokens, ops::Metrics& metrics)
+    : PublishPipeline(
+          settings, std::move(consumer), std::move(dead_letters),
+          std::make_unique<RestPublisher>(std::move(transport), tokens, settings.rest, metrics),
+          metrics) {}
+
+PublishPipeline::PublishPipeline(PublishSettings settings,
+                                 std::unique_ptr<PublishConsumer> consumer,
+                                 std::unique_ptr<DeadLetterSink> dead_letters,
+                                 std::unique_ptr<Publisher> publisher, ops::Metrics& metrics)
     : settings_(std::move(settings)),
       mapper_(mapping_spec_from(settings_.mapping)),
       consumer_(std::move(consumer)),
       dead_letters_(std::move(dead_letters)),
-      transport_(std::move(transport)),
-      client_(*transport_, tokens, settings_.rest, metrics),
+      publisher_(std::move(publisher)),
       metrics_(metrics),
       batches_(metrics.counter(ops::Metric::kPublishBatches)),
       retries_(metrics.counter(ops::Metric::kPublishRetries)),
@@ -380,10 +389,10 @@ core::Status PublishPipeline::attempt(std::stop_token http_stop) {
     for (auto i : group) {
       bodies.emplace_back(batch_[i].sobject);
     }
-    if (settings_.budget) {
+    if (settings_.budget && publisher_->spends_api_requests()) {
       settings_.budget->spend_request();  // every composite request is one API request
     }
-    auto reply = client_.publish(bodies, http_stop);
+    auto reply = publisher_->publish(bodies, http_stop);
     if (!reply) {
       if (reply.error().kind == core::ErrorKind::kRetry) {
         retry_needed = true;

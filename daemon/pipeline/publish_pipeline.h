@@ -30,6 +30,7 @@
 #include "daemon/ops/repeat_limiter.h"
 #include "daemon/pipeline/publish_budget.h"
 #include "daemon/pipeline/publish_ports.h"
+#include "daemon/pipeline/publisher.h"
 #include "daemon/pipeline/record_mapping.h"
 #include "daemon/salesforce/rest_client.h"
 #include "daemon/salesforce/token_source.h"
@@ -64,9 +65,15 @@ class PublishPipeline final : private RebalanceListener {
  public:
   // `dead_letters` may be null when the mapping has no dead_letter_topic: a permanent error then
   // stops the pipeline as with on_error: fail. Throws std::invalid_argument on a bad mapping.
+  // Publishes through REST composite requests over `transport` (a RestPublisher).
   PublishPipeline(PublishSettings settings, std::unique_ptr<PublishConsumer> consumer,
                   std::unique_ptr<DeadLetterSink> dead_letters,
                   std::unique_ptr<http::Transport> transport, salesforce::TokenSource& tokens,
+                  ops::Metrics& metrics = ops::Metrics::global());
+  // Publishes through `publisher` (publisher.h): REST or the Pub/Sub API.
+  PublishPipeline(PublishSettings settings, std::unique_ptr<PublishConsumer> consumer,
+                  std::unique_ptr<DeadLetterSink> dead_letters,
+                  std::unique_ptr<Publisher> publisher,
                   ops::Metrics& metrics = ops::Metrics::global());
   ~PublishPipeline() override;
   PublishPipeline(const PublishPipeline&) = delete;
@@ -123,8 +130,7 @@ class PublishPipeline final : private RebalanceListener {
   RecordMapper mapper_;
   std::unique_ptr<PublishConsumer> consumer_;
   std::unique_ptr<DeadLetterSink> dead_letters_;
-  std::unique_ptr<http::Transport> transport_;
-  salesforce::RestClient client_;
+  std::unique_ptr<Publisher> publisher_;
   ops::Metrics& metrics_;
   ops::Counter& batches_;
   ops::Counter& retries_;
