@@ -30,6 +30,11 @@ RUN apt-get update \
       libcpp-httplib-dev \
       libcli11-dev \
       libsystemd-dev \
+      libgrpc++-dev \
+      protobuf-compiler-grpc \
+      libprotobuf-dev \
+      protobuf-compiler \
+      libavro-dev \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 COPY . .
@@ -53,6 +58,13 @@ RUN apt-get update \
       libfmt9 \
       libyaml-cpp0.7 \
       libsystemd0 \
+      libgrpc++1.51 \
+      libgrpc29 \
+      libprotobuf32 \
+      libabsl20220623 \
+      libre2-9 \
+      libc-ares2 \
+      zlib1g \
  && rm -rf /var/lib/apt/lists/* \
  && useradd --system --uid 10001 --home-dir /var/lib/sf-kafka-bridge --shell /usr/sbin/nologin \
       sf-kafka-bridge \

@@ -1,7 +1,10 @@
 // bench_subscribe: events/s and latency (emulator injection -> Kafka append) of the real bridge
 // subscribing to 1 or 5 channels, and its peak RSS. Needs the test broker (SFKB_KAFKA_BOOTSTRAP).
 //
-//   bench_subscribe [--events N] [--channels C] [--chunk K] [--rate R]
+//   bench_subscribe [--events N] [--channels C] [--chunk K] [--rate R] [--api cometd|pubsub]
+//
+// --api pubsub subscribes over the emulator's Pub/Sub API (gRPC) instead of CometD, the same
+// events into the same topic: the two APIs side by side (bench/RESULTS.md).
 //
 // Without --rate the events are injected as fast as the emulator takes them (a burst: the figure
 // is the bridge's throughput, and latency includes the wait in the backlog). With --rate R they
@@ -95,6 +98,7 @@ int main(int argc, char** argv) {
   int channels = 1;
   std::size_t chunk = 5000;
   std::size_t rate = 0;
+  std::string api = "cometd";
   for (int i = 1; i + 1 < argc; i += 2) {
     std::string flag = argv[i];
     if (flag == "--events") {
@@ -105,6 +109,8 @@ int main(int argc, char** argv) {
       chunk = std::stoul(argv[i + 1]);
     } else if (flag == "--rate") {
       rate = std::stoul(argv[i + 1]);
+    } else if (flag == "--api") {
+      api = argv[i + 1];
     }
   }
   if (!KafkaTestCluster::available() || bridge_binary().empty()) {
@@ -120,12 +126,20 @@ int main(int argc, char** argv) {
   const char* names[] = {"/event/A__e", "/event/B__e", "/event/C__e", "/event/D__e", "/event/E__e"};
   BridgeConfig config;
   config.salesforce_url = sf.base_url();
-  config.access_token = sf.static_token();
+  if (api == "pubsub") {
+    // Every Pub/Sub call names the org: a token response with an identity URL.
+    config.client_id = "cid";
+    config.client_secret = "csecret";
+    config.pubsub_endpoint = pubsub_endpoint(sf);
+  } else {
+    config.access_token = sf.static_token();
+  }
   config.bootstrap = kafka.bootstrap();
   config.checkpoint_dir = dir.file("state");
   config.checkpoint_interval = "1s";
   for (int c = 0; c < channels; ++c) {
     config.channels.push_back({names[c], topic});
+    config.channels.back().api = api;
   }
   Bridge bridge(config, dir);
   if (!bridge.wait_ready(60s)) {
@@ -185,10 +199,11 @@ int main(int argc, char** argv) {
   std::string load;
   std::getline(loadavg, load);
   std::printf(
-      "rate=%zu channels=%d events=%zu received=%zu seconds=%.2f events_per_s=%.0f inject_s=%.2f "
+      "api=%s rate=%zu channels=%d events=%zu received=%zu seconds=%.2f events_per_s=%.0f "
+      "inject_s=%.2f "
       "latency_ms p50=%lld p99=%lld max=%lld bridge_cpu_s=%.2f events_per_cpu_s=%.0f "
       "peak_rss_kb=%lld exit=%d loadavg=%s\n",
-      rate, channels, events, latencies.size(), seconds,
+      api.c_str(), rate, channels, events, latencies.size(), seconds,
       seconds > 0 ? static_cast<double>(latencies.size()) / seconds : 0.0,
       static_cast<double>(injected_at - t0) / 1000.0, static_cast<long long>(pct(0.50)),
       static_cast<long long>(pct(0.99)), static_cast<long long>(pct(1.0)), cpu_after - cpu_before,

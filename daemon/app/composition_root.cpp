@@ -1,6 +1,7 @@
 #include "daemon/app/composition_root.h"
 
 #include <algorithm>
+#include <map>
 #include <stdexcept>
 #include <string>
 
@@ -13,8 +14,10 @@
 #include "daemon/kafka_adapters/tail_reader.h"
 #include "daemon/ops/log.h"
 #include "daemon/pipeline/json_value_encoders.h"
+#include "daemon/pubsub/pubsub_client.h"
 #include "daemon/salesforce/cometd_client.h"
 #include "daemon/salesforce/limits_poller.h"
+#include "daemon/salesforce/merged_source.h"
 
 namespace sfkb::app {
 namespace {
@@ -69,15 +72,32 @@ std::unique_ptr<salesforce::TokenCache> make_token_source(const config::Config& 
 }
 
 // The CometD transport beats the subscribe heartbeat: every long poll (quiet ones return after
-// ~110 s) and every failed attempt before a backoff is a turn of the pipeline's loop.
+// ~110 s) and every failed attempt before a backoff is a turn of the pipeline's loop. The Pub/Sub
+// source beats it at every next_batch (at least every second). Channels of both APIs: one source
+// per API, merged into one for the pipeline (salesforce/merged_source.h).
 std::unique_ptr<salesforce::EventSource> make_event_source(const config::Config& config,
                                                            salesforce::TokenSource& tokens,
                                                            const salesforce::ResumePoints& resume,
                                                            ops::Heartbeat& heartbeat,
                                                            ops::Metrics& metrics) {
-  return std::make_unique<salesforce::CometdClient>(
-      tokens, make_salesforce_transport(config.salesforce, &heartbeat),
-      salesforce::cometd_options(config), resume, metrics);
+  const auto uses = [&config](config::EventApi api) {
+    return std::any_of(config.subscribe.begin(), config.subscribe.end(),
+                       [api](const config::SubscribeMapping& m) { return m.api == api; });
+  };
+  std::vector<std::unique_ptr<salesforce::EventSource>> sources;
+  if (uses(config::EventApi::kCometd)) {
+    sources.push_back(std::make_unique<salesforce::CometdClient>(
+        tokens, make_salesforce_transport(config.salesforce, &heartbeat),
+        salesforce::cometd_options(config), resume, metrics));
+  }
+  if (uses(config::EventApi::kPubsub)) {
+    sources.push_back(std::make_unique<pubsub::PubsubClient>(tokens, pubsub::pubsub_options(config),
+                                                             resume, metrics, &heartbeat));
+  }
+  if (sources.size() == 1) {
+    return std::move(sources.front());
+  }
+  return std::make_unique<salesforce::MergedSource>(std::move(sources));
 }
 
 std::unique_ptr<checkpoint::CheckpointStore> make_checkpoint_store(const config::Config& config) {
@@ -99,8 +119,16 @@ std::unique_ptr<pipeline::EventProducer> make_event_producer(const config::Confi
   return std::make_unique<kafka_adapters::KafkaEventProducer>(config.kafka);
 }
 
+// Each channel's sf.replay_id headers are read back as its API's positions.
 std::unique_ptr<checkpoint::KafkaTail> make_kafka_tail(const config::Config& config) {
-  return std::make_unique<kafka_adapters::TailReaderKafkaTail>(config.kafka);
+  std::map<std::string, core::ReplayId::Kind> kinds;
+  for (const auto& mapping : config.subscribe) {
+    kinds[mapping.channel] = mapping.api == config::EventApi::kPubsub
+                                 ? core::ReplayId::Kind::kOpaque
+                                 : core::ReplayId::Kind::kCometd;
+  }
+  return std::make_unique<kafka_adapters::TailReaderKafkaTail>(
+      config.kafka, std::chrono::seconds(15), core::ReplayId::Kind::kCometd, std::move(kinds));
 }
 
 std::unique_ptr<pipeline::PublishPipeline> make_publish_pipeline(

@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <cstring>
@@ -87,15 +88,23 @@ std::string encode_checkpoints(const Checkpoints& checkpoints) {
   rapidjson::PrettyWriter<rapidjson::StringBuffer> writer(buffer);
   writer.SetIndent(' ', 2);
   writer.StartObject();
+  const bool any_opaque =
+      std::any_of(checkpoints.begin(), checkpoints.end(),
+                  [](const auto& entry) { return !entry.second.replay_id.is_cometd(); });
   writer.Key("version");
-  writer.Int(kFileFormatVersion);
+  writer.Int(any_opaque ? kFileFormatVersion : kCometdOnlyFileFormatVersion);
   writer.Key("channels");
   writer.StartObject();
   for (const auto& [channel, checkpoint] : checkpoints) {
     writer.Key(channel.c_str(), static_cast<rapidjson::SizeType>(channel.size()));
     writer.StartObject();
     writer.Key("replay_id");
-    writer.Int64(checkpoint.replay_id.number());
+    if (checkpoint.replay_id.is_cometd()) {
+      writer.Int64(checkpoint.replay_id.number());
+    } else {
+      const std::string text = checkpoint.replay_id.text();
+      writer.String(text.c_str(), static_cast<rapidjson::SizeType>(text.size()));
+    }
     writer.Key("updated");
     writer.String(checkpoint.updated.c_str(),
                   static_cast<rapidjson::SizeType>(checkpoint.updated.size()));
@@ -154,11 +163,25 @@ core::Result<Checkpoints> decode_checkpoints(const std::string& text, const std:
       return corrupt(origin, "channels[\"" + channel + "\"] is not an object");
     }
     auto replay = member.value.FindMember("replay_id");
-    if (replay == member.value.MemberEnd() || !replay->value.IsInt64()) {
-      return corrupt(origin, "channels[\"" + channel + "\"].replay_id is not an integer");
-    }
     ChannelCheckpoint checkpoint;
-    checkpoint.replay_id = core::ReplayId::cometd(replay->value.GetInt64());
+    if (replay != member.value.MemberEnd() && replay->value.IsInt64()) {
+      checkpoint.replay_id = core::ReplayId::cometd(replay->value.GetInt64());
+    } else if (replay != member.value.MemberEnd() && replay->value.IsString() &&
+               version->value.GetInt() >= 3) {
+      auto parsed = core::ReplayId::parse(
+          core::ReplayId::Kind::kOpaque,
+          std::string_view(replay->value.GetString(), replay->value.GetStringLength()));
+      if (!parsed) {
+        return corrupt(origin,
+                       "channels[\"" + channel +
+                           "\"].replay_id is not an opaque replay ID: " + parsed.error().message);
+      }
+      checkpoint.replay_id = std::move(parsed).value();
+    } else {
+      return corrupt(origin, "channels[\"" + channel + "\"].replay_id is not " +
+                                 (version->value.GetInt() >= 3 ? "an integer or a base64 string"
+                                                               : "an integer"));
+    }
     auto updated = member.value.FindMember("updated");
     if (updated != member.value.MemberEnd() && updated->value.IsString()) {
       checkpoint.updated.assign(updated->value.GetString(), updated->value.GetStringLength());
@@ -226,14 +249,6 @@ core::Status FileStore::save(const Checkpoints& checkpoints) {
   if (ec) {
     return core::retry_error("cannot create checkpoint directory " + directory_ + ": " +
                              ec.message());
-  }
-  for (const auto& [channel, checkpoint] : checkpoints) {
-    if (!checkpoint.replay_id.is_cometd()) {
-      return core::fatal_error("checkpoint file " + path_ + ": format version " +
-                               std::to_string(kFileFormatVersion) +
-                               " holds CometD replay IDs only, channel " + channel + " has an " +
-                               core::to_string(checkpoint.replay_id.kind()) + " one");
-    }
   }
   const std::string tmp = path_ + ".tmp";
   const std::string data = encode_checkpoints(checkpoints);

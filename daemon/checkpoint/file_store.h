@@ -3,9 +3,11 @@
 //   {"version":2,"channels":{"/event/X__e":{"replay_id":N,"updated":"...","partition":P,
 //                                          "epoch":E,"org_id":"00D..."}}}
 // Version 2 added the optional "epoch" and "org_id"; version 1 files still load (epoch 0, org
-// unknown). A build that only knows version 1 refuses a version 2 file instead of misreading it.
-// "replay_id" is a CometD position (core::ReplayId), a JSON integer; an opaque position has no
-// encoding in this version: save() refuses it (kFatal), and carrying one will be version 3.
+// unknown). Version 3 adds opaque positions (the Pub/Sub API's): "replay_id" is a JSON integer for
+// a CometD position and a base64 string (core::ReplayId::text) for an opaque one. A file is written
+// in the lowest version that holds it - 2 while every position is CometD's, so that a build that
+// only knows version 2 still reads it - and a build refuses a version newer than it knows instead
+// of misreading it.
 // The file is written to a temporary file beside it, fsync'd, renamed over the old file, and the
 // directory fsync'd so the rename itself survives a power cut.
 
@@ -15,7 +17,8 @@
 
 namespace sfkb::checkpoint {
 
-inline constexpr int kFileFormatVersion = 2;
+inline constexpr int kFileFormatVersion = 3;            // the newest this build reads and writes
+inline constexpr int kCometdOnlyFileFormatVersion = 2;  // written while no position is opaque
 inline constexpr int kOldestFileFormatVersion = 1;
 inline constexpr const char* kDefaultFileName = "checkpoints.json";
 
@@ -34,8 +37,7 @@ class FileStore final : public CheckpointStore {
   std::string path_;
 };
 
-// The file format on its own, for tests and the `checkpoints` command. Every position must be a
-// CometD one (std::logic_error otherwise; save() checks first).
+// The file format on its own, for tests and the `checkpoints` command.
 std::string encode_checkpoints(const Checkpoints& checkpoints);
 // `origin` names the file in error messages.
 core::Result<Checkpoints> decode_checkpoints(const std::string& text, const std::string& origin);

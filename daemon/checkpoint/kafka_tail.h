@@ -20,6 +20,11 @@ struct TailRecord {
   std::optional<core::ReplayId> replay_id;  // sf.replay_id
   std::optional<std::string> org_id;        // sf.org_id (absent: older records, org unknown)
   std::uint32_t epoch = 0;                  // sf.replay_epoch (absent: 0)
+  // sf.replay_id is a position of the channel's other API (the channel was delivered by CometD
+  // and is now by the Pub/Sub API, or the reverse): replay_id is then unset.
+  bool other_api = false;
+  std::optional<std::string> event_uuid;    // sf.event_uuid (platform events)
+  std::optional<std::string> created_date;  // sf.created_date (RFC 3339, UTC)
 };
 
 class KafkaTail {

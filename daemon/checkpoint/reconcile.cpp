@@ -1,6 +1,7 @@
 #include "daemon/checkpoint/reconcile.h"
 
 #include <algorithm>
+#include <ctime>
 
 namespace sfkb::checkpoint {
 namespace {
@@ -296,7 +297,124 @@ core::Status reconcile_multi(const config::SubscribeMapping& mapping, std::int32
   return core::Status::ok();
 }
 
+core::ReplayId::Kind kind_of(const config::SubscribeMapping& mapping) {
+  return mapping.api == config::EventApi::kPubsub ? core::ReplayId::Kind::kOpaque
+                                                  : core::ReplayId::Kind::kCometd;
+}
+
+std::vector<std::int32_t> partitions_of(const config::SubscribeMapping& mapping,
+                                        std::int32_t partitions, const Checkpoints& file,
+                                        const ReconcileOptions& options) {
+  if (single_partition_per_channel(mapping)) {
+    return {
+        choose_channel_partition(mapping.channel, partitions, file, options.partition_for_channel)
+            .partition};
+  }
+  std::vector<std::int32_t> all;
+  for (std::int32_t p = 0; p < partitions; ++p) {
+    all.push_back(p);
+  }
+  return all;
+}
+
+// The channel's newest position, in the file or in Kafka, of the current org: when it is of the
+// channel's other API, the epoch it belongs to (the switch goes on in the next one). A switch
+// always starts a new epoch, so positions of both APIs never share one.
+core::Result<std::optional<std::uint32_t>> other_api_epoch(
+    const config::SubscribeMapping& mapping, const std::vector<std::int32_t>& partitions,
+    const std::string& topic, const Checkpoints& file, KafkaTail& kafka,
+    const ReconcileOptions& options, std::int64_t& scanned) {
+  bool seen = false;
+  std::uint32_t top = 0;
+  bool other_at_top = false;
+  const auto consider = [&](std::uint32_t epoch, bool other) {
+    if (!seen || epoch > top) {
+      top = epoch;
+      other_at_top = other;
+      seen = true;
+    } else if (epoch == top) {
+      other_at_top = other_at_top || other;
+    }
+  };
+  if (auto it = file.find(mapping.channel);
+      it != file.end() && !foreign(it->second.org_id, options)) {
+    const auto& id = it->second.replay_id;
+    consider(it->second.epoch, id.names_event() && id.kind() != kind_of(mapping));
+  }
+  for (const std::int32_t partition : partitions) {
+    std::int64_t seen_records = 0;
+    auto status = kafka.read_backwards(topic, partition, [&](const TailRecord& record) {
+      if (++seen_records > options.max_records_per_partition) {
+        return false;
+      }
+      if (!record.channel || *record.channel != mapping.channel ||
+          (!record.replay_id && !record.other_api) ||
+          foreign(record.org_id.value_or(std::string()), options)) {
+        return true;
+      }
+      consider(record.epoch, record.other_api);
+      return false;
+    });
+    scanned += std::min(seen_records, options.max_records_per_partition);
+    if (!status) {
+      return status.error();
+    }
+  }
+  if (other_at_top) {
+    return std::optional<std::uint32_t>(top);
+  }
+  return std::optional<std::uint32_t>();
+}
+
+// The EventUuids of the channel's records still retained by Salesforce (platform events only).
+core::Status collect_uuids(const config::SubscribeMapping& mapping,
+                           const std::vector<std::int32_t>& partitions, KafkaTail& kafka,
+                           const ReconcileOptions& options, ChannelResume& out) {
+  for (const std::int32_t partition : partitions) {
+    std::int64_t seen = 0;
+    bool truncated = false;
+    auto status = kafka.read_backwards(out.topic, partition, [&](const TailRecord& record) {
+      if (++seen > options.max_records_per_partition) {
+        truncated = true;
+        return false;
+      }
+      if (!record.channel || *record.channel != mapping.channel ||
+          foreign(record.org_id.value_or(std::string()), options)) {
+        return true;
+      }
+      if (!options.retained_since.empty() && record.created_date &&
+          *record.created_date < options.retained_since) {
+        return false;  // older than the retention window: a replay cannot bring it back
+      }
+      if (record.event_uuid && !record.event_uuid->empty()) {
+        out.skip_uuids.insert(*record.event_uuid);
+      }
+      return true;
+    });
+    out.records_scanned += std::min(seen, options.max_records_per_partition);
+    if (!status) {
+      return status;
+    }
+    if (truncated) {
+      out.warnings.push_back(
+          bound_warning(out.topic, partition, options.max_records_per_partition) +
+          " (EventUuids of older records are not skipped)");
+    }
+  }
+  return core::Status::ok();
+}
+
 }  // namespace
+
+std::string retention_cutoff(std::chrono::system_clock::time_point now) {
+  const auto cutoff = std::chrono::floor<std::chrono::seconds>(now - std::chrono::hours(73));
+  const std::time_t seconds = std::chrono::system_clock::to_time_t(cutoff);
+  std::tm tm{};
+  gmtime_r(&seconds, &tm);
+  char buffer[40];
+  std::strftime(buffer, sizeof(buffer), "%Y-%m-%dT%H:%M:%S.000Z", &tm);
+  return buffer;
+}
 
 const char* to_string(ResumeMode mode) {
   switch (mode) {
@@ -342,11 +460,52 @@ core::Result<std::vector<ChannelResume>> reconcile(const config::Config& config,
     }
     const bool single = single_partition_per_channel(mapping);
     resume.mode = single ? ResumeMode::kSinglePartition : ResumeMode::kMultiPartition;
-    core::Status status =
-        single ? reconcile_single(mapping, partitions.value(), file, kafka, options, resume)
-               : reconcile_multi(mapping, partitions.value(), file, kafka, options, resume);
-    if (!status) {
-      return status.error();
+    const auto read = partitions_of(mapping, partitions.value(), file, options);
+    auto switched =
+        other_api_epoch(mapping, read, resume.topic, file, kafka, options, resume.records_scanned);
+    if (!switched) {
+      return switched.error();
+    }
+    if (*switched) {
+      // The other API's replay IDs are another sequence: nothing of it is a position here.
+      if (single) {
+        resume.partition = read.front();
+      }
+      if (auto it = file.find(mapping.channel); it != file.end()) {
+        resume.file = it->second.replay_id;
+      }
+      resume.api_switch = true;
+      resume.resume = core::ReplayId::cometd(core::ReplayPreset::kEarliest);
+      resume.epoch = **switched + 1;
+      resume.warnings.push_back(
+          "the channel's newest position is of its other API (subscribe[].api changed): "
+          "subscribing from the earliest retained event as restart " +
+          std::to_string(**switched + 1) +
+          " of the channel; events whose EventUuid is already in Kafka are skipped" +
+          (mapping.channel.starts_with("/event/")
+               ? std::string()
+               : std::string(" - this channel's events carry no EventUuid, so retained events "
+                             "already in Kafka are written again")));
+      resume.decision = "the channel's newest position (epoch " + std::to_string(**switched) +
+                        ") is of its other API: every retained event is replayed in epoch " +
+                        std::to_string(resume.epoch) +
+                        ", skipping those whose EventUuid is in Kafka";
+    } else {
+      core::Status status =
+          single ? reconcile_single(mapping, partitions.value(), file, kafka, options, resume)
+                 : reconcile_multi(mapping, partitions.value(), file, kafka, options, resume);
+      if (!status) {
+        return status.error();
+      }
+    }
+    // Every retained event comes again: the ones Kafka holds are known by their EventUuid.
+    if (resume.resume && resume.resume->preset() == core::ReplayPreset::kEarliest &&
+        mapping.channel.starts_with("/event/")) {
+      if (auto status = collect_uuids(mapping, read, kafka, options, resume); !status) {
+        return status.error();
+      }
+      resume.decision += "; " + std::to_string(resume.skip_uuids.size()) +
+                         " EventUuids of retained records to skip";
     }
     out.push_back(std::move(resume));
   }

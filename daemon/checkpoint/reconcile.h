@@ -29,10 +29,12 @@
 #include <string>
 #include <vector>
 
+#include <chrono>
 #include "daemon/checkpoint/channel_partition.h"
 #include "daemon/checkpoint/kafka_tail.h"
 #include "daemon/checkpoint/store.h"
 #include "daemon/config/config.h"
+
 #include "daemon/core/replay_id.h"
 #include "daemon/core/result.h"
 
@@ -51,6 +53,13 @@ struct ChannelResume {
   // Where the subscription resumes (events after it are replayed); nullopt: the configured start.
   std::optional<core::ReplayId> resume;
   std::set<core::ReplayId> skip;  // replay IDs above `resume` that Kafka already holds
+  // With `resume` at the earliest preset (every retained event is replayed): the EventUuids of the
+  // channel's retained records already in Kafka, to skip (platform events only).
+  std::set<std::string> skip_uuids;
+  // The channel's newest position is of its other API (subscribe[].api changed): it resumes from
+  // the earliest preset in a new epoch, skipping by EventUuid (README.md "Switching a channel's
+  // API").
+  bool api_switch = false;
   std::int64_t records_scanned = 0;
   std::vector<std::string> warnings;  // each is also worth a WARN log line
   // The epoch the channel goes on in (with `restart`: the new one, above every epoch seen).
@@ -72,7 +81,14 @@ struct ReconcileOptions {
   PartitionForChannel partition_for_channel;
   // The org the bridge is connected to now; empty: unknown (no org check).
   std::string org_id;
+  // RFC 3339 UTC time (store.h utc_now_rfc3339's form) before which Salesforce retains no event:
+  // collecting EventUuids stops at the first older record of a partition. Empty: no time bound.
+  std::string retained_since;
 };
+
+// now minus Salesforce's retention of platform events (72 h) and an hour's margin, in the form of
+// ReconcileOptions::retained_since.
+std::string retention_cutoff(std::chrono::system_clock::time_point now);
 
 // kFatal when a topic is missing or a partition cannot be read: resuming blind could duplicate.
 core::Result<std::vector<ChannelResume>> reconcile(const config::Config& config,

@@ -58,4 +58,18 @@ DuplicateFilter::Verdict DuplicateFilter::admit(const core::ReplayId& replay_id)
   return Verdict::kNew;
 }
 
+DuplicateFilter::Verdict DuplicateFilter::admit(const core::ReplayId& replay_id,
+                                                std::string_view event_uuid) {
+  const Verdict verdict = admit(replay_id);
+  if (verdict != Verdict::kNew || event_uuid.empty() || skip_uuids_.empty()) {
+    return verdict;
+  }
+  const auto it = skip_uuids_.find(std::string(event_uuid));
+  if (it == skip_uuids_.end()) {
+    return verdict;
+  }
+  skip_uuids_.erase(it);
+  return Verdict::kInKafka;
+}
+
 }  // namespace sfkb::checkpoint

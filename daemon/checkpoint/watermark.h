@@ -10,12 +10,16 @@
 // DuplicateFilter: Salesforce delivers at least once, and a resubscription replays from the
 // watermark, so a channel sees events again. The filter admits an event only when its replay ID is
 // above the highest one already handed to Kafka (the high-water mark) and not in the skip set that
-// start-up reconciliation built from what Kafka already holds.
+// start-up reconciliation built from what Kafka already holds. A channel that replays every
+// retained event (after its API changed, whose replay IDs are another sequence) also skips the
+// events whose EventUuid Kafka already holds (reconcile.h).
 
 #include <cstddef>
 #include <deque>
 #include <optional>
 #include <set>
+#include <string>
+#include <string_view>
 #include <utility>
 
 #include "daemon/core/replay_id.h"
@@ -60,19 +64,25 @@ class DuplicateFilter {
   };
 
   DuplicateFilter(std::optional<core::ReplayId> resume_point = std::nullopt,
-                  std::set<core::ReplayId> skip = {})
-      : high_water_(std::move(resume_point)), skip_(std::move(skip)) {}
+                  std::set<core::ReplayId> skip = {}, std::set<std::string> skip_uuids = {})
+      : high_water_(std::move(resume_point)),
+        skip_(std::move(skip)),
+        skip_uuids_(std::move(skip_uuids)) {}
 
   // Decides about the next event of the channel and, unless it is a duplicate below the
   // high-water mark, raises the mark to it.
   Verdict admit(const core::ReplayId& replay_id);
+  // The same, and kInKafka for a new replay ID whose EventUuid is in the EventUuid skip set.
+  Verdict admit(const core::ReplayId& replay_id, std::string_view event_uuid);
 
   std::optional<core::ReplayId> high_water() const { return high_water_; }
   std::size_t skip_size() const { return skip_.size(); }
+  std::size_t skip_uuid_size() const { return skip_uuids_.size(); }
 
  private:
   std::optional<core::ReplayId> high_water_;
   std::set<core::ReplayId> skip_;
+  std::set<std::string> skip_uuids_;  // an event is seen once per subscription: erased when seen
 };
 
 }  // namespace sfkb::checkpoint

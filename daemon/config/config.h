@@ -94,9 +94,17 @@ struct RetryConfig {
   std::chrono::milliseconds daily_limit_backoff{std::chrono::minutes(15)};
 };
 
+// Which Salesforce API delivers a channel's events (README.md "Choosing the API").
+enum class EventApi { kCometd, kPubsub };
+
 struct SalesforceConfig {
   std::string login_url = "https://login.salesforce.com";
   std::string api_version = "62.0";
+  // The API of every subscribe mapping that does not name its own (subscribe[].api).
+  EventApi api = EventApi::kCometd;
+  // The Pub/Sub API's gRPC endpoint: host:port (TLS), https://host[:port], or http:// to a
+  // loopback host (core/url.h parse_grpc_endpoint).
+  std::string pubsub_endpoint = "api.pubsub.salesforce.com:7443";
   AuthConfig auth;
   std::string ca_file;  // empty: the system CA store. TLS verification is never off.
   std::chrono::milliseconds connect_timeout{10000};
@@ -146,6 +154,9 @@ struct SubscribeMapping {
   InvalidReplayPolicy on_invalid_replay_id = InvalidReplayPolicy::kEarliest;
   // Drop the events the bridge's own user caused (its echo when the event is also published).
   bool skip_own_events = false;
+  // The API that delivers this channel; when the mapping names none, salesforce.api (filled in
+  // when the configuration is loaded, so this is always the effective API).
+  EventApi api = EventApi::kCometd;
 };
 
 // YAML `limits:` - bounds that keep memory flat when a peer is slow (docs/ARCHITECTURE.md §1).

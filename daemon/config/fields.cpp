@@ -13,6 +13,7 @@
 #include "daemon/config/rules.h"
 #include "daemon/config/schema.h"
 #include "daemon/core/redact.h"
+#include "daemon/core/url.h"
 
 namespace sfkb::config::schema {
 namespace {
@@ -53,6 +54,9 @@ Problems log_level(std::string_view value) {
   return {"\"" + std::string(value) + "\" is not a log level; valid: " +
           list_of({"trace", "debug", "info", "warn", "error", "critical", "off"})};
 }
+Problems grpc_endpoint(std::string_view value) {
+  return one(core::grpc_endpoint_problem(value));
+}
 Problems channel(std::string_view value) {
   return one(channel_problem(value));
 }
@@ -76,6 +80,7 @@ const Names<InvalidReplayPolicy> kInvalidReplay = {{"earliest", InvalidReplayPol
                                                    {"latest", InvalidReplayPolicy::kLatest},
                                                    {"fail", InvalidReplayPolicy::kFail}};
 const Names<OnError> kOnError = {{"dead_letter", OnError::kDeadLetter}, {"fail", OnError::kFail}};
+const Names<EventApi> kApis = {{"cometd", EventApi::kCometd}, {"pubsub", EventApi::kPubsub}};
 const Names<PublishApi> kPublishApis = {{"rest", PublishApi::kRest},
                                         {"pubsub", PublishApi::kPubSub}};
 const Names<LogFormat> kLogFormats = {{"text", LogFormat::kText}, {"json", LogFormat::kJson}};
@@ -154,6 +159,17 @@ const Schema<SalesforceConfig>& salesforce_schema() {
       text(&S::api_version, {.key = "api_version",
                              .doc = "REST and CometD API version, `NN.0`, at least 37.0",
                              .check = api_version}),
+      choice(&S::api, kApis,
+             {.key = "api",
+              .doc = "the API that delivers subscribed events: `cometd` (the Streaming API) or "
+                     "`pubsub` (the Pub/Sub API over gRPC); `subscribe[].api` overrides it per "
+                     "channel. See [Choosing the API](#choosing-the-api)"}),
+      text(&S::pubsub_endpoint,
+           {.key = "pubsub_endpoint",
+            .doc = "the Pub/Sub API's gRPC endpoint: `host:port` or `https://host[:port]` (TLS, "
+                   "CAs from `ca_file`); `http://host:port` only for `localhost`, 127.0.0.0/8 "
+                   "and `[::1]` (the emulator)",
+            .check = grpc_endpoint}),
       section("auth", &S::auth, auth_schema()),
       path(&S::ca_file, {.key = "ca_file",
                          .doc = "PEM CA bundle for Salesforce's TLS; verification is never off",
@@ -451,6 +467,12 @@ const Schema<SubscribeMapping>& subscribe_schema() {
                           "counted in `sfkb_events_skipped_own_total`. Not on `/topic/` channels; "
                           "not with `auth.flow: access_token`. See [Limits and "
                           "loops](#limits-and-loops)"}),
+          choice(&M::api, kApis,
+                 {.key = "api",
+                  .doc = "`cometd` or `pubsub`: the API that delivers this channel. `/topic/` "
+                         "channels are CometD only. See [Switching a channel's "
+                         "API](#switching-a-channels-api)",
+                  .default_note = "(= `salesforce.api`)"}),
       },
       rules::subscribe_mapping};
   return schema;

@@ -105,6 +105,26 @@ void kafka_environment(Reader& reader, const Map& m, KafkaConfig& kafka) {
 }
 
 void subscribe_mapping(Reader& reader, const Map& m, SubscribeMapping& mapping) {
+  // Without its own api the mapping uses salesforce.api (read before subscribe[]).
+  if (m.find("api") == nullptr) {
+    mapping.api = reader.config().salesforce.api;
+  }
+  // PushTopics exist only in the Streaming API (README.md "Choosing the API").
+  if (mapping.api == EventApi::kPubsub && mapping.channel.starts_with("/topic/")) {
+    const bool own = m.find("api") != nullptr;
+    const Located at = reader.at(m, own ? "api" : "channel");
+    reader.error(
+        at.path, at.mark,
+        std::string("PushTopic channels (/topic/) are not available over the Pub/Sub API") +
+            (own ? "" : " (salesforce.api: pubsub)") + "; set api: cometd on this mapping");
+  }
+  // A numeric start is a position in CometD's sequence; the Pub/Sub API's positions are opaque.
+  if (mapping.api == EventApi::kPubsub && mapping.start >= 0) {
+    const Located at = reader.at(m, "start");
+    reader.error(at.path, at.mark,
+                 "a replay ID start is a CometD position; over the Pub/Sub API use latest or "
+                 "earliest (the checkpoint holds the API's own positions)");
+  }
   if (!mapping.channel.empty()) {
     const Located at = reader.at(m, "channel");
     reader.uses().channels.push_back({mapping.channel, at.path, at.mark});
@@ -176,6 +196,13 @@ void across_mappings(Reader& reader, const Map& top, Config& config) {
                  "is a share of what the limits resource reports: turn polling on");
   }
   for (std::size_t i = 0; i < config.subscribe.size(); ++i) {
+    if (config.subscribe[i].api == EventApi::kPubsub &&
+        config.salesforce.auth.flow == AuthFlow::kAccessToken) {
+      reader.error("subscribe[" + std::to_string(i) + "].api", top.mark,
+                   "pubsub needs the org ID (the tenantid of every Pub/Sub API call), which only "
+                   "a token response's identity URL names: not available with auth.flow: "
+                   "access_token");
+    }
     if (config.subscribe[i].skip_own_events &&
         config.salesforce.auth.flow == AuthFlow::kAccessToken) {
       reader.error("subscribe[" + std::to_string(i) + "].skip_own_events", top.mark,

@@ -175,6 +175,14 @@ std::strong_ordering operator<=>(const ReplayId& a, const ReplayId& b) {
     return *x <=> *y;
   }
   if ((x == nullptr) != (y == nullptr)) {
+    // A preset is a start, not a position of either kind: it sorts below every event, opaque ones
+    // too (a restarted Pub/Sub channel's watermark starts at its fallback preset).
+    if (x != nullptr && a.preset()) {
+      return std::strong_ordering::less;
+    }
+    if (y != nullptr && b.preset()) {
+      return std::strong_ordering::greater;
+    }
     throw std::logic_error(std::string("replay ID: a ") + to_string(a.kind()) +
                            " position compared with a " + to_string(b.kind()) + " one");
   }

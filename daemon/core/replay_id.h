@@ -14,6 +14,8 @@
 //    fixed-width big-endian numbers such sources hand out.
 // Positions of different kinds never meet in a correct program (a channel has one source):
 // ordering them throws std::logic_error instead of answering false; equality says "different".
+// The presets are the exception: CometD's -1 and -2 stand for "latest" and "earliest" whatever the
+// source, and sort below every event of either kind (a restarted channel starts at one).
 
 #include <compare>
 #include <cstdint>
@@ -71,7 +73,7 @@ class ReplayId {
   static Result<ReplayId> parse(Kind kind, std::string_view text);
 
   friend bool operator==(const ReplayId&, const ReplayId&) = default;
-  // The source's order; throws std::logic_error when the kinds differ.
+  // The source's order; throws std::logic_error when the kinds differ, unless one is a preset.
   friend std::strong_ordering operator<=>(const ReplayId& a, const ReplayId& b);
 
  private:

@@ -174,4 +174,33 @@ std::string instance_url_problem(std::string_view instance_url, std::string_view
          "instance of a loopback login_url, i.e. a local emulator)";
 }
 
+std::optional<GrpcEndpoint> parse_grpc_endpoint(std::string_view text) {
+  const bool has_scheme = text.find("://") != std::string_view::npos;
+  auto url = parse_url(has_scheme ? std::string(text) : "https://" + std::string(text));
+  if (!url || !url->path.empty()) {
+    return std::nullopt;
+  }
+  if (!has_scheme && url->port == 0) {
+    return std::nullopt;  // a bare host names no port: host:port is the documented form
+  }
+  if (url->scheme == "http" && !is_loopback_host(url->host)) {
+    return std::nullopt;
+  }
+  const int port = url->port != 0 ? url->port : (url->scheme == "https" ? 443 : 80);
+  return GrpcEndpoint{url->host + ":" + std::to_string(port), url->scheme == "https"};
+}
+
+std::string grpc_endpoint_problem(std::string_view text) {
+  if (parse_grpc_endpoint(text)) {
+    return {};
+  }
+  const auto url = parse_url(text);
+  if (url && url->scheme == "http" && url->path.empty() && !is_loopback_host(url->host)) {
+    return quoted(text) +
+           " uses plain http, which is allowed only for localhost, 127.0.0.0/8 or [::1] (a local "
+           "emulator)";
+  }
+  return quoted(text) + " is not host:port, https://host[:port] or http://<loopback>:port";
+}
+
 }  // namespace sfkb::core

@@ -33,4 +33,16 @@ std::string web_url_problem(std::string_view url);
 // host (the emulator). Anything else would send the access token in clear text or elsewhere.
 std::string instance_url_problem(std::string_view instance_url, std::string_view login_url);
 
+// A gRPC endpoint (salesforce.pubsub_endpoint, the Pub/Sub API): `host:port` or
+// `https://host[:port]` over TLS, `http://host:port` in plain text only to a loopback host (the
+// emulator), as for the REST URLs above.
+struct GrpcEndpoint {
+  std::string target;  // host:port as gRPC takes it ([::1]:port for IPv6)
+  bool tls = true;
+};
+// nullopt when `text` is none of those forms (a path, a bad port, plain http elsewhere).
+std::optional<GrpcEndpoint> parse_grpc_endpoint(std::string_view text);
+// What is wrong with a configured gRPC endpoint, or an empty string.
+std::string grpc_endpoint_problem(std::string_view text);
+
 }  // namespace sfkb::core

@@ -36,11 +36,13 @@ std::uint32_t parse_epoch(const std::optional<std::string>& text) {
 
 TailReaderKafkaTail::TailReaderKafkaTail(const config::KafkaConfig& kafka,
                                          std::chrono::milliseconds timeout,
-                                         core::ReplayId::Kind replay_kind)
+                                         core::ReplayId::Kind replay_kind,
+                                         std::map<std::string, core::ReplayId::Kind> channel_kinds)
     : reader_(
           std::make_unique<kafka::TailReader>(kafka::ClientConfig(kafka, kafka::Role::kConsumer))),
       timeout_(timeout),
-      replay_kind_(replay_kind) {}
+      replay_kind_(replay_kind),
+      channel_kinds_(std::move(channel_kinds)) {}
 
 core::Result<std::int32_t> TailReaderKafkaTail::partition_count(const std::string& topic) {
   return reader_->partition_count(topic, timeout_);
@@ -57,7 +59,24 @@ core::Status TailReaderKafkaTail::read_backwards(
         TailRecord tail;
         tail.offset = record.offset;
         tail.channel = record.header(kafka::kHeaderChannel);
-        tail.replay_id = parse_replay_id(record.header(kafka::kHeaderReplayId), replay_kind_);
+        auto kind = replay_kind_;
+        if (tail.channel) {
+          if (const auto it = channel_kinds_.find(*tail.channel); it != channel_kinds_.end()) {
+            kind = it->second;
+          }
+        }
+        const auto text = record.header(kafka::kHeaderReplayId);
+        tail.replay_id = parse_replay_id(text, kind);
+        // A decimal number is CometD's, even where it happens to be valid base64 ("1042").
+        const bool decimal = parse_replay_id(text, core::ReplayId::Kind::kCometd).has_value();
+        if (kind == core::ReplayId::Kind::kOpaque && decimal) {
+          tail.replay_id.reset();
+          tail.other_api = true;
+        } else if (kind == core::ReplayId::Kind::kCometd && !decimal) {
+          tail.other_api = parse_replay_id(text, core::ReplayId::Kind::kOpaque).has_value();
+        }
+        tail.event_uuid = record.header(kafka::kHeaderEventUuid);
+        tail.created_date = record.header(kafka::kHeaderCreatedDate);
         tail.org_id = record.header(kafka::kHeaderOrgId);
         tail.epoch = parse_epoch(record.header(kafka::kHeaderReplayEpoch));
         return visit(tail);

@@ -3,7 +3,9 @@
 // and for `sf-kafka-bridge checkpoints`.
 
 #include <chrono>
+#include <map>
 #include <memory>
+#include <string>
 
 #include "daemon/checkpoint/kafka_tail.h"
 #include "daemon/config/config.h"
@@ -14,11 +16,13 @@ namespace sfkb::kafka_adapters {
 class TailReaderKafkaTail final : public checkpoint::KafkaTail {
  public:
   // Throws kafka::KafkaError at start-up (invalid properties). `replay_kind`: the kind of
-  // position the channels' source writes into sf.replay_id; a header that does not parse as one
-  // is somebody else's and is ignored.
+  // position the channels' source writes into sf.replay_id, unless `channel_kinds` names the
+  // channel's (a Pub/Sub API channel's are opaque); a header that does not parse as one is
+  // somebody else's and is ignored.
   explicit TailReaderKafkaTail(const config::KafkaConfig& kafka,
                                std::chrono::milliseconds timeout = std::chrono::seconds(15),
-                               core::ReplayId::Kind replay_kind = core::ReplayId::Kind::kCometd);
+                               core::ReplayId::Kind replay_kind = core::ReplayId::Kind::kCometd,
+                               std::map<std::string, core::ReplayId::Kind> channel_kinds = {});
 
   core::Result<std::int32_t> partition_count(const std::string& topic) override;
   core::Status read_backwards(
@@ -29,6 +33,7 @@ class TailReaderKafkaTail final : public checkpoint::KafkaTail {
   std::unique_ptr<kafka::TailReader> reader_;
   std::chrono::milliseconds timeout_;
   core::ReplayId::Kind replay_kind_;
+  std::map<std::string, core::ReplayId::Kind> channel_kinds_;
 };
 
 }  // namespace sfkb::kafka_adapters

@@ -46,6 +46,9 @@ enum class Metric : std::size_t {
   kCometdReconnects,
   kCometdRehandshakes,
   kCometdLostReplies,
+  kPubsubStreamRestarts,
+  kPubsubRequestedEvents,
+  kPubsubMalformedEvents,
   kDailyLimitExceeded,
   kSalesforceLimitUsed,
   kSalesforceLimitMax,
@@ -271,6 +274,28 @@ inline constexpr std::array<MetricSpec, static_cast<std::size_t>(Metric::kCount)
      {"exchange", "reason"},
      "replies not received whole (`reason`: `transport`, `undecodable`, `no_meta_reply`); each "
      "one ended the session and replayed from the last acknowledged replay ID"},
+    {Metric::kPubsubStreamRestarts,
+     "sfkb_pubsub_stream_restarts_total",
+     MetricType::kCounter,
+     "Pub/Sub API Subscribe streams started again after they ended",
+     {"channel", "reason"},
+     "Pub/Sub `Subscribe` streams started again (`reason`: `auth`, `invalid_replay`, "
+     "`keepalive`, `unavailable`, `refused`, `exhausted`, `daily_limit`, `ended`, `error`); each "
+     "resumes from the last acknowledged replay ID"},
+    {Metric::kPubsubRequestedEvents,
+     "sfkb_pubsub_requested_events",
+     MetricType::kGauge,
+     "Events requested from the Pub/Sub API (num_requested) and not yet received",
+     {"channel"},
+     "events requested with `num_requested` and not yet received; with the events received and "
+     "not yet taken by the pipeline at most the channel's share of "
+     "`limits.max_in_flight_events`"},
+    {Metric::kPubsubMalformedEvents,
+     "sfkb_pubsub_malformed_events_total",
+     MetricType::kCounter,
+     "Pub/Sub API events that could not be decoded with their schema",
+     {"channel"},
+     "Pub/Sub events whose Avro payload did not decode with their schema (skipped, logged)"},
     {Metric::kDailyLimitExceeded,
      "sfkb_daily_limit_exceeded_total",
      MetricType::kCounter,

@@ -253,6 +253,7 @@ core::Status SubscribePipeline::start_up(std::stop_token stop) {
   checkpoint::ReconcileOptions reconcile_options;
   reconcile_options.partition_for_channel = options_.partition_for_channel;
   reconcile_options.org_id = org_id_;
+  reconcile_options.retained_since = checkpoint::retention_cutoff(std::chrono::system_clock::now());
   std::vector<checkpoint::ChannelResume> resumes;
   core::Status status = with_retry("reconciling checkpoints with Kafka", stop, [&] {
     auto result = checkpoint::reconcile(config_, checkpoints_, tail_, reconcile_options);
@@ -302,7 +303,7 @@ core::Status SubscribePipeline::start_up(std::stop_token stop) {
           org_id_);
     }
     ops::info(
-        log, "{} {} {} {} {} {} {} {} {} (read {} records back)",
+        log, "{} {} {} {} {} {} {} {} {} {} (read {} records back)",
         ops::field("channel", resume.channel), ops::field("topic", resume.topic),
         ops::field("partition", single_partition_per_channel(*channel.mapping)
                                     ? std::to_string(channel.route.channel_partition)
@@ -313,8 +314,8 @@ core::Status SubscribePipeline::start_up(std::stop_token stop) {
         ops::field("resume_after",
                    resume.resume ? resume.resume->text()
                                  : "configured start " + std::to_string(channel.mapping->start)),
-        ops::field("skip", resume.skip.size()), ops::field("epoch", resume.epoch),
-        resume.records_scanned);
+        ops::field("skip", resume.skip.size()), ops::field("skip_uuids", resume.skip_uuids.size()),
+        ops::field("epoch", resume.epoch), resume.records_scanned);
     std::string org = org_id_;
     if (const auto it = checkpoints_.find(resume.channel); it != checkpoints_.end()) {
       saved_[i] = {it->second.replay_id, it->second.epoch, it->second.org_id};
@@ -324,7 +325,7 @@ core::Status SubscribePipeline::start_up(std::stop_token stop) {
       show_position(*channel.checkpoint_gauge, it->second.replay_id);
     }
     progress_.seed(i, resume.resume, resume.epoch, org);
-    channel.filter = checkpoint::DuplicateFilter(resume.resume, resume.skip);
+    channel.filter = checkpoint::DuplicateFilter(resume.resume, resume.skip, resume.skip_uuids);
     channel.route.epoch = resume.epoch;
   }
   {
@@ -426,7 +427,7 @@ core::Status SubscribePipeline::handle(const salesforce::StreamEvent& event, std
   Channel& channel = *channels_[index];
   channel.last_event_ns->store(now_ns(), std::memory_order_relaxed);
 
-  switch (channel.filter.admit(event.replay_id)) {
+  switch (channel.filter.admit(event.replay_id, event.event_uuid)) {
     case checkpoint::DuplicateFilter::Verdict::kBelowHighWater:
       channel.skipped->inc();
       return core::Status::ok();

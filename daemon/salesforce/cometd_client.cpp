@@ -102,6 +102,9 @@ CometdOptions cometd_options(const config::Config& config) {
   options.retry = config.salesforce.retry;
   options.request_timeout = config.salesforce.request_timeout;
   for (const auto& mapping : config.subscribe) {
+    if (mapping.api != config::EventApi::kCometd) {
+      continue;  // the Pub/Sub API source's (pubsub/pubsub_client.h)
+    }
     // The configuration's start is in CometD's terms: latest, earliest or a replay ID.
     options.channels.push_back(
         {mapping.channel, core::ReplayId::cometd(mapping.start), mapping.on_invalid_replay_id});

@@ -43,7 +43,8 @@ struct CometdOptions {
 };
 
 // Builds CometdOptions from the configuration (api_version, retry, request timeout, and each
-// subscribe mapping's channel, start and on_invalid_replay_id).
+// CometD subscribe mapping's channel, start and on_invalid_replay_id; subscribe[].api: pubsub
+// mappings are the Pub/Sub API source's).
 CometdOptions cometd_options(const config::Config& config);
 
 class CometdClient final : public EventSource {

@@ -59,6 +59,8 @@ void write_faults(JsonWriter& w, const Faults& f) {
   w.EndObject();
   w.Key("deliver_on_any_reply");
   w.Bool(f.deliver_on_any_reply);
+  w.Key("pubsub_corrupt_next_subscribes");
+  w.Int(f.pubsub_corrupt_next_subscribes);
   w.EndObject();
 }
 
@@ -181,17 +183,18 @@ void AdminEndpoint::faults(const httplib::Request& req, httplib::Response& res) 
       "valid keys: expire_tokens, drop_sessions, refresh_org, fail_next, latency_ms, "
       "busy_next_connects, daily_limit_next_connects, daily_limit_next_subscribes, "
       "garbage_next_connects, connect_reply_extra, cut_next_connects, deliver_on_any_reply, "
-      "retention";
+      "retention, reset_pubsub_streams, pubsub_corrupt_next_subscribes";
   for (auto it = doc.MemberBegin(); it != doc.MemberEnd(); ++it) {
     std::string key = it->name.GetString();
     const auto& v = it->value;
     bool ok = true;
     if (key == "expire_tokens" || key == "drop_sessions" || key == "deliver_on_any_reply" ||
-        key == "refresh_org") {
+        key == "refresh_org" || key == "reset_pubsub_streams") {
       ok = v.IsBool();
     } else if (key == "latency_ms" || key == "busy_next_connects" ||
                key == "daily_limit_next_connects" || key == "daily_limit_next_subscribes" ||
-               key == "garbage_next_connects" || key == "retention") {
+               key == "garbage_next_connects" || key == "retention" ||
+               key == "pubsub_corrupt_next_subscribes") {
       ok = v.IsUint64() && (key != "retention" || v.GetUint64() > 0);
     } else if (key == "fail_next") {
       ok = v.IsObject() && v.HasMember("count") && v["count"].IsUint() &&
@@ -228,6 +231,13 @@ void AdminEndpoint::faults(const httplib::Request& req, httplib::Response& res) 
     }
     if (doc.HasMember("refresh_org") && doc["refresh_org"].GetBool()) {
       org_.refresh();
+    }
+    if (doc.HasMember("reset_pubsub_streams") && doc["reset_pubsub_streams"].GetBool()) {
+      ++org_.pubsub_generation;
+    }
+    if (doc.HasMember("pubsub_corrupt_next_subscribes")) {
+      f.pubsub_corrupt_next_subscribes =
+          static_cast<int>(doc["pubsub_corrupt_next_subscribes"].GetUint64());
     }
     if (doc.HasMember("latency_ms")) {
       f.latency_ms = static_cast<std::int64_t>(doc["latency_ms"].GetUint64());
@@ -293,6 +303,7 @@ void AdminEndpoint::reset(const httplib::Request&, httplib::Response& res) {
     org_.stats = Stats{};
     org_.allocations = Allocations(org_.options.limits);
     org_.inject_counter = 0;
+    ++org_.pubsub_generation;  // open Pub/Sub streams end, as CometD sessions are dropped
   }
   org_.changed.notify_all();
   res.set_content("{\"reset\":true}", kJsonType);
@@ -423,6 +434,14 @@ void AdminEndpoint::stats(const httplib::Request&, httplib::Response& res) {
     w.Int(org_.connects_in_flight);
     w.Key("events_delivered");
     w.Uint64(s.events_delivered);
+    w.Key("pubsub_streams_open");
+    w.Int(org_.pubsub_streams_open);
+    w.Key("pubsub_streams_reset");
+    w.Uint64(s.pubsub_streams_reset);
+    w.Key("pubsub_events_delivered");
+    w.Uint64(s.pubsub_events_delivered);
+    w.Key("pubsub_events_published");
+    w.Uint64(s.pubsub_events_published);
     w.Key("events_injected");
     w.Uint64(s.events_injected);
     w.Key("events_published");

@@ -66,6 +66,14 @@ int main(int argc, char** argv) {
   app.add_option("--limit", limits,
                  "NAME=MAX: a small allocation for tests (DailyApiRequests, "
                  "HourlyPublishedPlatformEvents, DailyDeliveredPlatformEvents); repeatable");
+  std::string pubsub_listen = "127.0.0.1:0";
+  app.add_option("--pubsub-listen", pubsub_listen,
+                 "HOST:PORT for the Pub/Sub API (gRPC; port 0: chosen by the OS), or `off`");
+  app.add_option("--pubsub-tls-cert", o.pubsub_tls_cert_file,
+                 "PEM certificate (chain) for the Pub/Sub API; with --pubsub-tls-key: TLS");
+  app.add_option("--pubsub-tls-key", o.pubsub_tls_key_file, "PEM private key for the Pub/Sub API");
+  app.add_option("--pubsub-keepalive-ms", o.pubsub_keepalive_ms,
+                 "an empty FetchResponse after this long without events (Salesforce: 270000)");
   app.add_flag("--verbose", o.verbose, "log every request to stderr");
   bool exit_on_stdin_eof = false;
   app.add_flag("--exit-on-stdin-eof", exit_on_stdin_eof,
@@ -73,6 +81,22 @@ int main(int argc, char** argv) {
   CLI11_PARSE(app, argc, argv);
   if (!parse_listen(listen, o)) {
     std::cerr << "sf-emulator: --listen: expected HOST:PORT, got `" << listen << "`\n";
+    return 2;
+  }
+  if (pubsub_listen == "off") {
+    o.pubsub_enabled = false;
+  } else {
+    Options parsed;
+    if (!parse_listen(pubsub_listen, parsed)) {
+      std::cerr << "sf-emulator: --pubsub-listen: expected HOST:PORT or off, got `" << pubsub_listen
+                << "`\n";
+      return 2;
+    }
+    o.pubsub_host = parsed.listen_host;
+    o.pubsub_port = parsed.listen_port;
+  }
+  if (o.pubsub_tls_cert_file.empty() != o.pubsub_tls_key_file.empty()) {
+    std::cerr << "sf-emulator: --pubsub-tls-cert and --pubsub-tls-key go together\n";
     return 2;
   }
   for (const auto& spec : limits) {
@@ -125,6 +149,7 @@ int main(int argc, char** argv) {
     }
     sfkb::emulator::EmulatorServer server(o, std::move(types), std::move(jwt));
     std::string url = server.bind();
+    std::string pubsub = server.start_pubsub();
 
     std::thread signal_waiter([&server, stop_signals] {
       int sig = 0;
@@ -152,7 +177,12 @@ int main(int argc, char** argv) {
       }).detach();
     }
 
+    // The HTTP line first: readers that know only it take the first line.
     std::printf("listening on %s\n", url.c_str());
+    if (!pubsub.empty()) {
+      std::printf("pubsub listening on %s (%s)\n", pubsub.c_str(),
+                  server.pubsub_tls() ? "tls" : "plaintext");
+    }
     std::fflush(stdout);
     server.serve();
     std::fflush(nullptr);

@@ -31,6 +31,15 @@ struct Options {
   // --limit NAME=MAX: small allocations for tests (see allocations.h); the rest stay very large.
   std::map<std::string, std::int64_t> limits;
   bool verbose = false;
+
+  // The Pub/Sub API (gRPC) server, on its own port (pubsub_server.h). Off when pubsub_enabled is
+  // false. Without a certificate it speaks plaintext, which only a loopback host may do.
+  bool pubsub_enabled = true;
+  std::string pubsub_host = "127.0.0.1";
+  int pubsub_port = 0;
+  std::string pubsub_tls_cert_file;  // PEM certificate chain; with the key: TLS
+  std::string pubsub_tls_key_file;
+  std::int64_t pubsub_keepalive_ms = 270000;  // Salesforce: an empty FetchResponse within 270 s
 };
 
 }  // namespace sfkb::emulator

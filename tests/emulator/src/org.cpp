@@ -53,6 +53,7 @@ void Org::refresh() {
   drop_all_sessions();
   issued_tokens.clear();
   bus.clear();
+  ++pubsub_generation;
 }
 
 void Org::shutdown() {

@@ -65,6 +65,9 @@ struct Faults {
   // Queued events ride on every reply to a client (a subscribe reply, say), as CometD servers
   // send them, not only on connect replies. Initially --deliver-on-any-reply.
   bool deliver_on_any_reply = false;
+  // Pub/Sub API: the next N Subscribe calls fail as if their replay ID were corrupted
+  // (sfdc.platform.eventbus.grpc.subscription.fetch.replayid.corrupted), whatever they ask for.
+  int pubsub_corrupt_next_subscribes = 0;
 };
 
 struct Stats {
@@ -76,6 +79,9 @@ struct Stats {
   std::uint64_t tokens_issued = 0;
   std::uint64_t sessions_created = 0;
   std::uint64_t sessions_forgotten = 0;
+  std::uint64_t pubsub_events_delivered = 0;  // events written into Subscribe responses
+  std::uint64_t pubsub_events_published = 0;  // events accepted by Publish and PublishStream
+  std::uint64_t pubsub_streams_reset = 0;     // streams ended by the reset_pubsub_streams fault
 };
 
 // The whole state of the emulated org behind one mutex. Every operation under the lock is short
@@ -106,6 +112,10 @@ struct Org {
   std::string org_id = "00Dxx0000001gPLEAY";
   std::uint64_t org_refreshes = 0;
   int connects_in_flight = 0;
+  // Pub/Sub API streams (pubsub_server.cpp): open now, and a generation that the
+  // reset_pubsub_streams fault and /_emulator/reset bump to end every open stream.
+  int pubsub_streams_open = 0;
+  std::uint64_t pubsub_generation = 0;
   bool stopping = false;
 
   // Caller holds `mutex`.

@@ -32,7 +32,8 @@ EmulatorServer::EmulatorServer(Options options, EventTypes types, std::optional<
       cometd_(org_),
       oauth_(org_, std::move(jwt)),
       rest_(org_),
-      admin_(org_) {
+      admin_(org_),
+      pubsub_(org_) {
   install_routes();
 }
 
@@ -147,12 +148,17 @@ std::string EmulatorServer::bind() {
   return org_.base_url;
 }
 
+std::string EmulatorServer::start_pubsub() {
+  return org_.options.pubsub_enabled ? pubsub_.start() : std::string();
+}
+
 bool EmulatorServer::serve() {
   return http_.listen_after_bind();
 }
 
 void EmulatorServer::stop() {
   org_.shutdown();
+  pubsub_.stop();
   http_.stop();
 }
 

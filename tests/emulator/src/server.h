@@ -11,6 +11,7 @@
 #include "jwt.h"
 #include "oauth.h"
 #include "org.h"
+#include "pubsub_server.h"
 #include "rest_publish.h"
 
 namespace sfkb::emulator {
@@ -22,6 +23,9 @@ class EmulatorServer {
 
   // Binds the listening socket; returns the base URL (http://host:port). Throws on failure.
   std::string bind();
+  // Starts the Pub/Sub API server (when enabled); returns its "host:port", empty when disabled.
+  std::string start_pubsub();
+  bool pubsub_tls() const { return pubsub_.tls(); }
   // Serves until stop(); runs on the calling thread.
   bool serve();
   // Wakes long polls and stops accepting; callable from any thread.
@@ -35,6 +39,7 @@ class EmulatorServer {
   OAuthEndpoint oauth_;
   RestPublishEndpoint rest_;
   AdminEndpoint admin_;
+  PubSubServer pubsub_;
   httplib::Server http_;
 };
 

@@ -11,6 +11,7 @@
 #include <thread>
 
 #include "daemon/checkpoint/file_store.h"
+#include "daemon/core/replay_id.h"
 
 namespace sfkb::it::subscribe {
 
@@ -52,6 +53,9 @@ std::string render_yaml(const BridgeConfig& config) {
       << "    value: " << channel.value << "\n"
       << "    headers: " << (channel.headers ? "true" : "false") << "\n"
       << "    on_invalid_replay_id: " << channel.on_invalid_replay_id << "\n";
+    if (!channel.api.empty()) {
+      y << "    api: " << channel.api << "\n";
+    }
   }
   y << "http:\n"
     << "  listen: \"\"\n"
@@ -69,6 +73,34 @@ BridgeLaunch bridge_launch(const BridgeConfig& config) {
   return launch;
 }
 
+std::string pubsub_endpoint(const emulator::testing::EmulatorProcess& sf) {
+  if (sf.pubsub_address().empty()) {
+    throw std::runtime_error("the emulator runs without its Pub/Sub API (--pubsub-listen off)");
+  }
+  return "http://" + sf.pubsub_address();
+}
+
+std::string to_string(Api api) {
+  return api == Api::kPubsub ? "pubsub" : "cometd";
+}
+
+std::int64_t emulator_replay_number(const std::string& header) {
+  const bool decimal =
+      !header.empty() && header.find_first_not_of("-0123456789") == std::string::npos;
+  if (decimal) {
+    return std::stoll(header);
+  }
+  auto id = core::ReplayId::parse(core::ReplayId::Kind::kOpaque, header);
+  if (!id) {
+    throw std::runtime_error("sf.replay_id " + header + " is neither decimal nor base64");
+  }
+  std::uint64_t value = 0;
+  for (unsigned char c : id->bytes()) {
+    value = (value << 8) | c;
+  }
+  return static_cast<std::int64_t>(value);
+}
+
 std::map<std::string, std::vector<Seen>> by_channel(const std::vector<ConsumedRecord>& records) {
   std::map<std::string, std::vector<Seen>> out;
   for (const auto& record : records) {
@@ -80,7 +112,7 @@ std::map<std::string, std::vector<Seen>> by_channel(const std::vector<ConsumedRe
     Seen seen;
     seen.partition = record.partition;
     seen.offset = record.offset;
-    seen.replay_id = std::stoll(*replay);
+    seen.replay_id = emulator_replay_number(*replay);
     seen.key = record.key;
     seen.value = record.value_or_empty();
     out[*channel].push_back(std::move(seen));
@@ -159,7 +191,7 @@ std::optional<std::int64_t> checkpointed(const std::string& dir, const std::stri
   if (it == loaded->end()) {
     return std::nullopt;
   }
-  return it->second.replay_id.number();
+  return emulator_replay_number(it->second.replay_id.text());
 }
 
 }  // namespace sfkb::it::subscribe

@@ -33,6 +33,7 @@ struct ChannelSpec {
   std::string start = "earliest";
   std::string on_invalid_replay_id = "earliest";
   std::string value = "payload";  // payload | envelope
+  std::string api;                // cometd | pubsub; empty: salesforce.api's default
 };
 
 // The connection (emulator URL, credentials, broker, kafka.properties) and the subscribe part.
@@ -46,15 +47,28 @@ struct BridgeConfig : BridgeConnection {
 
 std::string render_yaml(const BridgeConfig& config);
 
+// The emulator's Pub/Sub API (gRPC) endpoint for salesforce.pubsub_endpoint: http:// to its
+// loopback port, plain text.
+std::string pubsub_endpoint(const emulator::testing::EmulatorProcess& sf);
+
 // For it::Bridge: the config, ready once the pipeline reconciled and logged where each channel
 // resumes; SIGTERM waits 10 s for the exit.
 BridgeLaunch bridge_launch(const BridgeConfig& config);
+
+// The API a parameterised test runs against (INSTANTIATE_TEST_SUITE_P over both).
+enum class Api { kCometd, kPubsub };
+std::string to_string(Api api);  // "cometd" / "pubsub", also the test name suffix
+
+// The emulator numbers its event bus once; its Pub/Sub replay IDs are that number as 8 bytes
+// big-endian. So sf.replay_id reads back as the same number whichever API wrote it: decimal
+// (CometD) or padded base64 of those bytes (Pub/Sub).
+std::int64_t emulator_replay_number(const std::string& header);
 
 // One event as read back from Kafka.
 struct Seen {
   std::int32_t partition = 0;
   std::int64_t offset = 0;
-  std::int64_t replay_id = 0;
+  std::int64_t replay_id = 0;  // emulator_replay_number of sf.replay_id
   std::optional<std::string> key;
   std::string value;
 };

@@ -33,12 +33,23 @@ class SubscribeDelivery : public ::testing::Test {
     SFKB_REQUIRE_BRIDGE();
     kafka_ = std::make_unique<KafkaTestCluster>();
   }
+  // Every channel over `api_` (CometD unless a parameterised test below sets it).
   BridgeConfig config_for(const EmulatorProcess& sf, std::vector<ChannelSpec> channels) {
     BridgeConfig config;
     config.salesforce_url = sf.base_url();
-    config.access_token = sf.static_token();
     config.bootstrap = kafka_->bootstrap();
     config.checkpoint_dir = dir_.file("state");
+    if (api_ == Api::kPubsub) {
+      config.pubsub_endpoint = pubsub_endpoint(sf);
+      // Every Pub/Sub call names the org: a token response with an identity URL.
+      config.client_id = "cid";
+      config.client_secret = "csecret";
+      for (auto& channel : channels) {
+        channel.api = "pubsub";
+      }
+    } else {
+      config.access_token = sf.static_token();
+    }
     config.channels = std::move(channels);
     return config;
   }
@@ -72,7 +83,21 @@ class SubscribeDelivery : public ::testing::Test {
 
   TempDir dir_{"sfkb-it-subscribe"};
   std::unique_ptr<KafkaTestCluster> kafka_;
+  Api api_ = Api::kCometd;
 };
+
+// The delivery contract is the API's too (README.md "Choosing the API"): the resume rule, the
+// Kafka-tail reconciliation and kill -9 run over CometD and over the Pub/Sub API, the same tests.
+class SubscribeDeliveryOverApi : public SubscribeDelivery,
+                                 public ::testing::WithParamInterface<Api> {
+ protected:
+  SubscribeDeliveryOverApi() { api_ = GetParam(); }
+};
+INSTANTIATE_TEST_SUITE_P(Api, SubscribeDeliveryOverApi,
+                         ::testing::Values(Api::kCometd, Api::kPubsub),
+                         [](const ::testing::TestParamInfo<Api>& info) {
+                           return to_string(info.param);
+                         });
 
 TEST_F(SubscribeDelivery, TenThousandEventsOnThreeChannelsArriveOnceInOrderWithHeaders) {
   // Given three channels sharing one 3-partition topic,
@@ -120,7 +145,7 @@ TEST_F(SubscribeDelivery, TenThousandEventsOnThreeChannelsArriveOnceInOrderWithH
       << first.value_or_empty();
 }
 
-TEST_F(SubscribeDelivery, SigtermMidStreamWritesTheFinalCheckpointAndRestartLosesNothing) {
+TEST_P(SubscribeDeliveryOverApi, SigtermMidStreamWritesTheFinalCheckpointAndRestartLosesNothing) {
   EmulatorProcess sf(emulator_options());
   const std::string topic = unique_name("sub-sigterm");
   const std::string channel = "/event/A__e";
@@ -170,7 +195,7 @@ TEST_F(SubscribeDelivery, SigtermDuringAnIdleLongPollExitsWithinTwoSeconds) {
   EXPECT_EQ(checkpointed(dir_.file("state"), channel), injected.ranges[0].last_replay_id);
 }
 
-TEST_F(SubscribeDelivery, KillNineFiveTimesDuringAStreamLosesAndDuplicatesNothing) {
+TEST_P(SubscribeDeliveryOverApi, KillNineFiveTimesDuringAStreamLosesAndDuplicatesNothing) {
   EmulatorProcess sf(emulator_options());
   const std::string topic = unique_name("sub-kill9");
   const std::string channel = "/event/A__e";
@@ -200,7 +225,7 @@ TEST_F(SubscribeDelivery, KillNineFiveTimesDuringAStreamLosesAndDuplicatesNothin
   EXPECT_EQ(check_exactly_once(by_channel(kafka_->read_all(topic))[channel], injected, true), "");
 }
 
-TEST_F(SubscribeDelivery, DeletedCheckpointResumesFromKafkasTailWithoutDuplicates) {
+TEST_P(SubscribeDeliveryOverApi, DeletedCheckpointResumesFromKafkasTailWithoutDuplicates) {
   EmulatorProcess sf(emulator_options());
   const std::string topic = unique_name("sub-nofile");
   const std::string channel = "/event/A__e";
@@ -260,7 +285,7 @@ TEST_F(SubscribeDelivery, AddingPartitionsKeepsAKeylessChannelOnItsPinnedPartiti
   EXPECT_EQ(check_exactly_once(by_channel(kafka_->read_all(topic))[channel], injected, true), "");
 }
 
-TEST_F(SubscribeDelivery, PayloadKeyOverFourPartitionsSurvivesCrashesAndALostCheckpoint) {
+TEST_P(SubscribeDeliveryOverApi, PayloadKeyOverFourPartitionsSurvivesCrashesAndALostCheckpoint) {
   EmulatorProcess sf(emulator_options());
   const std::string topic = unique_name("sub-keyed");
   const std::string channel = "/event/B__e";
@@ -301,6 +326,36 @@ TEST_F(SubscribeDelivery, PayloadKeyOverFourPartitionsSurvivesCrashesAndALostChe
     ASSERT_TRUE(s.key.has_value());
   }
   EXPECT_EQ(partitions.size(), 4u);
+}
+
+TEST_F(SubscribeDelivery, SwitchingAChannelsApiBackAndForthLosesAndDuplicatesNothing) {
+  // README.md "Switching a channel's API": the EventUuid names an event across both APIs.
+  EmulatorProcess sf(emulator_options());
+  const std::string topic = unique_name("sub-switch");
+  const std::string channel = "/event/A__e";
+  kafka_->create_topic(topic, 1);
+  Injected injected;
+  injected.add(sf.inject(channel, 400, R"({"Text__c":"a{seq}"})"), 400);
+  ASSERT_NO_FATAL_FAILURE(
+      run_until(config_for(sf, {{channel, topic}}), "cometd", topic, channel, 400));
+
+  // Over the Pub/Sub API: every retained event comes again, only the new ones are written.
+  api_ = Api::kPubsub;
+  injected.add(sf.inject(channel, 300, R"({"Text__c":"b{seq}"})"), 300);
+  ASSERT_NO_FATAL_FAILURE(
+      run_until(config_for(sf, {{channel, topic}}), "pubsub", topic, channel, 700, "other API"));
+  EXPECT_EQ(check_exactly_once(by_channel(kafka_->read_all(topic))[channel], injected, true), "");
+
+  // And back.
+  api_ = Api::kCometd;
+  injected.add(sf.inject(channel, 200, R"({"Text__c":"c{seq}"})"), 200);
+  ASSERT_NO_FATAL_FAILURE(
+      run_until(config_for(sf, {{channel, topic}}), "back", topic, channel, 900, "other API"));
+  const auto records = kafka_->read_all(topic);
+  EXPECT_EQ(check_exactly_once(by_channel(records)[channel], injected, true), "");
+  // Each switch started a new epoch of the channel.
+  ASSERT_FALSE(records.empty());
+  EXPECT_EQ(records.back().header("sf.replay_epoch"), std::optional<std::string>("2"));
 }
 
 }  // namespace

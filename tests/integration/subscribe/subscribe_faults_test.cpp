@@ -44,7 +44,15 @@ class SubscribeFaults : public ::testing::Test {
   BridgeConfig config_for(const EmulatorProcess& sf, ChannelSpec spec = {kChannel, ""}) {
     BridgeConfig config;
     config.salesforce_url = sf.base_url();
-    config.access_token = sf.static_token();
+    if (api_ == Api::kPubsub) {
+      // Every Pub/Sub call names the org: a token response with an identity URL.
+      config.client_id = "cid";
+      config.client_secret = "csecret";
+      config.pubsub_endpoint = pubsub_endpoint(sf);
+      spec.api = "pubsub";
+    } else {
+      config.access_token = sf.static_token();
+    }
     config.bootstrap = kafka_->bootstrap();
     config.checkpoint_dir = dir_.file("state");
     if (spec.topic.empty()) {
@@ -61,7 +69,18 @@ class SubscribeFaults : public ::testing::Test {
   TempDir dir_{"sfkb-it-faults"};
   std::unique_ptr<KafkaTestCluster> kafka_;
   std::string topic_;
+  Api api_ = Api::kCometd;
 };
+
+// A broker outage over either API (README.md "Choosing the API"): the same test.
+class SubscribeFaultsOverApi : public SubscribeFaults, public ::testing::WithParamInterface<Api> {
+ protected:
+  SubscribeFaultsOverApi() { api_ = GetParam(); }
+};
+INSTANTIATE_TEST_SUITE_P(Api, SubscribeFaultsOverApi, ::testing::Values(Api::kCometd, Api::kPubsub),
+                         [](const ::testing::TestParamInfo<Api>& info) {
+                           return to_string(info.param);
+                         });
 
 TEST_F(SubscribeFaults, ExpiredTokensAreRefreshedAndNothingIsLost) {
   EmulatorProcess::Options options =
@@ -337,7 +356,7 @@ TEST_F(OrgRefresh, RefreshWhileRunningRestartsTheChannelInTheNewOrg) {
   EXPECT_EQ(check_exactly_once({records.begin() + 300, records.end()}, new_org, true), "");
 }
 
-TEST_F(SubscribeFaults, BrokerDownForTwentySecondsLosesNothingAndMemoryStaysBounded) {
+TEST_P(SubscribeFaultsOverApi, BrokerDownForTwentySecondsLosesNothingAndMemoryStaysBounded) {
   // A short reconnect window: while backpressure holds the connects, Salesforce forgets the
   // session, and the rehandshake must resume from the acknowledged watermark.
   EmulatorProcess sf(emulator_options({"--reconnect-window-ms", "5000"}));

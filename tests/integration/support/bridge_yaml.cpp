@@ -16,8 +16,11 @@ std::string yaml_quoted(const std::string& text) {
 void write_salesforce_and_kafka_yaml(std::ostream& out, const BridgeConnection& connection) {
   out << "salesforce:\n"
       << "  login_url: " << yaml_quoted(connection.salesforce_url) << "\n"
-      << "  api_version: \"62.0\"\n"
-      << "  auth:\n";
+      << "  api_version: \"62.0\"\n";
+  if (!connection.pubsub_endpoint.empty()) {
+    out << "  pubsub_endpoint: " << yaml_quoted(connection.pubsub_endpoint) << "\n";
+  }
+  out << "  auth:\n";
   if (!connection.access_token.empty()) {
     out << "    flow: access_token\n"
         << "    access_token: " << yaml_quoted(connection.access_token) << "\n"

@@ -16,6 +16,8 @@ struct BridgeConnection {
   std::string client_secret;
   std::string bootstrap;
   std::map<std::string, std::string> kafka_properties;  // kafka.properties, written as given
+  std::string
+      pubsub_endpoint;  // salesforce.pubsub_endpoint (the emulator's gRPC port); empty: none
 };
 
 // `text` as a double-quoted YAML scalar (backslash and double quote escaped).

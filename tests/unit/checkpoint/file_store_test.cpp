@@ -159,20 +159,25 @@ TEST_F(FileStoreTest, VersionOneFilesStillLoad) {
 }
 
 TEST_F(FileStoreTest, UnknownVersionIsAnError) {
-  write_file("{\"version\":3,\"channels\":{}}");
+  write_file("{\"version\":4,\"channels\":{}}");
   auto loaded = FileStore(dir_).load();
   ASSERT_FALSE(loaded);
-  EXPECT_NE(loaded.error().message.find("unknown version 3"), std::string::npos)
+  EXPECT_NE(loaded.error().message.find("unknown version 4"), std::string::npos)
       << loaded.error().message;
   EXPECT_NE(loaded.error().message.find(path()), std::string::npos);
 }
 
 TEST_F(FileStoreTest, WrongShapesAreErrors) {
-  for (const char* text : {"[]", "{\"channels\":{}}", "{\"version\":1}",
-                           "{\"version\":1,\"channels\":{\"/event/A__e\":{\"replay_id\":\"7\"}}}",
-                           "{\"version\":1,\"channels\":{\"/event/A__e\":7}}",
-                           "{\"version\":1,\"channels\":{\"/event/A__e\":{\"replay_id\":7,"
-                           "\"partition\":-1}}}"}) {
+  for (const char* text :
+       {"[]", "{\"channels\":{}}", "{\"version\":1}",
+        "{\"version\":1,\"channels\":{\"/event/A__e\":{\"replay_id\":\"7\"}}}",
+        // A string position is opaque, which only version 3 has ...
+        "{\"version\":2,\"channels\":{\"/event/A__e\":{\"replay_id\":\"AQ==\"}}}",
+        // ... and there it must be padded base64.
+        "{\"version\":3,\"channels\":{\"/event/A__e\":{\"replay_id\":\"AQ\"}}}",
+        "{\"version\":1,\"channels\":{\"/event/A__e\":7}}",
+        "{\"version\":1,\"channels\":{\"/event/A__e\":{\"replay_id\":7,"
+        "\"partition\":-1}}}"}) {
     write_file(text);
     EXPECT_FALSE(FileStore(dir_).load()) << text;
   }
@@ -185,18 +190,23 @@ TEST_F(FileStoreTest, SaveIntoAnUnwritableLocationIsRetryable) {
   EXPECT_EQ(status.kind(), core::ErrorKind::kRetry);
 }
 
-TEST_F(FileStoreTest, RefusesAnOpaquePositionAndKeepsTheFile) {
-  // Version 2 spells a position as a JSON integer: an opaque one cannot be written without
-  // misreading it later, so save() says so and the previous file stays.
+TEST_F(FileStoreTest, OpaquePositionsNeedVersionThreeAndSurviveARoundTrip) {
+  // Version 2 spells a position as a JSON integer; an opaque one (the Pub/Sub API's bytes, any
+  // value 0-255) is a base64 string in version 3, written only when a position needs it.
   FileStore store(dir_);
   ASSERT_TRUE(store.save({{"/event/A__e", {cometd(5), "t", std::nullopt, 0, ""}}}));
-  auto status = store.save({{"/event/A__e", {cometd(6), "t", std::nullopt, 0, ""}},
-                            {"/event/B__e", {core::ReplayId::opaque("\x01"), "t", 0, 0, ""}}});
-  ASSERT_FALSE(status);
-  EXPECT_EQ(status.kind(), core::ErrorKind::kFatal);
-  EXPECT_NE(status.message().find("/event/B__e"), std::string::npos) << status.message();
-  EXPECT_NE(status.message().find("opaque"), std::string::npos) << status.message();
-  EXPECT_EQ(store.load()->at("/event/A__e").replay_id, cometd(5));
+  EXPECT_NE(read_file().find("\"version\": 2"), std::string::npos) << read_file();
+  const auto opaque = core::ReplayId::opaque(std::string("\x00\x01\xff\x7f", 4));
+  ASSERT_TRUE(store.save({{"/event/A__e", {cometd(6), "t", std::nullopt, 0, ""}},
+                          {"/event/B__e", {opaque, "t", 3, 1, "00Dxx"}}}));
+  EXPECT_NE(read_file().find("\"version\": 3"), std::string::npos) << read_file();
+  auto loaded = store.load();
+  ASSERT_TRUE(loaded) << loaded.error().message;
+  EXPECT_EQ(loaded->at("/event/A__e").replay_id, cometd(6));
+  EXPECT_EQ(loaded->at("/event/B__e").replay_id, opaque);
+  EXPECT_EQ(loaded->at("/event/B__e").partition, 3);
+  EXPECT_EQ(loaded->at("/event/B__e").epoch, 1u);
+  EXPECT_EQ(loaded->at("/event/B__e").org_id, "00Dxx");
 }
 
 TEST(Rfc3339, LooksLikeUtcWithMilliseconds) {

@@ -25,6 +25,11 @@ class FakeTail : public KafkaTail {
     log.push_back({static_cast<std::int64_t>(log.size()), channel,
                    core::ReplayId::cometd(replay_id), org_id, epoch});
   }
+  void append_record(const std::string& topic, int partition, TailRecord record) {
+    auto& log = topics_.at(topic).at(static_cast<std::size_t>(partition));
+    record.offset = static_cast<std::int64_t>(log.size());
+    log.push_back(std::move(record));
+  }
   void append_headerless(const std::string& topic, int partition) {
     auto& log = topics_.at(topic).at(static_cast<std::size_t>(partition));
     log.push_back(
@@ -177,7 +182,8 @@ TEST_F(ReconcileTest, SinglePartitionReadsOnlyUpToTheChannelsNewestRecord) {
     kafka_.append("pre.t", 2, "/event/A__e", i);
   }
   EXPECT_EQ(only({}).resume, cometd(1000));
-  EXPECT_EQ(kafka_.visited, 1);
+  // The newest record twice: which API wrote it (other_api_epoch), then the position.
+  EXPECT_EQ(kafka_.visited, 2);
 }
 
 TEST_F(ReconcileTest, MultiPartitionResumesFromTheFileAndSkipsWhatKafkaHoldsAboveIt) {
@@ -212,9 +218,9 @@ TEST_F(ReconcileTest, MultiPartitionStopsReadingEachPartitionAtTheCheckpoint) {
   }
   auto resume = only({{"/event/A__e", {cometd(990), "", std::nullopt, 0, ""}}});
   EXPECT_EQ(resume.skip.size(), 10u);
-  // Per partition: its newest record (which restart it belongs to), then 5 above the checkpoint
-  // and the one at or below it.
-  EXPECT_LE(kafka_.visited, 14);
+  // Per partition: its newest record (which API wrote it; which restart it belongs to), then 5
+  // above the checkpoint and the one at or below it.
+  EXPECT_LE(kafka_.visited, 16);
 }
 
 TEST_F(ReconcileTest, MultiPartitionWithoutFileResumesFromTheLowestNewestAndWarns) {
@@ -391,6 +397,96 @@ TEST_F(ReconcileTest, MultiPartitionOfAnotherOrgRestarts) {
   EXPECT_TRUE(resume.restart);
   EXPECT_EQ(resume.epoch, 3u);
   EXPECT_TRUE(resume.skip.empty());
+}
+
+// --- subscribe[].api changed (README.md "Switching a channel's API") ---------------------------
+
+TailRecord platform_event(const std::string& channel, std::optional<core::ReplayId> replay_id,
+                          bool other_api, const std::string& uuid, const std::string& created,
+                          std::uint32_t epoch = 0) {
+  TailRecord record;
+  record.channel = channel;
+  record.replay_id = std::move(replay_id);
+  record.other_api = other_api;
+  record.event_uuid = uuid;
+  record.created_date = created;
+  record.epoch = epoch;
+  return record;
+}
+
+TEST_F(ReconcileTest, AChannelMovedToPubsubReplaysEverythingRetainedSkippingByEventUuid) {
+  // Given a channel CometD delivered (file and records hold CometD numbers), now api: pubsub,
+  auto& mapping = add("/event/A__e", "t");
+  mapping.api = config::EventApi::kPubsub;
+  kafka_.create("pre.t", 3);
+  options_.retained_since = "2026-11-20T00:00:00.000Z";
+  kafka_.append_record("pre.t", 2,
+                       platform_event("/event/A__e", std::nullopt, true, "u-old",
+                                      "2026-11-19T23:00:00.000Z"));  // no longer retained
+  kafka_.append_record(
+      "pre.t", 2,
+      platform_event("/event/A__e", std::nullopt, true, "u1", "2026-11-20T01:00:00.000Z"));
+  kafka_.append_record(
+      "pre.t", 2,
+      platform_event("/event/A__e", std::nullopt, true, "u2", "2026-11-21T01:00:00.000Z"));
+
+  auto resume = only({{"/event/A__e", {cometd(42), "", std::nullopt, 0, ""}}});
+  // then it replays from earliest in a new epoch and skips what Kafka holds by EventUuid.
+  EXPECT_TRUE(resume.api_switch);
+  EXPECT_EQ(resume.resume, core::ReplayId::cometd(core::ReplayPreset::kEarliest));
+  EXPECT_EQ(resume.epoch, 1u);
+  EXPECT_EQ(resume.skip_uuids, (std::set<std::string>{"u1", "u2"}));
+  EXPECT_FALSE(resume.warnings.empty());
+}
+
+TEST_F(ReconcileTest, AChannelMovedBackToCometdIsASwitchAgainInTheNextEpoch) {
+  // CometD (epoch 0), then Pub/Sub (epoch 1), now CometD again: the newest records are opaque.
+  add("/event/A__e", "t");
+  kafka_.create("pre.t", 3);
+  kafka_.append("pre.t", 2, "/event/A__e", 41);
+  kafka_.append_record("pre.t", 2, platform_event("/event/A__e", std::nullopt, true, "u7", "", 1));
+  const auto opaque = core::ReplayId::opaque(std::string("\x00\x09", 2));
+  auto resume = only({{"/event/A__e", {opaque, "", std::nullopt, 1, ""}}});
+  EXPECT_TRUE(resume.api_switch);
+  EXPECT_EQ(resume.epoch, 2u);
+  EXPECT_EQ(resume.skip_uuids, (std::set<std::string>{"u7"}));
+}
+
+TEST_F(ReconcileTest, AfterTheSwitchTheNewApisPositionsWin) {
+  // The switch ran (epoch 1) and wrote events of the new API: no switch any more.
+  auto& mapping = add("/event/A__e", "t");
+  mapping.api = config::EventApi::kPubsub;
+  kafka_.create("pre.t", 3);
+  kafka_.append_record("pre.t", 2, platform_event("/event/A__e", std::nullopt, true, "u1", ""));
+  const auto opaque = core::ReplayId::opaque(std::string("\x00\x09", 2));
+  kafka_.append_record("pre.t", 2, platform_event("/event/A__e", opaque, false, "u2", "", 1));
+  auto resume = only({{"/event/A__e", {cometd(42), "", std::nullopt, 0, ""}}});
+  EXPECT_FALSE(resume.api_switch);
+  EXPECT_EQ(resume.resume, opaque);
+  EXPECT_EQ(resume.epoch, 1u);
+  EXPECT_TRUE(resume.skip_uuids.empty());
+}
+
+TEST_F(ReconcileTest, ACrashRightAfterTheSwitchStillSkipsByEventUuid) {
+  // The switch's first checkpoint holds the earliest preset of epoch 1; nothing of the new API
+  // reached Kafka yet.
+  auto& mapping = add("/event/A__e", "t");
+  mapping.api = config::EventApi::kPubsub;
+  kafka_.create("pre.t", 3);
+  kafka_.append_record("pre.t", 2, platform_event("/event/A__e", std::nullopt, true, "u1", ""));
+  auto resume =
+      only({{"/event/A__e",
+             {core::ReplayId::cometd(core::ReplayPreset::kEarliest), "", std::nullopt, 1, ""}}});
+  EXPECT_FALSE(resume.api_switch);
+  EXPECT_EQ(resume.resume, core::ReplayId::cometd(core::ReplayPreset::kEarliest));
+  EXPECT_EQ(resume.epoch, 1u);
+  EXPECT_EQ(resume.skip_uuids, (std::set<std::string>{"u1"}));
+}
+
+TEST(RetentionCutoff, IsSeventyThreeHoursBeforeNowInTheHeadersForm) {
+  const auto now =
+      std::chrono::sys_days{std::chrono::year{2026} / 11 / 26} + std::chrono::hours(10);
+  EXPECT_EQ(retention_cutoff(now), "2026-11-23T09:00:00.000Z");
 }
 
 }  // namespace

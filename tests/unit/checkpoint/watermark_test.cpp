@@ -138,5 +138,17 @@ TEST(DuplicateFilter, RefusesAPositionOfAnotherKind) {
   EXPECT_THROW(filter.admit(core::ReplayId::opaque("\x0b")), std::logic_error);
 }
 
+TEST(DuplicateFilter, SkipsEventsWhoseEventUuidKafkaHoldsOncePerEvent) {
+  // A replay from earliest over the other API: replay IDs are new, EventUuids are not.
+  DuplicateFilter filter(core::ReplayId::cometd(core::ReplayPreset::kEarliest), {}, {"u1", "u2"});
+  const auto id = [](char c) { return core::ReplayId::opaque(std::string(1, c)); };
+  EXPECT_EQ(filter.admit(id('a'), "u1"), DuplicateFilter::Verdict::kInKafka);
+  EXPECT_EQ(filter.admit(id('b'), "u3"), DuplicateFilter::Verdict::kNew);
+  EXPECT_EQ(filter.admit(id('c'), ""), DuplicateFilter::Verdict::kNew);
+  EXPECT_EQ(filter.admit(id('d'), "u2"), DuplicateFilter::Verdict::kInKafka);
+  EXPECT_EQ(filter.skip_uuid_size(), 0u);
+  EXPECT_EQ(filter.admit(id('b'), "u1"), DuplicateFilter::Verdict::kBelowHighWater);
+}
+
 }  // namespace
 }  // namespace sfkb::checkpoint

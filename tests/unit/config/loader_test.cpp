@@ -918,3 +918,67 @@ TEST(LoaderLimits, ShouldRefuseWhatCannotWork) {
 
 }  // namespace
 }  // namespace sfkb::config
+
+namespace sfkb::config {
+namespace {
+
+using ::testing::AllOf;
+
+TEST(LoaderApi, ShouldDefaultToCometdAndLetAMappingOverrideTheGlobalApi) {
+  auto defaults = load(kAuth + kKafka + kSubscribe);
+  ASSERT_TRUE(defaults.ok());
+  EXPECT_EQ(defaults.config().salesforce.api, EventApi::kCometd);
+  EXPECT_EQ(defaults.config().salesforce.pubsub_endpoint, "api.pubsub.salesforce.com:7443");
+  EXPECT_EQ(defaults.config().subscribe[0].api, EventApi::kCometd);
+
+  auto result = load(R"(salesforce:
+  api: pubsub
+  pubsub_endpoint: http://127.0.0.1:7011
+  auth:
+    flow: client_credentials
+    client_id: app
+    client_secret: s3cret
+)" + kKafka + R"(subscribe:
+  - channel: /event/Order__e
+    topic: orders
+  - channel: /topic/Orders
+    topic: pushed
+    api: cometd
+)");
+  ASSERT_TRUE(result.ok()) << ::testing::PrintToString(problem_lines(result));
+  EXPECT_EQ(result.config().salesforce.api, EventApi::kPubsub);
+  EXPECT_EQ(result.config().subscribe[0].api, EventApi::kPubsub);
+  EXPECT_EQ(result.config().subscribe[1].api, EventApi::kCometd);
+}
+
+TEST(LoaderApi, ShouldRefusePushTopicsOverPubsubNamingTheLine) {
+  EXPECT_THAT(problems(kAuth + kKafka +
+                       "subscribe:\n  - channel: /topic/Orders\n    topic: orders\n"
+                       "    api: pubsub\n"),
+              Contains(AllOf(HasSubstr("test.yaml:11"), HasSubstr("subscribe[0].api"),
+                             HasSubstr("not available over the Pub/Sub API"))));
+  EXPECT_THAT(
+      problems("salesforce:\n  api: pubsub\n" + kAuth.substr(kAuth.find('\n') + 1) + kKafka +
+               "subscribe:\n  - channel: /topic/Orders\n    topic: orders\n"),
+      Contains(AllOf(HasSubstr("subscribe[0].channel"), HasSubstr("(salesforce.api: pubsub)"))));
+  EXPECT_THAT(problems(kAuth + kKafka + kSubscribe + "    api: pubsub\n    start: 42\n"),
+              Contains(AllOf(HasSubstr("subscribe[0].start"), HasSubstr("CometD position"))));
+  // The tenantid of every call is the org of the token's identity URL.
+  EXPECT_THAT(problems(kAuth + kKafka + kSubscribe + "    api: pubsub\n"),
+              Contains(AllOf(HasSubstr("subscribe[0].api"), HasSubstr("auth.flow: access_token"))));
+  EXPECT_THAT(problems(kAuth + kKafka + kSubscribe + "    api: grpc\n"),
+              Contains(HasSubstr("subscribe[0].api")));
+}
+
+TEST(LoaderApi, ShouldRefusePlainTextPubsubEndpointsBeyondLoopback) {
+  const std::string head = "salesforce:\n  pubsub_endpoint: ";
+  const std::string rest = kAuth.substr(kAuth.find('\n') + 1) + kKafka + kSubscribe;
+  EXPECT_THAT(problems(head + "http://pubsub.example:7443\n" + rest),
+              Contains(AllOf(HasSubstr("salesforce.pubsub_endpoint"), HasSubstr("plain http"))));
+  EXPECT_THAT(problems(head + "api.pubsub.salesforce.com\n" + rest),
+              Contains(HasSubstr("salesforce.pubsub_endpoint")));
+  EXPECT_TRUE(load(head + "https://api.pubsub.salesforce.com:7443\n" + rest).ok());
+}
+
+}  // namespace
+}  // namespace sfkb::config

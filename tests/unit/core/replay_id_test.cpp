@@ -56,6 +56,18 @@ TEST(ReplayIdTest, OrderingDifferentKindsIsAnError) {
   EXPECT_THROW((void)bytes.number(), std::logic_error);
 }
 
+TEST(ReplayIdTest, PresetsSortBelowOpaquePositionsToo) {
+  // A restarted Pub/Sub channel's watermark and duplicate filter start at its fallback preset.
+  const ReplayId earliest = ReplayId::cometd(ReplayPreset::kEarliest);
+  const ReplayId latest = ReplayId::cometd(ReplayPreset::kLatest);
+  const ReplayId lowest = ReplayId::opaque(std::string(1, '\0'));
+  EXPECT_LT(earliest, lowest);
+  EXPECT_LT(latest, lowest);
+  EXPECT_GT(lowest, earliest);
+  EXPECT_NE(latest, lowest);
+  EXPECT_THROW((void)(ReplayId::cometd(0) < lowest), std::logic_error);
+}
+
 TEST(ReplayIdTest, PresetsAreCometdNumbers) {
   EXPECT_EQ(ReplayId::cometd(ReplayPreset::kLatest), ReplayId::cometd(-1));
   EXPECT_EQ(ReplayId::cometd(ReplayPreset::kEarliest), ReplayId::cometd(-2));

@@ -66,3 +66,32 @@ TEST(Url, ShouldAcceptAnHttpInstanceOnlyFromALoopbackLogin) {
 
 }  // namespace
 }  // namespace sfkb::core
+
+namespace sfkb::core {
+namespace {
+
+TEST(GrpcEndpoint, ShouldUseTlsUnlessPlainHttpToLoopback) {
+  auto bare = parse_grpc_endpoint("api.pubsub.salesforce.com:7443");
+  ASSERT_TRUE(bare);
+  EXPECT_EQ(bare->target, "api.pubsub.salesforce.com:7443");
+  EXPECT_TRUE(bare->tls);
+  auto https = parse_grpc_endpoint("https://Pubsub.Example");
+  ASSERT_TRUE(https);
+  EXPECT_EQ(https->target, "pubsub.example:443");
+  EXPECT_TRUE(https->tls);
+  auto local = parse_grpc_endpoint("http://[::1]:7011");
+  ASSERT_TRUE(local);
+  EXPECT_EQ(local->target, "[::1]:7011");
+  EXPECT_FALSE(local->tls);
+  for (const char* bad :
+       {"http://pubsub.example:7011", "http://127.0.0.1.nip.io:1", "api.pubsub.salesforce.com",
+        "https://h.example:7443/path", "ftp://h:1", ""}) {
+    EXPECT_FALSE(parse_grpc_endpoint(bad)) << bad;
+    EXPECT_NE(grpc_endpoint_problem(bad), "") << bad;
+  }
+  EXPECT_NE(grpc_endpoint_problem("http://pubsub.example:7011").find("plain http"),
+            std::string::npos);
+}
+
+}  // namespace
+}  // namespace sfkb::core

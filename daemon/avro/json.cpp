@@ -1,0 +1,562 @@
+#include "daemon/avro/json.h"
+
+#include <charconv>
+#include <cmath>
+#include <limits>
+
+#include <rapidjson/error/en.h>
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
+
+#include "daemon/avro/binary.h"
+#include "daemon/avro/dates.h"
+#include "daemon/avro/utf8.h"
+
+namespace sfkb::avro {
+namespace {
+
+using Writer = rapidjson::Writer<rapidjson::StringBuffer>;
+
+core::Error invalid(std::string message) {
+  return {core::ErrorKind::kInvalidInput, std::move(message)};
+}
+
+std::string join(const std::string& path, const std::string& name) {
+  return path.empty() ? name : path + "." + name;
+}
+std::string where(const std::string& path) {
+  return path.empty() ? "the record" : path;
+}
+
+std::string base64(std::string_view bytes) {
+  static constexpr char kAlphabet[] =
+      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  std::string out;
+  out.reserve((bytes.size() + 2) / 3 * 4);
+  std::size_t i = 0;
+  for (; i + 2 < bytes.size(); i += 3) {
+    const auto n = static_cast<std::uint32_t>(static_cast<std::uint8_t>(bytes[i]) << 16 |
+                                              static_cast<std::uint8_t>(bytes[i + 1]) << 8 |
+                                              static_cast<std::uint8_t>(bytes[i + 2]));
+    out += kAlphabet[n >> 18];
+    out += kAlphabet[(n >> 12) & 63];
+    out += kAlphabet[(n >> 6) & 63];
+    out += kAlphabet[n & 63];
+  }
+  if (i < bytes.size()) {
+    std::uint32_t n = static_cast<std::uint32_t>(static_cast<std::uint8_t>(bytes[i]) << 16);
+    if (i + 1 < bytes.size()) {
+      n |= static_cast<std::uint32_t>(static_cast<std::uint8_t>(bytes[i + 1]) << 8);
+    }
+    out += kAlphabet[n >> 18];
+    out += kAlphabet[(n >> 12) & 63];
+    out += i + 1 < bytes.size() ? kAlphabet[(n >> 6) & 63] : '=';
+    out += '=';
+  }
+  return out;
+}
+
+std::optional<std::string> unbase64(std::string_view text) {
+  if (text.size() % 4 != 0) {
+    return std::nullopt;
+  }
+  auto digit = [](char c) -> int {
+    if (c >= 'A' && c <= 'Z')
+      return c - 'A';
+    if (c >= 'a' && c <= 'z')
+      return c - 'a' + 26;
+    if (c >= '0' && c <= '9')
+      return c - '0' + 52;
+    if (c == '+')
+      return 62;
+    if (c == '/')
+      return 63;
+    return -1;
+  };
+  std::string out;
+  for (std::size_t i = 0; i < text.size(); i += 4) {
+    const bool last = i + 4 == text.size();
+    const int pad = last ? (text[i + 3] == '=') + (text[i + 2] == '=') : 0;
+    if (pad == 1 && text[i + 2] == '=') {
+      return std::nullopt;
+    }
+    std::uint32_t n = 0;
+    for (std::size_t k = 0; k < 4; ++k) {
+      const int d = k >= 4 - static_cast<std::size_t>(pad) ? 0 : digit(text[i + k]);
+      if (d < 0) {
+        return std::nullopt;
+      }
+      n = n << 6 | static_cast<std::uint32_t>(d);
+    }
+    out += static_cast<char>(n >> 16);
+    if (pad < 2)
+      out += static_cast<char>((n >> 8) & 0xFF);
+    if (pad < 1)
+      out += static_cast<char>(n & 0xFF);
+  }
+  return out;
+}
+
+// ---- Avro -> JSON ----
+
+class JsonWriter {
+ public:
+  JsonWriter(const Schema& schema, const JsonOptions& options)
+      : schema_(schema), options_(options), writer_(buffer_) {}
+
+  core::Result<std::string> run(const Value& value) {
+    if (auto status = write(value, Temporal::kNone, "", 1); !status) {
+      return status.error();
+    }
+    return std::string(buffer_.GetString(), buffer_.GetSize());
+  }
+
+ private:
+  // A union's chosen value (unions nest no deeper than one level).
+  static const Value& resolved(const Schema& schema, const Value& value) {
+    if (schema.node(value.node).type == Type::kUnion && value.children.size() == 1) {
+      return value.children[0];
+    }
+    return value;
+  }
+
+  // Whether a record field is left out under omit_nulls.
+  bool absent(const Value& value, int depth) const {
+    if (depth > kMaxDepth) {
+      return false;
+    }
+    const Value& v = resolved(schema_, value);
+    const Node& node = schema_.node(v.node);
+    if (node.type == Type::kNull) {
+      return true;
+    }
+    if (node.type != Type::kRecord) {
+      return false;
+    }
+    for (const Value& child : v.children) {
+      if (!absent(child, depth + 1)) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  core::Status write(const Value& value, Temporal temporal, const std::string& path, int depth) {
+    if (depth > kMaxDepth) {
+      return invalid(where(path) + ": nested deeper than " + std::to_string(kMaxDepth) + " levels");
+    }
+    const Value& v = resolved(schema_, value);
+    const Node& node = schema_.node(v.node);
+    if (temporal == Temporal::kNone) {
+      temporal = temporal_of("", node.logical_type);
+    }
+    switch (node.type) {
+      case Type::kNull:
+        writer_.Null();
+        return {};
+      case Type::kBoolean:
+        writer_.Bool(v.boolean);
+        return {};
+      case Type::kInt:
+      case Type::kLong: {
+        if (temporal == Temporal::kNone) {
+          writer_.Int64(v.integer);
+          return {};
+        }
+        const auto text = temporal == Temporal::kDateTime ? format_date_time(v.integer)
+                          : temporal == Temporal::kDate   ? format_date(v.integer)
+                                                          : format_time(v.integer);
+        if (!text) {
+          return invalid(where(path) + ": " + std::to_string(v.integer) +
+                         " is outside the dates and times a record can hold");
+        }
+        writer_.String(text->data(), static_cast<rapidjson::SizeType>(text->size()));
+        return {};
+      }
+      case Type::kFloat:
+      case Type::kDouble: {
+        if (!std::isfinite(v.real)) {
+          return invalid(where(path) + ": a number that is not finite has no JSON form");
+        }
+        // The shortest text that reads back as the same double: 12.5, 3, 1e+21.
+        char text[32];
+        const auto result =
+            node.type == Type::kFloat
+                ? std::to_chars(text, text + sizeof text, static_cast<float>(v.real))
+                : std::to_chars(text, text + sizeof text, v.real);
+        writer_.RawValue(text, static_cast<std::size_t>(result.ptr - text), rapidjson::kNumberType);
+        return {};
+      }
+      case Type::kString:
+      case Type::kEnum:
+        writer_.String(v.text.data(), static_cast<rapidjson::SizeType>(v.text.size()));
+        return {};
+      case Type::kBytes:
+      case Type::kFixed: {
+        const std::string text = base64(v.text);
+        writer_.String(text.data(), static_cast<rapidjson::SizeType>(text.size()));
+        return {};
+      }
+      case Type::kRecord: {
+        writer_.StartObject();
+        for (std::size_t i = 0; i < node.fields.size() && i < v.children.size(); ++i) {
+          const Field& field = node.fields[i];
+          if (options_.omit_nulls && absent(v.children[i], depth)) {
+            continue;
+          }
+          writer_.Key(field.name.data(), static_cast<rapidjson::SizeType>(field.name.size()));
+          if (auto status = write(v.children[i], temporal_of(field.doc, ""), join(path, field.name),
+                                  depth + 1);
+              !status) {
+            return status;
+          }
+        }
+        writer_.EndObject();
+        return {};
+      }
+      case Type::kArray: {
+        writer_.StartArray();
+        for (std::size_t i = 0; i < v.children.size(); ++i) {
+          if (auto status = write(v.children[i], Temporal::kNone,
+                                  path + "[" + std::to_string(i) + "]", depth + 1);
+              !status) {
+            return status;
+          }
+        }
+        writer_.EndArray();
+        return {};
+      }
+      case Type::kMap: {
+        writer_.StartObject();
+        for (std::size_t i = 0; i < v.children.size() && i < v.keys.size(); ++i) {
+          writer_.Key(v.keys[i].data(), static_cast<rapidjson::SizeType>(v.keys[i].size()));
+          if (auto status = write(v.children[i], Temporal::kNone, join(path, v.keys[i]), depth + 1);
+              !status) {
+            return status;
+          }
+        }
+        writer_.EndObject();
+        return {};
+      }
+      case Type::kUnion:
+        return invalid(where(path) + ": a union without its value");
+    }
+    return invalid(where(path) + ": unknown schema node");
+  }
+
+  const Schema& schema_;
+  const JsonOptions& options_;
+  rapidjson::StringBuffer buffer_;
+  Writer writer_;
+};
+
+// ---- JSON -> Avro ----
+
+const char* json_kind(const rapidjson::Value& json) {
+  switch (json.GetType()) {
+    case rapidjson::kNullType:
+      return "null";
+    case rapidjson::kFalseType:
+    case rapidjson::kTrueType:
+      return "a boolean";
+    case rapidjson::kObjectType:
+      return "an object";
+    case rapidjson::kArrayType:
+      return "an array";
+    case rapidjson::kStringType:
+      return "a string";
+    case rapidjson::kNumberType:
+      return "a number";
+  }
+  return "a value";
+}
+
+class JsonReader {
+ public:
+  explicit JsonReader(const Schema& schema) : schema_(schema) {}
+
+  core::Result<Value> run(const rapidjson::Value& json) {
+    Value out;
+    if (auto status = read(json, schema_.root(), Temporal::kNone, "", out, 1); !status) {
+      return status.error();
+    }
+    return out;
+  }
+
+ private:
+  // Whether `json` can be read as node `id` (used to pick a union branch; the read itself may
+  // still fail on details, e.g. a date text that does not parse).
+  bool fits(const rapidjson::Value& json, NodeId id, Temporal temporal) const {
+    const Node& node = schema_.node(id);
+    switch (node.type) {
+      case Type::kNull:
+        return json.IsNull();
+      case Type::kBoolean:
+        return json.IsBool();
+      case Type::kInt:
+        return json.IsInt() || (json.IsString() && temporal != Temporal::kNone);
+      case Type::kLong:
+        return json.IsInt64() || (json.IsString() && temporal != Temporal::kNone);
+      case Type::kFloat:
+      case Type::kDouble:
+        return json.IsNumber();
+      case Type::kString:
+        return json.IsString();
+      case Type::kBytes:
+      case Type::kFixed:
+        return json.IsString();
+      case Type::kEnum:
+        if (!json.IsString()) {
+          return false;
+        }
+        for (const auto& symbol : node.symbols) {
+          if (symbol == std::string_view(json.GetString(), json.GetStringLength())) {
+            return true;
+          }
+        }
+        return false;
+      case Type::kRecord:
+      case Type::kMap:
+        return json.IsObject();
+      case Type::kArray:
+        return json.IsArray();
+      case Type::kUnion:
+        return false;
+    }
+    return false;
+  }
+
+  core::Status mismatch(const rapidjson::Value& json, NodeId id, const std::string& path) const {
+    const Node& node = schema_.node(id);
+    std::string expected = to_string(node.type);
+    if (node.type == Type::kUnion) {
+      expected.clear();
+      for (std::size_t i = 0; i < node.branches.size(); ++i) {
+        expected += (i == 0 ? "" : " or ");
+        expected += to_string(schema_.node(node.branches[i]).type);
+      }
+    }
+    return invalid(where(path) + ": " + json_kind(json) + " where the schema has " + expected);
+  }
+
+  core::Status read(const rapidjson::Value& json, NodeId id, Temporal temporal,
+                    const std::string& path, Value& out, int depth) {
+    if (depth > kMaxDepth) {
+      return invalid(where(path) + ": nested deeper than " + std::to_string(kMaxDepth) + " levels");
+    }
+    const Node& node = schema_.node(id);
+    out.node = id;
+    if (temporal == Temporal::kNone) {
+      temporal = temporal_of("", node.logical_type);
+    }
+    if (node.type == Type::kUnion) {
+      for (std::size_t i = 0; i < node.branches.size(); ++i) {
+        if (fits(json, node.branches[i], temporal)) {
+          out.index = i;
+          out.children.resize(1);
+          return read(json, node.branches[i], temporal, path, out.children[0], depth + 1);
+        }
+      }
+      return mismatch(json, id, path);
+    }
+    if (!fits(json, id, temporal)) {
+      return mismatch(json, id, path);
+    }
+    switch (node.type) {
+      case Type::kNull:
+        return {};
+      case Type::kBoolean:
+        out.boolean = json.GetBool();
+        return {};
+      case Type::kInt:
+      case Type::kLong: {
+        if (json.IsString()) {
+          const std::string_view text(json.GetString(), json.GetStringLength());
+          const auto number = temporal == Temporal::kDateTime ? parse_date_time(text)
+                              : temporal == Temporal::kDate   ? parse_date(text)
+                                                              : parse_time(text);
+          if (!number) {
+            static const char* const kForms[] = {"", "2026-11-26T17:30:00.000Z", "2026-11-26",
+                                                 "17:30:00.000Z"};
+            return invalid(where(path) + ": \"" + std::string(text.substr(0, 40)) + "\" is not a " +
+                           (temporal == Temporal::kDateTime ? "date-time"
+                            : temporal == Temporal::kDate   ? "date"
+                                                            : "time") +
+                           " like " + kForms[static_cast<int>(temporal)]);
+          }
+          out.integer = *number;
+        } else {
+          out.integer = json.GetInt64();
+        }
+        if (node.type == Type::kInt && (out.integer < std::numeric_limits<std::int32_t>::min() ||
+                                        out.integer > std::numeric_limits<std::int32_t>::max())) {
+          return invalid(where(path) + ": " + std::to_string(out.integer) + " does not fit an int");
+        }
+        return {};
+      }
+      case Type::kFloat:
+      case Type::kDouble:
+        out.real = json.GetDouble();
+        return {};
+      case Type::kString:
+        out.text.assign(json.GetString(), json.GetStringLength());
+        return {};
+      case Type::kBytes:
+      case Type::kFixed: {
+        auto bytes = unbase64(std::string_view(json.GetString(), json.GetStringLength()));
+        if (!bytes) {
+          return invalid(where(path) + ": bytes are written as base64, this is not");
+        }
+        if (node.type == Type::kFixed && bytes->size() != node.size) {
+          return invalid(where(path) + ": fixed " + node.name + " needs " +
+                         std::to_string(node.size) + " bytes");
+        }
+        out.text = std::move(*bytes);
+        return {};
+      }
+      case Type::kEnum:
+        for (std::size_t i = 0; i < node.symbols.size(); ++i) {
+          if (node.symbols[i] == std::string_view(json.GetString(), json.GetStringLength())) {
+            out.index = i;
+            out.text = node.symbols[i];
+          }
+        }
+        return {};
+      case Type::kRecord:
+        return read_record(json, id, path, out, depth);
+      case Type::kArray: {
+        out.children.resize(json.Size());
+        for (rapidjson::SizeType i = 0; i < json.Size(); ++i) {
+          if (auto status = read(json[i], node.items, Temporal::kNone,
+                                 path + "[" + std::to_string(i) + "]", out.children[i], depth + 1);
+              !status) {
+            return status;
+          }
+        }
+        return {};
+      }
+      case Type::kMap:
+        for (const auto& member : json.GetObject()) {
+          std::string key(member.name.GetString(), member.name.GetStringLength());
+          out.children.emplace_back();
+          if (auto status = read(member.value, node.items, Temporal::kNone, join(path, key),
+                                 out.children.back(), depth + 1);
+              !status) {
+            return status;
+          }
+          out.keys.push_back(std::move(key));
+        }
+        return {};
+      case Type::kUnion:
+        break;
+    }
+    return mismatch(json, id, path);
+  }
+
+  core::Status read_record(const rapidjson::Value& json, NodeId id, const std::string& path,
+                           Value& out, int depth) {
+    const Node& node = schema_.node(id);
+    for (const auto& member : json.GetObject()) {
+      const std::string_view name(member.name.GetString(), member.name.GetStringLength());
+      bool known = false;
+      for (const Field& field : node.fields) {
+        known = known || field.name == name;
+      }
+      if (!known) {
+        return invalid(join(path, std::string(name)) + ": no such field in the schema" +
+                       (node.name.empty() ? "" : " of " + node.name));
+      }
+    }
+    out.children.resize(node.fields.size());
+    for (std::size_t i = 0; i < node.fields.size(); ++i) {
+      const Field& field = node.fields[i];
+      const std::string field_path = join(path, field.name);
+      const Temporal temporal = temporal_of(field.doc, "");
+      const auto member = json.FindMember(field.name.c_str());
+      if (member != json.MemberEnd()) {
+        if (auto status =
+                read(member->value, field.type, temporal, field_path, out.children[i], depth + 1);
+            !status) {
+          return status;
+        }
+        continue;
+      }
+      if (field.default_json) {
+        rapidjson::Document def;
+        def.Parse(field.default_json->data(), field.default_json->size());
+        // Avro: a union's default is of its first branch.
+        const Node& type = schema_.node(field.type);
+        const NodeId default_type = type.type == Type::kUnion ? type.branches[0] : field.type;
+        Value& slot = out.children[i];
+        Value* target = &slot;
+        if (type.type == Type::kUnion) {
+          slot.node = field.type;
+          slot.index = 0;
+          slot.children.resize(1);
+          target = &slot.children[0];
+        }
+        if (!def.HasParseError() &&
+            read(def, default_type, temporal, field_path, *target, depth + 1).is_ok()) {
+          continue;
+        }
+        return invalid(field_path + ": the schema's default does not fit the field's type");
+      }
+      if (const auto null_branch = schema_.branch_of(field.type, Type::kNull)) {
+        Value& slot = out.children[i];
+        slot.node = field.type;
+        if (schema_.node(field.type).type == Type::kUnion) {
+          slot.index = *null_branch;
+          slot.children.resize(1);
+          slot.children[0].node = schema_.node(field.type).branches[*null_branch];
+        }
+        continue;
+      }
+      return invalid(field_path + ": missing, and the schema gives it no default and no null");
+    }
+    return {};
+  }
+
+  const Schema& schema_;
+};
+
+}  // namespace
+
+core::Result<std::string> to_json(const Schema& schema, const Value& value,
+                                  const JsonOptions& options) {
+  return JsonWriter(schema, options).run(value);
+}
+
+core::Result<std::string> decode_to_json(const Schema& schema, std::string_view bytes,
+                                         const JsonOptions& options) {
+  auto value = decode(schema, bytes);
+  if (!value) {
+    return value.error();
+  }
+  return to_json(schema, *value, options);
+}
+
+core::Result<Value> from_json(const Schema& schema, const rapidjson::Value& json) {
+  return JsonReader(schema).run(json);
+}
+
+core::Result<Value> from_json(const Schema& schema, std::string_view json) {
+  rapidjson::Document doc;
+  doc.Parse<rapidjson::kParseIterativeFlag | rapidjson::kParseValidateEncodingFlag>(json.data(),
+                                                                                    json.size());
+  if (doc.HasParseError()) {
+    return invalid(std::string("the record is not valid JSON (") +
+                   rapidjson::GetParseError_En(doc.GetParseError()) + " at offset " +
+                   std::to_string(doc.GetErrorOffset()) + ")");
+  }
+  return from_json(schema, doc);
+}
+
+core::Result<std::string> encode_json(const Schema& schema, std::string_view json) {
+  auto value = from_json(schema, json);
+  if (!value) {
+    return value.error();
+  }
+  return encode(schema, *value);
+}
+
+}  // namespace sfkb::avro
