@@ -178,7 +178,12 @@ class JsonWriter {
         if (!std::isfinite(v.real)) {
           return invalid(where(path) + ": a number that is not finite has no JSON form");
         }
-        // The shortest text that reads back as the same double: 12.5, 3, 1e+21.
+        // The shortest text that reads back as the same double: 12.5, 3, 1e+21. Negative zero
+        // keeps a fraction, as "-0" would read back as the integer 0.
+        if (v.real == 0 && std::signbit(v.real)) {
+          writer_.RawValue("-0.0", 4, rapidjson::kNumberType);
+          return {};
+        }
         char text[32];
         const auto result =
             node.type == Type::kFloat
@@ -288,6 +293,9 @@ class JsonReader {
   // still fail on details, e.g. a date text that does not parse).
   bool fits(const rapidjson::Value& json, NodeId id, Temporal temporal) const {
     const Node& node = schema_.node(id);
+    if (temporal == Temporal::kNone) {
+      temporal = temporal_of("", node.logical_type);
+    }
     switch (node.type) {
       case Type::kNull:
         return json.IsNull();
@@ -541,8 +549,7 @@ core::Result<Value> from_json(const Schema& schema, const rapidjson::Value& json
 
 core::Result<Value> from_json(const Schema& schema, std::string_view json) {
   rapidjson::Document doc;
-  doc.Parse<rapidjson::kParseIterativeFlag | rapidjson::kParseValidateEncodingFlag>(json.data(),
-                                                                                    json.size());
+  doc.Parse<kRecordParseFlags>(json.data(), json.size());
   if (doc.HasParseError()) {
     return invalid(std::string("the record is not valid JSON (") +
                    rapidjson::GetParseError_En(doc.GetParseError()) + " at offset " +

@@ -7,6 +7,7 @@
 #include <string_view>
 
 #include <rapidjson/document.h>
+#include <rapidjson/reader.h>
 
 #include "daemon/avro/schema.h"
 #include "daemon/avro/value.h"
@@ -35,6 +36,11 @@ core::Result<std::string> decode_to_json(const Schema& schema, std::string_view 
 // naming it; dates and times are read from their text forms (or taken as numbers). kInvalidInput
 // with the path of the offending member ("Amount__c: a string where the schema has double").
 core::Result<Value> from_json(const Schema& schema, const rapidjson::Value& json);
+// How a record's text is parsed for from_json: iteratively (no stack depth), UTF-8 checked, and
+// decimals to the nearest double (rapidjson's default may be off by a unit in the last place).
+inline constexpr unsigned kRecordParseFlags = rapidjson::kParseIterativeFlag |
+                                              rapidjson::kParseValidateEncodingFlag |
+                                              rapidjson::kParseFullPrecisionFlag;
 core::Result<Value> from_json(const Schema& schema, std::string_view json);
 
 // from_json() then encode().

@@ -342,8 +342,7 @@ core::Result<salesforce::StreamEvent> decode_event(const std::string& topic,
 core::Result<std::string> encode_record(const avro::Schema& schema, std::string_view record_json,
                                         const PublishDefaults& defaults) {
   rapidjson::Document doc;
-  doc.Parse<rapidjson::kParseIterativeFlag | rapidjson::kParseValidateEncodingFlag>(
-      record_json.data(), record_json.size());
+  doc.Parse<avro::kRecordParseFlags>(record_json.data(), record_json.size());
   if (doc.HasParseError()) {
     return invalid(std::string("the record is not valid JSON (") +
                    rapidjson::GetParseError_En(doc.GetParseError()) + " at offset " +
