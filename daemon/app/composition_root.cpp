@@ -14,7 +14,9 @@
 #include "daemon/kafka_adapters/tail_reader.h"
 #include "daemon/ops/log.h"
 #include "daemon/pipeline/json_value_encoders.h"
+#include "daemon/pipeline/rest_publisher.h"
 #include "daemon/pubsub/pubsub_client.h"
+#include "daemon/pubsub/pubsub_publisher.h"
 #include "daemon/salesforce/cometd_client.h"
 #include "daemon/salesforce/limits_poller.h"
 #include "daemon/salesforce/merged_source.h"
@@ -147,9 +149,22 @@ std::unique_ptr<pipeline::PublishPipeline> make_publish_pipeline(
     dead_letters = std::make_unique<kafka_adapters::KafkaDeadLetterSink>(
         config.kafka, settings.mapping.dead_letter_topic);
   }
-  return std::make_unique<pipeline::PublishPipeline>(
-      std::move(settings), std::move(consumer), std::move(dead_letters),
-      make_salesforce_transport(config.salesforce, &heartbeat), tokens, metrics);
+  std::unique_ptr<pipeline::Publisher> publisher;
+  switch (mapping.api) {
+    case config::PublishApi::kPubSub:
+      publisher = std::make_unique<HeartbeatPublisher>(
+          std::make_unique<pubsub::PubsubPublisher>(
+              tokens, pubsub::pubsub_publisher_options(config, mapping), metrics),
+          heartbeat);
+      break;
+    case config::PublishApi::kRest:
+      publisher = std::make_unique<pipeline::RestPublisher>(
+          make_salesforce_transport(config.salesforce, &heartbeat), tokens, settings.rest, metrics);
+      break;
+  }
+  return std::make_unique<pipeline::PublishPipeline>(std::move(settings), std::move(consumer),
+                                                     std::move(dead_letters), std::move(publisher),
+                                                     metrics);
 }
 
 CompositionRoot::CompositionRoot(const config::Config& config, salesforce::TokenSource& tokens,

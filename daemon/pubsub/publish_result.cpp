@@ -224,6 +224,11 @@ PublishOutcome map_publish_outcome(const CallStatus& status,
   for (std::size_t i = 0; i < results.size(); ++i) {
     const std::size_t at = by_key ? position.at(results[i].correlation_key) : i;
     out.reply.records[at] = event_result(results[i]);
+    if (results[i].has_error && contains(lower(results[i].error_message), "schema")) {
+      out.reply.records[at].outcome = RecordOutcome::kTransient;
+      out.schema_refused = true;
+      out.schema_refused_events.push_back(at);
+    }
   }
   return out;
 }

@@ -56,9 +56,12 @@ struct EventResult {
 
 struct PublishOutcome {
   salesforce::CompositeReply reply;
-  // The server refused the events' schema (a changed event definition): the caller fetches the
-  // topic's current schema and, if its ID differs, encodes and sends the batch again at once.
+  // The server refused the events' schema (a changed event definition), for the whole call or for
+  // the events at `schema_refused_events` (kTransient until the caller knows better): the caller
+  // fetches the topic's current schema; if its ID differs it encodes and sends them again at once,
+  // otherwise the payloads themselves are at fault (kPermanent: dead letter).
   bool schema_refused = false;
+  std::vector<std::size_t> schema_refused_events;
 };
 
 // Maps the outcome of one Publish call that carried events with the IDs `sent_ids` (in request

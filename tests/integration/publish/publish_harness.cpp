@@ -37,6 +37,9 @@ std::string render_yaml(const PublishConfig& config) {
   if (!config.dead_letter_topic.empty()) {
     y << "    dead_letter_topic: " << yaml_quoted(config.dead_letter_topic) << "\n";
   }
+  if (!config.api.empty()) {
+    y << "    api: " << config.api << "\n";
+  }
   y << config.mapping_yaml << config.top_yaml;
   y << "http:\n  listen: " << yaml_quoted(config.http_listen) << "\n"
     << "logging:\n  level: info\n"
@@ -51,6 +54,21 @@ BridgeLaunch bridge_launch(const PublishConfig& config) {
   launch.ready_count = 1;
   launch.stop_timeout = std::chrono::seconds(15);
   return launch;
+}
+
+std::string to_string(Api api) {
+  return api == Api::kPubsub ? "pubsub" : "rest";
+}
+
+std::string pubsub_endpoint(const emulator::testing::EmulatorProcess& sf) {
+  if (sf.pubsub_address().empty()) {
+    throw std::runtime_error("the emulator runs without its Pub/Sub API (--pubsub-listen off)");
+  }
+  return "http://" + sf.pubsub_address();
+}
+
+std::string publish_fault_path(Api api) {
+  return api == Api::kPubsub ? "/eventbus.v1.PubSub/Publish" : "/services/data";
 }
 
 std::string order_json(const std::string& src, std::int64_t seq, const std::string& extra) {
