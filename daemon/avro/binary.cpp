@@ -1,6 +1,7 @@
 #include "daemon/avro/binary.h"
 
 #include <bit>
+#include <cmath>
 #include <cstring>
 #include <limits>
 
@@ -328,6 +329,10 @@ core::Status write(const Schema& schema, const Value& value, NodeId expected, st
       write_long(out, value.integer);
       return {};
     case Type::kFloat:
+      // A double beyond float's range has no float (and converting it is undefined).
+      if (std::isfinite(value.real) && std::abs(value.real) > std::numeric_limits<float>::max()) {
+        return invalid(std::to_string(value.real) + " does not fit a float");
+      }
       write_little_endian(out, std::bit_cast<std::uint32_t>(static_cast<float>(value.real)));
       return {};
     case Type::kDouble:

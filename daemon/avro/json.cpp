@@ -405,6 +405,9 @@ class JsonReader {
       case Type::kFloat:
       case Type::kDouble:
         out.real = json.GetDouble();
+        if (node.type == Type::kFloat && std::abs(out.real) > std::numeric_limits<float>::max()) {
+          return invalid(where(path) + ": " + std::to_string(out.real) + " does not fit a float");
+        }
         return {};
       case Type::kString:
         out.text.assign(json.GetString(), json.GetStringLength());

@@ -14,6 +14,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <string_view>
 #include <thread>
 
 #include <httplib.h>
@@ -47,13 +48,16 @@ std::string make_temp_dir() {
 }
 
 // Reads stdout of the child until one full line arrived, the child died or the deadline passed.
-// Only the first line matters: the emulator prints nothing else on stdout.
-std::string read_first_line(int fd, pid_t pid, std::chrono::steady_clock::time_point deadline) {
-  std::string buffer;
+// The emulator prints its HTTP line and, unless --pubsub-listen off, its Pub/Sub line, both in
+// one write, and nothing else; `buffer` keeps what was read past the first line.
+std::string read_first_line(int fd, pid_t pid, std::chrono::steady_clock::time_point deadline,
+                            std::string& buffer) {
   while (true) {
     auto newline = buffer.find('\n');
     if (newline != std::string::npos) {
-      return buffer.substr(0, newline);
+      std::string line = buffer.substr(0, newline);
+      buffer.erase(0, newline + 1);
+      return line;
     }
     auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
         deadline - std::chrono::steady_clock::now());
@@ -167,8 +171,9 @@ EmulatorProcess::EmulatorProcess(Options options) : options_(std::move(options))
   }
 
   try {
-    std::string line = read_first_line(pipe_fds[0], pid_,
-                                       std::chrono::steady_clock::now() + options_.start_timeout);
+    std::string buffer;
+    auto deadline = std::chrono::steady_clock::now() + options_.start_timeout;
+    std::string line = read_first_line(pipe_fds[0], pid_, deadline, buffer);
     auto at = line.find(kListeningPrefix);
     if (at == std::string::npos) {
       throw std::runtime_error("sf-emulator printed an unexpected line: " + line);
@@ -178,6 +183,22 @@ EmulatorProcess::EmulatorProcess(Options options) : options_(std::move(options))
     host_ = host_port.substr(0, colon);
     port_ = std::stoi(host_port.substr(colon + 1));
     base_url_ = "http://" + host_port;
+    bool pubsub_off = false;
+    for (std::size_t i = 0; i + 1 < options_.extra_args.size(); ++i) {
+      pubsub_off = pubsub_off || (options_.extra_args[i] == "--pubsub-listen" &&
+                                  options_.extra_args[i + 1] == "off");
+    }
+    if (!pubsub_off) {
+      // "pubsub listening on HOST:PORT (tls|plaintext)"
+      std::string pubsub = read_first_line(pipe_fds[0], pid_, deadline, buffer);
+      constexpr std::string_view kPubsubPrefix = "pubsub listening on ";
+      if (pubsub.rfind(kPubsubPrefix, 0) != 0) {
+        throw std::runtime_error("sf-emulator printed an unexpected second line: " + pubsub);
+      }
+      auto rest = pubsub.substr(kPubsubPrefix.size());
+      pubsub_address_ = rest.substr(0, rest.find(' '));
+      pubsub_tls_ = rest.find("(tls)") != std::string::npos;
+    }
   } catch (...) {
     ::close(pipe_fds[0]);
     stop(std::chrono::milliseconds(2000));

@@ -81,6 +81,10 @@ class EmulatorProcess {
   pid_t pid() const { return pid_; }
   const std::string& static_token() const { return options_.static_token; }
   const std::string& events_file() const { return events_file_; }
+  // The Pub/Sub API (gRPC) server's "host:port", empty when started with --pubsub-listen off;
+  // pubsub_tls() when it was started with --pubsub-tls-cert/--pubsub-tls-key.
+  const std::string& pubsub_address() const { return pubsub_address_; }
+  bool pubsub_tls() const { return pubsub_tls_; }
 
   // POST /_emulator/inject. payload_json is a JSON object; string values may contain {seq}
   // (0..count-1 within this call) and {n} (a counter over the emulator's lifetime).
@@ -127,6 +131,8 @@ class EmulatorProcess {
   std::string base_url_;
   std::string host_;
   int port_ = 0;
+  std::string pubsub_address_;
+  bool pubsub_tls_ = false;
   pid_t pid_ = -1;
   int stdin_fd_ = -1;  // write end of the emulator's stdin pipe
 };

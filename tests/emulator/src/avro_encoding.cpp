@@ -114,7 +114,7 @@ const char* doc_of(FieldType t) {
     case FieldType::kDatetime:
       return "Data:DateTime";
     case FieldType::kDate:
-      return "Data:Date";
+      return "Data:DateOnly";
   }
   return "Data";
 }
@@ -134,12 +134,7 @@ void write_value_type(JsonWriter& w, FieldType t) {
       w.String("long");
       return;
     case FieldType::kDate:
-      w.StartObject();
-      w.Key("type");
       w.String("int");
-      w.Key("logicalType");
-      w.String("date");
-      w.EndObject();
       return;
   }
 }

@@ -10,8 +10,9 @@
 //     {"name":"CreatedById","type":"string","doc":"CreatedBy:EntityId"},
 //     {"name":"Field__c","type":["null",T],"doc":"Data:…","default":null}, …]}
 // with T by field type: string -> "string", number -> "double", boolean -> "boolean",
-// datetime -> "long" (epoch milliseconds), date -> {"type":"int","logicalType":"date"} (days
-// since 1970-01-01).
+// datetime -> "long" (doc Data:DateTime, epoch milliseconds), date -> "int" (doc Data:DateOnly,
+// days since 1970-01-01), as docs/SALESFORCE_PROTOCOL.md "How an Avro event becomes the JSON of
+// CometD" describes Salesforce's schemas.
 
 #include <cstdint>
 #include <optional>

@@ -32,9 +32,10 @@ constexpr const char* kRequestedEventsInvalid =
     "sfdc.platform.eventbus.grpc.subscription.fetch.requested.events.invalid";
 constexpr const char* kDeliveryLimit = "sfdc.platform.eventbus.grpc.subscription.limit.exceeded";
 constexpr const char* kServiceUnavailable = "sfdc.platform.eventbus.grpc.service.unavailable";
-// Unverified: Salesforce's code for an unknown topic or schema is not in its published table.
-constexpr const char* kTopicNotFound = "sfdc.platform.eventbus.grpc.topic.not.found";
-constexpr const char* kSchemaNotFound = "sfdc.platform.eventbus.grpc.schema.not.found";
+// Unverified: Salesforce's code for an unknown topic or schema is not in its published table
+// (docs/SALESFORCE_PROTOCOL.md "Errors" uses the same text for the topic).
+constexpr const char* kTopicNotFound = "sfdc.platform.eventbus.grpc.topic.notfound";
+constexpr const char* kSchemaNotFound = "sfdc.platform.eventbus.grpc.schema.notfound";
 constexpr const char* kInvalidArgument = "sfdc.platform.eventbus.grpc.invalid.argument";
 
 // Salesforce caps what one FetchRequest asks for at 100 events.

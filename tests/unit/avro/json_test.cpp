@@ -114,6 +114,8 @@ TEST(AvroJson, ReadingARecordNamesTheFieldThatDoesNotFit) {
   EXPECT_NE(from_json_error(schema, "{").find("not valid JSON"), std::string::npos);
   EXPECT_EQ(from_json_error(Schema::parse(R"("int")").value(), "4294967296"),
             "the record: a number where the schema has int");
+  EXPECT_EQ(from_json_error(Schema::parse(R"("float")").value(), "1e300"),
+            "the record: " + std::to_string(1e300) + " does not fit a float");
 }
 
 TEST(AvroJson, AMissingFieldTakesItsDefault) {
