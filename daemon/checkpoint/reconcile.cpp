@@ -439,7 +439,17 @@ core::Result<std::vector<ChannelResume>> reconcile(const config::Config& config,
     if (!mapping.headers) {
       resume.mode = ResumeMode::kFileOnly;
       const FileView view = file_view(file, mapping.channel, options, resume);
-      if (view.usable) {
+      if (view.usable && resume.file->names_event() && resume.file->kind() != kind_of(mapping)) {
+        // subscribe[].api changed; without headers nothing in Kafka says which events it holds.
+        resume.api_switch = true;
+        resume.resume = core::ReplayId::cometd(core::ReplayPreset::kEarliest);
+        resume.epoch = view.entry->epoch + 1;
+        resume.decision = "file said " + text(resume.file) + " of the channel's other API";
+        resume.warnings.push_back(
+            "the checkpoint is of the channel's other API (subscribe[].api changed): subscribing "
+            "from the earliest retained event; without headers the events already in Kafka "
+            "cannot be recognised and are written again");
+      } else if (view.usable) {
         resume.resume = resume.file;
         resume.epoch = view.entry->epoch;
         resume.decision = "file said " + text(resume.file) + "; the file alone decides";

@@ -464,6 +464,11 @@ core::Status CometdClient::subscribe(std::stop_token stop, std::vector<StreamEve
       replay_from = core::ReplayId::cometd(core::ReplayPreset::kEarliest);
       source = "earliest: nothing acknowledged yet, latest again could skip events";
     }
+    if (!replay_from.is_cometd()) {
+      // A Pub/Sub API position (the channel was moved from api: pubsub): no position in CometD's
+      // sequence, so the resume point is void.
+      return fall_back(channel, replay_from, {}, out);
+    }
     if (const auto moved = org_moved_.find(channel.channel); moved != org_moved_.end()) {
       const std::string previous = moved->second;
       org_moved_.erase(moved);

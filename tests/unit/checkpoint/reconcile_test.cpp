@@ -21,9 +21,12 @@ class FakeTail : public KafkaTail {
   void append(const std::string& topic, int partition, const std::string& channel,
               std::int64_t replay_id, std::optional<std::string> org_id = std::nullopt,
               std::uint32_t epoch = 0) {
-    auto& log = topics_.at(topic).at(static_cast<std::size_t>(partition));
-    log.push_back({static_cast<std::int64_t>(log.size()), channel,
-                   core::ReplayId::cometd(replay_id), org_id, epoch});
+    TailRecord record;
+    record.channel = channel;
+    record.replay_id = core::ReplayId::cometd(replay_id);
+    record.org_id = std::move(org_id);
+    record.epoch = epoch;
+    append_record(topic, partition, std::move(record));
   }
   void append_record(const std::string& topic, int partition, TailRecord record) {
     auto& log = topics_.at(topic).at(static_cast<std::size_t>(partition));
@@ -31,9 +34,7 @@ class FakeTail : public KafkaTail {
     log.push_back(std::move(record));
   }
   void append_headerless(const std::string& topic, int partition) {
-    auto& log = topics_.at(topic).at(static_cast<std::size_t>(partition));
-    log.push_back(
-        {static_cast<std::int64_t>(log.size()), std::nullopt, std::nullopt, std::nullopt, 0});
+    append_record(topic, partition, TailRecord{});
   }
 
   core::Result<std::int32_t> partition_count(const std::string& topic) override {
@@ -481,6 +482,16 @@ TEST_F(ReconcileTest, ACrashRightAfterTheSwitchStillSkipsByEventUuid) {
   EXPECT_EQ(resume.resume, core::ReplayId::cometd(core::ReplayPreset::kEarliest));
   EXPECT_EQ(resume.epoch, 1u);
   EXPECT_EQ(resume.skip_uuids, (std::set<std::string>{"u1"}));
+}
+
+TEST_F(ReconcileTest, WithoutHeadersAMovedChannelReplaysFromEarliestInANewEpoch) {
+  auto& mapping = add("/event/A__e", "t");
+  mapping.api = config::EventApi::kPubsub;
+  mapping.headers = false;
+  auto resume = only({{"/event/A__e", {cometd(42), "", std::nullopt, 3, ""}}});
+  EXPECT_TRUE(resume.api_switch);
+  EXPECT_EQ(resume.resume, core::ReplayId::cometd(core::ReplayPreset::kEarliest));
+  EXPECT_EQ(resume.epoch, 4u);
 }
 
 TEST(RetentionCutoff, IsSeventyThreeHoursBeforeNowInTheHeadersForm) {

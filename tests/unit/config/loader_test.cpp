@@ -955,7 +955,7 @@ TEST(LoaderApi, ShouldRefusePushTopicsOverPubsubNamingTheLine) {
   EXPECT_THAT(problems(kAuth + kKafka +
                        "subscribe:\n  - channel: /topic/Orders\n    topic: orders\n"
                        "    api: pubsub\n"),
-              Contains(AllOf(HasSubstr("test.yaml:11"), HasSubstr("subscribe[0].api"),
+              Contains(AllOf(HasSubstr("line 11,"), HasSubstr("subscribe[0].api"),
                              HasSubstr("not available over the Pub/Sub API"))));
   EXPECT_THAT(
       problems("salesforce:\n  api: pubsub\n" + kAuth.substr(kAuth.find('\n') + 1) + kKafka +
