@@ -119,9 +119,13 @@ std::unique_ptr<pipeline::PublishPipeline> make_publish_pipeline(
     dead_letters = std::make_unique<kafka_adapters::KafkaDeadLetterSink>(
         config.kafka, settings.mapping.dead_letter_topic);
   }
-  return std::make_unique<pipeline::PublishPipeline>(
-      std::move(settings), std::move(consumer), std::move(dead_letters),
-      make_salesforce_transport(config.salesforce, &heartbeat), tokens, metrics);
+  // One transport per request thread (max_in_flight_requests): the REST client is blocking.
+  const auto make_transport = [&config, &heartbeat] {
+    return make_salesforce_transport(config.salesforce, &heartbeat);
+  };
+  return std::make_unique<pipeline::PublishPipeline>(std::move(settings), std::move(consumer),
+                                                     std::move(dead_letters), make_transport,
+                                                     tokens, metrics);
 }
 
 CompositionRoot::CompositionRoot(const config::Config& config, salesforce::TokenSource& tokens,

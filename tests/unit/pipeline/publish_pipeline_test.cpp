@@ -40,10 +40,10 @@ class PublishPipelineTest : public ::testing::Test {
   ~PublishPipelineTest() override { stop(); }
 
   void start() {
-    auto transport = std::make_unique<sfkb::testing::FakeTransport>(salesforce.handler());
     pipeline = std::make_unique<PublishPipeline>(
         settings, std::unique_ptr<PublishConsumer>(consumer), std::unique_ptr<DeadLetterSink>(sink),
-        std::move(transport), tokens, metrics);
+        [this] { return std::make_unique<sfkb::testing::FakeTransport>(salesforce.handler()); },
+        tokens, metrics);
     thread = std::jthread([this](std::stop_token stop) { result = pipeline->run(stop); });
   }
   void stop() {
