@@ -119,7 +119,7 @@ PublishPipeline::PublishPipeline(PublishSettings settings,
   }
   if (settings_.max_buffered_records == 0) {
     settings_.max_buffered_records =
-        (settings_.max_in_flight_requests + 1) * static_cast<std::size_t>(batch_size);
+        4 * settings_.max_in_flight_requests * static_cast<std::size_t>(batch_size);
   }
   for (std::size_t i = 0; i < settings_.max_in_flight_requests; ++i) {
     senders_.push_back(std::make_unique<Sender>(make_transport(), tokens, settings_.rest, metrics));
@@ -280,12 +280,16 @@ std::map<TopicPartition, std::int64_t> PublishPipeline::done_offsets(const Batch
 void PublishPipeline::update_pauses() {
   const auto batch_size = static_cast<std::size_t>(settings_.mapping.batch_size);
   std::set<TopicPartition> want;
+  // A partition whose buffer holds 4 batches is paused until it is down to 3: one partition's
+  // prefetched backlog may otherwise fill the whole buffer while the others (and the free
+  // request threads) get nothing. Every resume costs a re-fetch of what librdkafka had
+  // prefetched, hence the gap between the two marks.
   for (const auto& tp : assigned_) {
     auto it = buffered_.find(tp);
     const std::size_t queued = it == buffered_.end() ? 0 : it->second.size();
-    if (queued >= 2 * batch_size) {
+    if (queued >= 4 * batch_size) {
       full_.insert(tp);
-    } else if (queued < batch_size) {
+    } else if (queued < 3 * batch_size) {
       full_.erase(tp);
     }
     if (holding_ || full_.contains(tp)) {
@@ -316,43 +320,52 @@ void PublishPipeline::update_pauses() {
 }
 
 core::Status PublishPipeline::poll_into_buffer(milliseconds timeout) {
-  const std::size_t room = settings_.max_buffered_records > buffered_count_
-                               ? settings_.max_buffered_records - buffered_count_
-                               : 0;
+  // At most batch_size records per consumer poll, pausing the partitions whose buffer is full in
+  // between: one poll may otherwise fill the whole buffer with one partition's prefetched records
+  // while the other partitions (and the free request threads) get nothing.
+  const auto batch_size = static_cast<std::size_t>(settings_.mapping.batch_size);
   last_poll_ = Clock::now();
-  auto polled = consumer_->poll(timeout, room);
-  if (!polled) {
-    return polled.status();
-  }
-  if (polled->empty()) {
-    return core::Status::ok();
-  }
-  const auto now = Clock::now();
-  for (auto& record : polled.value()) {
-    consumed(record.topic).inc();
-    Entry entry;
-    auto mapped =
-        mapper_.map(record.key ? std::optional<std::string_view>(*record.key) : std::nullopt,
-                    record.value ? std::optional<std::string_view>(*record.value) : std::nullopt);
-    if (mapped) {
-      entry.sobject = std::move(mapped).value();
-    } else {
-      entry.state = State::kDeadLetter;
-      entry.error_code = kInvalidRecord;
-      entry.error_message = mapped.error().message;
+  for (int round = 0; round < 16; ++round) {
+    const std::size_t room = settings_.max_buffered_records > buffered_count_
+                                 ? settings_.max_buffered_records - buffered_count_
+                                 : 0;
+    const std::size_t want = std::min(room, batch_size);
+    auto polled = consumer_->poll(round == 0 ? timeout : milliseconds(0), want);
+    if (!polled) {
+      return polled.status();
     }
-    entry.published = &published(record.topic);
-    entry.record = std::move(record);
-    TopicPartition tp{entry.record.topic, entry.record.partition};
-    auto& queue = buffered_[tp];
-    if (queue.empty()) {
-      buffered_since_[tp] = now;
+    const auto now = Clock::now();
+    for (auto& record : polled.value()) {
+      consumed(record.topic).inc();
+      Entry entry;
+      auto mapped =
+          mapper_.map(record.key ? std::optional<std::string_view>(*record.key) : std::nullopt,
+                      record.value ? std::optional<std::string_view>(*record.value) : std::nullopt);
+      if (mapped) {
+        entry.sobject = std::move(mapped).value();
+      } else {
+        entry.state = State::kDeadLetter;
+        entry.error_code = kInvalidRecord;
+        entry.error_message = mapped.error().message;
+      }
+      entry.published = &published(record.topic);
+      entry.record = std::move(record);
+      TopicPartition tp{entry.record.topic, entry.record.partition};
+      auto& queue = buffered_[tp];
+      if (queue.empty()) {
+        buffered_since_[tp] = now;
+      }
+      queue.push_back(std::move(entry));
+      ++buffered_count_;
     }
-    queue.push_back(std::move(entry));
-    ++buffered_count_;
+    if (!polled->empty()) {
+      update_pauses();
+      update_gauges();
+    }
+    if (want == 0 || polled->size() < want) {
+      break;  // nothing more waiting (or no room)
+    }
   }
-  update_pauses();
-  update_gauges();
   return core::Status::ok();
 }
 

@@ -60,9 +60,9 @@ struct PublishSettings {
   std::size_t max_in_flight_requests = 4;
   // Records held beyond the batches in flight (polled, mapped, waiting): bounds memory when
   // Salesforce is slow (docs/ARCHITECTURE.md §1), on top of librdkafka's own prefetch. A partition
-  // is also paused while it alone holds 2 x batch_size of them, so that one busy partition cannot
-  // fill the buffer while the others have nothing to send.
-  std::size_t max_buffered_records = 0;  // 0: (max_in_flight_requests + 1) x batch_size
+  // is also paused while it alone holds 4 x batch_size of them (until 3 x), so that one busy
+  // partition cannot fill the buffer while the others have nothing to send.
+  std::size_t max_buffered_records = 0;  // 0: 4 x batch_size x max_in_flight_requests
   std::chrono::milliseconds poll_interval{100};
   // What this mapping may spend of the org's allocations (publish_budget.h); null: no limit.
   // When it allows nothing, records wait in Kafka: the consumer is paused, offsets stay
