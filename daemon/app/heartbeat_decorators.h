@@ -71,7 +71,7 @@ class HeartbeatConsumer final : public pipeline::PublishConsumer {
 // A Pub/Sub publisher has no HTTP transport to wrap: every return from publish() beats instead.
 class HeartbeatPublisher final : public pipeline::Publisher {
  public:
-  HeartbeatPublisher(std::unique_ptr<pipeline::Publisher> inner, ops::Heartbeat& heartbeat)
+  HeartbeatPublisher(std::shared_ptr<pipeline::Publisher> inner, ops::Heartbeat& heartbeat)
       : inner_(std::move(inner)), heartbeat_(heartbeat) {}
   core::Result<salesforce::CompositeReply> publish(const std::vector<std::string_view>& records,
                                                    std::stop_token stop) override {
@@ -82,7 +82,7 @@ class HeartbeatPublisher final : public pipeline::Publisher {
   bool spends_api_requests() const override { return inner_->spends_api_requests(); }
 
  private:
-  std::unique_ptr<pipeline::Publisher> inner_;
+  std::shared_ptr<pipeline::Publisher> inner_;  // shared by the request threads' decorators
   ops::Heartbeat& heartbeat_;
 };
 

@@ -587,6 +587,11 @@ const Schema<PublishMapping>& publish_schema() {
           milliseconds(
               &P::linger, bounds::kLingerMs,
               {.key = "linger_ms", .doc = "milliseconds (integer) to wait for a batch to fill"}),
+          integer(&P::max_in_flight_requests, bounds::kMaxInFlightRequests,
+                  {.key = "max_in_flight_requests",
+                   .doc = "composite requests sent at once, each with records of other "
+                          "partitions than the rest (a partition has at most one in flight, so "
+                          "its order holds); `1`: one batch at a time"}),
           choice(&P::on_error, kOnError,
                  {.key = "on_error",
                   .doc = "a permanently rejected record: `dead_letter` or `fail` (stop the "
