@@ -100,7 +100,11 @@ std::map<std::string, std::vector<std::int64_t>> published_by_source(
       out["<unparsable>"].push_back(-1);
       continue;
     }
-    out[doc["Src__c"].GetString()].push_back(doc["Seq__c"].GetInt64());
+    // Over the Pub/Sub API a Number field is an Avro double, so the emulator logs 1.0 where REST
+    // logged 1 as written.
+    const auto& seq = doc["Seq__c"];
+    out[doc["Src__c"].GetString()].push_back(
+        seq.IsInt64() ? seq.GetInt64() : static_cast<std::int64_t>(seq.GetDouble()));
   }
   return out;
 }
