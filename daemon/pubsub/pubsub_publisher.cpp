@@ -93,6 +93,9 @@ PubsubPublisherOptions pubsub_publisher_options(const config::Config& config,
 }
 
 std::string encoding_error_code(const std::string& codec_message) {
+  if (codec_message.starts_with("the record is not")) {
+    return std::string(pipeline::kInvalidRecord);  // not JSON, or not an object: no field to name
+  }
   if (contains(codec_message, "no such field")) {
     return "INVALID_FIELD";
   }
