@@ -4,8 +4,12 @@
 // event (so process start and the group join are not counted), HTTP requests per record come
 // from the emulator's request counters, peak RSS is the bridge's VmHWM at the end.
 //
-//   SFKB_KAFKA_BOOTSTRAP=127.0.0.1:PORT build/bench/publish/bench_publish [records_at_0ms]
-//   [records_at_50ms]
+//   SFKB_KAFKA_BOOTSTRAP=127.0.0.1:PORT build/bench/publish/bench_publish [--api rest|pubsub]
+//   [records_at_0ms] [records_at_50ms]
+//
+// With `--api pubsub` the mapping publishes through the Pub/Sub API (publish[].api: pubsub, the
+// emulator's gRPC port, client_credentials for the org ID); the emulator counts no gRPC
+// requests, so requests per record are given only for REST.
 
 #include <chrono>
 #include <cstdio>
@@ -57,8 +61,9 @@ struct Figures {
   bool complete = false;
 };
 
-Figures run(it::KafkaTestCluster& kafka, int latency_ms, int records) {
-  emulator::testing::EmulatorProcess sf(it::publish::emulator_options());
+Figures run(it::KafkaTestCluster& kafka, it::publish::Api api, int latency_ms, int records) {
+  emulator::testing::EmulatorProcess sf(
+      it::publish::emulator_options({"--client-id", "bench", "--client-secret", "bench-secret"}));
   sf.faults("{\"latency_ms\":" + std::to_string(latency_ms) + "}");
   constexpr int kPartitions = 4;
   const auto topic = it::unique_name("bench-orders");
@@ -80,6 +85,13 @@ Figures run(it::KafkaTestCluster& kafka, int latency_ms, int records) {
   config.group_id = it::unique_name("bench-group");
   config.batch_size = 200;
   config.linger_ms = 50;
+  if (api == it::publish::Api::kPubsub) {
+    config.api = "pubsub";
+    config.pubsub_endpoint = it::publish::pubsub_endpoint(sf);
+    config.access_token.clear();
+    config.client_id = "bench";
+    config.client_secret = "bench-secret";
+  }
   it::Bridge bridge(config, dir);
 
   Figures figures;
@@ -120,18 +132,32 @@ int main(int argc, char** argv) {
                  "sf-kafka-bridge binary\n");
     return 2;
   }
-  const int at_0 = argc > 1 ? std::stoi(argv[1]) : 100000;
-  const int at_50 = argc > 2 ? std::stoi(argv[2]) : 20000;
+  int arg = 1;
+  auto api = it::publish::Api::kRest;
+  if (argc > arg + 1 && std::string(argv[arg]) == "--api") {
+    const std::string name = argv[arg + 1];
+    if (name != "rest" && name != "pubsub") {
+      std::fprintf(stderr, "--api is rest or pubsub, not %s\n", name.c_str());
+      return 2;
+    }
+    api = name == "pubsub" ? it::publish::Api::kPubsub : it::publish::Api::kRest;
+    arg += 2;
+  }
+  const int at_0 = argc > arg ? std::stoi(argv[arg]) : 100000;
+  const int at_50 = argc > arg + 1 ? std::stoi(argv[arg + 1]) : 20000;
   it::KafkaTestCluster kafka;
   std::printf(
-      "| emulator latency | records | seconds | records/s | HTTP requests/record | "
+      "| api | emulator latency | records | seconds | records/s | HTTP requests/record | "
       "records/request | peak RSS (MiB) | bridge CPU s (whole run) |\n"
-      "|---|---|---|---|---|---|---|---|\n");
+      "|---|---|---|---|---|---|---|---|---|\n");
   for (auto [latency, records] : {std::pair{0, at_0}, std::pair{50, at_50}}) {
-    auto f = run(kafka, latency, records);
-    std::printf("| %d ms | %d%s | %.1f | %.0f | %.4f | %.1f | %.1f | %.2f |\n", latency, records,
+    auto f = run(kafka, api, latency, records);
+    const bool rest = api == it::publish::Api::kRest;
+    std::printf("| %s | %d ms | %d%s | %.1f | %.0f | %s | %s | %.1f | %.2f |\n",
+                it::publish::to_string(api).c_str(), latency, records,
                 f.complete ? "" : " (INCOMPLETE)", f.seconds, f.records_per_s,
-                f.requests_per_record, f.records_per_request,
+                rest ? std::to_string(f.requests_per_record).substr(0, 6).c_str() : "n/a",
+                rest ? std::to_string(f.records_per_request).substr(0, 5).c_str() : "n/a",
                 static_cast<double>(f.peak_rss_kb) / 1024.0, f.bridge_cpu_s);
     std::fflush(stdout);
   }

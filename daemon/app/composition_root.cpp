@@ -14,7 +14,9 @@
 #include "daemon/kafka_adapters/tail_reader.h"
 #include "daemon/ops/log.h"
 #include "daemon/pipeline/json_value_encoders.h"
+#include "daemon/pipeline/rest_publisher.h"
 #include "daemon/pubsub/pubsub_client.h"
+#include "daemon/pubsub/pubsub_publisher.h"
 #include "daemon/salesforce/cometd_client.h"
 #include "daemon/salesforce/limits_poller.h"
 #include "daemon/salesforce/merged_source.h"
@@ -147,9 +149,29 @@ std::unique_ptr<pipeline::PublishPipeline> make_publish_pipeline(
     dead_letters = std::make_unique<kafka_adapters::KafkaDeadLetterSink>(
         config.kafka, settings.mapping.dead_letter_topic);
   }
+  // One publisher per request thread (max_in_flight_requests, at most one per partition): a REST
+  // client is blocking, so each has its own HTTP session; the Pub/Sub publisher is thread-safe, so
+  // they share one gRPC channel and schema cache.
+  pipeline::PublisherFactory make_publisher;
+  switch (mapping.api) {
+    case config::PublishApi::kPubSub: {
+      std::shared_ptr<pipeline::Publisher> shared = std::make_shared<pubsub::PubsubPublisher>(
+          tokens, pubsub::pubsub_publisher_options(config, mapping), metrics);
+      make_publisher = [shared, &heartbeat]() -> std::unique_ptr<pipeline::Publisher> {
+        return std::make_unique<HeartbeatPublisher>(shared, heartbeat);
+      };
+      break;
+    }
+    case config::PublishApi::kRest:
+      make_publisher = [&config, &heartbeat, &tokens, &metrics,
+                        rest = settings.rest]() -> std::unique_ptr<pipeline::Publisher> {
+        return std::make_unique<pipeline::RestPublisher>(
+            make_salesforce_transport(config.salesforce, &heartbeat), tokens, rest, metrics);
+      };
+      break;
+  }
   return std::make_unique<pipeline::PublishPipeline>(
-      std::move(settings), std::move(consumer), std::move(dead_letters),
-      make_salesforce_transport(config.salesforce, &heartbeat), tokens, metrics);
+      std::move(settings), std::move(consumer), std::move(dead_letters), make_publisher, metrics);
 }
 
 CompositionRoot::CompositionRoot(const config::Config& config, salesforce::TokenSource& tokens,

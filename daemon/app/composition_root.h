@@ -62,8 +62,9 @@ std::unique_ptr<pipeline::EventProducer> make_event_producer(const config::Confi
 // How reconciliation reads Kafka back. Throws kafka::KafkaError at start-up.
 std::unique_ptr<checkpoint::KafkaTail> make_kafka_tail(const config::Config& config);
 
-// One publish pipeline for `mapping`: its own consumer, dead-letter producer and HTTP session,
-// the consumer and the transport wrapped so that they beat `heartbeat` (ops/liveness.h). `tokens`
+// One publish pipeline for `mapping`: its own consumer, dead-letter producer and publisher - an
+// HTTP session for REST composite requests, or a Pub/Sub API publisher (publish[].api) - the
+// consumer and the transport (or publisher) wrapped so that they beat `heartbeat`. `tokens`
 // is the daemon's shared TokenSource; every REST reply's allocation reading goes to `org_limits`,
 // and the mapping's budget (publish_budget.h) draws on the `allowances` all mappings share.
 // Throws at start-up when the mapping or the Kafka configuration cannot work.

@@ -13,6 +13,7 @@
 #include "daemon/http/transport.h"
 #include "daemon/ops/liveness.h"
 #include "daemon/pipeline/publish_ports.h"
+#include "daemon/pipeline/publisher.h"
 
 namespace sfkb::app {
 
@@ -64,6 +65,24 @@ class HeartbeatConsumer final : public pipeline::PublishConsumer {
 
  private:
   std::unique_ptr<pipeline::PublishConsumer> inner_;
+  ops::Heartbeat& heartbeat_;
+};
+
+// A Pub/Sub publisher has no HTTP transport to wrap: every return from publish() beats instead.
+class HeartbeatPublisher final : public pipeline::Publisher {
+ public:
+  HeartbeatPublisher(std::shared_ptr<pipeline::Publisher> inner, ops::Heartbeat& heartbeat)
+      : inner_(std::move(inner)), heartbeat_(heartbeat) {}
+  core::Result<salesforce::CompositeReply> publish(const std::vector<std::string_view>& records,
+                                                   std::stop_token stop) override {
+    auto result = inner_->publish(records, stop);
+    heartbeat_.beat();
+    return result;
+  }
+  bool spends_api_requests() const override { return inner_->spends_api_requests(); }
+
+ private:
+  std::shared_ptr<pipeline::Publisher> inner_;  // shared by the request threads' decorators
   ops::Heartbeat& heartbeat_;
 };
 

@@ -55,6 +55,9 @@ inline constexpr DurationRange kShutdownTimeout{seconds(1), minutes(10)};
 inline constexpr Range<long long> kBatchSize{1, 200};
 // Waiting longer than a minute for a batch to fill is a delay, not batching.
 inline constexpr Range<long long> kLingerMs{0, 60'000};
+// Each request in flight is a thread and an HTTP connection of its own; a partition has at most
+// one, so more than a few dozen only helps topics with that many partitions.
+inline constexpr Range<long long> kMaxInFlightRequests{1, 32};
 // Events held in memory until Kafka acknowledges them: at a few KB per event, a million is a few
 // GB, beyond what the bound is for (flat memory when Kafka is slow).
 inline constexpr Range<long long> kMaxInFlightEvents{1, 1'000'000};
@@ -173,6 +176,9 @@ struct LimitsConfig {
 
 enum class OnError { kDeadLetter, kFail };
 
+// How a publish mapping reaches Salesforce: REST composite requests or the Pub/Sub API (gRPC).
+enum class PublishApi { kRest, kPubSub };
+
 struct PublishMapping {
   std::vector<std::string> topics;                   // before topic_prefix
   std::string event;                                 // X__e
@@ -182,10 +188,12 @@ struct PublishMapping {
   std::string dead_letter_topic;                     // before topic_prefix; empty: none
   int batch_size = 200;                              // 1..200
   std::chrono::milliseconds linger{50};
+  int max_in_flight_requests = 4;  // composite requests at once, one per partition; 1..32
   OnError on_error = OnError::kDeadLetter;
   std::string group_id = "sf-kafka-bridge";  // before topic_prefix
   long long max_events_per_hour = 0;         // this mapping; 0: no limit
   double budget = 0;  // this mapping's share of HourlyPublishedPlatformEvents left; 0: off
+  PublishApi api = PublishApi::kRest;
 };
 
 struct HttpConfig {

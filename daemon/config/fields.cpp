@@ -81,6 +81,8 @@ const Names<InvalidReplayPolicy> kInvalidReplay = {{"earliest", InvalidReplayPol
                                                    {"fail", InvalidReplayPolicy::kFail}};
 const Names<OnError> kOnError = {{"dead_letter", OnError::kDeadLetter}, {"fail", OnError::kFail}};
 const Names<EventApi> kApis = {{"cometd", EventApi::kCometd}, {"pubsub", EventApi::kPubsub}};
+const Names<PublishApi> kPublishApis = {{"rest", PublishApi::kRest},
+                                        {"pubsub", PublishApi::kPubSub}};
 const Names<LogFormat> kLogFormats = {{"text", LogFormat::kText}, {"json", LogFormat::kJson}};
 
 // --- salesforce --------------------------------------------------------------------------------
@@ -585,6 +587,11 @@ const Schema<PublishMapping>& publish_schema() {
           milliseconds(
               &P::linger, bounds::kLingerMs,
               {.key = "linger_ms", .doc = "milliseconds (integer) to wait for a batch to fill"}),
+          integer(&P::max_in_flight_requests, bounds::kMaxInFlightRequests,
+                  {.key = "max_in_flight_requests",
+                   .doc = "composite requests sent at once, each with records of other "
+                          "partitions than the rest (a partition has at most one in flight, so "
+                          "its order holds); `1`: one batch at a time"}),
           choice(&P::on_error, kOnError,
                  {.key = "on_error",
                   .doc = "a permanently rejected record: `dead_letter` or `fail` (stop the "
@@ -601,6 +608,11 @@ const Schema<PublishMapping>& publish_schema() {
                    .doc = "this mapping publishes at most this share of what remained of "
                           "`HourlyPublishedPlatformEvents` when the hour began; `0%`: off. Needs "
                           "`limits.poll_interval`"}),
+          choice(&P::api, kPublishApis,
+                 {.key = "api",
+                  .doc = "`rest` (composite requests) or `pubsub` (the Pub/Sub API's `Publish`, "
+                         "Avro with the event's current schema, at `salesforce.pubsub_endpoint`); "
+                         "delivery, order, retries and dead letters are the same"}),
       },
       rules::publish_mapping};
   return schema;

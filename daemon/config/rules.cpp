@@ -210,6 +210,15 @@ void across_mappings(Reader& reader, const Map& top, Config& config) {
                    "identity URL names: not available with auth.flow: access_token");
     }
   }
+  for (std::size_t i = 0; i < config.publish.size(); ++i) {
+    if (config.publish[i].api == PublishApi::kPubSub &&
+        config.salesforce.auth.flow == AuthFlow::kAccessToken) {
+      reader.error("publish[" + std::to_string(i) + "].api", top.mark,
+                   "pubsub needs the org ID (the tenantid of every Pub/Sub API call), which only "
+                   "a token response's identity URL names: not available with auth.flow: "
+                   "access_token");
+    }
+  }
   const Uses& uses = reader.uses();
   auto first_use = [](const std::vector<TopicUse>& list, std::size_t before,
                       const std::string& topic) -> const TopicUse* {

@@ -122,6 +122,10 @@ class PubSubService final : public pb::PubSub::CallbackService {
   // file's `changes:`.
   std::optional<Failure> find_topic(const std::string& topic_name, const EventType*& type,
                                     bool for_publish = false);
+  // The fail_next and latency_ms faults for a unary call whose method path is `path`
+  // (/eventbus.v1.PubSub/Publish): waits latency_ms, then takes one fail_next whose path prefix
+  // matches, as the HTTP server does for REST, its HTTP status turned into a gRPC status.
+  std::optional<Failure> injected_fault(const std::string& path);
   // Validates, encodes to the bus and answers one batch; shared by Publish and PublishStream.
   pb::PublishResponse publish_batch(const EventType& type, const pb::PublishRequest& request);
 
@@ -286,13 +290,45 @@ pb::PublishResponse PubSubService::publish_batch(const EventType& type,
   return reply;
 }
 
+std::optional<Failure> PubSubService::injected_fault(const std::string& path) {
+  std::int64_t latency = 0;
+  std::optional<Failure> failure;
+  {
+    std::lock_guard lock(org_.mutex);
+    latency = org_.faults.latency_ms;
+    auto& f = org_.faults.fail_next;
+    if (f.count > 0 && path.rfind(f.path, 0) == 0) {
+      --f.count;
+      grpc::StatusCode code = grpc::StatusCode::UNKNOWN;
+      switch (f.status) {
+        case 400: code = grpc::StatusCode::INVALID_ARGUMENT; break;
+        case 401: code = grpc::StatusCode::UNAUTHENTICATED; break;
+        case 403: code = grpc::StatusCode::PERMISSION_DENIED; break;
+        case 404: code = grpc::StatusCode::NOT_FOUND; break;
+        case 408: case 504: code = grpc::StatusCode::DEADLINE_EXCEEDED; break;
+        case 429: code = grpc::StatusCode::RESOURCE_EXHAUSTED; break;
+        case 500: code = grpc::StatusCode::INTERNAL; break;
+        case 503: code = grpc::StatusCode::UNAVAILABLE; break;
+        default: break;
+      }
+      failure = Failure{code, f.error_code, "Injected failure (sf-emulator fail_next)"};
+    }
+  }
+  if (latency > 0) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(latency));
+  }
+  return failure;
+}
+
 grpc::ServerUnaryReactor* PubSubService::Publish(grpc::CallbackServerContext* ctx,
                                                  const pb::PublishRequest* request,
                                                  pb::PublishResponse* reply) {
   auto* reactor = ctx->DefaultReactor();
   std::string token;
   const EventType* type = nullptr;
-  if (auto f = authenticate(ctx, token)) {
+  if (auto injected = injected_fault("/eventbus.v1.PubSub/Publish")) {
+    reactor->Finish(status_of(ctx, *injected));
+  } else if (auto f = authenticate(ctx, token)) {
     reactor->Finish(status_of(ctx, *f));
   } else if (auto nf = find_topic(request->topic_name(), type, true)) {
     reactor->Finish(status_of(ctx, *nf));

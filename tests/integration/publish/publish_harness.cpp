@@ -37,6 +37,9 @@ std::string render_yaml(const PublishConfig& config) {
   if (!config.dead_letter_topic.empty()) {
     y << "    dead_letter_topic: " << yaml_quoted(config.dead_letter_topic) << "\n";
   }
+  if (!config.api.empty()) {
+    y << "    api: " << config.api << "\n";
+  }
   y << config.mapping_yaml << config.top_yaml;
   y << "http:\n  listen: " << yaml_quoted(config.http_listen) << "\n"
     << "logging:\n  level: info\n"
@@ -51,6 +54,21 @@ BridgeLaunch bridge_launch(const PublishConfig& config) {
   launch.ready_count = 1;
   launch.stop_timeout = std::chrono::seconds(15);
   return launch;
+}
+
+std::string to_string(Api api) {
+  return api == Api::kPubsub ? "pubsub" : "rest";
+}
+
+std::string pubsub_endpoint(const emulator::testing::EmulatorProcess& sf) {
+  if (sf.pubsub_address().empty()) {
+    throw std::runtime_error("the emulator runs without its Pub/Sub API (--pubsub-listen off)");
+  }
+  return "http://" + sf.pubsub_address();
+}
+
+std::string publish_fault_path(Api api) {
+  return api == Api::kPubsub ? "/eventbus.v1.PubSub/Publish" : "/services/data";
 }
 
 std::string order_json(const std::string& src, std::int64_t seq, const std::string& extra) {
@@ -82,7 +100,11 @@ std::map<std::string, std::vector<std::int64_t>> published_by_source(
       out["<unparsable>"].push_back(-1);
       continue;
     }
-    out[doc["Src__c"].GetString()].push_back(doc["Seq__c"].GetInt64());
+    // Over the Pub/Sub API a Number field is an Avro double, so the emulator logs 1.0 where REST
+    // logged 1 as written.
+    const auto& seq = doc["Seq__c"];
+    out[doc["Src__c"].GetString()].push_back(
+        seq.IsInt64() ? seq.GetInt64() : static_cast<std::int64_t>(seq.GetDouble()));
   }
   return out;
 }

@@ -44,7 +44,19 @@ struct PublishConfig : BridgeConnection {
   std::string mapping_yaml;  // more lines of the publish mapping, each indented by four spaces
   std::string http_listen;   // http.listen; empty: off
   std::string top_yaml;      // more top-level sections (e.g. "limits:\n  budget: 50%\n")
+  std::string api;           // publish[].api: "rest" or "pubsub"; empty: not written (rest)
 };
+
+// The publish APIs the API-independent tests run over (README.md "Publish over the Pub/Sub API").
+enum class Api { kRest, kPubsub };
+std::string to_string(Api api);
+
+// The emulator's Pub/Sub API endpoint for salesforce.pubsub_endpoint (http:// to its loopback
+// gRPC port).
+std::string pubsub_endpoint(const emulator::testing::EmulatorProcess& sf);
+
+// The request path a `fail_next` fault of the emulator takes for a publish over `api`.
+std::string publish_fault_path(Api api);
 
 std::string render_yaml(const PublishConfig& config);
 

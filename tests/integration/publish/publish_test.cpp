@@ -56,9 +56,37 @@ class PublishIntegration : public ::testing::Test {
   TempDir dir{"sfkb-publish-it"};
 };
 
+// Delivery, order, dead letters, retries, re-authentication and kill -9 do not depend on the API
+// that carries the records (README.md "Publish over the Pub/Sub API"): these tests run over REST
+// composite requests and over the Pub/Sub API's Publish, the same tests.
+class PublishOverApi : public PublishIntegration, public ::testing::WithParamInterface<Api> {
+ protected:
+  // The emulator with the client_credentials login: a Pub/Sub call names the org (tenantid), which
+  // only a token response's identity URL gives.
+  static EmulatorProcess::Options options() {
+    return emulator_options({"--client-id", "it-client", "--client-secret", "it-secret"});
+  }
+
+  PublishConfig config_for(EmulatorProcess& sf, std::vector<std::string> topics) {
+    auto config = PublishIntegration::config_for(sf, std::move(topics));
+    if (GetParam() == Api::kPubsub) {
+      config.api = "pubsub";
+      config.pubsub_endpoint = pubsub_endpoint(sf);
+      config.access_token.clear();
+      config.client_id = "it-client";
+      config.client_secret = "it-secret";
+    }
+    return config;
+  }
+};
+INSTANTIATE_TEST_SUITE_P(Api, PublishOverApi, ::testing::Values(Api::kRest, Api::kPubsub),
+                         [](const ::testing::TestParamInfo<Api>& info) {
+                           return to_string(info.param);
+                         });
+
 // §6.1: 10,000 records on 2 topics -> each published once, in offset order per partition.
-TEST_F(PublishIntegration, ShouldPublishTenThousandRecordsFromTwoTopicsOnceInOrder) {
-  EmulatorProcess sf(emulator_options());
+TEST_P(PublishOverApi, ShouldPublishTenThousandRecordsFromTwoTopicsOnceInOrder) {
+  EmulatorProcess sf(options());
   const auto topic_a = unique_name("orders-a");
   const auto topic_b = unique_name("orders-b");
   kafka->create_topic(topic_a, 3);
@@ -89,8 +117,8 @@ TEST_F(PublishIntegration, ShouldPublishTenThousandRecordsFromTwoTopicsOnceInOrd
 }
 
 // §6.2: 1% of records with an unknown field -> exactly those dead-lettered, with headers.
-TEST_F(PublishIntegration, ShouldDeadLetterExactlyTheRecordsWithAnUnknownField) {
-  EmulatorProcess sf(emulator_options());
+TEST_P(PublishOverApi, ShouldDeadLetterExactlyTheRecordsWithAnUnknownField) {
+  EmulatorProcess sf(options());
   const auto topic = unique_name("orders");
   const auto dlq = unique_name("orders-dlq");
   kafka->create_topic(topic, 2);
@@ -144,13 +172,14 @@ TEST_F(PublishIntegration, ShouldDeadLetterExactlyTheRecordsWithAnUnknownField) 
 }
 
 // §6.3: publishes fail with 503 for a while -> everything published after recovery.
-TEST_F(PublishIntegration, ShouldPublishEverythingAfterAPeriodOf503s) {
-  EmulatorProcess sf(emulator_options());
+TEST_P(PublishOverApi, ShouldPublishEverythingAfterAPeriodOf503s) {
+  EmulatorProcess sf(options());
   const auto topic = unique_name("orders");
   kafka->create_topic(topic, 2);
   produce_orders(*kafka, topic, 2, 200);
-  sf.faults(
-      R"({"fail_next":{"count":12,"status":503,"error_code":"SERVER_UNAVAILABLE","path":"/services/data"}})");
+  // Over the Pub/Sub API the emulator answers these with gRPC UNAVAILABLE.
+  sf.faults(R"({"fail_next":{"count":12,"status":503,"error_code":"SERVER_UNAVAILABLE","path":")" +
+            publish_fault_path(GetParam()) + R"("}})");
   auto config = config_for(sf, {topic});
   config.dead_letter_topic = unique_name("orders-dlq");
   config.batch_size = 50;
@@ -169,9 +198,8 @@ TEST_F(PublishIntegration, ShouldPublishEverythingAfterAPeriodOf503s) {
 }
 
 // §6.4: tokens expire mid-stream (client_credentials against the emulator) -> re-auth, no loss.
-TEST_F(PublishIntegration, ShouldReauthenticateWhenTokensExpireMidStream) {
-  EmulatorProcess sf(
-      emulator_options({"--client-id", "it-client", "--client-secret", "it-secret"}));
+TEST_P(PublishOverApi, ShouldReauthenticateWhenTokensExpireMidStream) {
+  EmulatorProcess sf(options());
   const auto topic = unique_name("orders");
   kafka->create_topic(topic, 2);
   produce_orders(*kafka, topic, 2, 500);
@@ -198,8 +226,8 @@ TEST_F(PublishIntegration, ShouldReauthenticateWhenTokensExpireMidStream) {
 
 // §6.5: kill -9 mid-stream and restart -> every record at least once, duplicates at most one
 // batch per partition.
-TEST_F(PublishIntegration, ShouldPublishEverythingAtLeastOnceAcrossAKill9) {
-  EmulatorProcess sf(emulator_options());
+TEST_P(PublishOverApi, ShouldPublishEverythingAtLeastOnceAcrossAKill9) {
+  EmulatorProcess sf(options());
   sf.faults(R"({"latency_ms":20})");  // keep the stream going long enough to be interrupted
   const auto topic = unique_name("orders");
   constexpr int kPartitions = 3;

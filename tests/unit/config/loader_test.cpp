@@ -980,5 +980,29 @@ TEST(LoaderApi, ShouldRefusePlainTextPubsubEndpointsBeyondLoopback) {
   EXPECT_TRUE(load(head + "https://api.pubsub.salesforce.com:7443\n" + rest).ok());
 }
 
+TEST(LoaderApi, ShouldDefaultPublishToRestAndTakePubsubPerMapping) {
+  const std::string publish = "publish:\n  - topics: [in]\n    event: In__e\n    on_error: fail\n";
+  auto defaults = load(kAuth + kKafka + publish);
+  ASSERT_TRUE(defaults.ok()) << ::testing::PrintToString(problem_lines(defaults));
+  EXPECT_EQ(defaults.config().publish[0].api, PublishApi::kRest);
+
+  auto result = load(R"(salesforce:
+  pubsub_endpoint: http://127.0.0.1:7011
+  auth:
+    flow: client_credentials
+    client_id: app
+    client_secret: s3cret
+)" + kKafka + publish +
+                     "    api: pubsub\n");
+  ASSERT_TRUE(result.ok()) << ::testing::PrintToString(problem_lines(result));
+  EXPECT_EQ(result.config().publish[0].api, PublishApi::kPubSub);
+
+  // The tenantid of every call is the org of the token's identity URL.
+  EXPECT_THAT(problems(kAuth + kKafka + publish + "    api: pubsub\n"),
+              Contains(AllOf(HasSubstr("publish[0].api"), HasSubstr("auth.flow: access_token"))));
+  EXPECT_THAT(problems(kAuth + kKafka + publish + "    api: cometd\n"),
+              Contains(HasSubstr("publish[0].api")));
+}
+
 }  // namespace
 }  // namespace sfkb::config

@@ -40,10 +40,10 @@ class PublishPipelineTest : public ::testing::Test {
   ~PublishPipelineTest() override { stop(); }
 
   void start() {
-    auto transport = std::make_unique<sfkb::testing::FakeTransport>(salesforce.handler());
     pipeline = std::make_unique<PublishPipeline>(
         settings, std::unique_ptr<PublishConsumer>(consumer), std::unique_ptr<DeadLetterSink>(sink),
-        std::move(transport), tokens, metrics);
+        [this] { return std::make_unique<sfkb::testing::FakeTransport>(salesforce.handler()); },
+        tokens, metrics);
     thread = std::jthread([this](std::stop_token stop) { result = pipeline->run(stop); });
   }
   void stop() {
@@ -424,6 +424,176 @@ TEST_F(PublishPipelineTest, RecordsPastTheBudgetWaitInKafkaUntilItRefills) {
   EXPECT_FALSE(consumer->paused(kP0));
   // One API request per composite request (7 then 5 records), not per record.
   EXPECT_EQ(requests->available(BudgetClock::now()), 98);
+}
+
+}  // namespace
+}  // namespace sfkb::pipeline
+
+namespace sfkb::pipeline {
+namespace {
+
+// Publish concurrency (docs/ARCHITECTURE.md §2 publish, step 3): several composite requests at
+// once, never two of one partition; order per partition and contiguous commits as with one.
+// Records are {"n": partition * 1000 + seq}.
+class PublishConcurrencyTest : public PublishPipelineTest {
+ protected:
+  PublishConcurrencyTest() {
+    consumer->assign_on_join({kP0, kP1, kP2, kP3});
+    settings.mapping.batch_size = 5;
+  }
+  void append(int partition, int count, const std::set<int>& bad = {}) {
+    for (int seq = 0; seq < count; ++seq) {
+      consumer->append("orders", partition, record(partition * 1000 + seq, bad.contains(seq)));
+    }
+  }
+  // Wraps the FakeSalesforce: records which partitions have a request on the wire, and holds
+  // each request until `hold_until_concurrent` requests are in flight (or 2 s passed).
+  void start_watched(int hold_until_concurrent) {
+    auto inner = salesforce.handler();
+    auto handler = [this, inner, hold_until_concurrent](const http::Request& request) {
+      rapidjson::Document doc;
+      doc.Parse(request.body.c_str());
+      std::set<int> partitions;
+      for (const auto& r : doc["records"].GetArray()) {
+        partitions.insert(r["n"].GetInt() / 1000);
+      }
+      {
+        std::unique_lock lock(mutex_);
+        for (int p : partitions) {
+          if (!on_wire_.insert(p).second) {
+            ++overlaps_;  // a second request of a partition that already has one
+          }
+        }
+        ++concurrent_;
+        max_concurrent_ = std::max(max_concurrent_, concurrent_);
+        cv_.notify_all();
+        cv_.wait_for(lock, 2000ms, [&] { return max_concurrent_ >= hold_until_concurrent; });
+      }
+      auto reply = inner(request);
+      std::lock_guard lock(mutex_);
+      --concurrent_;
+      for (int p : partitions) {
+        on_wire_.erase(p);
+      }
+      return reply;
+    };
+    pipeline = std::make_unique<PublishPipeline>(
+        settings, std::unique_ptr<PublishConsumer>(consumer), std::unique_ptr<DeadLetterSink>(sink),
+        [handler] { return std::make_unique<sfkb::testing::FakeTransport>(handler); }, tokens,
+        metrics);
+    thread = std::jthread([this](std::stop_token stop) { result = pipeline->run(stop); });
+  }
+  // The published sequence numbers of one partition, in publish order.
+  std::vector<int> published_of(int partition) const {
+    std::vector<int> out;
+    for (int n : salesforce.published()) {
+      if (n / 1000 == partition) {
+        out.push_back(n % 1000);
+      }
+    }
+    return out;
+  }
+  static std::vector<int> range_without(int count, const std::set<int>& left_out = {}) {
+    std::vector<int> out;
+    for (int i = 0; i < count; ++i) {
+      if (!left_out.contains(i)) {
+        out.push_back(i);
+      }
+    }
+    return out;
+  }
+
+  const TopicPartition kP2{"orders", 2};
+  const TopicPartition kP3{"orders", 3};
+  std::mutex mutex_;
+  std::condition_variable cv_;
+  std::set<int> on_wire_;
+  int overlaps_ = 0;
+  int concurrent_ = 0;
+  int max_concurrent_ = 0;
+};
+
+TEST_F(PublishConcurrencyTest, SendsUpToMaxInFlightRequestsAtOnceButNeverTwoOfOnePartition) {
+  settings.max_in_flight_requests = 3;
+  for (int p = 0; p < 4; ++p) {
+    append(p, 20);
+  }
+  start_watched(3);
+
+  for (const auto& tp : {kP0, kP1, kP2, kP3}) {
+    ASSERT_TRUE(committed(tp, 20)) << tp.partition;
+  }
+  stop();
+  {
+    std::lock_guard lock(mutex_);
+    EXPECT_EQ(max_concurrent_, 3);  // three requests were on the wire together, never four
+    EXPECT_EQ(overlaps_, 0);        // and never two holding records of one partition
+  }
+  for (int p = 0; p < 4; ++p) {
+    EXPECT_EQ(published_of(p), range_without(20)) << "partition " << p;
+  }
+  EXPECT_TRUE(metric(R"(sfkb_publish_requests_in_flight{event="E__e"} 0)"));
+}
+
+TEST_F(PublishConcurrencyTest, KeepsOrderPerPartitionAcrossRetriesAndSplits) {
+  // Whole requests fail now and then (503) and every request holding a bad record is rejected
+  // as a whole (400), so batches are split and retried while other partitions' batches go on.
+  salesforce.reject_whole_request_with_bad = true;
+  salesforce.fail_after_requests(2, 3, 503);
+  const std::set<int> bad0{3, 11}, bad2{7};
+  append(0, 15, bad0);
+  append(1, 15);
+  append(2, 15, bad2);
+  append(3, 15);
+  start_watched(4);
+
+  for (const auto& tp : {kP0, kP1, kP2, kP3}) {
+    ASSERT_TRUE(committed(tp, 15)) << tp.partition;
+  }
+  stop();
+  EXPECT_EQ(published_of(0), range_without(15, bad0));
+  EXPECT_EQ(published_of(1), range_without(15));
+  EXPECT_EQ(published_of(2), range_without(15, bad2));
+  EXPECT_EQ(published_of(3), range_without(15));
+  std::vector<std::int64_t> letters;
+  for (const auto& letter : sink->written()) {
+    letters.push_back(letter.record.partition * 1000 + letter.record.offset);
+  }
+  std::sort(letters.begin(), letters.end());
+  EXPECT_EQ(letters, (std::vector<std::int64_t>{3, 11, 2007}));
+  EXPECT_FALSE(metric("sfkb_publish_retries_total 0"));
+  std::lock_guard lock(mutex_);
+  EXPECT_EQ(overlaps_, 0);
+}
+
+TEST_F(PublishConcurrencyTest, CommitsStopBelowARecordStillBeingRetriedWhileOtherPartitionsGoOn) {
+  // Record 0@2 gets a temporary per-record error many times: its partition's commit may not pass
+  // it, while partition 1 is published and committed to its end meanwhile.
+  settings.backoff = {20ms, 20ms};
+  salesforce.busy(2, 1000000);
+  append(0, 5);
+  append(1, 30);
+  start_watched(1);
+
+  ASSERT_TRUE(committed(kP1, 30));
+  ASSERT_TRUE(test_support::wait_until([&] { return salesforce.requests() >= 12; }, 5000ms));
+  EXPECT_LE(consumer->committed(kP0), 2);  // 0@2 is not done: nothing at or past it
+  for (const auto& [tp, offset] : consumer->commit_log()) {
+    if (tp == kP0) {
+      EXPECT_LE(offset, 2);
+    }
+  }
+  EXPECT_EQ(published_of(1), range_without(30));
+
+  salesforce.busy(2, 0);
+  ASSERT_TRUE(committed(kP0, 5));
+  stop();
+  // Commits per partition only ever go forward.
+  std::map<TopicPartition, std::int64_t> last;
+  for (const auto& [tp, offset] : consumer->commit_log()) {
+    EXPECT_GE(offset, last[tp]) << tp.partition;
+    last[tp] = offset;
+  }
 }
 
 }  // namespace
