@@ -211,7 +211,9 @@ core::Result<std::vector<Message>> Consumer::poll_partition(const TopicPartition
       return status.error();
     }
     if (message->offset < next) {
-      continue;  // already handed out (fetched again after a pause)
+      // Already handed out. Not seen with librdkafka 2.0 (reading a queue advances the position
+      // a resume fetches from), kept so that a re-fetch can never hand a record out twice.
+      continue;
     }
     next = message->offset + 1;
     out.emplace_back(std::move(message));
