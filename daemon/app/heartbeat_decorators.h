@@ -45,9 +45,10 @@ class HeartbeatConsumer final : public pipeline::PublishConsumer {
   core::Status subscribe(pipeline::RebalanceListener& listener) override {
     return inner_->subscribe(listener);
   }
-  core::Result<std::vector<pipeline::SourceRecord>> poll(std::chrono::milliseconds timeout,
-                                                         std::size_t max_records) override {
-    auto result = inner_->poll(timeout, max_records);
+  core::Result<std::vector<pipeline::SourceRecord>> poll(
+      std::chrono::milliseconds timeout, std::size_t max_records,
+      const std::set<pipeline::TopicPartition>& full) override {
+    auto result = inner_->poll(timeout, max_records, full);
     heartbeat_.beat();
     return result;
   }

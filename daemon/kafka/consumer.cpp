@@ -79,8 +79,11 @@ int remaining_ms(Clock::time_point deadline) {
 
 // ---- Consumer
 
-Consumer::Consumer(const ClientConfig& config, const std::string& group_id, RebalanceHooks hooks)
-    : hooks_(std::move(hooks)), keep_alive_(config.keep_alive()) {
+Consumer::Consumer(const ClientConfig& config, const std::string& group_id, RebalanceHooks hooks,
+                   bool queue_per_partition)
+    : hooks_(std::move(hooks)),
+      queue_per_partition_(queue_per_partition),
+      keep_alive_(config.keep_alive()) {
   if (config.role() != Role::kConsumer) {
     throw KafkaError("Consumer needs a ClientConfig built for Role::kConsumer");
   }
@@ -145,29 +148,74 @@ core::Result<std::vector<Message>> Consumer::poll(std::chrono::milliseconds time
       continue;
     }
     if (message->err != RD_KAFKA_RESP_ERR_NO_ERROR) {
-      char reason[512];
-      if (rd_kafka_fatal_error(handle_.get(), reason, sizeof reason) !=
-          RD_KAFKA_RESP_ERR_NO_ERROR) {
-        return core::fatal_error(std::string("Kafka consumer fatal error: ") + reason);
-      }
-      const std::string what =
-          "consume" + (message->rkt != nullptr
-                           ? std::string(" ") + rd_kafka_topic_name(message->rkt)
-                           : std::string());
-      auto status = check(message->err, what);
-      // Once per poll while it lasts (a topic deleted, a broker gone): rate-limited, one limiter
-      // for every consumer of the process.
-      static ops::RepeatLimiter limiter;
-      if (auto repeat = limiter.admit()) {
-        log()->warn("{}{}", status.message(), repeat->suffix());
-      }
+      auto status = message_error(*message);
       if (!out.empty()) {
         break;  // hand over what was read; the error shows again on the next poll if it lasts
       }
-      return core::Error{status.kind() == core::ErrorKind::kFatal ? core::ErrorKind::kFatal
-                                                                  : core::ErrorKind::kRetry,
-                         status.message()};
+      return status.error();
     }
+    out.emplace_back(std::move(message));
+  }
+  return out;
+}
+
+core::Status Consumer::message_error(const rd_kafka_message_t& message) {
+  char reason[512];
+  if (rd_kafka_fatal_error(handle_.get(), reason, sizeof reason) != RD_KAFKA_RESP_ERR_NO_ERROR) {
+    return core::fatal_error(std::string("Kafka consumer fatal error: ") + reason);
+  }
+  const std::string what =
+      "consume" + (message.rkt != nullptr ? std::string(" ") + rd_kafka_topic_name(message.rkt)
+                                          : std::string());
+  auto status = check(message.err, what);
+  // Once per poll while it lasts (a topic deleted, a broker gone): rate-limited, one limiter
+  // for every consumer of the process.
+  static ops::RepeatLimiter limiter;
+  if (auto repeat = limiter.admit()) {
+    log()->warn("{}{}", status.message(), repeat->suffix());
+  }
+  return core::Error{
+      status.kind() == core::ErrorKind::kFatal ? core::ErrorKind::kFatal : core::ErrorKind::kRetry,
+      status.message()};
+}
+
+core::Result<std::vector<Message>> Consumer::poll_partition(const TopicPartition& partition,
+                                                            std::size_t max_messages) {
+  std::vector<Message> out;
+  auto it = queues_.find(partition);
+  if (it == queues_.end() || max_messages == 0) {
+    return out;
+  }
+  std::vector<rd_kafka_message_t*> batch(max_messages);
+  const auto n = rd_kafka_consume_batch_queue(it->second.get(), 0, batch.data(), max_messages);
+  if (n < 0) {
+    return core::retry_error(std::string("consume ") + partition.topic + "[" +
+                             std::to_string(partition.partition) +
+                             "]: " + rd_kafka_err2str(rd_kafka_last_error()));
+  }
+  std::vector<MessagePtr> taken;
+  taken.reserve(static_cast<std::size_t>(n));
+  for (ssize_t i = 0; i < n; ++i) {
+    taken.emplace_back(batch[static_cast<std::size_t>(i)]);  // owned from here, even on error
+  }
+  auto& next = next_offset_[partition];
+  for (auto& message : taken) {
+    if (message->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
+      continue;
+    }
+    if (message->err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+      auto status = message_error(*message);
+      if (!out.empty()) {
+        break;  // as poll(): what follows the error is fetched again (not handed out yet)
+      }
+      return status.error();
+    }
+    if (message->offset < next) {
+      // Already handed out. Not seen with librdkafka 2.0 (reading a queue advances the position
+      // a resume fetches from), kept so that a re-fetch can never hand a record out twice.
+      continue;
+    }
+    next = message->offset + 1;
     out.emplace_back(std::move(message));
   }
   return out;
@@ -245,7 +293,10 @@ core::Status Consumer::close() {
     return core::Status::ok();
   }
   closed_ = true;
-  return check(rd_kafka_consumer_close(handle_.get()), "consumer close");
+  auto status = check(rd_kafka_consumer_close(handle_.get()), "consumer close");
+  queues_.clear();  // every partition queue is released before the handle is destroyed
+  next_offset_.clear();
+  return status;
 }
 
 void Consumer::on_rebalance(rd_kafka_t*, rd_kafka_resp_err_t err,
@@ -266,6 +317,20 @@ void Consumer::rebalance(rd_kafka_resp_err_t err, rd_kafka_topic_partition_list_
   const auto list = to_vector(partitions);
   if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
     assigned_once_ = true;  // the assignor's state exists from here on
+    if (queue_per_partition_) {
+      // Before the assignment starts fetching: forwarding set by the application is kept when the
+      // fetch starts (otherwise the first fetched messages could reach the main queue).
+      for (const auto& tp : list) {
+        QueuePtr queue(rd_kafka_queue_get_partition(rk, tp.topic.c_str(), tp.partition));
+        if (!queue) {
+          log()->error("no queue for {}[{}]", tp.topic, tp.partition);
+          continue;
+        }
+        rd_kafka_queue_forward(queue.get(), nullptr);
+        queues_[tp] = std::move(queue);
+        next_offset_.erase(tp);
+      }
+    }
     core::Status status = cooperative ? check(rd_kafka_incremental_assign(rk, partitions), "assign")
                                       : check(rd_kafka_assign(rk, partitions), "assign");
     if (!status) {
@@ -302,10 +367,16 @@ void Consumer::rebalance(rd_kafka_resp_err_t err, rd_kafka_topic_partition_list_
     if (!status) {
       log()->error("{}", status.message());
     }
+    for (const auto& tp : list) {
+      queues_.erase(tp);
+      next_offset_.erase(tp);
+    }
     return;
   }
   log()->error("rebalance failed: {}", rd_kafka_err2str(err));
   rd_kafka_assign(rk, nullptr);
+  queues_.clear();
+  next_offset_.clear();
 }
 
 void Consumer::on_commit(rd_kafka_t*, rd_kafka_resp_err_t err,

@@ -15,6 +15,7 @@
 #include <chrono>
 #include <cstddef>
 #include <functional>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -33,7 +34,13 @@ struct RebalanceHooks {
 class Consumer {
  public:
   // `group_id` is the final group.id (see group_id_for()). Throws KafkaError at start-up.
-  Consumer(const ClientConfig& config, const std::string& group_id, RebalanceHooks hooks = {});
+  // `queue_per_partition`: each assigned partition's messages stay in a queue of its own, read
+  // with poll_partition(); poll() then only serves events (rebalances, commits, errors) and keeps
+  // the membership alive. The owner takes from the partitions that have room and leaves the
+  // others waiting where they are, so no pause (which drops the prefetched messages and fetches
+  // them again on resume) is needed to keep one partition's backlog from crowding out the others.
+  Consumer(const ClientConfig& config, const std::string& group_id, RebalanceHooks hooks = {},
+           bool queue_per_partition = false);
   // close()s if the owner did not.
   ~Consumer();
   Consumer(const Consumer&) = delete;
@@ -46,6 +53,10 @@ class Consumer {
   // be destroyed before the consumer.
   core::Result<std::vector<Message>> poll(std::chrono::milliseconds timeout,
                                           std::size_t max_messages);
+  // With queue_per_partition: up to `max_messages` messages of one assigned partition, without
+  // waiting (none for a partition not assigned). Errors as poll().
+  core::Result<std::vector<Message>> poll_partition(const TopicPartition& partition,
+                                                    std::size_t max_messages);
   // A paused partition delivers nothing until resumed; resuming continues right after the last
   // message poll() returned for it (librdkafka drops what it prefetched and fetches again).
   core::Status pause(const std::vector<TopicPartition>& partitions);
@@ -70,8 +81,14 @@ class Consumer {
                         rd_kafka_topic_partition_list_t* offsets, void* opaque) noexcept;
   static void on_error(rd_kafka_t* rk, int err, const char* reason, void* opaque) noexcept;
   void rebalance(rd_kafka_resp_err_t err, rd_kafka_topic_partition_list_t* partitions);
+  core::Status message_error(const rd_kafka_message_t& message);
 
   RebalanceHooks hooks_;
+  bool queue_per_partition_ = false;
+  // The queues of the assigned partitions (queue_per_partition), and the offset after the last
+  // message handed out of each: a message below it is a re-delivery and is skipped.
+  std::map<TopicPartition, QueuePtr> queues_;
+  std::map<TopicPartition, std::int64_t> next_offset_;
   std::shared_ptr<const void> keep_alive_;
   bool closed_ = false;
   bool subscribed_ = false;

@@ -1,5 +1,8 @@
 #include "daemon/kafka_adapters/publish_ports.h"
 
+#include <algorithm>
+#include <set>
+
 #include "daemon/kafka/record_headers.h"
 #include "daemon/ops/log.h"
 
@@ -41,6 +44,7 @@ KafkaPublishConsumer::KafkaPublishConsumer(const config::KafkaConfig& kafka,
   kafka::RebalanceHooks hooks;
   // Both hooks run on the pipeline thread, inside consumer_->poll() (see kafka/consumer.h).
   hooks.on_assigned = [this](const std::vector<kafka::TopicPartition>& partitions) {
+    assigned_.insert(assigned_.end(), partitions.begin(), partitions.end());
     if (listener_ != nullptr) {
       listener_->on_assigned(from_kafka(partitions));
     }
@@ -49,9 +53,13 @@ KafkaPublishConsumer::KafkaPublishConsumer(const config::KafkaConfig& kafka,
     if (listener_ != nullptr) {
       listener_->on_revoked(from_kafka(partitions));
     }
+    std::erase_if(assigned_, [&](const kafka::TopicPartition& tp) {
+      return std::find(partitions.begin(), partitions.end(), tp) != partitions.end();
+    });
   };
   consumer_ = std::make_unique<kafka::Consumer>(kafka::ClientConfig(kafka, kafka::Role::kConsumer),
-                                                group_id, std::move(hooks));
+                                                group_id, std::move(hooks),
+                                                /*queue_per_partition=*/true);
 }
 
 core::Status KafkaPublishConsumer::subscribe(RebalanceListener& listener) {
@@ -59,17 +67,16 @@ core::Status KafkaPublishConsumer::subscribe(RebalanceListener& listener) {
   return consumer_->subscribe(topics_);
 }
 
-core::Result<std::vector<SourceRecord>> KafkaPublishConsumer::poll(milliseconds timeout,
-                                                                   std::size_t max_records) {
-  // At least one: the call also serves rebalances and heartbeats; a record over the pipeline's
-  // soft buffer bound is harmless.
-  auto polled = consumer_->poll(timeout, std::max<std::size_t>(max_records, 1));
-  if (!polled) {
-    return polled.error();
-  }
+core::Result<std::vector<SourceRecord>> KafkaPublishConsumer::poll(
+    milliseconds timeout, std::size_t max_records, const std::set<TopicPartition>& full) {
+  using Clock = std::chrono::steady_clock;
+  // The partition queues cannot wake a wait on the main queue, so a wait is cut into short
+  // slices: each serves the main queue (rebalances, heartbeats, commits) and then looks at the
+  // partitions.
+  constexpr milliseconds kSlice{5};
+  const auto deadline = Clock::now() + timeout;
   std::vector<SourceRecord> records;
-  records.reserve(polled->size());
-  for (const auto& message : polled.value()) {
+  auto take = [&](kafka::Message& message) {
     SourceRecord record;
     record.topic = std::string(message.topic());
     record.partition = message.partition();
@@ -81,8 +88,54 @@ core::Result<std::vector<SourceRecord>> KafkaPublishConsumer::poll(milliseconds 
       record.value = std::string(*value);
     }
     records.push_back(std::move(record));
+  };
+  for (milliseconds wait{0};;) {
+    // At least one: the call also serves rebalances and heartbeats; only events come here.
+    auto events = consumer_->poll(wait, 1);
+    if (!events) {
+      return events.error();
+    }
+    for (auto& message : events.value()) {
+      take(message);
+    }
+    // In turn from the partitions with room, a share each, starting one further every call, so
+    // that every partition's records reach the buffer however the fetches came in.
+    std::vector<std::size_t> readable;
+    for (std::size_t k = 0; k < assigned_.size(); ++k) {
+      const auto& tp = assigned_[(next_ + k) % assigned_.size()];
+      if (!full.contains({tp.topic, tp.partition})) {
+        readable.push_back((next_ + k) % assigned_.size());
+      }
+    }
+    next_ = assigned_.empty() ? 0 : (next_ + 1) % assigned_.size();
+    for (bool progress = true; progress && records.size() < max_records;) {
+      progress = false;
+      const std::size_t share = std::max<std::size_t>(
+          1, (max_records - records.size()) / std::max<std::size_t>(1, readable.size()));
+      for (const auto index : readable) {
+        if (records.size() >= max_records) {
+          break;
+        }
+        auto polled = consumer_->poll_partition(assigned_[index],
+                                                std::min(share, max_records - records.size()));
+        if (!polled) {
+          if (!records.empty()) {
+            return records;  // the error shows again on the next poll if it lasts
+          }
+          return polled.error();
+        }
+        progress = progress || !polled->empty();
+        for (auto& message : polled.value()) {
+          take(message);
+        }
+      }
+    }
+    const auto now = Clock::now();
+    if (!records.empty() || now >= deadline || max_records == 0) {
+      return records;
+    }
+    wait = std::min(kSlice, std::chrono::duration_cast<milliseconds>(deadline - now));
   }
-  return records;
 }
 
 void KafkaPublishConsumer::pause(const std::vector<TopicPartition>& partitions) {

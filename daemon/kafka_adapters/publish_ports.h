@@ -13,8 +13,10 @@
 
 namespace sfkb::kafka_adapters {
 
-// A kafka::Consumer in group `group_id` (final name) for `topics` (final names). Runs on the
-// pipeline thread only; rebalance hooks are forwarded to the pipeline's listener from poll().
+// A kafka::Consumer in group `group_id` (final name) for `topics` (final names), reading each
+// assigned partition from its own queue (kafka/consumer.h) so that a full partition is simply not
+// read. Runs on the pipeline thread only; rebalance hooks are forwarded to the pipeline's listener
+// from poll().
 class KafkaPublishConsumer final : public pipeline::PublishConsumer {
  public:
   // Throws kafka::KafkaError at start-up.
@@ -22,8 +24,9 @@ class KafkaPublishConsumer final : public pipeline::PublishConsumer {
                        std::vector<std::string> topics);
 
   core::Status subscribe(pipeline::RebalanceListener& listener) override;
-  core::Result<std::vector<pipeline::SourceRecord>> poll(std::chrono::milliseconds timeout,
-                                                         std::size_t max_records) override;
+  core::Result<std::vector<pipeline::SourceRecord>> poll(
+      std::chrono::milliseconds timeout, std::size_t max_records,
+      const std::set<pipeline::TopicPartition>& full) override;
   void pause(const std::vector<pipeline::TopicPartition>& partitions) override;
   void resume(const std::vector<pipeline::TopicPartition>& partitions) override;
   core::Status commit(const std::map<pipeline::TopicPartition, std::int64_t>& next_offsets,
@@ -33,6 +36,8 @@ class KafkaPublishConsumer final : public pipeline::PublishConsumer {
  private:
   std::vector<std::string> topics_;
   pipeline::RebalanceListener* listener_ = nullptr;
+  std::vector<kafka::TopicPartition> assigned_;  // read in turn, one partition queue each
+  std::size_t next_ = 0;                         // the partition the next poll() reads first
   std::unique_ptr<kafka::Consumer> consumer_;
 };
 

@@ -19,6 +19,9 @@ namespace {
 using Clock = std::chrono::steady_clock;
 using std::chrono::milliseconds;
 
+// Batches one partition may hold in the buffer before it is no longer read (update_pauses).
+constexpr std::size_t kPartitionBatches = 4;
+
 // Fires `drain` once `stop` has been requested and `budget` has passed since (or at once when
 // the owner ends it). The in-flight HTTP exchange and dead-letter acknowledgements wait on
 // `drain`, not on `stop`, so a batch on the wire when SIGTERM arrives is still finished.
@@ -128,7 +131,7 @@ PublishPipeline::PublishPipeline(PublishSettings settings,
   }
   if (settings_.max_buffered_records == 0) {
     settings_.max_buffered_records =
-        4 * settings_.max_in_flight_requests * static_cast<std::size_t>(batch_size);
+        kPartitionBatches * settings_.max_in_flight_requests * static_cast<std::size_t>(batch_size);
   }
   for (std::size_t i = 0; i < settings_.max_in_flight_requests; ++i) {
     senders_.push_back(std::make_unique<Sender>(Sender{make_publisher()}));
@@ -289,19 +292,18 @@ std::map<TopicPartition, std::int64_t> PublishPipeline::done_offsets(const Batch
 void PublishPipeline::update_pauses() {
   const auto batch_size = static_cast<std::size_t>(settings_.mapping.batch_size);
   std::set<TopicPartition> want;
-  // A partition whose buffer holds 4 batches is paused until it is down to 3: one partition's
-  // prefetched backlog may otherwise fill the whole buffer while the others (and the free
-  // request threads) get nothing. Every resume costs a re-fetch of what librdkafka had
-  // prefetched, hence the gap between the two marks.
+  // A partition whose buffer holds kPartitionBatches batches is not read until a batch of it
+  // went out (poll_into_buffer passes it as full: not a pause, which would make librdkafka drop
+  // and fetch again what it had prefetched), so one partition's backlog cannot fill the whole
+  // buffer while the others (and the free request threads) get nothing.
+  full_.clear();
   for (const auto& tp : assigned_) {
     auto it = buffered_.find(tp);
     const std::size_t queued = it == buffered_.end() ? 0 : it->second.size();
-    if (queued >= 4 * batch_size) {
+    if (queued >= kPartitionBatches * batch_size) {
       full_.insert(tp);
-    } else if (queued < 3 * batch_size) {
-      full_.erase(tp);
     }
-    if (holding_ || full_.contains(tp)) {
+    if (holding_) {
       want.insert(tp);
     }
   }
@@ -329,9 +331,10 @@ void PublishPipeline::update_pauses() {
 }
 
 core::Status PublishPipeline::poll_into_buffer(milliseconds timeout) {
-  // At most batch_size records per consumer poll, pausing the partitions whose buffer is full in
-  // between: one poll may otherwise fill the whole buffer with one partition's prefetched records
-  // while the other partitions (and the free request threads) get nothing.
+  // At most batch_size records per consumer poll, none of the partitions whose buffer is full
+  // (update_pauses), which is recomputed in between: one poll may otherwise fill the whole buffer
+  // with one partition's prefetched records while the other partitions (and the free request
+  // threads) get nothing.
   const auto batch_size = static_cast<std::size_t>(settings_.mapping.batch_size);
   last_poll_ = Clock::now();
   for (int round = 0; round < 16; ++round) {
@@ -339,7 +342,7 @@ core::Status PublishPipeline::poll_into_buffer(milliseconds timeout) {
                                  ? settings_.max_buffered_records - buffered_count_
                                  : 0;
     const std::size_t want = std::min(room, batch_size);
-    auto polled = consumer_->poll(round == 0 ? timeout : milliseconds(0), want);
+    auto polled = consumer_->poll(round == 0 ? timeout : milliseconds(0), want, full_);
     if (!polled) {
       return polled.status();
     }

@@ -63,8 +63,9 @@ struct PublishSettings {
   std::size_t max_in_flight_requests = 4;
   // Records held beyond the batches in flight (polled, mapped, waiting): bounds memory when
   // Salesforce is slow (docs/ARCHITECTURE.md §1), on top of librdkafka's own prefetch. A partition
-  // is also paused while it alone holds 4 x batch_size of them (until 3 x), so that one busy
-  // partition cannot fill the buffer while the others have nothing to send.
+  // that alone holds 4 x batch_size of them is not read (its records wait in the consumer, not
+  // paused) until a batch of it went out, so that one busy partition cannot fill the buffer while
+  // the others have nothing to send.
   std::size_t max_buffered_records = 0;  // 0: 4 x batch_size x max_in_flight_requests
   std::chrono::milliseconds poll_interval{100};
   // What this mapping may spend of the org's allocations (publish_budget.h); null: no limit.
@@ -166,8 +167,8 @@ class PublishPipeline final : private RebalanceListener {
   // Offsets after the done prefix of each partition of `batch` (all of it when resolved).
   static std::map<TopicPartition, std::int64_t> done_offsets(const Batch& batch);
   void commit(const std::map<TopicPartition, std::int64_t>& offsets, bool synchronous);
-  // Pauses exactly the partitions that must not deliver now: all while the budget holds,
-  // those of a batch waiting for its retry, and those whose buffer is full.
+  // Pauses exactly the partitions that must not deliver now: all while the budget holds and
+  // those of a batch waiting for its retry; and marks full_ those whose buffer is full.
   void update_pauses();
   void update_gauges();
   std::size_t requests_in_flight() const;
@@ -194,7 +195,7 @@ class PublishPipeline final : private RebalanceListener {
   std::atomic<bool> joined_{false};
   std::set<TopicPartition> assigned_;
   std::set<TopicPartition> paused_;
-  std::set<TopicPartition> full_;  // paused because their buffer is full, until it is half empty
+  std::set<TopicPartition> full_;  // not read: their buffer holds kPartitionBatches batches
   std::map<TopicPartition, std::deque<Entry>> buffered_;
   std::map<TopicPartition, std::chrono::steady_clock::time_point> buffered_since_;
   std::size_t buffered_count_ = 0;

@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <map>
 #include <optional>
+#include <set>
 #include <stop_token>
 #include <string>
 #include <vector>
@@ -47,10 +48,13 @@ class PublishConsumer {
   virtual ~PublishConsumer() = default;
   // Joins the group and subscribes. The listener outlives the consumer's use.
   virtual core::Status subscribe(RebalanceListener& listener) = 0;
-  // Up to `max_records` records (offset order per partition) within `timeout`; serves rebalance
-  // callbacks and keeps the group membership alive. kRetry for a transient consumer error.
+  // Up to `max_records` records (offset order per partition) within `timeout`, spread over the
+  // partitions that have some; serves rebalance callbacks and keeps the group membership alive.
+  // Partitions in `full` deliver nothing this time: their records wait where they are (no
+  // re-fetch, unlike pause()), so the others fill the room. kRetry for a transient consumer error.
   virtual core::Result<std::vector<SourceRecord>> poll(std::chrono::milliseconds timeout,
-                                                       std::size_t max_records) = 0;
+                                                       std::size_t max_records,
+                                                       const std::set<TopicPartition>& full) = 0;
   // Paused partitions deliver nothing until resumed; resuming continues after the last record
   // poll() returned.
   virtual void pause(const std::vector<TopicPartition>& partitions) = 0;

@@ -1,7 +1,8 @@
 // daemon/kafka against the real Apache Kafka broker (scripts/test starts it): what the pipelines
 // rely on - records arrive with key and headers, the idempotent gapless producer keeps order over
 // thousands of records and across a broker outage, consumer groups commit and resume, rebalances
-// call the hooks, pause/resume neither skips nor repeats, the tail reader finds the newest record.
+// call the hooks, pause/resume neither skips nor repeats (also with a queue per partition), the
+// tail reader finds the newest record.
 #include <chrono>
 #include <map>
 #include <set>
@@ -253,6 +254,61 @@ TEST(KafkaConsumer, PauseAndResumeNeitherSkipNorRepeat) {
   ASSERT_EQ(rest.size(), 290u);
   EXPECT_EQ(rest.front().offset(), 10);
   EXPECT_EQ(rest.back().offset(), 299);
+}
+
+TEST(KafkaConsumer, PartitionQueuesDeliverEachPartitionAloneAndPauseResumeNeitherSkipNorRepeat) {
+  SFKB_REQUIRE_KAFKA();
+  KafkaTestCluster cluster;
+  const auto topic = it::unique_name("kafka-queues");
+  cluster.create_topic(topic, 2);
+  std::vector<it::TestRecord> records;
+  for (int i = 0; i < 300; ++i) {
+    records.push_back({std::nullopt, std::to_string(i), {}, 0});
+    records.push_back({std::nullopt, std::to_string(i), {}, 1});
+  }
+  cluster.produce(topic, records);
+  Consumer consumer(ClientConfig(kafka_config(cluster), Role::kConsumer), it::unique_name("group"),
+                    {}, /*queue_per_partition=*/true);
+  ASSERT_TRUE(consumer.subscribe({topic}));
+  const TopicPartition p0{topic, 0}, p1{topic, 1};
+  std::size_t on_main_queue = 0;
+  // Reads `count` messages of one partition (serving the main queue in between, as the owner
+  // does), or fewer when the deadline passes.
+  auto read = [&](const TopicPartition& tp, std::size_t count, std::chrono::milliseconds timeout) {
+    std::vector<Message> out;
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    while (out.size() < count && std::chrono::steady_clock::now() < deadline) {
+      if (auto events = consumer.poll(10ms, 100)) {
+        on_main_queue += events->size();
+      }
+      auto batch = consumer.poll_partition(tp, count - out.size());
+      if (!batch) {
+        continue;  // transient
+      }
+      for (auto& m : batch.value()) {
+        EXPECT_EQ(m.partition(), tp.partition);
+        out.push_back(std::move(m));
+      }
+    }
+    return out;
+  };
+  auto first = read(p0, 10, 30s);  // librdkafka has prefetched more than this
+  ASSERT_EQ(first.size(), 10u);
+  // Partition 1 is read to the end while partition 0's prefetched records wait, unread.
+  auto other = read(p1, 300, 30s);
+  ASSERT_EQ(other.size(), 300u);
+  EXPECT_EQ(other.front().offset(), 0);
+  EXPECT_EQ(other.back().offset(), 299);
+  ASSERT_TRUE(consumer.pause({p0}));
+  EXPECT_TRUE(read(p0, 1, 300ms).empty());
+  ASSERT_TRUE(consumer.resume({p0}));
+  auto rest = read(p0, 290, 30s);
+  ASSERT_EQ(rest.size(), 290u);
+  for (std::size_t i = 0; i < rest.size(); ++i) {
+    ASSERT_EQ(rest[i].offset(), static_cast<std::int64_t>(10 + i));
+  }
+  EXPECT_EQ(on_main_queue, 0u);  // every record came through its partition's queue
+  EXPECT_TRUE(read(p1, 1, 300ms).empty());
 }
 
 TEST(KafkaConsumer, RebalanceHooksSplitPartitionsBetweenMembersAndRevokeOnClose) {

@@ -48,7 +48,8 @@ class FakeConsumer final : public PublishConsumer {
   }
 
   core::Result<std::vector<SourceRecord>> poll(std::chrono::milliseconds timeout,
-                                               std::size_t max_records) override {
+                                               std::size_t max_records,
+                                               const std::set<TopicPartition>& full) override {
     std::unique_lock lock(mutex_);
     ++polls_;
     if (!joined_) {
@@ -73,11 +74,11 @@ class FakeConsumer final : public PublishConsumer {
       }
     }
     std::vector<SourceRecord> out;
-    cv_.wait_for(lock, timeout, [&] { return available() > 0; });
+    cv_.wait_for(lock, timeout, [&] { return available(full) > 0; });
     for (bool progress = true; progress && out.size() < max_records;) {
       progress = false;
       for (const auto& tp : assigned_) {
-        if (paused_.contains(tp) || out.size() >= max_records) {
+        if (paused_.contains(tp) || full.contains(tp) || out.size() >= max_records) {
           continue;
         }
         auto& position = positions_[tp];
@@ -150,12 +151,12 @@ class FakeConsumer final : public PublishConsumer {
   }
 
  private:
-  std::size_t available() const {
+  std::size_t available(const std::set<TopicPartition>& full) const {
     std::size_t n = 0;
     for (const auto& tp : assigned_) {
       auto it = logs_.find(tp);
       auto pos = positions_.find(tp);
-      if (it != logs_.end() && !paused_.contains(tp)) {
+      if (it != logs_.end() && !paused_.contains(tp) && !full.contains(tp)) {
         n +=
             it->second.size() - static_cast<std::size_t>(pos == positions_.end() ? 0 : pos->second);
       }

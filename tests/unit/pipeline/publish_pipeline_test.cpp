@@ -535,6 +535,34 @@ TEST_F(PublishConcurrencyTest, SendsUpToMaxInFlightRequestsAtOnceButNeverTwoOfOn
   EXPECT_TRUE(metric(R"(sfkb_publish_requests_in_flight{event="E__e"} 0)"));
 }
 
+TEST_F(PublishConcurrencyTest,
+       AFullPartitionIsLeftUnreadNotPausedWhileTheOthersKeepTheRequestsBusy) {
+  // One partition's backlog is far larger than the buffer (4 x 4 batches of 5): it is not paused
+  // (a pause makes librdkafka drop and fetch again what it prefetched) but simply not read while
+  // it holds 4 batches, and the other partitions' requests still go out alongside it.
+  settings.max_in_flight_requests = 4;
+  append(0, 200);
+  for (int p = 1; p < 4; ++p) {
+    append(p, 20);
+  }
+  start_watched(4);
+
+  for (const auto& tp : {kP1, kP2, kP3}) {
+    ASSERT_TRUE(committed(tp, 20)) << tp.partition;
+  }
+  ASSERT_TRUE(committed(kP0, 200));
+  stop();
+  EXPECT_EQ(consumer->pauses(), 0);
+  {
+    std::lock_guard lock(mutex_);
+    EXPECT_EQ(max_concurrent_, 4);
+    EXPECT_EQ(overlaps_, 0);
+  }
+  for (int p = 0; p < 4; ++p) {
+    EXPECT_EQ(published_of(p), range_without(p == 0 ? 200 : 20)) << "partition " << p;
+  }
+}
+
 TEST_F(PublishConcurrencyTest, KeepsOrderPerPartitionAcrossRetriesAndSplits) {
   // Whole requests fail now and then (503) and every request holding a bad record is rejected
   // as a whole (400), so batches are split and retried while other partitions' batches go on.
