@@ -63,6 +63,9 @@ struct SubscribePipelineOptions {
   // without a known user fails, since dropping nothing would close the loop unnoticed.
   std::vector<std::string> skip_own_channels;
   std::function<core::Result<std::string>(std::stop_token)> user_id;
+  // Asked before each record is produced: while false, the pipeline waits (it may have lost its
+  // channels to another instance without knowing yet; ownership/channel_owner.h). Unset: always.
+  std::function<bool()> may_produce;
 };
 
 class SubscribePipeline {
@@ -81,6 +84,11 @@ class SubscribePipeline {
   // Runs until `stop` (then an orderly shutdown and ok) or a fatal error (kFatal, after the same
   // shutdown; the checkpoint never passes an event Kafka did not acknowledge).
   core::Status run(std::stop_token stop);
+
+  // Before a stop: the channels were lost to another instance, so the shutdown writes nothing
+  // more - it neither waits for unacknowledged records nor writes the final checkpoint. Any
+  // thread.
+  void abandon() { abandoned_ = true; }
 
   // For /readyz: reconciled, and the CometD session is up. Any thread.
   bool ready() const;
@@ -128,6 +136,7 @@ class SubscribePipeline {
   std::atomic<bool> started_{false};
   std::atomic<bool> stopping_{false};
   std::atomic<bool> failed_{false};
+  std::atomic<bool> abandoned_{false};
   mutable std::mutex failure_mutex_;
   std::string failure_;
 
