@@ -171,7 +171,8 @@ std::optional<int> prepare_coordination_topic(const config::Config& config, std:
       log->error("coordination topic {}: {}", topic, count.error().message);
       return exit_code::kUnavailable;
     }
-    if (!core::interruptible_sleep(stop, 200ms)) {
+    core::interruptible_sleep(stop, 200ms);
+    if (stop.stop_requested()) {
       return exit_code::kOk;
     }
   }

@@ -447,7 +447,8 @@ core::Status SubscribePipeline::handle(const salesforce::StreamEvent& event, std
 
   if (options_.may_produce) {
     while (!options_.may_produce()) {
-      if (!core::interruptible_sleep(stop, std::chrono::milliseconds(50))) {
+      core::interruptible_sleep(stop, std::chrono::milliseconds(50));
+      if (stop.stop_requested()) {
         return core::Error{core::ErrorKind::kStopped, "stopped"};
       }
     }
