@@ -31,8 +31,8 @@ std::shared_ptr<spdlog::logger> log() {
 
 }  // namespace
 
-std::string coordination_group(const config::Config&) {
-  return "sf-kafka-bridge.subscribe";
+std::string coordination_group(const config::Config& config) {
+  return config.coordination.group;
 }
 
 std::string transactional_id(const config::Config& config, const std::string& channel) {
