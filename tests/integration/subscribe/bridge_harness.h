@@ -47,6 +47,8 @@ struct BridgeConfig : BridgeConnection {
   // restart with the same config is the same owner.
   std::string checkpoint_topic = unique_name("sfkb-it-checkpoints");
   std::string coordination_group = unique_name("sfkb-it-group");
+  // coordination.enabled; false: the instance writes every channel whatever else runs.
+  bool coordination = true;
   std::size_t max_in_flight = 10000;
   std::string log_level = "info";
 };
