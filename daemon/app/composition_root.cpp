@@ -11,6 +11,8 @@
 #include "daemon/kafka_adapters/event_producer.h"
 #include "daemon/kafka_adapters/publish_ports.h"
 #include "daemon/kafka_adapters/tail_reader.h"
+#include "daemon/kafka_adapters/topic_store.h"
+#include "daemon/kafka_adapters/transactional_producer.h"
 #include "daemon/ops/log.h"
 #include "daemon/pipeline/json_value_encoders.h"
 #include "daemon/salesforce/cometd_client.h"
@@ -35,6 +37,9 @@ core::Status create_embedded_topics(const config::Config& config, kafka::Embedde
     if (!p.dead_letter_topic.empty()) {
       topics.push_back(config::full_topic(config.kafka, p.dead_letter_topic));
     }
+  }
+  if (config.checkpoint.store == config::CheckpointStoreKind::kKafka) {
+    topics.push_back(checkpoint_topic(config));
   }
   std::sort(topics.begin(), topics.end());
   topics.erase(std::unique(topics.begin(), topics.end()), topics.end());
@@ -80,8 +85,21 @@ std::unique_ptr<salesforce::EventSource> make_event_source(const config::Config&
       salesforce::cometd_options(config), resume, metrics);
 }
 
+std::string checkpoint_topic(const config::Config& config) {
+  return config::full_topic(config.kafka, config.checkpoint.topic);
+}
+
 std::unique_ptr<checkpoint::CheckpointStore> make_checkpoint_store(const config::Config& config) {
-  return std::make_unique<checkpoint::FileStore>(config.checkpoint.directory);
+  auto file = std::make_unique<checkpoint::FileStore>(config.checkpoint.directory);
+  switch (config.checkpoint.store) {
+    case config::CheckpointStoreKind::kKafka:
+      // The file seeds channels the topic has no position for yet (the migration, README).
+      return std::make_unique<kafka_adapters::TopicStore>(config.kafka, checkpoint_topic(config),
+                                                          std::move(file));
+    case config::CheckpointStoreKind::kFile:
+      break;
+  }
+  return file;
 }
 
 std::unique_ptr<pipeline::ValueEncoder> make_value_encoder(
@@ -96,7 +114,11 @@ std::unique_ptr<pipeline::ValueEncoder> make_value_encoder(
 }
 
 std::unique_ptr<pipeline::EventProducer> make_event_producer(const config::Config& config) {
-  return std::make_unique<kafka_adapters::KafkaEventProducer>(config.kafka);
+  std::optional<std::string> positions;
+  if (config.checkpoint.store == config::CheckpointStoreKind::kKafka) {
+    positions = checkpoint_topic(config);
+  }
+  return std::make_unique<kafka_adapters::TransactionalEventProducer>(config, positions);
 }
 
 std::unique_ptr<checkpoint::KafkaTail> make_kafka_tail(const config::Config& config) {
@@ -149,8 +171,8 @@ namespace {
 class SubscribeSide final : public ownership::OwnedPipeline {
  public:
   SubscribeSide(const config::Config& config, salesforce::TokenSource& tokens,
-                ops::Metrics& metrics, ops::Heartbeat& heartbeat,
-                std::function<bool()> may_produce) {
+                ops::Metrics& metrics, ops::Heartbeat& heartbeat, std::function<bool()> may_produce,
+                std::function<void(const std::string&)> on_fenced) {
     progress_ = std::make_unique<checkpoint::ChannelProgress>(config);
     producer_ = make_event_producer(config);
     tail_ = make_kafka_tail(config);
@@ -162,6 +184,7 @@ class SubscribeSide final : public ownership::OwnedPipeline {
     options.partition_for_channel = kafka_adapters::partition_by_channel_name;
     options.value_encoder = make_value_encoder;
     options.may_produce = std::move(may_produce);
+    options.on_fenced = std::move(on_fenced);
     // The org of the token (its identity URL): the same session the event source then uses.
     options.org_id = [&tokens](std::stop_token stop) -> core::Result<std::string> {
       auto session = tokens.session(stop);
@@ -203,13 +226,12 @@ class SubscribeSide final : public ownership::OwnedPipeline {
 
 }  // namespace
 
-std::unique_ptr<ownership::OwnedPipeline> make_subscribe_side(const config::Config& config,
-                                                              salesforce::TokenSource& tokens,
-                                                              ops::Metrics& metrics,
-                                                              ops::Heartbeat& heartbeat,
-                                                              std::function<bool()> may_produce) {
-  return std::make_unique<SubscribeSide>(config, tokens, metrics, heartbeat,
-                                         std::move(may_produce));
+std::unique_ptr<ownership::OwnedPipeline> make_subscribe_side(
+    const config::Config& config, salesforce::TokenSource& tokens, ops::Metrics& metrics,
+    ops::Heartbeat& heartbeat, std::function<bool()> may_produce,
+    std::function<void(const std::string&)> on_fenced) {
+  return std::make_unique<SubscribeSide>(config, tokens, metrics, heartbeat, std::move(may_produce),
+                                         std::move(on_fenced));
 }
 
 bool shares_channels(const config::Config& config) {
@@ -226,7 +248,7 @@ void CompositionRoot::build_subscribe(const config::Config& config, salesforce::
   auto& heartbeat = liveness.heartbeat("subscribe");
   if (!shares_channels(config)) {
     metrics.gauge(ops::Metric::kOwnedChannels).set(static_cast<double>(config.subscribe.size()));
-    subscribe_ = make_subscribe_side(config, tokens, metrics, heartbeat, nullptr);
+    subscribe_ = make_subscribe_side(config, tokens, metrics, heartbeat, nullptr, nullptr);
     auto& built = *subscribe_;
     slots_.push_back({"subscribe", [&built](std::stop_token stop) { return built.run(stop); },
                       [&built] { return built.ready(); },
@@ -236,8 +258,9 @@ void CompositionRoot::build_subscribe(const config::Config& config, salesforce::
   owner_ = std::make_unique<ownership::ChannelOwner>(
       config,
       [&tokens, &metrics, &heartbeat, this](const config::Config& owned) {
-        return make_subscribe_side(owned, tokens, metrics, heartbeat,
-                                   [this] { return owner_->may_produce(); });
+        return make_subscribe_side(
+            owned, tokens, metrics, heartbeat, [this] { return owner_->may_produce(); },
+            [this](const std::string& channel) { owner_->fenced(channel); });
       },
       metrics, heartbeat);
   auto& owner = *owner_;

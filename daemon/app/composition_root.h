@@ -49,15 +49,20 @@ std::unique_ptr<salesforce::EventSource> make_event_source(const config::Config&
                                                            ops::Heartbeat& heartbeat,
                                                            ops::Metrics& metrics);
 
-// Where each channel's position is kept: the checkpoint file in checkpoint.directory. The only
-// place a FileStore is built (`run` and the `checkpoints` command both come here).
+// Where each channel's position is kept (checkpoint.store): the checkpoint file in
+// checkpoint.directory, or the checkpoint topic (seeded from that file). The only place a store is
+// built (`run` and the `checkpoints` command both come here).
 std::unique_ptr<checkpoint::CheckpointStore> make_checkpoint_store(const config::Config& config);
+
+// checkpoint.topic with kafka.topic_prefix.
+std::string checkpoint_topic(const config::Config& config);
 
 // The record value of a subscribe mapping's events (`value:`).
 std::unique_ptr<pipeline::ValueEncoder> make_value_encoder(const config::SubscribeMapping& mapping);
 
-// Where the subscribe direction's records go: an idempotent librdkafka producer. Throws
-// kafka::KafkaError at start-up.
+// Where the subscribe direction's records go: a transactional librdkafka producer per channel
+// (kafka_adapters/transactional_producer.h), which also writes the positions with
+// checkpoint.store: kafka. Throws kafka::KafkaError at start-up.
 std::unique_ptr<pipeline::EventProducer> make_event_producer(const config::Config& config);
 
 // How reconciliation reads Kafka back. Throws kafka::KafkaError at start-up.
@@ -76,12 +81,12 @@ std::unique_ptr<pipeline::PublishPipeline> make_publish_pipeline(
 // The subscribe side over the channels of `config.subscribe` (all of them, or the subset this
 // instance owns): its progress, producer, Kafka tail, checkpoint store, event source and pipeline,
 // built and destroyed together. `config`, `tokens` and `heartbeat` must outlive it.
-// `may_produce` is SubscribePipelineOptions::may_produce. Throws at start-up like the factories.
-std::unique_ptr<ownership::OwnedPipeline> make_subscribe_side(const config::Config& config,
-                                                              salesforce::TokenSource& tokens,
-                                                              ops::Metrics& metrics,
-                                                              ops::Heartbeat& heartbeat,
-                                                              std::function<bool()> may_produce);
+// `may_produce` and `on_fenced` are SubscribePipelineOptions'. Throws at start-up like the
+// factories.
+std::unique_ptr<ownership::OwnedPipeline> make_subscribe_side(
+    const config::Config& config, salesforce::TokenSource& tokens, ops::Metrics& metrics,
+    ops::Heartbeat& heartbeat, std::function<bool()> may_produce,
+    std::function<void(const std::string&)> on_fenced);
 
 // Whether the channels are shared with other instances through the coordination group
 // (coordination.enabled, a real cluster, something to subscribe).

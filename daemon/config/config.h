@@ -142,9 +142,15 @@ struct CoordinationConfig {
   std::chrono::milliseconds session_timeout{10000};
 };
 
+// Where channel positions live (docs/ARCHITECTURE.md §4): the checkpoint file, or a compacted
+// topic written in the same Kafka transaction as the channel's records.
+enum class CheckpointStoreKind { kFile, kKafka };
+
 struct CheckpointConfig {
   std::string directory = "/var/lib/sf-kafka-bridge";
   std::chrono::milliseconds interval{1000};  // how often acknowledged progress is persisted
+  CheckpointStoreKind store = CheckpointStoreKind::kFile;
+  std::string topic = "sf-kafka-bridge.checkpoints";  // store: kafka; after kafka.topic_prefix
 };
 
 enum class KeyKind { kNone, kEventUuid, kReplayId, kPayloadField };

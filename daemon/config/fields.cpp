@@ -76,6 +76,8 @@ const Names<InvalidReplayPolicy> kInvalidReplay = {{"earliest", InvalidReplayPol
                                                    {"latest", InvalidReplayPolicy::kLatest},
                                                    {"fail", InvalidReplayPolicy::kFail}};
 const Names<OnError> kOnError = {{"dead_letter", OnError::kDeadLetter}, {"fail", OnError::kFail}};
+const Names<CheckpointStoreKind> kCheckpointStores = {{"file", CheckpointStoreKind::kFile},
+                                                      {"kafka", CheckpointStoreKind::kKafka}};
 const Names<LogFormat> kLogFormats = {{"text", LogFormat::kText}, {"json", LogFormat::kJson}};
 
 // --- salesforce --------------------------------------------------------------------------------
@@ -328,6 +330,15 @@ const Schema<CheckpointConfig>& checkpoint_schema() {
       duration(&C::interval, bounds::kCheckpointInterval,
                {.key = "interval",
                 .doc = "how often acknowledged progress is written (and at shutdown)"}),
+      choice(&C::store, kCheckpointStores,
+             {.key = "store",
+              .doc = "`file` (the checkpoint file in `directory`) or `kafka`: each channel's "
+                     "position lives in the compacted topic `topic`, written in the same Kafka "
+                     "transaction as the channel's records (see [Positions in "
+                     "Kafka](#positions-in-kafka-checkpointstore-kafka))"}),
+      text(&C::topic, {.key = "topic",
+                       .doc = "`store: kafka`: the compacted topic of the positions (after "
+                              "`kafka.topic_prefix`); created when missing"}),
   }};
   return schema;
 }
