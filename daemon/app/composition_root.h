@@ -19,6 +19,7 @@
 #include "daemon/kafka/client_config.h"
 #include "daemon/ops/liveness.h"
 #include "daemon/ops/metrics.h"
+#include "daemon/ownership/channel_owner.h"
 #include "daemon/pipeline/publish_budget.h"
 #include "daemon/pipeline/publish_pipeline.h"
 #include "daemon/pipeline/subscribe_pipeline.h"
@@ -48,15 +49,20 @@ std::unique_ptr<salesforce::EventSource> make_event_source(const config::Config&
                                                            ops::Heartbeat& heartbeat,
                                                            ops::Metrics& metrics);
 
-// Where each channel's position is kept: the checkpoint file in checkpoint.directory. The only
-// place a FileStore is built (`run` and the `checkpoints` command both come here).
+// Where each channel's position is kept (checkpoint.store): the checkpoint file in
+// checkpoint.directory, or the checkpoint topic (seeded from that file). The only place a store is
+// built (`run` and the `checkpoints` command both come here).
 std::unique_ptr<checkpoint::CheckpointStore> make_checkpoint_store(const config::Config& config);
+
+// checkpoint.topic with kafka.topic_prefix.
+std::string checkpoint_topic(const config::Config& config);
 
 // The record value of a subscribe mapping's events (`value:`).
 std::unique_ptr<pipeline::ValueEncoder> make_value_encoder(const config::SubscribeMapping& mapping);
 
-// Where the subscribe direction's records go: an idempotent librdkafka producer. Throws
-// kafka::KafkaError at start-up.
+// Where the subscribe direction's records go: a transactional librdkafka producer per channel
+// (kafka_adapters/transactional_producer.h), which also writes the positions with
+// checkpoint.store: kafka. Throws kafka::KafkaError at start-up.
 std::unique_ptr<pipeline::EventProducer> make_event_producer(const config::Config& config);
 
 // How reconciliation reads Kafka back. Throws kafka::KafkaError at start-up.
@@ -72,6 +78,20 @@ std::unique_ptr<pipeline::PublishPipeline> make_publish_pipeline(
     const config::Config& config, const config::PublishMapping& mapping,
     salesforce::TokenSource& tokens, ops::Heartbeat& heartbeat, ops::Metrics& metrics,
     std::shared_ptr<salesforce::OrgLimits> org_limits, pipeline::SharedAllowances& allowances);
+
+// The subscribe side over the channels of `config.subscribe` (all of them, or the subset this
+// instance owns): its progress, producer, Kafka tail, checkpoint store, event source and pipeline,
+// built and destroyed together. `config`, `tokens` and `heartbeat` must outlive it.
+// `may_produce` and `on_fenced` are SubscribePipelineOptions'. Throws at start-up like the
+// factories.
+std::unique_ptr<ownership::OwnedPipeline> make_subscribe_side(
+    const config::Config& config, salesforce::TokenSource& tokens, ops::Metrics& metrics,
+    ops::Heartbeat& heartbeat, std::function<bool()> may_produce,
+    std::function<void(const std::string&)> on_fenced);
+
+// Whether the channels are shared with other instances through the coordination group
+// (coordination.enabled, a real cluster, something to subscribe).
+bool shares_channels(const config::Config& config);
 
 class CompositionRoot {
  public:
@@ -102,12 +122,10 @@ class CompositionRoot {
   std::shared_ptr<salesforce::OrgLimits> org_limits_;
   pipeline::SharedAllowances allowances_;
   std::shared_ptr<kafka::EmbeddedCluster> embedded_;
-  std::unique_ptr<checkpoint::ChannelProgress> progress_;
-  std::unique_ptr<pipeline::EventProducer> producer_;
-  std::unique_ptr<checkpoint::KafkaTail> tail_;
-  std::unique_ptr<checkpoint::CheckpointStore> store_;
-  std::unique_ptr<salesforce::EventSource> source_;
-  std::unique_ptr<pipeline::SubscribePipeline> subscribe_;
+  // Either the subscribe side over every channel, or the owner that builds one over the channels
+  // this instance owns.
+  std::unique_ptr<ownership::OwnedPipeline> subscribe_;
+  std::unique_ptr<ownership::ChannelOwner> owner_;
   std::vector<std::unique_ptr<pipeline::PublishPipeline>> publish_;
   std::vector<PipelineSlot> slots_;
   // Last: stopped and joined first, while everything the poller uses is still there.

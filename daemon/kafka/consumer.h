@@ -29,18 +29,23 @@ namespace sfkb::kafka {
 struct RebalanceHooks {
   std::function<void(const std::vector<TopicPartition>&)> on_assigned;
   std::function<void(const std::vector<TopicPartition>&)> on_revoked;
+  // When set, lost partitions (the group moved them on without us: session timeout) come here
+  // instead of on_revoked: another member may own them already, so nothing more may be written
+  // for them.
+  std::function<void(const std::vector<TopicPartition>&)> on_lost;
 };
 
 class Consumer {
  public:
-  // `group_id` is the final group.id (see group_id_for()). Throws KafkaError at start-up.
+  // `group_id` is the final group.id (see group_id_for()); `extra` is applied after the client
+  // config (e.g. a session timeout of this member's own). Throws KafkaError at start-up.
   // `queue_per_partition`: each assigned partition's messages stay in a queue of its own, read
   // with poll_partition(); poll() then only serves events (rebalances, commits, errors) and keeps
   // the membership alive. The owner takes from the partitions that have room and leaves the
   // others waiting where they are, so no pause (which drops the prefetched messages and fetches
   // them again on resume) is needed to keep one partition's backlog from crowding out the others.
   Consumer(const ClientConfig& config, const std::string& group_id, RebalanceHooks hooks = {},
-           bool queue_per_partition = false);
+           const Properties& extra = {}, bool queue_per_partition = false);
   // close()s if the owner did not.
   ~Consumer();
   Consumer(const Consumer&) = delete;

@@ -58,7 +58,7 @@ KafkaPublishConsumer::KafkaPublishConsumer(const config::KafkaConfig& kafka,
     });
   };
   consumer_ = std::make_unique<kafka::Consumer>(kafka::ClientConfig(kafka, kafka::Role::kConsumer),
-                                                group_id, std::move(hooks),
+                                                group_id, std::move(hooks), kafka::Properties{},
                                                 /*queue_per_partition=*/true);
 }
 

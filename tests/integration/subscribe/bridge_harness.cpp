@@ -17,7 +17,7 @@ namespace sfkb::it::subscribe {
 
 std::string events_yaml() {
   std::string out = "events:\n";
-  for (const char* name : {"A__e", "B__e", "C__e", "D__e", "E__e"}) {
+  for (const char* name : {"A__e", "B__e", "C__e", "D__e", "E__e", "F__e"}) {
     out += std::string("  ") + name + ":\n    Text__c: string\n    Number__c: number\n";
   }
   return out;
@@ -48,6 +48,8 @@ std::string render_yaml(const BridgeConfig& config) {
   y << "checkpoint:\n"
     << "  directory: " << yaml_quoted(config.checkpoint_dir) << "\n"
     << "  interval: " << config.checkpoint_interval << "\n"
+    << "  store: " << config.checkpoint_store << "\n"
+    << "  topic: " << yaml_quoted(config.checkpoint_topic) << "\n"
     << "limits:\n"
     << "  max_in_flight_events: " << config.max_in_flight << "\n"
     << "subscribe:\n";
@@ -63,6 +65,25 @@ std::string render_yaml(const BridgeConfig& config) {
       y << "    api: " << channel.api << "\n";
     }
   }
+  // A different channel list needs a coordination topic of its own (one partition per channel).
+  std::set<std::string> channel_names;
+  for (const auto& channel : config.channels) {
+    channel_names.insert(channel.channel);
+  }
+  std::string joined;
+  for (const auto& name : channel_names) {
+    joined += name + ",";
+  }
+  const std::string stem =
+      config.coordination_group + "." + std::to_string(std::hash<std::string>{}(joined) % 100000);
+  y << "coordination:\n"
+    << "  enabled: " << (config.coordination ? "true" : "false") << "\n"
+    << "  group: " << yaml_quoted(config.coordination_group) << "\n"
+    << "  topic: "
+    << yaml_quoted(config.coordination_topic.empty() ? stem + ".channels"
+                                                     : config.coordination_topic)
+    << "\n"
+    << "  session_timeout: " << config.session_timeout << "\n";
   y << "http:\n"
     << "  listen: \"\"\n"
     << "logging:\n"

@@ -18,10 +18,11 @@
 #include "tests/integration/support/bridge_yaml.h"
 #include "tests/integration/support/kafka_cluster.h"
 #include "tests/integration/support/temp_dir.h"
+#include "tests/integration/support/unique_name.h"
 
 namespace sfkb::it::subscribe {
 
-// Event types every test's emulator knows: A__e .. E__e with Text__c and Number__c.
+// Event types every test's emulator knows: A__e .. F__e with Text__c and Number__c.
 std::string events_yaml();
 emulator::testing::EmulatorProcess::Options emulator_options(
     std::vector<std::string> extra_args = {});
@@ -42,8 +43,20 @@ struct BridgeConfig : BridgeConnection {
   std::string checkpoint_dir;
   std::vector<ChannelSpec> channels;
   std::string checkpoint_interval = "200ms";
+  std::string checkpoint_store = "file";  // checkpoint.store: file | kafka
+  // checkpoint.topic and coordination.group, unique per config (the transactional IDs derive
+  // from the group: tests sharing the broker must not fence each other); copies keep them, so a
+  // restart with the same config is the same owner.
+  std::string checkpoint_topic = unique_name("sfkb-it-checkpoints");
+  std::string coordination_group = unique_name("sfkb-it-group");
+  // coordination.enabled; false: the instance writes every channel whatever else runs.
+  bool coordination = true;
   std::size_t max_in_flight = 10000;
   std::string log_level = "info";
+  // coordination.topic; empty: named after the group and the channel list (a different list
+  // needs a topic of its own: one partition per channel).
+  std::string coordination_topic;
+  std::string session_timeout = "6s";  // the test broker's group.min.session.timeout.ms
 };
 
 std::string render_yaml(const BridgeConfig& config);
