@@ -6,11 +6,14 @@
 #include <vector>
 
 #include <gtest/gtest.h>
+#include <librdkafka/rdkafka_mock.h>
 
 #include "daemon/checkpoint/file_store.h"
 #include "daemon/kafka/client_config.h"
+#include "daemon/kafka/consumer.h"
 #include "daemon/kafka_adapters/topic_store.h"
 #include "daemon/kafka_adapters/transactional_producer.h"
+#include "daemon/ops/metrics.h"
 
 namespace sfkb::kafka_adapters {
 namespace {
@@ -122,6 +125,70 @@ TEST(TransactionalEventProducer, ShouldReportEveryUncommittedRecordAsFencedWhenA
     EXPECT_FALSE(report.status);
     EXPECT_TRUE(report.fenced) << report.status.message();
   }
+}
+
+// A mock cluster of the test's own, whose requests can be made to fail.
+class OwnMockCluster {
+ public:
+  OwnMockCluster() {
+    char errstr[256];
+    rd_kafka_conf_t* conf = rd_kafka_conf_new();
+    rd_kafka_conf_set(conf, "log_level", "0", errstr, sizeof errstr);
+    owner_ = rd_kafka_new(RD_KAFKA_PRODUCER, conf, errstr, sizeof errstr);
+    cluster_ = rd_kafka_mock_cluster_new(owner_, 1);
+  }
+  ~OwnMockCluster() {
+    rd_kafka_mock_cluster_destroy(cluster_);
+    rd_kafka_destroy(owner_);
+  }
+  rd_kafka_mock_cluster_t* get() const { return cluster_; }
+  std::string bootstrap() const { return rd_kafka_mock_cluster_bootstraps(cluster_); }
+
+ private:
+  rd_kafka_t* owner_ = nullptr;
+  rd_kafka_mock_cluster_t* cluster_ = nullptr;
+};
+
+TEST(TransactionalEventProducer, ShouldAbortAndProduceAgainAfterAnAbortableError) {
+  OwnMockCluster cluster;
+  ASSERT_EQ(rd_kafka_mock_topic_create(cluster.get(), "abort.events", 1, 1),
+            RD_KAFKA_RESP_ERR_NO_ERROR);
+  config::Config config = embedded_config({"/event/A__e"});
+  config.kafka.embedded = false;
+  config.kafka.bootstrap_servers = cluster.bootstrap();
+  TransactionLimits limits;
+  limits.max_records = 3;
+  limits.max_age = 10min;
+  limits.timeout = 10s;
+  TransactionalEventProducer producer(config, std::nullopt, limits);
+  std::vector<DeliveryReport> reports;
+  producer.set_delivery_handler([&](const DeliveryReport& r) { reports.push_back(r); });
+  ASSERT_TRUE(producer.initialize({}));
+  auto& aborts =
+      ops::Metrics::global().counter(ops::Metric::kSubscribeTransactionAborts, {"/event/A__e"});
+  const auto aborts_before = aborts.value();
+  // The broker refuses the first produce request for good: the transaction must be aborted.
+  rd_kafka_mock_push_request_errors(cluster.get(), RD_KAFKAP_Produce, 1,
+                                    RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED);
+  for (int i = 1; i <= 3; ++i) {
+    ASSERT_TRUE(producer.produce(record("abort.events", 0, "a" + std::to_string(i)),
+                                 {0, core::ReplayId::cometd(i), 0}));
+  }
+  poll_until(producer, reports, 3);
+  // Every record is reported committed once, and read_committed readers find each once, in order.
+  ASSERT_EQ(reports.size(), 3u);
+  for (const auto& report : reports) {
+    EXPECT_TRUE(report.status) << report.status.message();
+  }
+  EXPECT_EQ(aborts.value(), aborts_before + 1);
+  kafka::TailReader reader(kafka::ClientConfig(config.kafka, kafka::Role::kConsumer));
+  auto read = reader.read_range("abort.events", 0, 0, 1000, 10s);
+  ASSERT_TRUE(read) << read.error().message;
+  std::vector<std::string> values;
+  for (const auto& r : read.value()) {
+    values.push_back(r.value.value_or(""));
+  }
+  EXPECT_EQ(values, (std::vector<std::string>{"a1", "a2", "a3"}));
 }
 
 TEST(TopicStore, ShouldKeepTheNewestEntryPerChannelAndForgetTombstones) {
