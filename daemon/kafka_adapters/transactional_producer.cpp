@@ -1,5 +1,6 @@
 #include "daemon/kafka_adapters/transactional_producer.h"
 
+#include <algorithm>
 #include <limits>
 #include <thread>
 
@@ -68,6 +69,13 @@ TransactionalEventProducer::TransactionalEventProducer(const config::Config& con
                                                        std::optional<std::string> checkpoint_topic,
                                                        TransactionLimits limits)
     : checkpoint_topic_(std::move(checkpoint_topic)), limits_(limits) {
+  // Records of an open transaction count as in flight (limits.max_in_flight_events): a channel
+  // commits once it holds half its share of that bound, so that a busy pipeline is never held up
+  // by the bound waiting for max_age.
+  if (!config.subscribe.empty()) {
+    const std::size_t share = config.limits.max_in_flight_events / (2 * config.subscribe.size());
+    limits_.max_records = std::clamp<std::size_t>(share, 1, limits_.max_records);
+  }
   const kafka::ClientConfig client(config.kafka, kafka::Role::kProducer);
   auto& metrics = ops::Metrics::global();
   // librdkafka requires a bounded message timeout within the transaction timeout; a record that
