@@ -25,6 +25,10 @@ namespace {
 constexpr std::uint64_t kPositionToken = std::numeric_limits<std::uint64_t>::max();
 // A commit that keeps timing out is aborted and its records produced again after this many tries.
 constexpr int kCommitRetries = 3;
+// A transaction aborted this many times in a row without a commit in between is a lasting error
+// (e.g. a topic the bridge may not write): the channel's records are reported failed, and the
+// pipeline stops without moving its checkpoint past them.
+constexpr int kAbortsInRow = 10;
 
 std::shared_ptr<spdlog::logger> log() {
   return ops::logger("subscribe");
@@ -61,6 +65,7 @@ struct TransactionalEventProducer::Lane {
   bool failed = false;
   std::string failure;
   bool position_warned = false;
+  bool doomed = false;  // a produce failed inside the transaction: abort it before committing
   ops::Counter* aborts = nullptr;
   ops::RepeatLimiter abort_warnings;
 };
@@ -194,15 +199,24 @@ core::Status TransactionalEventProducer::produce(const KafkaRecord& record, Deli
           out,
           kafka::DeliveryToken(lane.pending.size() - 1, static_cast<std::int64_t>(lane.attempt)));
       if (!status) {
-        lane.pending.pop_back();
         if (lane.producer->fenced()) {
+          lane.pending.pop_back();
           give_up(lane, status.message(), true, reports);
           refuse();
           goto queue;
         }
-        return status;
+        if (status.kind() == core::ErrorKind::kRetry ||
+            status.kind() == core::ErrorKind::kInvalidInput) {
+          lane.pending.pop_back();  // the local queue is full, or the record can never go
+          return status;
+        }
+        // The transaction is in an error state (an earlier record failed): the record stays
+        // pending, and the commit aborts and produces the whole transaction again.
+        lane.doomed = true;
+        wake = true;
+      } else {
+        wake = lane.pending.size() >= limits_.max_records;
       }
-      wake = lane.pending.size() >= limits_.max_records;
     }
   }
 queue:
@@ -275,8 +289,11 @@ kafka::TxnResult TransactionalEventProducer::reproduce(Lane& lane) {
         break;
       }
       if (status.kind() != core::ErrorKind::kRetry) {
-        return {lane.producer->fenced() ? kafka::TxnOutcome::kFenced : kafka::TxnOutcome::kFatal,
-                status.message()};
+        if (lane.producer->fenced()) {
+          return {kafka::TxnOutcome::kFenced, status.message()};
+        }
+        lane.doomed = true;  // the new transaction failed too: abort it as well
+        return {kafka::TxnOutcome::kAbort, status.message()};
       }
       lane.producer->poll(std::chrono::milliseconds(10));  // the local queue is full
     }
@@ -284,7 +301,7 @@ kafka::TxnResult TransactionalEventProducer::reproduce(Lane& lane) {
   return {};
 }
 
-void TransactionalEventProducer::commit(Lane& lane, std::vector<DeliveryReport>& out) {
+kafka::TxnResult TransactionalEventProducer::produce_position(Lane& lane) {
   if (checkpoint_topic_ && !lane.pending.empty()) {
     const auto& last = lane.pending.back();
     if (last.tag.replay_id.is_cometd()) {
@@ -313,9 +330,8 @@ void TransactionalEventProducer::commit(Lane& lane, std::vector<DeliveryReport>&
             record, kafka::DeliveryToken(kPositionToken, static_cast<std::int64_t>(lane.attempt)));
       }
       if (!status) {
-        give_up(lane, "writing the position to " + *checkpoint_topic_ + ": " + status.message(),
-                lane.producer->fenced(), out);
-        return;
+        return {lane.producer->fenced() ? kafka::TxnOutcome::kFenced : kafka::TxnOutcome::kAbort,
+                "writing the position to " + *checkpoint_topic_ + ": " + status.message()};
       }
     } else if (!lane.position_warned) {
       lane.position_warned = true;
@@ -326,9 +342,24 @@ void TransactionalEventProducer::commit(Lane& lane, std::vector<DeliveryReport>&
                  *checkpoint_topic_);
     }
   }
+  return {};
+}
+
+void TransactionalEventProducer::commit(Lane& lane, std::vector<DeliveryReport>& out) {
+  if (auto written = produce_position(lane); !written.ok()) {
+    if (written.outcome == kafka::TxnOutcome::kFenced) {
+      give_up(lane, written.message, true, out);
+      return;
+    }
+    lane.doomed = true;
+  }
   int retries = 0;
+  int aborts_in_row = 0;
   while (true) {
-    auto result = lane.producer->commit_transaction(limits_.timeout);
+    auto result = lane.doomed ? kafka::TxnResult{kafka::TxnOutcome::kAbort,
+                                                 "a record was refused inside the transaction"}
+                              : lane.producer->commit_transaction(limits_.timeout);
+    lane.doomed = false;
     if (result.ok()) {
       for (const auto& pending : lane.pending) {
         DeliveryReport report;
@@ -360,13 +391,16 @@ void TransactionalEventProducer::commit(Lane& lane, std::vector<DeliveryReport>&
       if (aborted.ok()) {
         aborted = reproduce(lane);
       }
+      if (aborted.ok()) {
+        // The position record of the aborted attempt went with it: write it again.
+        aborted = produce_position(lane);
+        lane.doomed = lane.doomed || aborted.outcome == kafka::TxnOutcome::kAbort;
+      }
+      if (aborted.outcome == kafka::TxnOutcome::kAbort && ++aborts_in_row < kAbortsInRow) {
+        continue;  // doomed again: the next turn aborts it
+      }
       if (!aborted.ok()) {
         give_up(lane, aborted.message, aborted.outcome == kafka::TxnOutcome::kFenced, out);
-        return;
-      }
-      if (checkpoint_topic_) {
-        // The position record of the aborted attempt went with it: write it again.
-        commit(lane, out);
         return;
       }
       continue;
@@ -385,7 +419,7 @@ bool TransactionalEventProducer::serve(Due due, std::vector<DeliveryReport>& out
     if (!lane->open) {
       continue;
     }
-    if (due == Due::kAll || lane->pending.size() >= limits_.max_records ||
+    if (due == Due::kAll || lane->doomed || lane->pending.size() >= limits_.max_records ||
         (!lane->pending.empty() && now - lane->opened >= limits_.max_age)) {
       commit(*lane, out);
       any = true;

@@ -76,6 +76,9 @@ class TransactionalEventProducer final : public pipeline::EventProducer {
   // Lane mutex held. Commits the open transaction (aborting and re-producing as needed); the
   // reports it settles are appended to `out`.
   void commit(Lane& lane, std::vector<pipeline::DeliveryReport>& out);
+  // Lane mutex held. checkpoint.store: kafka - produces the position after the transaction's last
+  // record to the checkpoint topic (nothing otherwise).
+  kafka::TxnResult produce_position(Lane& lane);
   // Lane mutex held. Produces the pending records again into a fresh transaction.
   kafka::TxnResult reproduce(Lane& lane);
   // Lane mutex held. Every pending record is reported as fenced (or failed with `status`).
