@@ -65,7 +65,12 @@ struct TransactionalEventProducer::Lane {
   bool failed = false;
   std::string failure;
   bool position_warned = false;
-  bool doomed = false;  // a produce failed inside the transaction: abort it before committing
+  // A produce failed inside the transaction: abort it before committing.
+  bool doomed = false;
+  // The delivery thread is committing (without the mutex): produce() queues records in
+  // `waiting`, which become the next transaction, instead of waiting for the commit.
+  bool committing = false;
+  std::vector<Pending> waiting;
   ops::Counter* aborts = nullptr;
   ops::RepeatLimiter abort_warnings;
 };
@@ -175,6 +180,8 @@ core::Status TransactionalEventProducer::produce(const KafkaRecord& record, Deli
     };
     if (lane.fenced || lane.failed) {
       refuse();
+    } else if (lane.committing) {
+      lane.waiting.push_back({record, tag});
     } else {
       if (!lane.open) {
         auto begun = lane.producer->begin_transaction();
@@ -259,7 +266,15 @@ void TransactionalEventProducer::give_up(Lane& lane, const std::string& why, boo
     report.status = core::fatal_error(lane.failure);
     out.push_back(std::move(report));
   }
+  for (const auto& waiting : lane.waiting) {
+    DeliveryReport report;
+    report.tag = waiting.tag;
+    report.fenced = lane.fenced;
+    report.status = core::fatal_error(lane.failure);
+    out.push_back(std::move(report));
+  }
   lane.pending.clear();
+  lane.waiting.clear();
   lane.open = false;
 }
 
@@ -269,6 +284,10 @@ kafka::TxnResult TransactionalEventProducer::reproduce(Lane& lane) {
     return begun;
   }
   lane.opened = Clock::now();
+  return produce_all(lane);
+}
+
+kafka::TxnResult TransactionalEventProducer::produce_all(Lane& lane) {
   ++lane.attempt;  // the aborted attempt's callbacks (purged records) no longer count
   for (std::size_t i = 0; i < lane.pending.size(); ++i) {
     auto& pending = lane.pending[i];
@@ -345,11 +364,10 @@ kafka::TxnResult TransactionalEventProducer::produce_position(Lane& lane) {
   return {};
 }
 
-void TransactionalEventProducer::commit(Lane& lane, std::vector<DeliveryReport>& out) {
+kafka::TxnResult TransactionalEventProducer::finish(Lane& lane) {
   if (auto written = produce_position(lane); !written.ok()) {
     if (written.outcome == kafka::TxnOutcome::kFenced) {
-      give_up(lane, written.message, true, out);
-      return;
+      return written;
     }
     lane.doomed = true;
   }
@@ -361,16 +379,7 @@ void TransactionalEventProducer::commit(Lane& lane, std::vector<DeliveryReport>&
                               : lane.producer->commit_transaction(limits_.timeout);
     lane.doomed = false;
     if (result.ok()) {
-      for (const auto& pending : lane.pending) {
-        DeliveryReport report;
-        report.tag = pending.tag;
-        report.partition = pending.partition;
-        report.offset = pending.offset;
-        out.push_back(std::move(report));
-      }
-      lane.pending.clear();
-      lane.open = false;
-      return;
+      return result;
     }
     if (result.outcome == kafka::TxnOutcome::kRetry && ++retries < kCommitRetries) {
       continue;
@@ -400,13 +409,56 @@ void TransactionalEventProducer::commit(Lane& lane, std::vector<DeliveryReport>&
         continue;  // doomed again: the next turn aborts it
       }
       if (!aborted.ok()) {
-        give_up(lane, aborted.message, aborted.outcome == kafka::TxnOutcome::kFenced, out);
-        return;
+        if (aborted.outcome != kafka::TxnOutcome::kFenced) {
+          aborted.outcome = kafka::TxnOutcome::kFatal;
+        }
+        return aborted;
       }
       continue;
     }
+    return result;
+  }
+}
+
+void TransactionalEventProducer::commit(Lane& lane, std::unique_lock<std::mutex>& lock,
+                                        std::vector<DeliveryReport>& out) {
+  // While the broker commits, the pipeline goes on: produce() queues the channel's next records.
+  // Only this thread touches `pending` (and the producer's transaction) meanwhile.
+  lane.committing = true;
+  lock.unlock();
+  const auto result = finish(lane);
+  lock.lock();
+  lane.committing = false;
+  if (!result.ok()) {
     give_up(lane, result.message, result.outcome == kafka::TxnOutcome::kFenced, out);
     return;
+  }
+  for (const auto& pending : lane.pending) {
+    DeliveryReport report;
+    report.tag = pending.tag;
+    report.partition = pending.partition;
+    report.offset = pending.offset;
+    out.push_back(std::move(report));
+  }
+  lane.pending.clear();
+  lane.open = false;
+  if (lane.waiting.empty()) {
+    return;
+  }
+  // What arrived during the commit is the next transaction.
+  auto begun = lane.producer->begin_transaction();
+  if (!begun.ok()) {
+    give_up(lane, begun.message, begun.outcome == kafka::TxnOutcome::kFenced, out);
+    return;
+  }
+  lane.open = true;
+  lane.opened = Clock::now();
+  lane.pending = std::move(lane.waiting);
+  lane.waiting.clear();
+  if (auto produced = produce_all(lane); !produced.ok()) {
+    if (produced.outcome == kafka::TxnOutcome::kFenced) {
+      give_up(lane, produced.message, true, out);
+    }
   }
 }
 
@@ -414,14 +466,14 @@ bool TransactionalEventProducer::serve(Due due, std::vector<DeliveryReport>& out
   bool any = false;
   const auto now = Clock::now();
   for (auto& lane : lanes_) {
-    std::lock_guard lock(lane->mutex);
+    std::unique_lock lock(lane->mutex);
     lane->producer->poll(std::chrono::milliseconds(0));
     if (!lane->open) {
       continue;
     }
     if (due == Due::kAll || lane->doomed || lane->pending.size() >= limits_.max_records ||
         (!lane->pending.empty() && now - lane->opened >= limits_.max_age)) {
-      commit(*lane, out);
+      commit(*lane, lock, out);
       any = true;
     }
   }
@@ -472,7 +524,10 @@ void TransactionalEventProducer::poll(std::chrono::milliseconds timeout) {
 
 core::Status TransactionalEventProducer::flush(std::chrono::milliseconds) {
   std::vector<DeliveryReport> reports;
-  serve(Due::kAll, reports);
+  // Records produced while a transaction committed form the next one: a few rounds commit them.
+  for (int round = 0; round < 3; ++round) {
+    serve(Due::kAll, reports);
+  }
   hand_over(reports);
   for (auto& lane : lanes_) {
     std::lock_guard lock(lane->mutex);

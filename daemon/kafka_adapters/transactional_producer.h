@@ -17,8 +17,9 @@
 // checkpoint entry, checkpoint/file_store.h) is written to the checkpoint topic in the same
 // transaction, keyed by the channel name: data and position commit together.
 //
-// Threads: produce() from the pipeline thread, poll()/flush() from the delivery thread. A
-// channel's commit holds that channel only (its produce() waits for it); other channels go on.
+// Threads: produce() from the pipeline thread, poll()/flush() from the delivery thread. A commit
+// runs without the channel's mutex: records produced meanwhile wait in memory and form the next
+// transaction, so the pipeline thread never waits for the broker.
 
 #include <chrono>
 #include <condition_variable>
@@ -73,9 +74,15 @@ class TransactionalEventProducer final : public pipeline::EventProducer {
   struct Lane;
   enum class Due { kNow, kAll };
 
-  // Lane mutex held. Commits the open transaction (aborting and re-producing as needed); the
-  // reports it settles are appended to `out`.
-  void commit(Lane& lane, std::vector<pipeline::DeliveryReport>& out);
+  // `lock` holds the lane's mutex; released while the broker commits. Commits the open transaction
+  // (aborting and re-producing as needed), then opens the next one with what was produced
+  // meanwhile; the reports it settles are appended to `out`.
+  void commit(Lane& lane, std::unique_lock<std::mutex>& lock,
+              std::vector<pipeline::DeliveryReport>& out);
+  // The commit itself, on the delivery thread alone (lane.committing): ok, kFenced or kFatal.
+  kafka::TxnResult finish(Lane& lane);
+  // Produces every pending record into the open transaction (a new attempt).
+  kafka::TxnResult produce_all(Lane& lane);
   // Lane mutex held. checkpoint.store: kafka - produces the position after the transaction's last
   // record to the checkpoint topic (nothing otherwise).
   kafka::TxnResult produce_position(Lane& lane);
