@@ -1,6 +1,7 @@
 #include "daemon/kafka_adapters/transactional_producer.h"
 
 #include <algorithm>
+#include <future>
 #include <limits>
 #include <thread>
 
@@ -80,12 +81,10 @@ TransactionalEventProducer::TransactionalEventProducer(const config::Config& con
                                                        TransactionLimits limits)
     : checkpoint_topic_(std::move(checkpoint_topic)), limits_(limits) {
   // Records of an open transaction count as in flight (limits.max_in_flight_events): a channel
-  // commits once it holds half its share of that bound, so that a busy pipeline is never held up
-  // by the bound waiting for max_age.
-  if (!config.subscribe.empty()) {
-    const std::size_t share = config.limits.max_in_flight_events / (2 * config.subscribe.size());
-    limits_.max_records = std::clamp<std::size_t>(share, 1, limits_.max_records);
-  }
+  // commits once it holds half that bound, so that a busy pipeline does not wait for max_age. Not
+  // a share per channel: Salesforce often delivers one channel's backlog at a time.
+  limits_.max_records =
+      std::clamp<std::size_t>(config.limits.max_in_flight_events / 2, 1, limits_.max_records);
   const kafka::ClientConfig client(config.kafka, kafka::Role::kProducer);
   auto& metrics = ops::Metrics::global();
   // librdkafka requires a bounded message timeout within the transaction timeout; a record that
@@ -420,14 +419,8 @@ kafka::TxnResult TransactionalEventProducer::finish(Lane& lane) {
   }
 }
 
-void TransactionalEventProducer::commit(Lane& lane, std::unique_lock<std::mutex>& lock,
-                                        std::vector<DeliveryReport>& out) {
-  // While the broker commits, the pipeline goes on: produce() queues the channel's next records.
-  // Only this thread touches `pending` (and the producer's transaction) meanwhile.
-  lane.committing = true;
-  lock.unlock();
-  const auto result = finish(lane);
-  lock.lock();
+void TransactionalEventProducer::complete(Lane& lane, const kafka::TxnResult& result,
+                                          std::vector<DeliveryReport>& out) {
   lane.committing = false;
   if (!result.ok()) {
     give_up(lane, result.message, result.outcome == kafka::TxnOutcome::kFenced, out);
@@ -465,17 +458,39 @@ void TransactionalEventProducer::commit(Lane& lane, std::unique_lock<std::mutex>
 bool TransactionalEventProducer::serve(Due due, std::vector<DeliveryReport>& out) {
   bool any = false;
   const auto now = Clock::now();
+  // While the broker commits, the pipeline goes on: produce() queues a committing channel's next
+  // records. Only the committing thread touches `pending` (and the transaction) meanwhile. The
+  // channels' commits are independent (a producer each) and run side by side: one round trip
+  // for all of them, not one per channel.
+  std::vector<Lane*> due_lanes;
   for (auto& lane : lanes_) {
-    std::unique_lock lock(lane->mutex);
+    std::lock_guard lock(lane->mutex);
     lane->producer->poll(std::chrono::milliseconds(0));
     if (!lane->open) {
       continue;
     }
     if (due == Due::kAll || lane->doomed || lane->pending.size() >= limits_.max_records ||
         (!lane->pending.empty() && now - lane->opened >= limits_.max_age)) {
-      commit(*lane, lock, out);
-      any = true;
+      lane->committing = true;
+      due_lanes.push_back(lane.get());
     }
+  }
+  std::vector<kafka::TxnResult> results(due_lanes.size());
+  if (due_lanes.size() == 1) {
+    results[0] = finish(*due_lanes[0]);
+  } else if (!due_lanes.empty()) {
+    std::vector<std::future<kafka::TxnResult>> running;
+    for (Lane* lane : due_lanes) {
+      running.push_back(std::async(std::launch::async, [this, lane] { return finish(*lane); }));
+    }
+    for (std::size_t i = 0; i < running.size(); ++i) {
+      results[i] = running[i].get();
+    }
+  }
+  for (std::size_t i = 0; i < due_lanes.size(); ++i) {
+    std::lock_guard lock(due_lanes[i]->mutex);
+    complete(*due_lanes[i], results[i], out);
+    any = true;
   }
   {
     std::lock_guard lock(queued_mutex_);

@@ -74,13 +74,13 @@ class TransactionalEventProducer final : public pipeline::EventProducer {
   struct Lane;
   enum class Due { kNow, kAll };
 
-  // `lock` holds the lane's mutex; released while the broker commits. Commits the open transaction
-  // (aborting and re-producing as needed), then opens the next one with what was produced
-  // meanwhile; the reports it settles are appended to `out`.
-  void commit(Lane& lane, std::unique_lock<std::mutex>& lock,
-              std::vector<pipeline::DeliveryReport>& out);
-  // The commit itself, on the delivery thread alone (lane.committing): ok, kFenced or kFatal.
+  // The commit itself (aborting and re-producing as needed), without the lane's mutex while
+  // lane.committing: ok, kFenced or kFatal.
   kafka::TxnResult finish(Lane& lane);
+  // Lane mutex held, after finish(): the reports it settles are appended to `out`, and what was
+  // produced meanwhile becomes the next transaction.
+  void complete(Lane& lane, const kafka::TxnResult& result,
+                std::vector<pipeline::DeliveryReport>& out);
   // Produces every pending record into the open transaction (a new attempt).
   kafka::TxnResult produce_all(Lane& lane);
   // Lane mutex held. checkpoint.store: kafka - produces the position after the transaction's last
