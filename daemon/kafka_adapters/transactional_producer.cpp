@@ -1,5 +1,7 @@
 #include "daemon/kafka_adapters/transactional_producer.h"
 
+#include <algorithm>
+#include <future>
 #include <limits>
 #include <thread>
 
@@ -24,6 +26,10 @@ namespace {
 constexpr std::uint64_t kPositionToken = std::numeric_limits<std::uint64_t>::max();
 // A commit that keeps timing out is aborted and its records produced again after this many tries.
 constexpr int kCommitRetries = 3;
+// A transaction aborted this many times in a row without a commit in between is a lasting error
+// (e.g. a topic the bridge may not write): the channel's records are reported failed, and the
+// pipeline stops without moving its checkpoint past them.
+constexpr int kAbortsInRow = 10;
 
 std::shared_ptr<spdlog::logger> log() {
   return ops::logger("subscribe");
@@ -59,6 +65,12 @@ struct TransactionalEventProducer::Lane {
   bool fenced = false;
   bool failed = false;
   std::string failure;
+  // A produce failed inside the transaction: abort it before committing.
+  bool doomed = false;
+  // The delivery thread is committing (without the mutex): produce() queues records in
+  // `waiting`, which become the next transaction, instead of waiting for the commit.
+  bool committing = false;
+  std::vector<Pending> waiting;
   ops::Counter* aborts = nullptr;
   ops::RepeatLimiter abort_warnings;
 };
@@ -67,6 +79,11 @@ TransactionalEventProducer::TransactionalEventProducer(const config::Config& con
                                                        std::optional<std::string> checkpoint_topic,
                                                        TransactionLimits limits)
     : checkpoint_topic_(std::move(checkpoint_topic)), limits_(limits) {
+  // Records of an open transaction count as in flight (limits.max_in_flight_events): a channel
+  // commits once it holds half that bound, so that a busy pipeline does not wait for max_age. Not
+  // a share per channel: Salesforce often delivers one channel's backlog at a time.
+  limits_.max_records =
+      std::clamp<std::size_t>(config.limits.max_in_flight_events / 2, 1, limits_.max_records);
   const kafka::ClientConfig client(config.kafka, kafka::Role::kProducer);
   auto& metrics = ops::Metrics::global();
   // librdkafka requires a bounded message timeout within the transaction timeout; a record that
@@ -161,6 +178,8 @@ core::Status TransactionalEventProducer::produce(const KafkaRecord& record, Deli
     };
     if (lane.fenced || lane.failed) {
       refuse();
+    } else if (lane.committing) {
+      lane.waiting.push_back({record, tag});
     } else {
       if (!lane.open) {
         auto begun = lane.producer->begin_transaction();
@@ -185,15 +204,24 @@ core::Status TransactionalEventProducer::produce(const KafkaRecord& record, Deli
           out,
           kafka::DeliveryToken(lane.pending.size() - 1, static_cast<std::int64_t>(lane.attempt)));
       if (!status) {
-        lane.pending.pop_back();
         if (lane.producer->fenced()) {
+          lane.pending.pop_back();
           give_up(lane, status.message(), true, reports);
           refuse();
           goto queue;
         }
-        return status;
+        if (status.kind() == core::ErrorKind::kRetry ||
+            status.kind() == core::ErrorKind::kInvalidInput) {
+          lane.pending.pop_back();  // the local queue is full, or the record can never go
+          return status;
+        }
+        // The transaction is in an error state (an earlier record failed): the record stays
+        // pending, and the commit aborts and produces the whole transaction again.
+        lane.doomed = true;
+        wake = true;
+      } else {
+        wake = lane.pending.size() >= limits_.max_records;
       }
-      wake = lane.pending.size() >= limits_.max_records;
     }
   }
 queue:
@@ -236,7 +264,15 @@ void TransactionalEventProducer::give_up(Lane& lane, const std::string& why, boo
     report.status = core::fatal_error(lane.failure);
     out.push_back(std::move(report));
   }
+  for (const auto& waiting : lane.waiting) {
+    DeliveryReport report;
+    report.tag = waiting.tag;
+    report.fenced = lane.fenced;
+    report.status = core::fatal_error(lane.failure);
+    out.push_back(std::move(report));
+  }
   lane.pending.clear();
+  lane.waiting.clear();
   lane.open = false;
 }
 
@@ -246,6 +282,10 @@ kafka::TxnResult TransactionalEventProducer::reproduce(Lane& lane) {
     return begun;
   }
   lane.opened = Clock::now();
+  return produce_all(lane);
+}
+
+kafka::TxnResult TransactionalEventProducer::produce_all(Lane& lane) {
   ++lane.attempt;  // the aborted attempt's callbacks (purged records) no longer count
   for (std::size_t i = 0; i < lane.pending.size(); ++i) {
     auto& pending = lane.pending[i];
@@ -266,8 +306,11 @@ kafka::TxnResult TransactionalEventProducer::reproduce(Lane& lane) {
         break;
       }
       if (status.kind() != core::ErrorKind::kRetry) {
-        return {lane.producer->fenced() ? kafka::TxnOutcome::kFenced : kafka::TxnOutcome::kFatal,
-                status.message()};
+        if (lane.producer->fenced()) {
+          return {kafka::TxnOutcome::kFenced, status.message()};
+        }
+        lane.doomed = true;  // the new transaction failed too: abort it as well
+        return {kafka::TxnOutcome::kAbort, status.message()};
       }
       lane.producer->poll(std::chrono::milliseconds(10));  // the local queue is full
     }
@@ -275,7 +318,7 @@ kafka::TxnResult TransactionalEventProducer::reproduce(Lane& lane) {
   return {};
 }
 
-void TransactionalEventProducer::commit(Lane& lane, std::vector<DeliveryReport>& out) {
+kafka::TxnResult TransactionalEventProducer::produce_position(Lane& lane) {
   if (checkpoint_topic_ && !lane.pending.empty()) {
     const auto& last = lane.pending.back();
     checkpoint::ChannelCheckpoint position;
@@ -303,25 +346,29 @@ void TransactionalEventProducer::commit(Lane& lane, std::vector<DeliveryReport>&
           record, kafka::DeliveryToken(kPositionToken, static_cast<std::int64_t>(lane.attempt)));
     }
     if (!status) {
-      give_up(lane, "writing the position to " + *checkpoint_topic_ + ": " + status.message(),
-              lane.producer->fenced(), out);
-      return;
+      return {lane.producer->fenced() ? kafka::TxnOutcome::kFenced : kafka::TxnOutcome::kAbort,
+              "writing the position to " + *checkpoint_topic_ + ": " + status.message()};
     }
   }
+  return {};
+}
+
+kafka::TxnResult TransactionalEventProducer::finish(Lane& lane) {
+  if (auto written = produce_position(lane); !written.ok()) {
+    if (written.outcome == kafka::TxnOutcome::kFenced) {
+      return written;
+    }
+    lane.doomed = true;
+  }
   int retries = 0;
+  int aborts_in_row = 0;
   while (true) {
-    auto result = lane.producer->commit_transaction(limits_.timeout);
+    auto result = lane.doomed ? kafka::TxnResult{kafka::TxnOutcome::kAbort,
+                                                 "a record was refused inside the transaction"}
+                              : lane.producer->commit_transaction(limits_.timeout);
+    lane.doomed = false;
     if (result.ok()) {
-      for (const auto& pending : lane.pending) {
-        DeliveryReport report;
-        report.tag = pending.tag;
-        report.partition = pending.partition;
-        report.offset = pending.offset;
-        out.push_back(std::move(report));
-      }
-      lane.pending.clear();
-      lane.open = false;
-      return;
+      return result;
     }
     if (result.outcome == kafka::TxnOutcome::kRetry && ++retries < kCommitRetries) {
       continue;
@@ -342,36 +389,98 @@ void TransactionalEventProducer::commit(Lane& lane, std::vector<DeliveryReport>&
       if (aborted.ok()) {
         aborted = reproduce(lane);
       }
-      if (!aborted.ok()) {
-        give_up(lane, aborted.message, aborted.outcome == kafka::TxnOutcome::kFenced, out);
-        return;
-      }
-      if (checkpoint_topic_) {
+      if (aborted.ok()) {
         // The position record of the aborted attempt went with it: write it again.
-        commit(lane, out);
-        return;
+        aborted = produce_position(lane);
+        lane.doomed = lane.doomed || aborted.outcome == kafka::TxnOutcome::kAbort;
+      }
+      if (aborted.outcome == kafka::TxnOutcome::kAbort && ++aborts_in_row < kAbortsInRow) {
+        continue;  // doomed again: the next turn aborts it
+      }
+      if (!aborted.ok()) {
+        if (aborted.outcome != kafka::TxnOutcome::kFenced) {
+          aborted.outcome = kafka::TxnOutcome::kFatal;
+        }
+        return aborted;
       }
       continue;
     }
+    return result;
+  }
+}
+
+void TransactionalEventProducer::complete(Lane& lane, const kafka::TxnResult& result,
+                                          std::vector<DeliveryReport>& out) {
+  lane.committing = false;
+  if (!result.ok()) {
     give_up(lane, result.message, result.outcome == kafka::TxnOutcome::kFenced, out);
     return;
+  }
+  for (const auto& pending : lane.pending) {
+    DeliveryReport report;
+    report.tag = pending.tag;
+    report.partition = pending.partition;
+    report.offset = pending.offset;
+    out.push_back(std::move(report));
+  }
+  lane.pending.clear();
+  lane.open = false;
+  if (lane.waiting.empty()) {
+    return;
+  }
+  // What arrived during the commit is the next transaction.
+  auto begun = lane.producer->begin_transaction();
+  if (!begun.ok()) {
+    give_up(lane, begun.message, begun.outcome == kafka::TxnOutcome::kFenced, out);
+    return;
+  }
+  lane.open = true;
+  lane.opened = Clock::now();
+  lane.pending = std::move(lane.waiting);
+  lane.waiting.clear();
+  if (auto produced = produce_all(lane); !produced.ok()) {
+    if (produced.outcome == kafka::TxnOutcome::kFenced) {
+      give_up(lane, produced.message, true, out);
+    }
   }
 }
 
 bool TransactionalEventProducer::serve(Due due, std::vector<DeliveryReport>& out) {
   bool any = false;
   const auto now = Clock::now();
+  // While the broker commits, the pipeline goes on: produce() queues a committing channel's next
+  // records. Only the committing thread touches `pending` (and the transaction) meanwhile. The
+  // channels' commits are independent (a producer each) and run side by side: one round trip
+  // for all of them, not one per channel.
+  std::vector<Lane*> due_lanes;
   for (auto& lane : lanes_) {
     std::lock_guard lock(lane->mutex);
     lane->producer->poll(std::chrono::milliseconds(0));
     if (!lane->open) {
       continue;
     }
-    if (due == Due::kAll || lane->pending.size() >= limits_.max_records ||
+    if (due == Due::kAll || lane->doomed || lane->pending.size() >= limits_.max_records ||
         (!lane->pending.empty() && now - lane->opened >= limits_.max_age)) {
-      commit(*lane, out);
-      any = true;
+      lane->committing = true;
+      due_lanes.push_back(lane.get());
     }
+  }
+  std::vector<kafka::TxnResult> results(due_lanes.size());
+  if (due_lanes.size() == 1) {
+    results[0] = finish(*due_lanes[0]);
+  } else if (!due_lanes.empty()) {
+    std::vector<std::future<kafka::TxnResult>> running;
+    for (Lane* lane : due_lanes) {
+      running.push_back(std::async(std::launch::async, [this, lane] { return finish(*lane); }));
+    }
+    for (std::size_t i = 0; i < running.size(); ++i) {
+      results[i] = running[i].get();
+    }
+  }
+  for (std::size_t i = 0; i < due_lanes.size(); ++i) {
+    std::lock_guard lock(due_lanes[i]->mutex);
+    complete(*due_lanes[i], results[i], out);
+    any = true;
   }
   {
     std::lock_guard lock(queued_mutex_);
@@ -420,7 +529,10 @@ void TransactionalEventProducer::poll(std::chrono::milliseconds timeout) {
 
 core::Status TransactionalEventProducer::flush(std::chrono::milliseconds) {
   std::vector<DeliveryReport> reports;
-  serve(Due::kAll, reports);
+  // Records produced while a transaction committed form the next one: a few rounds commit them.
+  for (int round = 0; round < 3; ++round) {
+    serve(Due::kAll, reports);
+  }
   hand_over(reports);
   for (auto& lane : lanes_) {
     std::lock_guard lock(lane->mutex);

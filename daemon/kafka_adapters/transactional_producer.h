@@ -17,8 +17,9 @@
 // checkpoint entry, checkpoint/file_store.h) is written to the checkpoint topic in the same
 // transaction, keyed by the channel name: data and position commit together.
 //
-// Threads: produce() from the pipeline thread, poll()/flush() from the delivery thread. A
-// channel's commit holds that channel only (its produce() waits for it); other channels go on.
+// Threads: produce() from the pipeline thread, poll()/flush() from the delivery thread. A commit
+// runs without the channel's mutex: records produced meanwhile wait in memory and form the next
+// transaction, so the pipeline thread never waits for the broker.
 
 #include <chrono>
 #include <condition_variable>
@@ -73,9 +74,18 @@ class TransactionalEventProducer final : public pipeline::EventProducer {
   struct Lane;
   enum class Due { kNow, kAll };
 
-  // Lane mutex held. Commits the open transaction (aborting and re-producing as needed); the
-  // reports it settles are appended to `out`.
-  void commit(Lane& lane, std::vector<pipeline::DeliveryReport>& out);
+  // The commit itself (aborting and re-producing as needed), without the lane's mutex while
+  // lane.committing: ok, kFenced or kFatal.
+  kafka::TxnResult finish(Lane& lane);
+  // Lane mutex held, after finish(): the reports it settles are appended to `out`, and what was
+  // produced meanwhile becomes the next transaction.
+  void complete(Lane& lane, const kafka::TxnResult& result,
+                std::vector<pipeline::DeliveryReport>& out);
+  // Produces every pending record into the open transaction (a new attempt).
+  kafka::TxnResult produce_all(Lane& lane);
+  // Lane mutex held. checkpoint.store: kafka - produces the position after the transaction's last
+  // record to the checkpoint topic (nothing otherwise).
+  kafka::TxnResult produce_position(Lane& lane);
   // Lane mutex held. Produces the pending records again into a fresh transaction.
   kafka::TxnResult reproduce(Lane& lane);
   // Lane mutex held. Every pending record is reported as fenced (or failed with `status`).
