@@ -37,9 +37,14 @@ int checkpoint_report(const config::Config& config) {
   auto file = store->load();
   if (!file) {
     std::fprintf(stderr, "checkpoints: %s\n", file.error().message.c_str());
-    return exit_code::kSoftware;
+    // checkpoint.store: kafka - a cluster that does not answer is not a corrupt store.
+    return file.error().kind == core::ErrorKind::kRetry ? exit_code::kUnavailable
+                                                        : exit_code::kSoftware;
   }
-  std::printf("checkpoint file: %s (%zu channel(s))\n", store->location().c_str(), file->size());
+  std::printf("%s: %s (%zu channel(s))\n",
+              config.checkpoint.store == config::CheckpointStoreKind::kKafka ? "checkpoint store"
+                                                                             : "checkpoint file",
+              store->location().c_str(), file->size());
 
   std::vector<checkpoint::ChannelResume> resumes;
   try {

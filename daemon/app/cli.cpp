@@ -70,8 +70,10 @@ int check_config(const Options& options) {
   if (!config) {
     return exit;
   }
-  // Without side effects (nothing created): `run` probes by writing, see run().
-  if (!config->subscribe.empty()) {
+  // Without side effects (nothing created): `run` probes by writing, see run(). The Kafka store
+  // only reads the file (migration), never writes it.
+  if (!config->subscribe.empty() &&
+      config->checkpoint.store == config::CheckpointStoreKind::kFile) {
     const auto problem = checkpoint::directory_problem(config->checkpoint.directory, false);
     if (!problem.empty()) {
       std::cerr << config->source << ": warning: checkpoint.directory: " << problem
@@ -93,7 +95,8 @@ int run(const Options& options) {
   }
   // Before anything connects: checkpoints that cannot be written are a configuration error now,
   // not a warning every interval and exit 70 at the stop.
-  if (!config->subscribe.empty()) {
+  if (!config->subscribe.empty() &&
+      config->checkpoint.store == config::CheckpointStoreKind::kFile) {
     const auto problem = checkpoint::directory_problem(config->checkpoint.directory, true);
     if (!problem.empty()) {
       std::cerr << config->source << ": checkpoint.directory: " << problem << "\n";

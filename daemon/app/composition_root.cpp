@@ -11,6 +11,8 @@
 #include "daemon/kafka_adapters/event_producer.h"
 #include "daemon/kafka_adapters/publish_ports.h"
 #include "daemon/kafka_adapters/tail_reader.h"
+#include "daemon/kafka_adapters/topic_store.h"
+#include "daemon/kafka_adapters/transactional_producer.h"
 #include "daemon/ops/log.h"
 #include "daemon/pipeline/json_value_encoders.h"
 #include "daemon/salesforce/cometd_client.h"
@@ -35,6 +37,9 @@ core::Status create_embedded_topics(const config::Config& config, kafka::Embedde
     if (!p.dead_letter_topic.empty()) {
       topics.push_back(config::full_topic(config.kafka, p.dead_letter_topic));
     }
+  }
+  if (config.checkpoint.store == config::CheckpointStoreKind::kKafka) {
+    topics.push_back(checkpoint_topic(config));
   }
   std::sort(topics.begin(), topics.end());
   topics.erase(std::unique(topics.begin(), topics.end()), topics.end());
@@ -80,8 +85,21 @@ std::unique_ptr<salesforce::EventSource> make_event_source(const config::Config&
       salesforce::cometd_options(config), resume, metrics);
 }
 
+std::string checkpoint_topic(const config::Config& config) {
+  return config::full_topic(config.kafka, config.checkpoint.topic);
+}
+
 std::unique_ptr<checkpoint::CheckpointStore> make_checkpoint_store(const config::Config& config) {
-  return std::make_unique<checkpoint::FileStore>(config.checkpoint.directory);
+  auto file = std::make_unique<checkpoint::FileStore>(config.checkpoint.directory);
+  switch (config.checkpoint.store) {
+    case config::CheckpointStoreKind::kKafka:
+      // The file seeds channels the topic has no position for yet (the migration, README).
+      return std::make_unique<kafka_adapters::TopicStore>(config.kafka, checkpoint_topic(config),
+                                                          std::move(file));
+    case config::CheckpointStoreKind::kFile:
+      break;
+  }
+  return file;
 }
 
 std::unique_ptr<pipeline::ValueEncoder> make_value_encoder(
@@ -96,7 +114,11 @@ std::unique_ptr<pipeline::ValueEncoder> make_value_encoder(
 }
 
 std::unique_ptr<pipeline::EventProducer> make_event_producer(const config::Config& config) {
-  return std::make_unique<kafka_adapters::KafkaEventProducer>(config.kafka);
+  std::optional<std::string> positions;
+  if (config.checkpoint.store == config::CheckpointStoreKind::kKafka) {
+    positions = checkpoint_topic(config);
+  }
+  return std::make_unique<kafka_adapters::TransactionalEventProducer>(config, positions);
 }
 
 std::unique_ptr<checkpoint::KafkaTail> make_kafka_tail(const config::Config& config) {

@@ -48,15 +48,20 @@ std::unique_ptr<salesforce::EventSource> make_event_source(const config::Config&
                                                            ops::Heartbeat& heartbeat,
                                                            ops::Metrics& metrics);
 
-// Where each channel's position is kept: the checkpoint file in checkpoint.directory. The only
-// place a FileStore is built (`run` and the `checkpoints` command both come here).
+// Where each channel's position is kept (checkpoint.store): the checkpoint file in
+// checkpoint.directory, or the checkpoint topic (seeded from that file). The only place a store is
+// built (`run` and the `checkpoints` command both come here).
 std::unique_ptr<checkpoint::CheckpointStore> make_checkpoint_store(const config::Config& config);
+
+// checkpoint.topic with kafka.topic_prefix.
+std::string checkpoint_topic(const config::Config& config);
 
 // The record value of a subscribe mapping's events (`value:`).
 std::unique_ptr<pipeline::ValueEncoder> make_value_encoder(const config::SubscribeMapping& mapping);
 
-// Where the subscribe direction's records go: an idempotent librdkafka producer. Throws
-// kafka::KafkaError at start-up.
+// Where the subscribe direction's records go: a transactional librdkafka producer per channel
+// (kafka_adapters/transactional_producer.h), which also writes the positions with
+// checkpoint.store: kafka. Throws kafka::KafkaError at start-up.
 std::unique_ptr<pipeline::EventProducer> make_event_producer(const config::Config& config);
 
 // How reconciliation reads Kafka back. Throws kafka::KafkaError at start-up.

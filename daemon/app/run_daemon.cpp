@@ -132,6 +132,31 @@ std::optional<int> create_configured_topics(const config::Config& config) {
   return std::nullopt;
 }
 
+// checkpoint.store: kafka - the checkpoint topic is the bridge's own (as Kafka Connect creates its
+// offsets topic): created when missing, compacted, one partition, whatever kafka.create_topics
+// says. 69 when the cluster could not be reached, 78 when it refused (create it by hand then).
+std::optional<int> create_checkpoint_topic(const config::Config& config) {
+  auto log = ops::logger("supervisor");
+  const kafka::TopicSpec spec{checkpoint_topic(config),
+                              1,
+                              config.kafka.create_topics.replication_factor,
+                              {{"cleanup.policy", "compact"}}};
+  auto result = kafka::create_missing_topics(
+      kafka::ClientConfig(config.kafka, kafka::Role::kProducer), {spec}, kCreateTopicsTimeout);
+  if (!result.is_ok()) {
+    log->error(
+        "checkpoint.store: kafka needs the compacted topic {}: {}; create it "
+        "(cleanup.policy=compact) or allow the bridge to",
+        spec.name, result.error().message);
+    return result.error().kind == core::ErrorKind::kRetry ? exit_code::kUnavailable
+                                                          : exit_code::kConfig;
+  }
+  for (const auto& topic : result->created) {
+    log->info("checkpoint.store: kafka: created the compacted topic {}", topic);
+  }
+  return std::nullopt;
+}
+
 }  // namespace
 
 int run_daemon(const config::Config& config, std::stop_token stop) {
@@ -160,6 +185,12 @@ int run_daemon(const config::Config& config, std::stop_token stop) {
   // Before the root: the subscribe side looks its topics up while it is built.
   if (!config.kafka.embedded && config.kafka.create_topics.enabled) {
     if (auto code = create_configured_topics(config)) {
+      return *code;
+    }
+  }
+  if (!config.kafka.embedded && !config.subscribe.empty() &&
+      config.checkpoint.store == config::CheckpointStoreKind::kKafka) {
+    if (auto code = create_checkpoint_topic(config)) {
       return *code;
     }
   }

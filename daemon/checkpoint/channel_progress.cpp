@@ -77,6 +77,21 @@ void ChannelProgress::cancel(std::size_t index, const core::ReplayId& replay_id)
   acked_.notify_all();
 }
 
+void ChannelProgress::abandon(std::size_t index) {
+  {
+    std::lock_guard lock(mutex_);
+    auto& slot = marks_[index];
+    std::size_t dropped = slot.mark.in_flight();
+    slot.mark.abandon();
+    for (auto& [epoch, mark] : slot.retired) {
+      dropped += mark.in_flight();
+    }
+    slot.retired.clear();
+    in_flight_ -= dropped;
+  }
+  acked_.notify_all();
+}
+
 void ChannelProgress::acknowledged(std::size_t index, const core::ReplayId& replay_id,
                                    std::uint32_t epoch) {
   {

@@ -57,6 +57,9 @@ class ChannelProgress final : public salesforce::ResumePoints {
   // produce() refused the record it was registered for.
   void cancel(std::size_t index, const core::ReplayId& replay_id);
   void acknowledged(std::size_t index, const core::ReplayId& replay_id, std::uint32_t epoch = 0);
+  // The channel was fenced (another instance writes it now): none of its events in flight, of
+  // any epoch, will be acknowledged. Its position stays where it is.
+  void abandon(std::size_t index);
   // An event already in Kafka (or dropped on purpose): the watermark may pass it.
   void settled(std::size_t index, const core::ReplayId& replay_id);
 

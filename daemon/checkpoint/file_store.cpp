@@ -14,6 +14,7 @@
 #include <rapidjson/error/en.h>
 #include <rapidjson/prettywriter.h>
 #include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
 
 namespace sfkb::checkpoint {
 namespace {
@@ -61,9 +62,84 @@ bool write_all(int fd, const std::string& data) {
   return true;
 }
 
-core::Error corrupt(const std::string& origin, const std::string& why) {
-  return core::fatal_error("checkpoint file " + origin + " is unusable: " + why +
+// `where`: "checkpoint file PATH", or the record of a checkpoint topic.
+core::Error unusable(const std::string& where, const std::string& why) {
+  return core::fatal_error(where + " is unusable: " + why +
                            " (fix or remove it; the bridge will not guess a resume point)");
+}
+
+core::Error corrupt(const std::string& origin, const std::string& why) {
+  return unusable("checkpoint file " + origin, why);
+}
+
+// `version` > 0: the entry stands alone (a checkpoint topic's record) and says its format.
+template <typename Writer>
+void write_entry(Writer& writer, const ChannelCheckpoint& checkpoint, int version = 0) {
+  writer.StartObject();
+  if (version > 0) {
+    writer.Key("version");
+    writer.Int(version);
+  }
+  writer.Key("replay_id");
+  writer.Int64(checkpoint.replay_id.number());
+  writer.Key("updated");
+  writer.String(checkpoint.updated.c_str(),
+                static_cast<rapidjson::SizeType>(checkpoint.updated.size()));
+  if (checkpoint.partition) {
+    writer.Key("partition");
+    writer.Int(*checkpoint.partition);
+  }
+  if (checkpoint.epoch > 0) {
+    writer.Key("epoch");
+    writer.Uint(checkpoint.epoch);
+  }
+  if (!checkpoint.org_id.empty()) {
+    writer.Key("org_id");
+    writer.String(checkpoint.org_id.c_str(),
+                  static_cast<rapidjson::SizeType>(checkpoint.org_id.size()));
+  }
+  writer.EndObject();
+}
+
+// One channel's entry (an object): {"replay_id":N,"updated":"...","partition":P,"epoch":E,
+// "org_id":"00D..."}.
+core::Result<ChannelCheckpoint> read_entry(const rapidjson::Value& entry,
+                                           const std::string& channel, const std::string& where) {
+  const auto corrupt = [&where](const std::string&, const std::string& why) {
+    return unusable(where, why);
+  };
+  const std::string& origin = where;
+  auto replay = entry.FindMember("replay_id");
+  if (replay == entry.MemberEnd() || !replay->value.IsInt64()) {
+    return corrupt(origin, "channels[\"" + channel + "\"].replay_id is not an integer");
+  }
+  ChannelCheckpoint checkpoint;
+  checkpoint.replay_id = core::ReplayId::cometd(replay->value.GetInt64());
+  auto updated = entry.FindMember("updated");
+  if (updated != entry.MemberEnd() && updated->value.IsString()) {
+    checkpoint.updated.assign(updated->value.GetString(), updated->value.GetStringLength());
+  }
+  // Optional: files written before partitions were pinned have none.
+  if (auto partition = entry.FindMember("partition"); partition != entry.MemberEnd()) {
+    if (!partition->value.IsInt() || partition->value.GetInt() < 0) {
+      return corrupt(origin, "channels[\"" + channel + "\"].partition is not a partition number");
+    }
+    checkpoint.partition = partition->value.GetInt();
+  }
+  // Optional (version 2): absent in older files.
+  if (auto epoch = entry.FindMember("epoch"); epoch != entry.MemberEnd()) {
+    if (!epoch->value.IsUint()) {
+      return corrupt(origin, "channels[\"" + channel + "\"].epoch is not a non-negative integer");
+    }
+    checkpoint.epoch = epoch->value.GetUint();
+  }
+  if (auto org = entry.FindMember("org_id"); org != entry.MemberEnd()) {
+    if (!org->value.IsString()) {
+      return corrupt(origin, "channels[\"" + channel + "\"].org_id is not a string");
+    }
+    checkpoint.org_id.assign(org->value.GetString(), org->value.GetStringLength());
+  }
+  return checkpoint;
 }
 
 }  // namespace
@@ -93,26 +169,7 @@ std::string encode_checkpoints(const Checkpoints& checkpoints) {
   writer.StartObject();
   for (const auto& [channel, checkpoint] : checkpoints) {
     writer.Key(channel.c_str(), static_cast<rapidjson::SizeType>(channel.size()));
-    writer.StartObject();
-    writer.Key("replay_id");
-    writer.Int64(checkpoint.replay_id.number());
-    writer.Key("updated");
-    writer.String(checkpoint.updated.c_str(),
-                  static_cast<rapidjson::SizeType>(checkpoint.updated.size()));
-    if (checkpoint.partition) {
-      writer.Key("partition");
-      writer.Int(*checkpoint.partition);
-    }
-    if (checkpoint.epoch > 0) {
-      writer.Key("epoch");
-      writer.Uint(checkpoint.epoch);
-    }
-    if (!checkpoint.org_id.empty()) {
-      writer.Key("org_id");
-      writer.String(checkpoint.org_id.c_str(),
-                    static_cast<rapidjson::SizeType>(checkpoint.org_id.size()));
-    }
-    writer.EndObject();
+    write_entry(writer, checkpoint);
   }
   writer.EndObject();
   writer.EndObject();
@@ -153,40 +210,41 @@ core::Result<Checkpoints> decode_checkpoints(const std::string& text, const std:
     if (!member.value.IsObject()) {
       return corrupt(origin, "channels[\"" + channel + "\"] is not an object");
     }
-    auto replay = member.value.FindMember("replay_id");
-    if (replay == member.value.MemberEnd() || !replay->value.IsInt64()) {
-      return corrupt(origin, "channels[\"" + channel + "\"].replay_id is not an integer");
+    auto checkpoint = read_entry(member.value, channel, "checkpoint file " + origin);
+    if (!checkpoint) {
+      return checkpoint.error();
     }
-    ChannelCheckpoint checkpoint;
-    checkpoint.replay_id = core::ReplayId::cometd(replay->value.GetInt64());
-    auto updated = member.value.FindMember("updated");
-    if (updated != member.value.MemberEnd() && updated->value.IsString()) {
-      checkpoint.updated.assign(updated->value.GetString(), updated->value.GetStringLength());
-    }
-    // Optional: files written before partitions were pinned have none.
-    if (auto partition = member.value.FindMember("partition");
-        partition != member.value.MemberEnd()) {
-      if (!partition->value.IsInt() || partition->value.GetInt() < 0) {
-        return corrupt(origin, "channels[\"" + channel + "\"].partition is not a partition number");
-      }
-      checkpoint.partition = partition->value.GetInt();
-    }
-    // Optional (version 2): absent in older files.
-    if (auto epoch = member.value.FindMember("epoch"); epoch != member.value.MemberEnd()) {
-      if (!epoch->value.IsUint()) {
-        return corrupt(origin, "channels[\"" + channel + "\"].epoch is not a non-negative integer");
-      }
-      checkpoint.epoch = epoch->value.GetUint();
-    }
-    if (auto org = member.value.FindMember("org_id"); org != member.value.MemberEnd()) {
-      if (!org->value.IsString()) {
-        return corrupt(origin, "channels[\"" + channel + "\"].org_id is not a string");
-      }
-      checkpoint.org_id.assign(org->value.GetString(), org->value.GetStringLength());
-    }
-    out.emplace(std::move(channel), std::move(checkpoint));
+    out.emplace(std::move(channel), std::move(checkpoint).value());
   }
   return out;
+}
+
+std::string encode_checkpoint_entry(const ChannelCheckpoint& checkpoint) {
+  rapidjson::StringBuffer buffer;
+  rapidjson::Writer<rapidjson::StringBuffer> writer(buffer);
+  write_entry(writer, checkpoint, kFileFormatVersion);
+  return std::string(buffer.GetString(), buffer.GetSize());
+}
+
+core::Result<ChannelCheckpoint> decode_checkpoint_entry(const std::string& text,
+                                                        const std::string& channel,
+                                                        const std::string& origin) {
+  rapidjson::Document doc;
+  doc.Parse(text.data(), text.size());
+  if (doc.HasParseError() || !doc.IsObject()) {
+    return unusable(origin, "the entry of channel " + channel + " is not a JSON object");
+  }
+  auto version = doc.FindMember("version");
+  if (version == doc.MemberEnd() || !version->value.IsInt() ||
+      version->value.GetInt() < kOldestFileFormatVersion ||
+      version->value.GetInt() > kFileFormatVersion) {
+    return unusable(origin, "the entry of channel " + channel +
+                                " has no known \"version\" (this "
+                                "build reads versions " +
+                                std::to_string(kOldestFileFormatVersion) + " to " +
+                                std::to_string(kFileFormatVersion) + ")");
+  }
+  return read_entry(doc, channel, origin);
 }
 
 FileStore::FileStore(std::string directory, std::string file_name)

@@ -40,4 +40,13 @@ std::string encode_checkpoints(const Checkpoints& checkpoints);
 // `origin` names the file in error messages.
 core::Result<Checkpoints> decode_checkpoints(const std::string& text, const std::string& origin);
 
+// One channel's entry on its own, the value of a checkpoint topic's record (checkpoint.store:
+// kafka): the file's entry object with the format version in it, e.g.
+//   {"version":2,"replay_id":N,"updated":"...","partition":P,"epoch":E,"org_id":"00D..."}
+// Same CometD-only rule as encode_checkpoints. `origin` names the record in error messages.
+std::string encode_checkpoint_entry(const ChannelCheckpoint& checkpoint);
+core::Result<ChannelCheckpoint> decode_checkpoint_entry(const std::string& text,
+                                                        const std::string& channel,
+                                                        const std::string& origin);
+
 }  // namespace sfkb::checkpoint

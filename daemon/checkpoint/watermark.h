@@ -36,6 +36,12 @@ class Watermark {
   void cancel(const core::ReplayId& replay_id);
   // Kafka acknowledged the event. Returns true when the watermark moved.
   bool acknowledged(const core::ReplayId& replay_id);
+  // None of the events in flight will be acknowledged (the channel was fenced): forget them all;
+  // the watermark stays where it is.
+  void abandon() {
+    pending_.clear();
+    in_flight_ = 0;
+  }
 
   std::optional<core::ReplayId> value() const { return value_; }
   // Produced but not yet acknowledged (the in-flight count of the channel).

@@ -51,6 +51,10 @@ inline constexpr DurationRange kCheckpointInterval{milliseconds(10), minutes(10)
 // The graceful stop: at least 1 s to flush and write the final checkpoint; at most 10 min, far
 // beyond what systemd (TimeoutStopSec=30s in the unit), Docker or Heroku (30 s) wait anyway.
 inline constexpr DurationRange kShutdownTimeout{seconds(1), minutes(10)};
+// coordination.session_timeout: the broker refuses what lies outside its
+// group.min.session.timeout.ms (6 s by default) .. group.max.session.timeout.ms (30 min); below
+// 1 s a missed heartbeat or a GC pause would move channels for nothing.
+inline constexpr DurationRange kSessionTimeout{seconds(1), minutes(30)};
 // Salesforce accepts at most 200 records per composite/sobjects request.
 inline constexpr Range<long long> kBatchSize{1, 200};
 // Waiting longer than a minute for a batch to fill is a delay, not batching.
@@ -124,9 +128,29 @@ struct KafkaConfig {
   TopicCreationConfig create_topics;
 };
 
+// YAML `coordination:` - how instances with the same config share the subscribe channels: a Kafka
+// consumer group over a small topic with one partition per channel (docs/ARCHITECTURE.md
+// "Several instances").
+struct CoordinationConfig {
+  // Off: this instance subscribes every channel, whatever else runs (the behaviour of one
+  // instance). Never used with kafka.embedded, whose mock cluster lives inside one process.
+  bool enabled = true;
+  std::string group = "sf-kafka-bridge.subscribe";  // before topic_prefix
+  std::string topic = "sf-kafka-bridge.channels";   // before topic_prefix
+  // How long the group waits for a silent instance before its channels move: the failover time
+  // after a kill -9, and how long a stalled owner keeps its channels. Kafka Connect's default.
+  std::chrono::milliseconds session_timeout{10000};
+};
+
+// Where channel positions live (docs/ARCHITECTURE.md §4): the checkpoint file, or a compacted
+// topic written in the same Kafka transaction as the channel's records.
+enum class CheckpointStoreKind { kFile, kKafka };
+
 struct CheckpointConfig {
   std::string directory = "/var/lib/sf-kafka-bridge";
   std::chrono::milliseconds interval{1000};  // how often acknowledged progress is persisted
+  CheckpointStoreKind store = CheckpointStoreKind::kFile;
+  std::string topic = "sf-kafka-bridge.checkpoints";  // store: kafka; after kafka.topic_prefix
 };
 
 enum class KeyKind { kNone, kEventUuid, kReplayId, kPayloadField };
@@ -195,6 +219,7 @@ struct ShutdownConfig {
 struct Config {
   SalesforceConfig salesforce;
   KafkaConfig kafka;
+  CoordinationConfig coordination;
   CheckpointConfig checkpoint;
   LimitsConfig limits;
   std::vector<SubscribeMapping> subscribe;

@@ -76,6 +76,8 @@ const Names<InvalidReplayPolicy> kInvalidReplay = {{"earliest", InvalidReplayPol
                                                    {"latest", InvalidReplayPolicy::kLatest},
                                                    {"fail", InvalidReplayPolicy::kFail}};
 const Names<OnError> kOnError = {{"dead_letter", OnError::kDeadLetter}, {"fail", OnError::kFail}};
+const Names<CheckpointStoreKind> kCheckpointStores = {{"file", CheckpointStoreKind::kFile},
+                                                      {"kafka", CheckpointStoreKind::kKafka}};
 const Names<LogFormat> kLogFormats = {{"text", LogFormat::kText}, {"json", LogFormat::kJson}};
 
 // --- salesforce --------------------------------------------------------------------------------
@@ -283,6 +285,37 @@ const Schema<KafkaConfig>& kafka_schema() {
   return schema;
 }
 
+// --- coordination ------------------------------------------------------------------------------
+
+const Schema<CoordinationConfig>& coordination_schema() {
+  using C = CoordinationConfig;
+  static const Schema<CoordinationConfig> schema{
+      {
+          boolean(&C::enabled,
+                  {.key = "enabled",
+                   .doc = "instances with the same config (and the same Kafka) share the "
+                          "`subscribe` channels through a Kafka consumer group, each channel "
+                          "owned by one instance at a time; a single instance owns them all. "
+                          "`false`: this instance subscribes every channel whatever else runs. "
+                          "Not used with `kafka.embedded`. See [Several "
+                          "instances](#several-instances)"}),
+          text(&C::group, {.key = "group",
+                           .doc = "consumer group of the owners (before `topic_prefix`); also "
+                                  "the stem of the subscribe side's transactional IDs"}),
+          text(&C::topic,
+               {.key = "topic",
+                .doc = "coordination topic (before `topic_prefix`), one partition per channel; "
+                       "created at start-up when missing (no records are ever written to it)"}),
+          duration(&C::session_timeout, bounds::kSessionTimeout,
+                   {.key = "session_timeout",
+                    .doc = "how long the group waits for a silent instance before its channels "
+                           "move (the failover time after a crash); within the broker's "
+                           "`group.min.session.timeout.ms`..`group.max.session.timeout.ms`"}),
+      },
+      rules::coordination_names};
+  return schema;
+}
+
 // --- checkpoint, limits ------------------------------------------------------------------------
 
 const Schema<CheckpointConfig>& checkpoint_schema() {
@@ -297,6 +330,14 @@ const Schema<CheckpointConfig>& checkpoint_schema() {
       duration(&C::interval, bounds::kCheckpointInterval,
                {.key = "interval",
                 .doc = "how often acknowledged progress is written (and at shutdown)"}),
+      choice(&C::store, kCheckpointStores,
+             {.key = "store",
+              .doc = "`file` (the checkpoint file in `directory`) or `kafka`: each channel's "
+                     "position lives in the compacted topic `topic`, written in the same Kafka "
+                     "transaction as the channel's records (see [Checkpoints](#checkpoints))"}),
+      text(&C::topic, {.key = "topic",
+                       .doc = "`store: kafka`: the compacted topic of the positions (after "
+                              "`kafka.topic_prefix`); created when missing"}),
   }};
   return schema;
 }
@@ -632,6 +673,7 @@ const Schema<Config>& config_schema() {
       {
           section("salesforce", &Config::salesforce, salesforce_schema()),
           section("kafka", &Config::kafka, kafka_schema()),
+          section("coordination", &Config::coordination, coordination_schema()),
           section("checkpoint", &Config::checkpoint, checkpoint_schema()),
           section("limits", &Config::limits, limits_schema()),
           list("subscribe", &Config::subscribe, subscribe_schema(),

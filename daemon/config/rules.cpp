@@ -104,6 +104,19 @@ void kafka_environment(Reader& reader, const Map& m, KafkaConfig& kafka) {
   }
 }
 
+void coordination_names(Reader& reader, const Map& m, CoordinationConfig& coordination) {
+  reader.require_non_empty(m, "group", coordination.group, "");
+  reader.require_non_empty(m, "topic", coordination.topic, "");
+  // The embedded mock cluster lives in one process: nothing to share, the topic is never made.
+  if (!coordination.topic.empty() && !reader.config().kafka.embedded) {
+    if (auto problem = topic_name_problem(coordination.topic, reader.config().kafka.topic_prefix);
+        !problem.empty()) {
+      const Located at = reader.at(m, "topic");
+      reader.error(at.path, at.mark, problem);
+    }
+  }
+}
+
 void subscribe_mapping(Reader& reader, const Map& m, SubscribeMapping& mapping) {
   if (!mapping.channel.empty()) {
     const Located at = reader.at(m, "channel");

@@ -23,6 +23,10 @@ void kafka_environment(Reader& reader, const Map& m, KafkaConfig& kafka);
 // least 1; their bounds allow 0 only to report it with this reason.
 void topic_creation_counts(Reader& reader, const Map& m, TopicCreationConfig& creation);
 
+// coordination: the topic's name with kafka.topic_prefix (unless kafka.embedded); a non-empty
+// group.
+void coordination_names(Reader& reader, const Map& m, CoordinationConfig& coordination);
+
 // subscribe[]: the topic name with kafka.topic_prefix; event_uuid keys only on /event/ channels;
 // the channel and topic remembered for across_mappings.
 void subscribe_mapping(Reader& reader, const Map& m, SubscribeMapping& mapping);

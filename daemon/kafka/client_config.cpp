@@ -53,6 +53,10 @@ const std::vector<Enforced>& enforced_for(Role role) {
        "false",
        {"false"},
        "offsets are committed only for records Salesforce accepted"},
+      {{"isolation.level"},
+       "read_committed",
+       {"read_committed"},
+       "records of aborted or open transactions are never read (docs/ARCHITECTURE.md section 4)"},
   };
   return role == Role::kProducer ? producer : consumer;
 }

@@ -14,9 +14,15 @@ std::shared_ptr<spdlog::logger> log() {
   return ops::logger("kafka");
 }
 
+bool is_fence(rd_kafka_resp_err_t err) {
+  return err == RD_KAFKA_RESP_ERR__FENCED || err == RD_KAFKA_RESP_ERR_PRODUCER_FENCED ||
+         err == RD_KAFKA_RESP_ERR_INVALID_PRODUCER_EPOCH;
+}
+
 }  // namespace
 
-Producer::Producer(const ClientConfig& config, DeliveryCallback on_delivery)
+Producer::Producer(const ClientConfig& config, DeliveryCallback on_delivery,
+                   const Properties& extra)
     : on_delivery_(std::move(on_delivery)),
       flush_timeout_(config.kafka().flush_timeout),
       keep_alive_(config.keep_alive()) {
@@ -26,7 +32,10 @@ Producer::Producer(const ClientConfig& config, DeliveryCallback on_delivery)
   auto& metrics = ops::Metrics::global();
   produce_errors_ = &metrics.counter(ops::Metric::kKafkaProduceErrors);
   delivery_failures_ = &metrics.counter(ops::Metric::kKafkaDeliveryFailures);
-  ConfPtr conf = config.make_conf();
+  ConfPtr conf = config.make_conf(extra);
+  for (const auto& [key, value] : extra) {
+    transactional_ = transactional_ || key == "transactional.id";
+  }
   rd_kafka_conf_set_opaque(conf.get(), this);
   rd_kafka_conf_set_dr_msg_cb(conf.get(), &Producer::on_delivery_report);
   rd_kafka_conf_set_error_cb(conf.get(), &Producer::on_error);
@@ -126,6 +135,76 @@ core::Status Producer::fatal_error() const {
                            rd_kafka_err2name(err) + ")");
 }
 
+bool Producer::fenced() const {
+  return is_fence(rd_kafka_fatal_error(handle_.get(), nullptr, 0));
+}
+
+namespace {
+
+// Takes ownership of `error` (nullptr: success).
+TxnResult classify(rd_kafka_error_t* error, const std::string& what) {
+  if (error == nullptr) {
+    return {};
+  }
+  TxnResult result;
+  result.message =
+      what + ": " + rd_kafka_error_string(error) + " (" + rd_kafka_error_name(error) + ")";
+  if (is_fence(rd_kafka_error_code(error))) {
+    result.outcome = TxnOutcome::kFenced;
+  } else if (rd_kafka_error_is_fatal(error)) {
+    result.outcome = TxnOutcome::kFatal;
+  } else if (rd_kafka_error_txn_requires_abort(error)) {
+    result.outcome = TxnOutcome::kAbort;
+  } else if (rd_kafka_error_is_retriable(error) ||
+             rd_kafka_error_code(error) == RD_KAFKA_RESP_ERR__TIMED_OUT) {
+    result.outcome = TxnOutcome::kRetry;
+  } else {
+    result.outcome = TxnOutcome::kFatal;
+  }
+  rd_kafka_error_destroy(error);
+  return result;
+}
+
+}  // namespace
+
+TxnResult Producer::init_transactions(std::chrono::milliseconds timeout) {
+  auto result =
+      classify(rd_kafka_init_transactions(handle_.get(), static_cast<int>(timeout.count())),
+               "init_transactions");
+  if (result.outcome == TxnOutcome::kFatal && fenced()) {
+    result.outcome = TxnOutcome::kFenced;
+  }
+  return result;
+}
+
+TxnResult Producer::begin_transaction() {
+  auto result = classify(rd_kafka_begin_transaction(handle_.get()), "begin_transaction");
+  if (result.outcome == TxnOutcome::kFatal && fenced()) {
+    result.outcome = TxnOutcome::kFenced;
+  }
+  return result;
+}
+
+TxnResult Producer::commit_transaction(std::chrono::milliseconds timeout) {
+  auto result =
+      classify(rd_kafka_commit_transaction(handle_.get(), static_cast<int>(timeout.count())),
+               "commit_transaction");
+  if (result.outcome == TxnOutcome::kFatal && fenced()) {
+    result.outcome = TxnOutcome::kFenced;
+  }
+  return result;
+}
+
+TxnResult Producer::abort_transaction(std::chrono::milliseconds timeout) {
+  auto result =
+      classify(rd_kafka_abort_transaction(handle_.get(), static_cast<int>(timeout.count())),
+               "abort_transaction");
+  if (result.outcome == TxnOutcome::kFatal && fenced()) {
+    result.outcome = TxnOutcome::kFenced;
+  }
+  return result;
+}
+
 void Producer::on_delivery_report(rd_kafka_t*, const rd_kafka_message_t* message,
                                   void* opaque) noexcept {
   try {
@@ -155,7 +234,9 @@ void Producer::deliver(const rd_kafka_message_t* message) {
                                           std::to_string(message->partition) + "]");
     // Final whatever the code says: the producer already retried for as long as it could.
     delivery.status = core::Error{core::ErrorKind::kFatal, status.message()};
-    log()->error("{}", delivery.status.message());
+    if (!transactional_) {
+      log()->error("{}", delivery.status.message());
+    }
   }
   on_delivery_(delivery);
 }
@@ -165,6 +246,9 @@ void Producer::on_error(rd_kafka_t* rk, int err, const char* reason, void* opaqu
     auto* self = static_cast<Producer*>(opaque);
     if (err == RD_KAFKA_RESP_ERR__FATAL) {
       self->fatal_ = true;
+      if (self->fenced()) {
+        return;  // expected when ownership moved: the transaction's owner reports it once
+      }
       log()->critical("{}", self->fatal_error().message());
       return;
     }

@@ -71,10 +71,28 @@ struct Delivery {
 
 using DeliveryCallback = std::function<void(const Delivery&)>;
 
+// A transactional producer's answer to a transaction call (init, begin, commit, abort), by what
+// the caller does next (librdkafka's retriable / txn_requires_abort / fatal classes).
+enum class TxnOutcome {
+  kOk,
+  kRetry,   // call the same function again
+  kAbort,   // abort the transaction; its records may be produced again in a new one
+  kFenced,  // another producer with the same transactional.id took over: stop for good
+  kFatal,   // anything else that stops the producer
+};
+
+struct TxnResult {
+  TxnOutcome outcome = TxnOutcome::kOk;
+  std::string message;
+  bool ok() const { return outcome == TxnOutcome::kOk; }
+};
+
 class Producer {
  public:
-  // Throws KafkaError at start-up (invalid properties, handle creation).
-  Producer(const ClientConfig& config, DeliveryCallback on_delivery);
+  // Throws KafkaError at start-up (invalid properties, handle creation). `extra` is applied after
+  // the enforced properties; a `transactional.id` among them makes a transactional producer,
+  // whose failed deliveries are not logged one by one (the transaction's outcome is what counts).
+  Producer(const ClientConfig& config, DeliveryCallback on_delivery, const Properties& extra = {});
   // Flushes for at most kafka.flush_timeout, then drops what is left (each dropped record is
   // logged as a count; its delivery callback is not called any more).
   ~Producer();
@@ -98,6 +116,16 @@ class Producer {
                                              std::chrono::milliseconds timeout);
   // ok, or the fatal error that stopped the producer.
   core::Status fatal_error() const;
+  // The fatal error is a fence: a newer producer with the same transactional.id exists.
+  bool fenced() const;
+
+  // Transactions (a producer built with a transactional.id). init_transactions() fences earlier
+  // producers of the same transactional.id and aborts their open transaction; commit flushes and
+  // serves the delivery callbacks on the calling thread.
+  TxnResult init_transactions(std::chrono::milliseconds timeout);
+  TxnResult begin_transaction();
+  TxnResult commit_transaction(std::chrono::milliseconds timeout);
+  TxnResult abort_transaction(std::chrono::milliseconds timeout);
 
   rd_kafka_t* handle() const { return handle_.get(); }
 
@@ -112,6 +140,7 @@ class Producer {
   std::shared_ptr<const void> keep_alive_;
   std::atomic<bool> fatal_{false};
   std::atomic<bool> closing_{false};
+  bool transactional_ = false;
   ops::Counter* produce_errors_ = nullptr;
   ops::Counter* delivery_failures_ = nullptr;
   HandlePtr handle_;  // last: destroyed first, while the members above still exist

@@ -62,6 +62,9 @@ struct SubscribePipeline::Channel {
   ops::Counter* dropped = nullptr;
   ops::Counter* own_skipped = nullptr;  // set: skip_own_events is on for this channel
   ops::Gauge* checkpoint_gauge = nullptr;
+  // Set on the delivery thread when the channel's producer was fenced; read by the pipeline
+  // thread, which then stops producing the channel.
+  std::atomic<bool> fenced{false};
   // Shared with the metrics registry's callback, which may outlive the pipeline.
   std::shared_ptr<std::atomic<std::int64_t>> last_event_ns;
 };
@@ -140,6 +143,16 @@ std::vector<checkpoint::ChannelResume> SubscribePipeline::resumes() const {
   return resumes_;
 }
 
+std::vector<std::string> SubscribePipeline::fenced_channels() const {
+  std::vector<std::string> out;
+  for (const auto& channel : channels_) {
+    if (channel->fenced.load()) {
+      out.push_back(channel->mapping->channel);
+    }
+  }
+  return out;
+}
+
 core::Status SubscribePipeline::fatal_status() const {
   std::lock_guard lock(failure_mutex_);
   return core::fatal_error(failure_);
@@ -178,6 +191,13 @@ core::Status SubscribePipeline::start_up(std::stop_token stop) {
   auto log = ops::logger("subscribe");
   if (!options_.partition_for_channel) {
     return core::fatal_error("subscribe pipeline built without a partition_for_channel function");
+  }
+  // First: a transactional producer fences the channels' earlier owners and aborts what they left
+  // open, so that the checkpoint topic and the Kafka tail read below are final.
+  if (core::Status status = with_retry("initialising the Kafka producer", stop,
+                                       [&] { return producer_.initialize(stop); });
+      !status) {
+    return status;
   }
   auto loaded = store_.load();
   if (!loaded) {
@@ -425,6 +445,9 @@ core::Status SubscribePipeline::handle(const salesforce::StreamEvent& event, std
   const std::size_t index = found->second;
   Channel& channel = *channels_[index];
   channel.last_event_ns->store(now_ns(), std::memory_order_relaxed);
+  if (channel.fenced.load()) {
+    return core::Status::ok();  // the channel's new owner writes it
+  }
 
   switch (channel.filter.admit(event.replay_id)) {
     case checkpoint::DuplicateFilter::Verdict::kBelowHighWater:
@@ -536,6 +559,23 @@ void SubscribePipeline::on_delivery(const DeliveryReport& report) {
   if (report.status) {
     progress_.acknowledged(report.tag.channel, report.tag.replay_id, report.tag.epoch);
     channels_[report.tag.channel]->produced->inc();
+    return;
+  }
+  if (report.fenced) {
+    // Not written, and never will be by this instance: no longer in flight, and the watermark
+    // stays below it (every later event of the channel is fenced too).
+    Channel& channel = *channels_[report.tag.channel];
+    const bool first = !channel.fenced.exchange(true);
+    progress_.abandon(report.tag.channel);
+    if (first) {
+      options_.metrics->counter(ops::Metric::kSubscribeFenced, {channel.mapping->channel}).inc();
+      ops::warn(ops::logger("subscribe"),
+                "{} is owned by another instance now (fenced): this pipeline stops writing it",
+                ops::field("channel", channel.mapping->channel));
+      if (options_.on_fenced) {
+        options_.on_fenced(channel.mapping->channel);
+      }
+    }
     return;
   }
   // Gapless and no message timeout: a failed delivery is final. The watermark stays below it, so

@@ -63,6 +63,12 @@ struct SubscribePipelineOptions {
   // without a known user fails, since dropping nothing would close the loop unnoticed.
   std::vector<std::string> skip_own_channels;
   std::function<core::Result<std::string>(std::stop_token)> user_id;
+  // A channel was fenced (DeliveryReport::fenced): another instance owns it now. Called once per
+  // channel, on the delivery thread, after the pipeline stopped producing the channel: its
+  // further events are ignored (not produced, not checkpointed - the new owner writes them), the
+  // rest of the pipeline goes on. Whoever assigns channels to instances hears it here; unset:
+  // only the log line and sfkb_subscribe_fenced_total say so.
+  std::function<void(const std::string& channel)> on_fenced;
 };
 
 class SubscribePipeline {
@@ -80,7 +86,11 @@ class SubscribePipeline {
 
   // Runs until `stop` (then an orderly shutdown and ok) or a fatal error (kFatal, after the same
   // shutdown; the checkpoint never passes an event Kafka did not acknowledge).
+  // A fenced channel is not an error: the other channels go on (options.on_fenced).
   core::Status run(std::stop_token stop);
+
+  // The channels fenced so far (any thread).
+  std::vector<std::string> fenced_channels() const;
 
   // For /readyz: reconciled, and the CometD session is up. Any thread.
   bool ready() const;

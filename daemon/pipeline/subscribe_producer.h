@@ -6,6 +6,7 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <stop_token>
 #include <string>
 
 #include "daemon/core/replay_id.h"
@@ -25,9 +26,14 @@ struct DeliveryTag {
 
 struct DeliveryReport {
   DeliveryTag tag;
-  // ok: acknowledged by every in-sync replica (acks=all). Anything else is final: the producer is
-  // gapless with an unlimited message timeout, so a failure means the pipeline cannot go on.
+  // ok: acknowledged by every in-sync replica (acks=all) and, for a transactional producer, its
+  // transaction committed. Anything else is final: the producer retries (and re-produces an
+  // aborted transaction) on its own, so a failure means the pipeline cannot go on - except:
   core::Status status;
+  // The record was not written because another owner of the channel took its transactional.id
+  // over (a fence, docs/ARCHITECTURE.md §4): the channel is no longer this pipeline's. Expected,
+  // not fatal; status is an error then.
+  bool fenced = false;
   std::int32_t partition = -1;
   std::int64_t offset = -1;
 };
@@ -40,6 +46,10 @@ class EventProducer {
   // Set once before the first produce(). Runs on whichever thread calls poll() or flush(); it
   // must not throw.
   virtual void set_delivery_handler(DeliveryHandler handler) = 0;
+  // Called once before reconciliation reads Kafka back: a transactional producer initialises its
+  // transactions here, which fences earlier owners of the channels and aborts what they left
+  // open (so that read_committed readers see the final state). kRetry: Kafka not reachable yet.
+  virtual core::Status initialize(std::stop_token) { return core::Status::ok(); }
   // Hands the record over asynchronously; thread-safe alongside poll(). Errors: kRetry - the
   // local queue is full (serve deliveries, then try again); kInvalidInput - this record can never
   // be produced (e.g. larger than message.max.bytes); kFatal - anything else.

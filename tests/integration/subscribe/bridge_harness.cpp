@@ -41,6 +41,10 @@ std::string render_yaml(const BridgeConfig& config) {
   y << "checkpoint:\n"
     << "  directory: " << yaml_quoted(config.checkpoint_dir) << "\n"
     << "  interval: " << config.checkpoint_interval << "\n"
+    << "  store: " << config.checkpoint_store << "\n"
+    << "  topic: " << yaml_quoted(config.checkpoint_topic) << "\n"
+    << "coordination:\n"
+    << "  group: " << yaml_quoted(config.coordination_group) << "\n"
     << "limits:\n"
     << "  max_in_flight_events: " << config.max_in_flight << "\n"
     << "subscribe:\n";

@@ -17,6 +17,7 @@
 #include "tests/integration/support/bridge_yaml.h"
 #include "tests/integration/support/kafka_cluster.h"
 #include "tests/integration/support/temp_dir.h"
+#include "tests/integration/support/unique_name.h"
 
 namespace sfkb::it::subscribe {
 
@@ -40,6 +41,12 @@ struct BridgeConfig : BridgeConnection {
   std::string checkpoint_dir;
   std::vector<ChannelSpec> channels;
   std::string checkpoint_interval = "200ms";
+  std::string checkpoint_store = "file";  // checkpoint.store: file | kafka
+  // checkpoint.topic and coordination.group, unique per config (the transactional IDs derive
+  // from the group: tests sharing the broker must not fence each other); copies keep them, so a
+  // restart with the same config is the same owner.
+  std::string checkpoint_topic = unique_name("sfkb-it-checkpoints");
+  std::string coordination_group = unique_name("sfkb-it-group");
   std::size_t max_in_flight = 10000;
   std::string log_level = "info";
 };

@@ -211,9 +211,10 @@ TEST(Loader, ShouldReportANullValueAsEmptyAtItsKey) {
 
 TEST(Loader, ShouldListValidKeysForAnUnknownTopLevelKey) {
   auto lines = problems(kAuth + kKafka + kSubscribe + "metrics:\n  port: 1\n");
-  EXPECT_THAT(lines, ElementsAre("metrics: unknown key; valid keys here: salesforce, kafka, "
-                                 "checkpoint, limits, subscribe, publish, http, logging, "
-                                 "shutdown (line 11, column 1)"));
+  EXPECT_THAT(lines,
+              ElementsAre("metrics: unknown key; valid keys here: salesforce, kafka, "
+                          "coordination, checkpoint, limits, subscribe, publish, http, logging, "
+                          "shutdown (line 11, column 1)"));
 }
 
 TEST(Loader, ShouldReportADuplicateKey) {
@@ -633,6 +634,27 @@ limits:
                           HasSubstr("logging.level: \"loud\" is not a log level"),
                           HasSubstr("logging.format: \"xml\" is not one of: text, json"),
                           HasSubstr("limits.max_in_flight_events: must be between 1")));
+}
+
+TEST(Loader, ShouldDefaultToOwnershipThroughTheGroupAndCheckItsNames) {
+  const std::string kafka = "kafka:\n  bootstrap_servers: 127.0.0.1:9092\n  topic_prefix: p.\n";
+  auto result = load(kAuth + kafka + kSubscribe);
+  ASSERT_TRUE(result.ok()) << ::testing::PrintToString(problem_lines(result));
+  const Config& config = result.config();
+  EXPECT_TRUE(config.coordination.enabled);
+  EXPECT_EQ(config.coordination.group, "sf-kafka-bridge.subscribe");
+  EXPECT_EQ(config.coordination.topic, "sf-kafka-bridge.channels");
+  EXPECT_EQ(config.coordination.session_timeout, std::chrono::seconds(10));
+
+  auto lines = problems(kAuth + kafka + kSubscribe + R"(coordination:
+  group: ""
+  topic: "a/b"
+  session_timeout: 100ms
+)");
+  EXPECT_THAT(lines,
+              ElementsAre(HasSubstr("coordination.group: must not be empty"),
+                          HasSubstr("coordination.topic: \"a/b\" is not a legal Kafka topic"),
+                          HasSubstr("coordination.session_timeout: must be between 1s and 30m")));
 }
 
 TEST(Loader, ShouldNotEchoASecretInAProblem) {

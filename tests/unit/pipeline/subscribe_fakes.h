@@ -160,6 +160,30 @@ class FakeProducer : public EventProducer {
       }
     }
   }
+  // Reports the pending record of `replay_id` as fenced (another owner took the channel over),
+  // served at the next poll.
+  void fence(std::int64_t replay_id) {
+    std::lock_guard lock(mutex_);
+    for (auto it = pending_.begin(); it != pending_.end(); ++it) {
+      if (it->replay_id == core::ReplayId::cometd(replay_id)) {
+        DeliveryReport report{*it, core::fatal_error("fenced"), 0, 0};
+        report.fenced = true;
+        ready_.push_back(report);
+        pending_.erase(it);
+        cv_.notify_all();
+        return;
+      }
+    }
+  }
+  core::Status initialize(std::stop_token) override {
+    std::lock_guard lock(mutex_);
+    ++initializations_;
+    return core::Status::ok();
+  }
+  int initializations() const {
+    std::lock_guard lock(mutex_);
+    return initializations_;
+  }
   std::vector<Sent> sent() const {
     std::lock_guard lock(mutex_);
     return sent_;
@@ -181,6 +205,7 @@ class FakeProducer : public EventProducer {
   std::deque<DeliveryTag> pending_;
   std::vector<DeliveryReport> ready_;
   int flushes_ = 0;
+  int initializations_ = 0;
 };
 
 class MemoryStore : public checkpoint::CheckpointStore {

@@ -1,5 +1,6 @@
 #include "daemon/pipeline/subscribe_pipeline.h"
 
+#include <mutex>
 #include <thread>
 
 #include <gtest/gtest.h>
@@ -54,6 +55,10 @@ class SubscribePipelineTest : public ::testing::Test {
       return std::make_unique<PayloadJsonEncoder>();
     };
     options.skip_own_channels = skip_own_channels_;
+    options.on_fenced = [this](const std::string& channel) {
+      std::lock_guard lock(fenced_mutex_);
+      fenced_.push_back(channel);
+    };
     if (user_id_) {
       options.user_id = [user = *user_id_](std::stop_token) -> core::Result<std::string> {
         return user;
@@ -98,6 +103,8 @@ class SubscribePipelineTest : public ::testing::Test {
   std::string org_id_;                          // what options.org_id answers; empty: not set
   std::vector<std::string> skip_own_channels_;  // options.skip_own_channels
   std::optional<std::string> user_id_;          // what options.user_id answers; unset: not set
+  std::mutex fenced_mutex_;
+  std::vector<std::string> fenced_;  // what options.on_fenced heard
 };
 
 std::optional<std::string> header(const KafkaRecord& record, const std::string& name) {
@@ -266,6 +273,41 @@ TEST_F(SubscribePipelineTest, FailedDeliveryIsFatalAndTheCheckpointStaysBelowIt)
   EXPECT_EQ(result_.kind(), core::ErrorKind::kFatal);
   EXPECT_NE(result_.message().find("replay_id=2"), std::string::npos) << result_.message();
   EXPECT_EQ(store_.replay_id(kA), 1);
+}
+
+TEST_F(SubscribePipelineTest, FencedChannelStopsAloneAndThePipelineGoesOn) {
+  // Given a channel whose producer is fenced (another instance owns it now) at event 2,
+  producer_.auto_ack = false;
+  source_.push({event(kA, 1), event(kA, 2), event(kB, 10)});
+  start();
+  ASSERT_TRUE(producer_.wait_sent(3, kDeadline));
+  EXPECT_EQ(producer_.initializations(), 1);
+  producer_.ack(1);
+  producer_.fence(2);
+  producer_.ack(10);
+  const auto deadline = std::chrono::steady_clock::now() + kDeadline;
+  while (pipeline_->fenced_channels().empty() && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::yield();
+  }
+  ASSERT_EQ(pipeline_->fenced_channels(), std::vector<std::string>{kA});
+  // when more events of both channels arrive,
+  source_.push({event(kA, 3), event(kB, 11)});
+  ASSERT_TRUE(producer_.wait_sent(4, kDeadline));
+  producer_.ack(11);
+  ASSERT_TRUE(wait_checkpoint(store_, kB, 11, 0));
+  // then the fenced channel writes nothing more and keeps its last committed position, the other
+  // goes on, nothing stays in flight, the fence is counted and reported once, and the pipeline
+  // ends without an error.
+  EXPECT_EQ(sent_ids(kA), (std::vector<std::int64_t>{1, 2}));
+  EXPECT_EQ(sent_ids(kB), (std::vector<std::int64_t>{10, 11}));
+  EXPECT_EQ(progress_->in_flight(), 0u);
+  ASSERT_TRUE(stop());
+  EXPECT_EQ(store_.replay_id(kA), 1);
+  EXPECT_EQ(store_.replay_id(kB), 11);
+  EXPECT_EQ(counter("sfkb_subscribe_fenced_total", kA), 1u);
+  EXPECT_EQ(counter("sfkb_subscribe_fenced_total", kB), 0u);
+  std::lock_guard lock(fenced_mutex_);
+  EXPECT_EQ(fenced_, std::vector<std::string>{kA});
 }
 
 TEST_F(SubscribePipelineTest, ResumesFromKafkaAndSkipsWhatItAlreadyHolds) {
