@@ -163,50 +163,110 @@ CompositionRoot::CompositionRoot(const config::Config& config, salesforce::Token
 
 CompositionRoot::~CompositionRoot() = default;
 
-// One subscribe pipeline for every channel (one session of the source). The progress object comes
-// first: the source reads resume points from it and the pipeline records acknowledgements in it.
+namespace {
+
+// The parts of one subscribe side, in build order: members are destroyed in reverse, so the
+// pipeline goes before the parts it uses, and the progress object (read by both the source and
+// the pipeline) goes last of them.
+class SubscribeSide final : public ownership::OwnedPipeline {
+ public:
+  SubscribeSide(const config::Config& config, salesforce::TokenSource& tokens,
+                ops::Metrics& metrics, ops::Heartbeat& heartbeat,
+                std::function<bool()> may_produce) {
+    progress_ = std::make_unique<checkpoint::ChannelProgress>(config);
+    producer_ = make_event_producer(config);
+    tail_ = make_kafka_tail(config);
+    store_ = make_checkpoint_store(config);
+    source_ = make_event_source(config, tokens, *progress_, heartbeat, metrics);
+
+    pipeline::SubscribePipelineOptions options;
+    options.metrics = &metrics;
+    options.partition_for_channel = kafka_adapters::partition_by_channel_name;
+    options.value_encoder = make_value_encoder;
+    options.may_produce = std::move(may_produce);
+    // The org of the token (its identity URL): the same session the event source then uses.
+    options.org_id = [&tokens](std::stop_token stop) -> core::Result<std::string> {
+      auto session = tokens.session(stop);
+      if (!session) {
+        return session.error();
+      }
+      return session->org_id;
+    };
+    for (const auto& mapping : config.subscribe) {
+      if (mapping.skip_own_events) {
+        options.skip_own_channels.push_back(mapping.channel);
+      }
+    }
+    // The user of the same identity URL, for skip_own_events.
+    options.user_id = [&tokens](std::stop_token stop) -> core::Result<std::string> {
+      auto session = tokens.session(stop);
+      if (!session) {
+        return session.error();
+      }
+      return session->user_id;
+    };
+    pipeline_ = std::make_unique<pipeline::SubscribePipeline>(config, *source_, *producer_, *store_,
+                                                              *tail_, *progress_, options);
+  }
+
+  core::Status run(std::stop_token stop) override { return pipeline_->run(stop); }
+  bool ready() const override { return pipeline_->ready(); }
+  std::string not_ready_reason() const override { return pipeline_->not_ready_reason(); }
+  void abandon() override { pipeline_->abandon(); }
+
+ private:
+  std::unique_ptr<checkpoint::ChannelProgress> progress_;
+  std::unique_ptr<pipeline::EventProducer> producer_;
+  std::unique_ptr<checkpoint::KafkaTail> tail_;
+  std::unique_ptr<checkpoint::CheckpointStore> store_;
+  std::unique_ptr<salesforce::EventSource> source_;
+  std::unique_ptr<pipeline::SubscribePipeline> pipeline_;
+};
+
+}  // namespace
+
+std::unique_ptr<ownership::OwnedPipeline> make_subscribe_side(const config::Config& config,
+                                                              salesforce::TokenSource& tokens,
+                                                              ops::Metrics& metrics,
+                                                              ops::Heartbeat& heartbeat,
+                                                              std::function<bool()> may_produce) {
+  return std::make_unique<SubscribeSide>(config, tokens, metrics, heartbeat,
+                                         std::move(may_produce));
+}
+
+bool shares_channels(const config::Config& config) {
+  return config.coordination.enabled && !config.kafka.embedded && !config.subscribe.empty();
+}
+
+// Alone, one subscribe side over every channel (one session of the source); sharing, the owner
+// builds one over the channels the coordination group gives this instance.
 void CompositionRoot::build_subscribe(const config::Config& config, salesforce::TokenSource& tokens,
                                       ops::Metrics& metrics, ops::Liveness& liveness) {
   if (config.subscribe.empty()) {
     return;
   }
-  progress_ = std::make_unique<checkpoint::ChannelProgress>(config);
-  producer_ = make_event_producer(config);
-  tail_ = make_kafka_tail(config);
-  store_ = make_checkpoint_store(config);
-  source_ = make_event_source(config, tokens, *progress_, liveness.heartbeat("subscribe"), metrics);
-
-  pipeline::SubscribePipelineOptions options;
-  options.metrics = &metrics;
-  options.partition_for_channel = kafka_adapters::partition_by_channel_name;
-  options.value_encoder = make_value_encoder;
-  // The org of the token (its identity URL): the same session the event source then uses.
-  options.org_id = [&tokens](std::stop_token stop) -> core::Result<std::string> {
-    auto session = tokens.session(stop);
-    if (!session) {
-      return session.error();
-    }
-    return session->org_id;
-  };
-  for (const auto& mapping : config.subscribe) {
-    if (mapping.skip_own_events) {
-      options.skip_own_channels.push_back(mapping.channel);
-    }
+  auto& heartbeat = liveness.heartbeat("subscribe");
+  if (!shares_channels(config)) {
+    metrics.gauge(ops::Metric::kOwnedChannels).set(static_cast<double>(config.subscribe.size()));
+    subscribe_ = make_subscribe_side(config, tokens, metrics, heartbeat, nullptr);
+    auto& built = *subscribe_;
+    slots_.push_back({"subscribe", [&built](std::stop_token stop) { return built.run(stop); },
+                      [&built] { return built.ready(); },
+                      [&built] { return built.not_ready_reason(); }, nullptr});
+    return;
   }
-  // The user of the same identity URL, for skip_own_events.
-  options.user_id = [&tokens](std::stop_token stop) -> core::Result<std::string> {
-    auto session = tokens.session(stop);
-    if (!session) {
-      return session.error();
-    }
-    return session->user_id;
-  };
-  subscribe_ = std::make_unique<pipeline::SubscribePipeline>(config, *source_, *producer_, *store_,
-                                                             *tail_, *progress_, options);
-  auto& built = *subscribe_;
-  slots_.push_back({"subscribe", [&built](std::stop_token stop) { return built.run(stop); },
-                    [&built] { return built.ready(); },
-                    [&built] { return built.not_ready_reason(); }});
+  owner_ = std::make_unique<ownership::ChannelOwner>(
+      config,
+      [&tokens, &metrics, &heartbeat, this](const config::Config& owned) {
+        return make_subscribe_side(owned, tokens, metrics, heartbeat,
+                                   [this] { return owner_->may_produce(); });
+      },
+      metrics, heartbeat);
+  auto& owner = *owner_;
+  slots_.push_back({"subscribe", [&owner](std::stop_token stop) { return owner.run(stop); },
+                    [&owner] { return owner.ready(); },
+                    [&owner] { return owner.not_ready_reason(); },
+                    [&owner] { return owner.note(); }});
 }
 
 // A publish pipeline per mapping, each with a heartbeat of its own.
@@ -219,7 +279,8 @@ void CompositionRoot::build_publish(const config::Config& config, salesforce::To
                                                                org_limits_, allowances_));
     slots_.push_back({name, [&built](std::stop_token stop) { return built.run(stop); },
                       [&built] { return built.ready(); },
-                      [] { return std::string("consumer has not joined its group yet"); }});
+                      [] { return std::string("consumer has not joined its group yet"); },
+                      nullptr});
   }
 }
 

@@ -19,6 +19,7 @@
 #include "daemon/kafka/client_config.h"
 #include "daemon/ops/liveness.h"
 #include "daemon/ops/metrics.h"
+#include "daemon/ownership/channel_owner.h"
 #include "daemon/pipeline/publish_budget.h"
 #include "daemon/pipeline/publish_pipeline.h"
 #include "daemon/pipeline/subscribe_pipeline.h"
@@ -77,6 +78,20 @@ std::unique_ptr<pipeline::PublishPipeline> make_publish_pipeline(
     salesforce::TokenSource& tokens, ops::Heartbeat& heartbeat, ops::Metrics& metrics,
     std::shared_ptr<salesforce::OrgLimits> org_limits, pipeline::SharedAllowances& allowances);
 
+// The subscribe side over the channels of `config.subscribe` (all of them, or the subset this
+// instance owns): its progress, producer, Kafka tail, checkpoint store, event source and pipeline,
+// built and destroyed together. `config`, `tokens` and `heartbeat` must outlive it.
+// `may_produce` is SubscribePipelineOptions::may_produce. Throws at start-up like the factories.
+std::unique_ptr<ownership::OwnedPipeline> make_subscribe_side(const config::Config& config,
+                                                              salesforce::TokenSource& tokens,
+                                                              ops::Metrics& metrics,
+                                                              ops::Heartbeat& heartbeat,
+                                                              std::function<bool()> may_produce);
+
+// Whether the channels are shared with other instances through the coordination group
+// (coordination.enabled, a real cluster, something to subscribe).
+bool shares_channels(const config::Config& config);
+
 class CompositionRoot {
  public:
   // Builds every configured pipeline and its parts. `config` and `tokens` must outlive the root;
@@ -106,12 +121,10 @@ class CompositionRoot {
   std::shared_ptr<salesforce::OrgLimits> org_limits_;
   pipeline::SharedAllowances allowances_;
   std::shared_ptr<kafka::EmbeddedCluster> embedded_;
-  std::unique_ptr<checkpoint::ChannelProgress> progress_;
-  std::unique_ptr<pipeline::EventProducer> producer_;
-  std::unique_ptr<checkpoint::KafkaTail> tail_;
-  std::unique_ptr<checkpoint::CheckpointStore> store_;
-  std::unique_ptr<salesforce::EventSource> source_;
-  std::unique_ptr<pipeline::SubscribePipeline> subscribe_;
+  // Either the subscribe side over every channel, or the owner that builds one over the channels
+  // this instance owns.
+  std::unique_ptr<ownership::OwnedPipeline> subscribe_;
+  std::unique_ptr<ownership::ChannelOwner> owner_;
   std::vector<std::unique_ptr<pipeline::PublishPipeline>> publish_;
   std::vector<PipelineSlot> slots_;
   // Last: stopped and joined first, while everything the poller uses is still there.

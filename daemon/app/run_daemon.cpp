@@ -17,6 +17,7 @@
 #include "daemon/core/backoff.h"
 #include "daemon/core/stop.h"
 #include "daemon/kafka/client_config.h"
+#include "daemon/kafka/consumer.h"
 #include "daemon/kafka/topic_creation.h"
 #include "daemon/ops/health_server.h"
 #include "daemon/ops/liveness.h"
@@ -24,6 +25,7 @@
 #include "daemon/ops/log_fields.h"
 #include "daemon/ops/metrics.h"
 #include "daemon/ops/sd_notify.h"
+#include "daemon/ownership/channel_partitions.h"
 
 namespace sfkb::app {
 namespace {
@@ -157,6 +159,50 @@ std::optional<int> create_checkpoint_topic(const config::Config& config) {
   return std::nullopt;
 }
 
+// Several instances (README "Several instances"): the coordination topic is created when missing
+// with one partition per channel, and must have at least that many. Returns an exit code when the
+// start must stop: 69 when the cluster could not be reached, 78 when the topic cannot serve (too
+// few partitions, creation refused).
+std::optional<int> prepare_coordination_topic(const config::Config& config, std::stop_token stop) {
+  auto log = ops::logger("ownership");
+  const std::string topic = config::full_topic(config.kafka, config.coordination.topic);
+  const auto channels = static_cast<int>(config.subscribe.size());
+  auto created = kafka::create_missing_topics(
+      kafka::ClientConfig(config.kafka, kafka::Role::kProducer),
+      {{topic, channels, config.kafka.create_topics.replication_factor, {}}}, kCreateTopicsTimeout);
+  if (!created.is_ok()) {
+    log->error("coordination topic {}: {}", topic, created.error().message);
+    return created.error().kind == core::ErrorKind::kRetry ? exit_code::kUnavailable
+                                                           : exit_code::kConfig;
+  }
+  if (!created->created.empty()) {
+    log->info("created coordination topic {} with {} partition(s)", topic, channels);
+  }
+  // Metadata may lag the creation by a moment on a multi-broker cluster.
+  kafka::TailReader reader(kafka::ClientConfig(config.kafka, kafka::Role::kConsumer));
+  const auto deadline = std::chrono::steady_clock::now() + kCreateTopicsTimeout;
+  while (true) {
+    auto count = reader.partition_count(topic, 5s);
+    if (count.is_ok()) {
+      if (auto problem =
+              ownership::partition_count_problem(topic, count.value(), config.subscribe.size());
+          !problem.empty()) {
+        log->error("{}", problem);
+        return exit_code::kConfig;
+      }
+      return std::nullopt;
+    }
+    if (std::chrono::steady_clock::now() >= deadline) {
+      log->error("coordination topic {}: {}", topic, count.error().message);
+      return exit_code::kUnavailable;
+    }
+    core::interruptible_sleep(stop, 200ms);
+    if (stop.stop_requested()) {
+      return exit_code::kOk;
+    }
+  }
+}
+
 }  // namespace
 
 int run_daemon(const config::Config& config, std::stop_token stop) {
@@ -191,6 +237,12 @@ int run_daemon(const config::Config& config, std::stop_token stop) {
   if (!config.kafka.embedded && !config.subscribe.empty() &&
       config.checkpoint.store == config::CheckpointStoreKind::kKafka) {
     if (auto code = create_checkpoint_topic(config)) {
+      return *code;
+    }
+  }
+
+  if (shares_channels(config)) {
+    if (auto code = prepare_coordination_topic(config, stop)) {
       return *code;
     }
   }

@@ -53,6 +53,8 @@ std::vector<ops::ReadinessState> readiness_of(const std::vector<PipelineSlot>& s
       std::string reason;
       if (!ready) {
         reason = slot.not_ready_reason ? slot.not_ready_reason() : "not connected yet";
+      } else if (slot.note) {
+        reason = slot.note();
       }
       states.push_back({slot.name, ready, std::move(reason)});
     }

@@ -24,6 +24,8 @@ struct PipelineSlot {
   std::function<bool()> ready;
   // Why not ready, for /readyz; called only when ready() is false. Empty: "not connected yet".
   std::function<std::string()> not_ready_reason;
+  // Something /readyz says while ready (e.g. "owns no channel"); unset or empty: nothing.
+  std::function<std::string()> note;
 };
 
 struct SupervisorOptions {

@@ -79,7 +79,8 @@ int remaining_ms(Clock::time_point deadline) {
 
 // ---- Consumer
 
-Consumer::Consumer(const ClientConfig& config, const std::string& group_id, RebalanceHooks hooks)
+Consumer::Consumer(const ClientConfig& config, const std::string& group_id, RebalanceHooks hooks,
+                   const Properties& extra)
     : hooks_(std::move(hooks)), keep_alive_(config.keep_alive()) {
   if (config.role() != Role::kConsumer) {
     throw KafkaError("Consumer needs a ClientConfig built for Role::kConsumer");
@@ -87,7 +88,9 @@ Consumer::Consumer(const ClientConfig& config, const std::string& group_id, Reba
   if (group_id.empty()) {
     throw KafkaError("Kafka consumer: empty group id");
   }
-  ConfPtr conf = config.make_conf({{"group.id", group_id}});
+  Properties properties{{"group.id", group_id}};
+  properties.insert(properties.end(), extra.begin(), extra.end());
+  ConfPtr conf = config.make_conf(properties);
   rd_kafka_conf_set_opaque(conf.get(), this);
   rd_kafka_conf_set_rebalance_cb(conf.get(), &Consumer::on_rebalance);
   rd_kafka_conf_set_offset_commit_cb(conf.get(), &Consumer::on_commit);
@@ -283,15 +286,17 @@ void Consumer::rebalance(rd_kafka_resp_err_t err, rd_kafka_topic_partition_list_
     return;
   }
   if (err == RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS) {
-    if (rd_kafka_assignment_lost(rk)) {
+    const bool lost = rd_kafka_assignment_lost(rk) != 0;
+    if (lost) {
       log()->warn("partitions lost (no clean revocation; commits for them will fail): {}",
                   describe(list));
     } else {
       log()->info("revoking: {}", describe(list));
     }
-    if (hooks_.on_revoked) {
+    const auto& hook = lost && hooks_.on_lost ? hooks_.on_lost : hooks_.on_revoked;
+    if (hook) {
       try {
-        hooks_.on_revoked(list);
+        hook(list);
       } catch (const std::exception& e) {
         log()->error("on_revoked hook threw: {}", e.what());
       }

@@ -28,12 +28,18 @@ namespace sfkb::kafka {
 struct RebalanceHooks {
   std::function<void(const std::vector<TopicPartition>&)> on_assigned;
   std::function<void(const std::vector<TopicPartition>&)> on_revoked;
+  // When set, lost partitions (the group moved them on without us: session timeout) come here
+  // instead of on_revoked: another member may own them already, so nothing more may be written
+  // for them.
+  std::function<void(const std::vector<TopicPartition>&)> on_lost;
 };
 
 class Consumer {
  public:
-  // `group_id` is the final group.id (see group_id_for()). Throws KafkaError at start-up.
-  Consumer(const ClientConfig& config, const std::string& group_id, RebalanceHooks hooks = {});
+  // `group_id` is the final group.id (see group_id_for()); `extra` is applied after the client
+  // config (e.g. a session timeout of this member's own). Throws KafkaError at start-up.
+  Consumer(const ClientConfig& config, const std::string& group_id, RebalanceHooks hooks = {},
+           const Properties& extra = {});
   // close()s if the owner did not.
   ~Consumer();
   Consumer(const Consumer&) = delete;

@@ -75,6 +75,7 @@ std::pair<bool, std::string> readiness_body(const std::vector<ReadinessState>& s
   bool all_ready = true;
   std::string pipelines;
   std::string reasons;
+  std::string notes;
   for (const auto& s : states) {
     all_ready = all_ready && s.ready;
     if (!pipelines.empty()) {
@@ -86,12 +87,18 @@ std::pair<bool, std::string> readiness_body(const std::vector<ReadinessState>& s
         reasons += ',';
       }
       reasons += "\"" + json_escape(s.name) + "\":\"" + json_escape(s.reason) + "\"";
+    } else if (!s.reason.empty()) {
+      notes += (notes.empty() ? "\"" : ",\"") + json_escape(s.name) + "\":\"" +
+               json_escape(s.reason) + "\"";
     }
   }
   std::string body = std::string("{\"status\":\"") + (all_ready ? "ready" : "not ready") +
                      "\",\"pipelines\":{" + pipelines + "}";
   if (!all_ready) {
     body += ",\"reasons\":{" + reasons + "}";
+  }
+  if (!notes.empty()) {
+    body += ",\"notes\":{" + notes + "}";
   }
   return {all_ready, body + "}\n"};
 }

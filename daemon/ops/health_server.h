@@ -35,7 +35,9 @@ core::Result<std::optional<ListenAddress>> resolve_listen(const std::string& lis
 struct ReadinessState {
   std::string name;  // "subscribe", "publish"
   bool ready = false;
-  std::string reason;  // why not ready, e.g. "CometD session not established"
+  // Why not ready, e.g. "CometD session not established"; when ready, a note ("owns no channel")
+  // or empty.
+  std::string reason;
 };
 using ReadinessProbe = std::function<std::vector<ReadinessState>()>;
 

@@ -468,6 +468,15 @@ core::Status SubscribePipeline::handle(const salesforce::StreamEvent& event, std
     return core::Status::ok();
   }
 
+  if (options_.may_produce) {
+    while (!options_.may_produce()) {
+      core::interruptible_sleep(stop, std::chrono::milliseconds(50));
+      if (stop.stop_requested()) {
+        return core::Error{core::ErrorKind::kStopped, "stopped"};
+      }
+    }
+  }
+
   MappedEvent mapped = map_event(event, channel.route);
   if (mapped.key_field_missing) {
     channel.key_missing->inc();
@@ -666,6 +675,13 @@ core::Status SubscribePipeline::shut_down() {
   delivery_thread_.request_stop();
   if (delivery_thread_.joinable()) {
     delivery_thread_.join();
+  }
+  if (abandoned_.load()) {
+    // Another instance owns the channels now: what is still unacknowledged is not waited for and
+    // no checkpoint is written (the new owner resumes from Kafka).
+    log->warn("abandoned: {} event(s) unacknowledged, no final checkpoint", progress_.in_flight());
+    source_.disconnect();
+    return core::Status::ok();
   }
   core::Status flushed = producer_.flush(config_.kafka.flush_timeout);
   in_flight_gauge_.set(static_cast<double>(progress_.in_flight()));

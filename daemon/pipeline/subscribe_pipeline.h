@@ -69,6 +69,9 @@ struct SubscribePipelineOptions {
   // rest of the pipeline goes on. Whoever assigns channels to instances hears it here; unset:
   // only the log line and sfkb_subscribe_fenced_total say so.
   std::function<void(const std::string& channel)> on_fenced;
+  // Asked before each record is produced: while false, the pipeline waits (it may have lost its
+  // channels to another instance without knowing yet; ownership/channel_owner.h). Unset: always.
+  std::function<bool()> may_produce;
 };
 
 class SubscribePipeline {
@@ -91,6 +94,10 @@ class SubscribePipeline {
 
   // The channels fenced so far (any thread).
   std::vector<std::string> fenced_channels() const;
+  // Before a stop: the channels were lost to another instance, so the shutdown writes nothing
+  // more - it neither waits for unacknowledged records nor writes the final checkpoint. Any
+  // thread.
+  void abandon() { abandoned_ = true; }
 
   // For /readyz: reconciled, and the CometD session is up. Any thread.
   bool ready() const;
@@ -138,6 +145,7 @@ class SubscribePipeline {
   std::atomic<bool> started_{false};
   std::atomic<bool> stopping_{false};
   std::atomic<bool> failed_{false};
+  std::atomic<bool> abandoned_{false};
   mutable std::mutex failure_mutex_;
   std::string failure_;
 

@@ -16,7 +16,7 @@ namespace sfkb::it::subscribe {
 
 std::string events_yaml() {
   std::string out = "events:\n";
-  for (const char* name : {"A__e", "B__e", "C__e", "D__e", "E__e"}) {
+  for (const char* name : {"A__e", "B__e", "C__e", "D__e", "E__e", "F__e"}) {
     out += std::string("  ") + name + ":\n    Text__c: string\n    Number__c: number\n";
   }
   return out;
@@ -57,6 +57,28 @@ std::string render_yaml(const BridgeConfig& config) {
       << "    headers: " << (channel.headers ? "true" : "false") << "\n"
       << "    on_invalid_replay_id: " << channel.on_invalid_replay_id << "\n";
   }
+  // A different channel list needs a coordination topic of its own (one partition per channel).
+  std::set<std::string> channel_names;
+  for (const auto& channel : config.channels) {
+    channel_names.insert(channel.channel);
+  }
+  std::string joined;
+  for (const auto& name : channel_names) {
+    joined += name + ",";
+  }
+  const std::string stem =
+      (config.channels.empty() ? std::string("none") : config.channels.front().topic) + "." +
+      std::to_string(std::hash<std::string>{}(joined) % 100000);
+  y << "coordination:\n"
+    << "  enabled: " << (config.coordination ? "true" : "false") << "\n"
+    << "  group: "
+    << yaml_quoted(config.coordination_group.empty() ? stem + ".owners" : config.coordination_group)
+    << "\n"
+    << "  topic: "
+    << yaml_quoted(config.coordination_topic.empty() ? stem + ".channels"
+                                                     : config.coordination_topic)
+    << "\n"
+    << "  session_timeout: " << config.session_timeout << "\n";
   y << "http:\n"
     << "  listen: \"\"\n"
     << "logging:\n"

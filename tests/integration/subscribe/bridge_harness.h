@@ -21,7 +21,7 @@
 
 namespace sfkb::it::subscribe {
 
-// Event types every test's emulator knows: A__e .. E__e with Text__c and Number__c.
+// Event types every test's emulator knows: A__e .. F__e with Text__c and Number__c.
 std::string events_yaml();
 emulator::testing::EmulatorProcess::Options emulator_options(
     std::vector<std::string> extra_args = {});
@@ -49,6 +49,12 @@ struct BridgeConfig : BridgeConnection {
   std::string coordination_group = unique_name("sfkb-it-group");
   std::size_t max_in_flight = 10000;
   std::string log_level = "info";
+  // coordination.*: the group and topic default to names derived from the first channel's topic
+  // (unique per test) and the channel list, so tests running at once never share a group.
+  bool coordination = true;
+  std::string coordination_group;
+  std::string coordination_topic;
+  std::string session_timeout = "6s";  // the test broker's group.min.session.timeout.ms
 };
 
 std::string render_yaml(const BridgeConfig& config);
