@@ -171,8 +171,8 @@ namespace {
 class SubscribeSide final : public ownership::OwnedPipeline {
  public:
   SubscribeSide(const config::Config& config, salesforce::TokenSource& tokens,
-                ops::Metrics& metrics, ops::Heartbeat& heartbeat,
-                std::function<bool()> may_produce) {
+                ops::Metrics& metrics, ops::Heartbeat& heartbeat, std::function<bool()> may_produce,
+                std::function<void(const std::string&)> on_fenced) {
     progress_ = std::make_unique<checkpoint::ChannelProgress>(config);
     producer_ = make_event_producer(config);
     tail_ = make_kafka_tail(config);
@@ -184,6 +184,7 @@ class SubscribeSide final : public ownership::OwnedPipeline {
     options.partition_for_channel = kafka_adapters::partition_by_channel_name;
     options.value_encoder = make_value_encoder;
     options.may_produce = std::move(may_produce);
+    options.on_fenced = std::move(on_fenced);
     // The org of the token (its identity URL): the same session the event source then uses.
     options.org_id = [&tokens](std::stop_token stop) -> core::Result<std::string> {
       auto session = tokens.session(stop);
@@ -225,13 +226,12 @@ class SubscribeSide final : public ownership::OwnedPipeline {
 
 }  // namespace
 
-std::unique_ptr<ownership::OwnedPipeline> make_subscribe_side(const config::Config& config,
-                                                              salesforce::TokenSource& tokens,
-                                                              ops::Metrics& metrics,
-                                                              ops::Heartbeat& heartbeat,
-                                                              std::function<bool()> may_produce) {
-  return std::make_unique<SubscribeSide>(config, tokens, metrics, heartbeat,
-                                         std::move(may_produce));
+std::unique_ptr<ownership::OwnedPipeline> make_subscribe_side(
+    const config::Config& config, salesforce::TokenSource& tokens, ops::Metrics& metrics,
+    ops::Heartbeat& heartbeat, std::function<bool()> may_produce,
+    std::function<void(const std::string&)> on_fenced) {
+  return std::make_unique<SubscribeSide>(config, tokens, metrics, heartbeat, std::move(may_produce),
+                                         std::move(on_fenced));
 }
 
 bool shares_channels(const config::Config& config) {
@@ -248,7 +248,7 @@ void CompositionRoot::build_subscribe(const config::Config& config, salesforce::
   auto& heartbeat = liveness.heartbeat("subscribe");
   if (!shares_channels(config)) {
     metrics.gauge(ops::Metric::kOwnedChannels).set(static_cast<double>(config.subscribe.size()));
-    subscribe_ = make_subscribe_side(config, tokens, metrics, heartbeat, nullptr);
+    subscribe_ = make_subscribe_side(config, tokens, metrics, heartbeat, nullptr, nullptr);
     auto& built = *subscribe_;
     slots_.push_back({"subscribe", [&built](std::stop_token stop) { return built.run(stop); },
                       [&built] { return built.ready(); },
@@ -258,8 +258,9 @@ void CompositionRoot::build_subscribe(const config::Config& config, salesforce::
   owner_ = std::make_unique<ownership::ChannelOwner>(
       config,
       [&tokens, &metrics, &heartbeat, this](const config::Config& owned) {
-        return make_subscribe_side(owned, tokens, metrics, heartbeat,
-                                   [this] { return owner_->may_produce(); });
+        return make_subscribe_side(
+            owned, tokens, metrics, heartbeat, [this] { return owner_->may_produce(); },
+            [this](const std::string& channel) { owner_->fenced(channel); });
       },
       metrics, heartbeat);
   auto& owner = *owner_;

@@ -81,12 +81,12 @@ std::unique_ptr<pipeline::PublishPipeline> make_publish_pipeline(
 // The subscribe side over the channels of `config.subscribe` (all of them, or the subset this
 // instance owns): its progress, producer, Kafka tail, checkpoint store, event source and pipeline,
 // built and destroyed together. `config`, `tokens` and `heartbeat` must outlive it.
-// `may_produce` is SubscribePipelineOptions::may_produce. Throws at start-up like the factories.
-std::unique_ptr<ownership::OwnedPipeline> make_subscribe_side(const config::Config& config,
-                                                              salesforce::TokenSource& tokens,
-                                                              ops::Metrics& metrics,
-                                                              ops::Heartbeat& heartbeat,
-                                                              std::function<bool()> may_produce);
+// `may_produce` and `on_fenced` are SubscribePipelineOptions'. Throws at start-up like the
+// factories.
+std::unique_ptr<ownership::OwnedPipeline> make_subscribe_side(
+    const config::Config& config, salesforce::TokenSource& tokens, ops::Metrics& metrics,
+    ops::Heartbeat& heartbeat, std::function<bool()> may_produce,
+    std::function<void(const std::string&)> on_fenced);
 
 // Whether the channels are shared with other instances through the coordination group
 // (coordination.enabled, a real cluster, something to subscribe).

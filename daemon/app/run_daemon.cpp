@@ -134,31 +134,6 @@ std::optional<int> create_configured_topics(const config::Config& config) {
   return std::nullopt;
 }
 
-// checkpoint.store: kafka - the checkpoint topic is the bridge's own (as Kafka Connect creates its
-// offsets topic): created when missing, compacted, one partition, whatever kafka.create_topics
-// says. 69 when the cluster could not be reached, 78 when it refused (create it by hand then).
-std::optional<int> create_checkpoint_topic(const config::Config& config) {
-  auto log = ops::logger("supervisor");
-  const kafka::TopicSpec spec{checkpoint_topic(config),
-                              1,
-                              config.kafka.create_topics.replication_factor,
-                              {{"cleanup.policy", "compact"}}};
-  auto result = kafka::create_missing_topics(
-      kafka::ClientConfig(config.kafka, kafka::Role::kProducer), {spec}, kCreateTopicsTimeout);
-  if (!result.is_ok()) {
-    log->error(
-        "checkpoint.store: kafka needs the compacted topic {}: {}; create it "
-        "(cleanup.policy=compact) or allow the bridge to",
-        spec.name, result.error().message);
-    return result.error().kind == core::ErrorKind::kRetry ? exit_code::kUnavailable
-                                                          : exit_code::kConfig;
-  }
-  for (const auto& topic : result->created) {
-    log->info("checkpoint.store: kafka: created the compacted topic {}", topic);
-  }
-  return std::nullopt;
-}
-
 // Several instances (README "Several instances"): the coordination topic is created when missing
 // with one partition per channel, and must have at least that many. Returns an exit code when the
 // start must stop: 69 when the cluster could not be reached, 78 when the topic cannot serve (too
@@ -201,6 +176,32 @@ std::optional<int> prepare_coordination_topic(const config::Config& config, std:
       return exit_code::kOk;
     }
   }
+}
+
+// checkpoint.store: kafka - the checkpoint topic is the bridge's own (as Kafka Connect creates
+// its offsets topic): created when missing, compacted, one partition, whatever
+// kafka.create_topics says. 69 when the cluster could not be reached, 78 when it refused (create
+// it by hand then).
+std::optional<int> create_checkpoint_topic(const config::Config& config) {
+  auto log = ops::logger("supervisor");
+  const kafka::TopicSpec spec{checkpoint_topic(config),
+                              1,
+                              config.kafka.create_topics.replication_factor,
+                              {{"cleanup.policy", "compact"}}};
+  auto result = kafka::create_missing_topics(
+      kafka::ClientConfig(config.kafka, kafka::Role::kProducer), {spec}, kCreateTopicsTimeout);
+  if (!result.is_ok()) {
+    log->error(
+        "checkpoint.store: kafka needs the compacted topic {}: {}; create it "
+        "(cleanup.policy=compact) or allow the bridge to",
+        spec.name, result.error().message);
+    return result.error().kind == core::ErrorKind::kRetry ? exit_code::kUnavailable
+                                                          : exit_code::kConfig;
+  }
+  for (const auto& topic : result->created) {
+    log->info("checkpoint.store: kafka: created the compacted topic {}", topic);
+  }
+  return std::nullopt;
 }
 
 }  // namespace

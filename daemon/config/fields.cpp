@@ -334,7 +334,8 @@ const Schema<CheckpointConfig>& checkpoint_schema() {
              {.key = "store",
               .doc = "`file` (the checkpoint file in `directory`) or `kafka`: each channel's "
                      "position lives in the compacted topic `topic`, written in the same Kafka "
-                     "transaction as the channel's records (see [Checkpoints](#checkpoints))"}),
+                     "transaction as the channel's records (see [Positions in "
+                     "Kafka](#positions-in-kafka-checkpointstore-kafka))"}),
       text(&C::topic, {.key = "topic",
                        .doc = "`store: kafka`: the compacted topic of the positions (after "
                               "`kafka.topic_prefix`); created when missing"}),

@@ -15,7 +15,7 @@ namespace {
 
 // librdkafka properties the bridge sets itself: overriding them would silently break the
 // guarantees of docs/ARCHITECTURE.md §1/§4, so they are refused with the reason instead.
-constexpr std::array<std::pair<std::string_view, std::string_view>, 12> kReservedProperties = {{
+constexpr std::array<std::pair<std::string_view, std::string_view>, 13> kReservedProperties = {{
     {"bootstrap.servers", "set kafka.bootstrap_servers instead"},
     {"metadata.broker.list", "set kafka.bootstrap_servers instead"},
     {"group.id", "set publish[].group_id instead"},
@@ -28,7 +28,9 @@ constexpr std::array<std::pair<std::string_view, std::string_view>, 12> kReserve
     {"delivery.timeout.ms", "the bridge waits for the broker as long as it takes (0)"},
     {"enable.auto.commit", "offsets are committed only after Salesforce accepted the records"},
     {"enable.auto.offset.store", "offsets are stored only after Salesforce accepted the records"},
-    {"transactional.id", "the bridge does not use Kafka transactions"},
+    {"transactional.id",
+     "the bridge sets one per subscribe channel (fencing, docs/ARCHITECTURE.md §4)"},
+    {"isolation.level", "the bridge reads only committed records (read_committed)"},
 }};
 
 // librdkafka's verdicts may end in a newline or span lines; a problem is one line

@@ -136,7 +136,8 @@ core::Status Producer::fatal_error() const {
 }
 
 bool Producer::fenced() const {
-  return is_fence(rd_kafka_fatal_error(handle_.get(), nullptr, 0));
+  char reason[256];
+  return is_fence(rd_kafka_fatal_error(handle_.get(), reason, sizeof reason));
 }
 
 namespace {
@@ -218,7 +219,9 @@ void Producer::on_delivery_report(rd_kafka_t*, const rd_kafka_message_t* message
 
 void Producer::deliver(const rd_kafka_message_t* message) {
   std::unique_ptr<DeliveryToken> context(static_cast<DeliveryToken*>(message->_private));
-  if (message->err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+  // A transactional producer's failed records (purged by an abort, fenced) are counted by the
+  // transaction's owner, which produces them again or gives the channel up.
+  if (message->err != RD_KAFKA_RESP_ERR_NO_ERROR && !transactional_) {
     delivery_failures_->inc();
   }
   if (closing_ || !context || !on_delivery_) {

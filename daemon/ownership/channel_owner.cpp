@@ -97,6 +97,11 @@ bool ChannelOwner::may_produce() const {
   return ns(Clock::now()) < lease_until_ns_.load();
 }
 
+void ChannelOwner::fenced(const std::string& channel) {
+  std::lock_guard lock(fenced_mutex_);
+  fenced_.insert(channel);
+}
+
 void ChannelOwner::renew_lease(Clock::time_point now) {
   lease_until_ns_ = ns(now + config_.coordination.session_timeout / 2);
 }
@@ -195,6 +200,11 @@ core::Status ChannelOwner::stop_pipeline(bool abandon) {
     finished = std::move(running_pipeline_);
   }
   finished.reset();
+  {
+    // Fences reported by the pipeline just stopped concern it only, not the next one.
+    std::lock_guard lock(fenced_mutex_);
+    fenced_.clear();
+  }
   running_.clear();
   changed_ = owned_ != running_;
   return status;
@@ -292,6 +302,18 @@ core::Status ChannelOwner::run(std::stop_token stop) {
       }
       if (auto repeat = poll_warnings.admit()) {
         log->warn("coordination consumer: {}{}", polled.error().message, repeat->suffix());
+      }
+    }
+    std::set<std::string> fenced;
+    {
+      std::lock_guard lock(fenced_mutex_);
+      fenced.swap(fenced_);
+    }
+    for (const auto& channel : fenced) {
+      if (owned_.erase(channel) > 0) {
+        ops::info(log, "{} was fenced: another instance owns it now; giving it up",
+                  ops::field("channel", channel));
+        changed_ = true;
       }
     }
     if (changed_) {

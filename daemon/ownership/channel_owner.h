@@ -78,6 +78,11 @@ class ChannelOwner {
   // still a member. The pipeline produces nothing meanwhile (SubscribePipelineOptions).
   bool may_produce() const;
 
+  // The pipeline's producer of `channel` was fenced (SubscribePipelineOptions::on_fenced): another
+  // instance owns it now, whatever the group told this one so far. The owner gives the channel up
+  // at its next turn (a pipeline over the rest); the group's revocation follows. Any thread.
+  void fenced(const std::string& channel);
+
  private:
   void assigned(const std::vector<kafka::TopicPartition>& partitions);
   void revoked(const std::vector<kafka::TopicPartition>& partitions, bool lost);
@@ -104,6 +109,9 @@ class ChannelOwner {
   std::atomic<std::size_t> owned_count_{0};  // of the running pipeline
   std::atomic<bool> stopping_{false};
   std::atomic<std::int64_t> lease_until_ns_{0};
+
+  std::mutex fenced_mutex_;
+  std::set<std::string> fenced_;  // reported by the delivery thread, taken by the owner's
 
   struct Running;
   mutable std::mutex mutex_;  // guards running_pipeline_ against the readiness readers

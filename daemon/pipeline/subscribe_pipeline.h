@@ -63,15 +63,15 @@ struct SubscribePipelineOptions {
   // without a known user fails, since dropping nothing would close the loop unnoticed.
   std::vector<std::string> skip_own_channels;
   std::function<core::Result<std::string>(std::stop_token)> user_id;
+  // Asked before each record is produced: while false, the pipeline waits (it may have lost its
+  // channels to another instance without knowing yet; ownership/channel_owner.h). Unset: always.
+  std::function<bool()> may_produce;
   // A channel was fenced (DeliveryReport::fenced): another instance owns it now. Called once per
   // channel, on the delivery thread, after the pipeline stopped producing the channel: its
   // further events are ignored (not produced, not checkpointed - the new owner writes them), the
   // rest of the pipeline goes on. Whoever assigns channels to instances hears it here; unset:
   // only the log line and sfkb_subscribe_fenced_total say so.
   std::function<void(const std::string& channel)> on_fenced;
-  // Asked before each record is produced: while false, the pipeline waits (it may have lost its
-  // channels to another instance without knowing yet; ownership/channel_owner.h). Unset: always.
-  std::function<bool()> may_produce;
 };
 
 class SubscribePipeline {
@@ -92,12 +92,13 @@ class SubscribePipeline {
   // A fenced channel is not an error: the other channels go on (options.on_fenced).
   core::Status run(std::stop_token stop);
 
-  // The channels fenced so far (any thread).
-  std::vector<std::string> fenced_channels() const;
   // Before a stop: the channels were lost to another instance, so the shutdown writes nothing
   // more - it neither waits for unacknowledged records nor writes the final checkpoint. Any
   // thread.
   void abandon() { abandoned_ = true; }
+
+  // The channels fenced so far (any thread).
+  std::vector<std::string> fenced_channels() const;
 
   // For /readyz: reconciled, and the CometD session is up. Any thread.
   bool ready() const;

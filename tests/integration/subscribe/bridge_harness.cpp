@@ -43,8 +43,6 @@ std::string render_yaml(const BridgeConfig& config) {
     << "  interval: " << config.checkpoint_interval << "\n"
     << "  store: " << config.checkpoint_store << "\n"
     << "  topic: " << yaml_quoted(config.checkpoint_topic) << "\n"
-    << "coordination:\n"
-    << "  group: " << yaml_quoted(config.coordination_group) << "\n"
     << "limits:\n"
     << "  max_in_flight_events: " << config.max_in_flight << "\n"
     << "subscribe:\n";
@@ -67,13 +65,10 @@ std::string render_yaml(const BridgeConfig& config) {
     joined += name + ",";
   }
   const std::string stem =
-      (config.channels.empty() ? std::string("none") : config.channels.front().topic) + "." +
-      std::to_string(std::hash<std::string>{}(joined) % 100000);
+      config.coordination_group + "." + std::to_string(std::hash<std::string>{}(joined) % 100000);
   y << "coordination:\n"
     << "  enabled: " << (config.coordination ? "true" : "false") << "\n"
-    << "  group: "
-    << yaml_quoted(config.coordination_group.empty() ? stem + ".owners" : config.coordination_group)
-    << "\n"
+    << "  group: " << yaml_quoted(config.coordination_group) << "\n"
     << "  topic: "
     << yaml_quoted(config.coordination_topic.empty() ? stem + ".channels"
                                                      : config.coordination_topic)

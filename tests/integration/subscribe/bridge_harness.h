@@ -47,12 +47,12 @@ struct BridgeConfig : BridgeConnection {
   // restart with the same config is the same owner.
   std::string checkpoint_topic = unique_name("sfkb-it-checkpoints");
   std::string coordination_group = unique_name("sfkb-it-group");
+  // coordination.enabled; false: the instance writes every channel whatever else runs.
+  bool coordination = true;
   std::size_t max_in_flight = 10000;
   std::string log_level = "info";
-  // coordination.*: the group and topic default to names derived from the first channel's topic
-  // (unique per test) and the channel list, so tests running at once never share a group.
-  bool coordination = true;
-  std::string coordination_group;
+  // coordination.topic; empty: named after the group and the channel list (a different list
+  // needs a topic of its own: one partition per channel).
   std::string coordination_topic;
   std::string session_timeout = "6s";  // the test broker's group.min.session.timeout.ms
 };

@@ -56,6 +56,9 @@ class SubscribeOwners : public ::testing::Test {
       config.channels.push_back({channel, topic_});
     }
     config.coordination = ownership;
+    // One group for every instance of the test; without ownership each instance gets a group (and
+    // so transactional IDs) of its own: nothing shares or fences anything.
+    config.coordination_group = ownership ? group_ : group_ + "-" + name;
     return config;
   }
 
@@ -135,6 +138,7 @@ class SubscribeOwners : public ::testing::Test {
   std::unique_ptr<KafkaTestCluster> kafka_;
   std::unique_ptr<EmulatorProcess> sf_;
   std::string topic_;
+  std::string group_ = unique_name("sfkb-it-owners");
   std::thread injector_;
   std::atomic<bool> stop_{false};
   std::mutex mutex_;
@@ -192,8 +196,9 @@ TEST_F(SubscribeOwners, ThreeInstancesShareSixChannelsExactlyOnceThroughKillStop
   EXPECT_EQ(first->terminate(), 0) << first->output();
 }
 
-// The same kind of run without the group: two instances that each subscribe every channel
-// duplicate the stream, which is what ownership prevents.
+// The same kind of run without the group (and without shared transactional IDs): two instances
+// that each subscribe every channel duplicate the stream, which is what ownership prevents - and
+// what the check above would catch.
 TEST_F(SubscribeOwners, WithoutOwnershipTwoInstancesDuplicateEveryEvent) {
   auto first = start("first", false);
   auto second = start("second", false);

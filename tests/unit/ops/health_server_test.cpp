@@ -72,6 +72,15 @@ TEST(ReadinessBody, ListsTheReasonOfEveryPipelineThatIsNotReady) {
   EXPECT_EQ(ok_body, "{\"status\":\"ready\",\"pipelines\":{\"subscribe\":\"ready\"}}\n");
 }
 
+TEST(ReadinessBody, ShowsTheNoteOfAReadyPipeline) {
+  auto [ready, body] =
+      readiness_body({{"subscribe", true, "owns no channel"}, {"publish[0]", true, ""}});
+  EXPECT_TRUE(ready);
+  EXPECT_EQ(body,
+            "{\"status\":\"ready\",\"pipelines\":{\"subscribe\":\"ready\",\"publish[0]\":"
+            "\"ready\"},\"notes\":{\"subscribe\":\"owns no channel\"}}\n");
+}
+
 class HealthServerTest : public ::testing::Test {
  protected:
   void SetUp() override {
