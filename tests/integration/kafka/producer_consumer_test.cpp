@@ -268,7 +268,7 @@ TEST(KafkaConsumer, PartitionQueuesDeliverEachPartitionAloneAndPauseResumeNeithe
   }
   cluster.produce(topic, records);
   Consumer consumer(ClientConfig(kafka_config(cluster), Role::kConsumer), it::unique_name("group"),
-                    {}, /*queue_per_partition=*/true);
+                    {}, {}, /*queue_per_partition=*/true);
   ASSERT_TRUE(consumer.subscribe({topic}));
   const TopicPartition p0{topic, 0}, p1{topic, 1};
   std::size_t on_main_queue = 0;
