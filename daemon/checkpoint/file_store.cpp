@@ -246,7 +246,9 @@ core::Result<Checkpoints> decode_checkpoints(const std::string& text, const std:
 std::string encode_checkpoint_entry(const ChannelCheckpoint& checkpoint) {
   rapidjson::StringBuffer buffer;
   rapidjson::Writer<rapidjson::StringBuffer> writer(buffer);
-  write_entry(writer, checkpoint, kFileFormatVersion);
+  // Like the file: version 2 while the position is CometD's, so older builds still read it.
+  write_entry(writer, checkpoint,
+              checkpoint.replay_id.is_cometd() ? kCometdOnlyFileFormatVersion : kFileFormatVersion);
   return std::string(buffer.GetString(), buffer.GetSize());
 }
 

@@ -185,6 +185,7 @@ TEST(ConfigReference, ShouldFailWhenNoTableShowsASection) {
   EXPECT_THAT(
       reference_problems(readme),
       ElementsAre("no table shows checkpoint.directory", "no table shows checkpoint.interval",
+                  "no table shows checkpoint.store", "no table shows checkpoint.topic",
                   "no table shows limits.max_in_flight_events",
                   "no table shows limits.poll_interval", "no table shows limits.warn_at",
                   "no table shows limits.max_events_per_hour", "no table shows limits.budget",
