@@ -3,8 +3,6 @@
 #include <grpcpp/grpcpp.h>
 
 #include <algorithm>
-#include <fstream>
-#include <sstream>
 #include <utility>
 
 #include "daemon/avro/schema.h"
@@ -15,6 +13,7 @@
 #include "daemon/ops/log_fields.h"
 #include "daemon/ops/repeat_limiter.h"
 #include "daemon/pubsub/event_codec.h"
+#include "daemon/pubsub/grpc_call.h"
 #include "eventbus/v1/pubsub_api.grpc.pb.h"
 
 namespace sfkb::pubsub {
@@ -50,18 +49,6 @@ const char* preset_name(Start::Preset preset) {
   return "?";
 }
 
-void add_auth(grpc::ClientContext& context, const salesforce::Session& session) {
-  context.AddMetadata("accesstoken", session.access_token);
-  context.AddMetadata("instanceurl", session.instance_url);
-  context.AddMetadata("tenantid", session.org_id);
-}
-
-std::string trailer(const grpc::ClientContext& context, const char* key) {
-  const auto& trailers = context.GetServerTrailingMetadata();
-  const auto it = trailers.find(key);
-  return it == trailers.end() ? std::string() : std::string(it->second.data(), it->second.size());
-}
-
 std::string describe(const grpc::Status& status, const std::string& error_code) {
   std::string text = "gRPC status " + std::to_string(static_cast<int>(status.error_code()));
   if (!status.error_message().empty()) {
@@ -71,24 +58,6 @@ std::string describe(const grpc::Status& status, const std::string& error_code) 
     text += " [error-code " + error_code + "]";
   }
   return core::redact_text(text);
-}
-
-std::shared_ptr<grpc::ChannelCredentials> credentials(const PubsubOptions& options) {
-  if (!options.endpoint.tls) {
-    // core::parse_grpc_endpoint allows plain text only to a loopback host (the emulator).
-    return grpc::InsecureChannelCredentials();
-  }
-  grpc::SslCredentialsOptions ssl;
-  if (!options.ca_file.empty()) {
-    std::ifstream in(options.ca_file);
-    std::stringstream pem;
-    pem << in.rdbuf();
-    if (!in) {
-      throw std::runtime_error("salesforce.ca_file " + options.ca_file + " cannot be read");
-    }
-    ssl.pem_root_certs = pem.str();
-  }
-  return grpc::SslCredentials(ssl);
 }
 
 }  // namespace
@@ -190,7 +159,8 @@ PubsubClient::PubsubClient(salesforce::TokenSource& tokens, PubsubOptions option
               static_cast<int>(options_.retry.initial_backoff.count()));
   args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS,
               static_cast<int>(options_.retry.max_backoff.count()));
-  channel_ = grpc::CreateCustomChannel(options_.endpoint.target, credentials(options_), args);
+  channel_ = grpc::CreateCustomChannel(
+      options_.endpoint.target, channel_credentials(options_.endpoint, options_.ca_file), args);
   for (std::size_t i = 0; i < options_.channels.size(); ++i) {
     auto stream = std::make_unique<Stream>(options_.window);
     stream->index = i;

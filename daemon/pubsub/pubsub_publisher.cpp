@@ -3,8 +3,6 @@
 #include <grpcpp/grpcpp.h>
 
 #include <cstdio>
-#include <fstream>
-#include <sstream>
 #include <stdexcept>
 
 #include "daemon/avro/schema.h"
@@ -13,6 +11,7 @@
 #include "daemon/ops/log_fields.h"
 #include "daemon/pipeline/record_mapping.h"
 #include "daemon/pubsub/event_codec.h"
+#include "daemon/pubsub/grpc_call.h"
 #include "eventbus/v1/pubsub_api.grpc.pb.h"
 
 namespace sfkb::pubsub {
@@ -27,39 +26,12 @@ using salesforce::ReplyKind;
 // A batch is at most 200 records of at most 1 MB each (record_mapping.h), plus the framing.
 constexpr int kMaxSendBytes = 210 * 1024 * 1024;
 
-void add_auth(grpc::ClientContext& context, const salesforce::Session& session) {
-  context.AddMetadata("accesstoken", session.access_token);
-  context.AddMetadata("instanceurl", session.instance_url);
-  context.AddMetadata("tenantid", session.org_id);
-}
-
 CallStatus call_status(const grpc::Status& status, const grpc::ClientContext& context) {
   CallStatus out;
   out.code = static_cast<int>(status.error_code());
   out.message = core::redact_text(status.error_message());
-  const auto& trailers = context.GetServerTrailingMetadata();
-  if (auto it = trailers.find("error-code"); it != trailers.end()) {
-    out.error_code.assign(it->second.data(), it->second.size());
-  }
+  out.error_code = trailer(context, "error-code");
   return out;
-}
-
-std::shared_ptr<grpc::ChannelCredentials> credentials(const PubsubPublisherOptions& options) {
-  if (!options.endpoint.tls) {
-    // core::parse_grpc_endpoint allows plain text only to a loopback host (the emulator).
-    return grpc::InsecureChannelCredentials();
-  }
-  grpc::SslCredentialsOptions ssl;
-  if (!options.ca_file.empty()) {
-    std::ifstream in(options.ca_file);
-    std::stringstream pem;
-    pem << in.rdbuf();
-    if (!in) {
-      throw std::runtime_error("salesforce.ca_file " + options.ca_file + " cannot be read");
-    }
-    ssl.pem_root_certs = pem.str();
-  }
-  return grpc::SslCredentials(ssl);
 }
 
 bool contains(const std::string& text, const char* part) {
@@ -121,7 +93,8 @@ PubsubPublisher::PubsubPublisher(salesforce::TokenSource& tokens, PubsubPublishe
   args.SetMaxSendMessageSize(kMaxSendBytes);
   args.SetInt(GRPC_ARG_KEEPALIVE_TIME_MS, 60'000);
   args.SetInt(GRPC_ARG_KEEPALIVE_TIMEOUT_MS, 20'000);
-  channel_ = grpc::CreateCustomChannel(options_.endpoint.target, credentials(options_), args);
+  channel_ = grpc::CreateCustomChannel(
+      options_.endpoint.target, channel_credentials(options_.endpoint, options_.ca_file), args);
 }
 
 PubsubPublisher::~PubsubPublisher() = default;
