@@ -74,6 +74,9 @@ class TransactionalEventProducer final : public pipeline::EventProducer {
   struct Lane;
   enum class Due { kNow, kAll };
 
+  // After init_transactions: loads the metadata of the lane's topic (and the checkpoint topic)
+  // into its producer, so that its first transaction does not wait for a metadata refresh.
+  void warm_up(Lane& lane);
   // The commit itself (aborting and re-producing as needed), without the lane's mutex while
   // lane.committing: ok, kFenced or kFatal.
   kafka::TxnResult finish(Lane& lane);
