@@ -76,6 +76,12 @@ class Consumer {
   // Leaves the group (revoking through the hooks first). Idempotent. librdkafka bounds it by its
   // own timeouts; it does not commit anything itself (auto-commit is off).
   core::Status close();
+  // close() that gives up after `timeout`: leaving the group waits for a JoinGroup/SyncGroup
+  // answer in flight, which the broker holds while a stopped or crashed member keeps the group
+  // rebalancing (up to that member's session timeout). Revocations are served meanwhile. When
+  // the time is up the member is abandoned (the group notices after its session timeout) and
+  // the handle is kept until exit: destroying it would wait for the same answer. kRetry then.
+  core::Status close_within(std::chrono::milliseconds timeout);
 
   rd_kafka_t* handle() const { return handle_.get(); }
 
