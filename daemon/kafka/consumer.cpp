@@ -246,13 +246,50 @@ core::Status Consumer::resume(const std::vector<TopicPartition>& partitions) {
   return check_list(list.get(), "resume");
 }
 
-core::Status Consumer::commit(const std::vector<TopicPartitionOffset>& offsets, bool synchronous) {
+core::Status Consumer::commit(const std::vector<TopicPartitionOffset>& offsets, bool synchronous,
+                              std::chrono::milliseconds timeout) {
   if (offsets.empty()) {
     return core::Status::ok();
   }
   PartitionListPtr list(rd_kafka_topic_partition_list_new(static_cast<int>(offsets.size())));
   for (const auto& o : offsets) {
     rd_kafka_topic_partition_list_add(list.get(), o.topic.c_str(), o.partition)->offset = o.offset;
+  }
+  if (synchronous && timeout != std::chrono::milliseconds::max()) {
+    const auto deadline = Clock::now() + timeout;
+    QueuePtr queue(rd_kafka_queue_new(handle_.get()));
+    if (auto status =
+            check(rd_kafka_commit_queue(handle_.get(), list.get(), queue.get(), nullptr, nullptr),
+                  "commit");
+        !status) {
+      ops::Metrics::global().counter(ops::Metric::kKafkaCommitFailures).inc();
+      return status;
+    }
+    while (Clock::now() < deadline) {
+      rd_kafka_event_t* event = rd_kafka_queue_poll(queue.get(), remaining_ms(deadline));
+      if (event == nullptr) {
+        continue;
+      }
+      if (rd_kafka_event_type(event) != RD_KAFKA_EVENT_OFFSET_COMMIT) {
+        rd_kafka_event_destroy(event);
+        continue;
+      }
+      auto status = check(rd_kafka_event_error(event), "commit");
+      if (status) {
+        if (const auto* answered = rd_kafka_event_topic_partition_list(event)) {
+          status = check_list(answered, "commit");
+        }
+      }
+      rd_kafka_event_destroy(event);
+      if (!status) {
+        ops::Metrics::global().counter(ops::Metric::kKafkaCommitFailures).inc();
+      }
+      return status;
+    }
+    ops::Metrics::global().counter(ops::Metric::kKafkaCommitFailures).inc();
+    return core::Error{core::ErrorKind::kRetry,
+                       "commit: no answer from the group coordinator within " +
+                           std::to_string(timeout.count()) + " ms"};
   }
   const auto err = rd_kafka_commit(handle_.get(), list.get(), synchronous ? 0 : 1);
   if (auto status = check(err, "commit"); !status) {

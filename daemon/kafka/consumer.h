@@ -68,7 +68,11 @@ class Consumer {
   core::Status resume(const std::vector<TopicPartition>& partitions);
   // Commits, per partition, the offset of the next record to consume. synchronous: waits for the
   // broker's answer; otherwise queued (its failure is logged and counted when poll() serves it).
-  core::Status commit(const std::vector<TopicPartitionOffset>& offsets, bool synchronous);
+  // A synchronous commit waits at most `timeout`, then kRetry (nothing is known committed): while
+  // a vanished member holds the group in a rebalance the broker answers only when that member's
+  // session ends (see close_within()).
+  core::Status commit(const std::vector<TopicPartitionOffset>& offsets, bool synchronous,
+                      std::chrono::milliseconds timeout = std::chrono::milliseconds::max());
   // The offsets committed for the group, per partition (absent: none), for start-up and tests.
   core::Result<std::vector<TopicPartitionOffset>> committed(
       const std::vector<TopicPartition>& partitions, std::chrono::milliseconds timeout);

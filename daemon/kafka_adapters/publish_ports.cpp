@@ -158,7 +158,7 @@ core::Status KafkaPublishConsumer::commit(
   for (const auto& [tp, offset] : next_offsets) {
     offsets.push_back({tp.topic, tp.partition, offset});
   }
-  return consumer_->commit(offsets, synchronous);
+  return consumer_->commit(offsets, synchronous, close_timeout_);
 }
 
 void KafkaPublishConsumer::close() {

@@ -20,7 +20,8 @@ namespace sfkb::kafka_adapters {
 class KafkaPublishConsumer final : public pipeline::PublishConsumer {
  public:
   // Throws kafka::KafkaError at start-up.
-  // `close_timeout` bounds leaving the group (kafka::Consumer::close_within).
+  // `close_timeout` bounds a synchronous commit and leaving the group (kafka::Consumer::commit,
+  // close_within).
   KafkaPublishConsumer(const config::KafkaConfig& kafka, const std::string& group_id,
                        std::vector<std::string> topics, std::chrono::milliseconds close_timeout);
 

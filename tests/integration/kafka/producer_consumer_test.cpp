@@ -441,6 +441,11 @@ TEST(KafkaConsumer, CloseWithinGivesUpWhileAVanishedMemberHoldsTheGroupInARebala
     (void)a.poll(50ms, 10);
     (void)c.poll(50ms, 10);
   }
+  // A synchronous commit would wait for the same answer; bounded, it gives up (kRetry).
+  const auto commit_start = std::chrono::steady_clock::now();
+  auto committed = a.commit({{topic, owned_a.begin()->partition, 0}}, true, 1s);
+  EXPECT_LT(std::chrono::steady_clock::now() - commit_start, 3s);
+  EXPECT_FALSE(committed.is_ok());
   const auto start = std::chrono::steady_clock::now();
   auto closed = a.close_within(1s);
   const auto took = std::chrono::steady_clock::now() - start;
