@@ -26,6 +26,13 @@
 namespace sfkb::app {
 namespace {
 
+// The publish pipeline's drain leaves at least a quarter of shutdown.timeout for its final commit
+// and leaving the group (publish_settings_from); leaving gets half of that at most, so a group
+// held in a rebalance by a stopped member cannot make the stop overrun the timeout.
+std::chrono::milliseconds publish_close_timeout(std::chrono::milliseconds shutdown) {
+  return std::max(std::chrono::milliseconds(250), shutdown / 8);
+}
+
 // With kafka.embedded the mock cluster would auto-create topics with one partition on first use,
 // but the subscribe side asks for a topic's partition count before producing (and treats a
 // missing topic as fatal, as it must against a real cluster), so every mapped topic is created
@@ -164,7 +171,8 @@ std::unique_ptr<pipeline::PublishPipeline> make_publish_pipeline(
   settings.budget = pipeline::publish_budget(mapping, allowances);
   auto consumer = std::make_unique<HeartbeatConsumer>(
       std::make_unique<kafka_adapters::KafkaPublishConsumer>(
-          config.kafka, settings.mapping.group_id, settings.mapping.topics),
+          config.kafka, settings.mapping.group_id, settings.mapping.topics,
+          publish_close_timeout(config.shutdown.timeout)),
       heartbeat);
   std::unique_ptr<pipeline::DeadLetterSink> dead_letters;
   if (!settings.mapping.dead_letter_topic.empty()) {

@@ -14,7 +14,10 @@ inline bool interruptible_sleep(std::stop_token token, std::chrono::milliseconds
   std::mutex mutex;
   std::condition_variable_any cv;
   std::unique_lock lock(mutex);
-  return !cv.wait_for(lock, token, duration, [] { return false; });
+  // The stop-token overload returns the predicate's value, which is always false here: whether
+  // the sleep was cut short is told by the token itself.
+  cv.wait_for(lock, token, duration, [] { return false; });
+  return !token.stop_requested();
 }
 
 }  // namespace sfkb::core

@@ -113,7 +113,7 @@ Consumer::~Consumer() {
   if (auto status = close(); !status) {
     log()->warn("{}", status.message());
   }
-  if (destroy_would_abort(rd_kafka_version(), subscribed_, assigned_once_)) {
+  if (handle_ != nullptr && destroy_would_abort(rd_kafka_version(), subscribed_, assigned_once_)) {
     log()->info(
         "{}: stopped before its first assignment; keeping the closed handle until exit "
         "(librdkafka {} would abort destroying it, librdkafka#4312)",
@@ -246,13 +246,50 @@ core::Status Consumer::resume(const std::vector<TopicPartition>& partitions) {
   return check_list(list.get(), "resume");
 }
 
-core::Status Consumer::commit(const std::vector<TopicPartitionOffset>& offsets, bool synchronous) {
+core::Status Consumer::commit(const std::vector<TopicPartitionOffset>& offsets, bool synchronous,
+                              std::chrono::milliseconds timeout) {
   if (offsets.empty()) {
     return core::Status::ok();
   }
   PartitionListPtr list(rd_kafka_topic_partition_list_new(static_cast<int>(offsets.size())));
   for (const auto& o : offsets) {
     rd_kafka_topic_partition_list_add(list.get(), o.topic.c_str(), o.partition)->offset = o.offset;
+  }
+  if (synchronous && timeout != std::chrono::milliseconds::max()) {
+    const auto deadline = Clock::now() + timeout;
+    QueuePtr queue(rd_kafka_queue_new(handle_.get()));
+    if (auto status =
+            check(rd_kafka_commit_queue(handle_.get(), list.get(), queue.get(), nullptr, nullptr),
+                  "commit");
+        !status) {
+      ops::Metrics::global().counter(ops::Metric::kKafkaCommitFailures).inc();
+      return status;
+    }
+    while (Clock::now() < deadline) {
+      rd_kafka_event_t* event = rd_kafka_queue_poll(queue.get(), remaining_ms(deadline));
+      if (event == nullptr) {
+        continue;
+      }
+      if (rd_kafka_event_type(event) != RD_KAFKA_EVENT_OFFSET_COMMIT) {
+        rd_kafka_event_destroy(event);
+        continue;
+      }
+      auto status = check(rd_kafka_event_error(event), "commit");
+      if (status) {
+        if (const auto* answered = rd_kafka_event_topic_partition_list(event)) {
+          status = check_list(answered, "commit");
+        }
+      }
+      rd_kafka_event_destroy(event);
+      if (!status) {
+        ops::Metrics::global().counter(ops::Metric::kKafkaCommitFailures).inc();
+      }
+      return status;
+    }
+    ops::Metrics::global().counter(ops::Metric::kKafkaCommitFailures).inc();
+    return core::Error{core::ErrorKind::kRetry,
+                       "commit: no answer from the group coordinator within " +
+                           std::to_string(timeout.count()) + " ms"};
   }
   const auto err = rd_kafka_commit(handle_.get(), list.get(), synchronous ? 0 : 1);
   if (auto status = check(err, "commit"); !status) {
@@ -299,6 +336,40 @@ core::Status Consumer::close() {
   queues_.clear();  // every partition queue is released before the handle is destroyed
   next_offset_.clear();
   return status;
+}
+
+core::Status Consumer::close_within(std::chrono::milliseconds timeout) {
+  if (closed_) {
+    return core::Status::ok();
+  }
+  closed_ = true;
+  const auto deadline = Clock::now() + timeout;
+  QueuePtr queue(rd_kafka_queue_new(handle_.get()));
+  if (rd_kafka_error_t* error = rd_kafka_consumer_close_queue(handle_.get(), queue.get())) {
+    const std::string message = rd_kafka_error_string(error);
+    rd_kafka_error_destroy(error);
+    queues_.clear();
+    next_offset_.clear();
+    return core::Error{core::ErrorKind::kRetry, "consumer close: " + message};
+  }
+  // The revocation (and the hooks with it) is served from this queue, on this thread.
+  while (rd_kafka_consumer_closed(handle_.get()) == 0 && Clock::now() < deadline) {
+    rd_kafka_queue_poll_callback(queue.get(), std::min(100, remaining_ms(deadline)));
+  }
+  const bool done = rd_kafka_consumer_closed(handle_.get()) != 0;
+  queues_.clear();
+  next_offset_.clear();
+  if (done) {
+    return core::Status::ok();
+  }
+  // The close is still waiting inside librdkafka; the handle is never destroyed.
+  queue.reset();
+  park_until_exit(std::move(handle_));
+  return core::Error{core::ErrorKind::kRetry,
+                     "consumer close: the group did not answer within " +
+                         std::to_string(timeout.count()) +
+                         " ms (rebalancing); left without a LeaveGroup, the group drops this "
+                         "member after its session timeout"};
 }
 
 void Consumer::on_rebalance(rd_kafka_t*, rd_kafka_resp_err_t err,

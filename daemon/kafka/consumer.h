@@ -68,7 +68,11 @@ class Consumer {
   core::Status resume(const std::vector<TopicPartition>& partitions);
   // Commits, per partition, the offset of the next record to consume. synchronous: waits for the
   // broker's answer; otherwise queued (its failure is logged and counted when poll() serves it).
-  core::Status commit(const std::vector<TopicPartitionOffset>& offsets, bool synchronous);
+  // A synchronous commit waits at most `timeout`, then kRetry (nothing is known committed): while
+  // a vanished member holds the group in a rebalance the broker answers only when that member's
+  // session ends (see close_within()).
+  core::Status commit(const std::vector<TopicPartitionOffset>& offsets, bool synchronous,
+                      std::chrono::milliseconds timeout = std::chrono::milliseconds::max());
   // The offsets committed for the group, per partition (absent: none), for start-up and tests.
   core::Result<std::vector<TopicPartitionOffset>> committed(
       const std::vector<TopicPartition>& partitions, std::chrono::milliseconds timeout);
@@ -76,6 +80,12 @@ class Consumer {
   // Leaves the group (revoking through the hooks first). Idempotent. librdkafka bounds it by its
   // own timeouts; it does not commit anything itself (auto-commit is off).
   core::Status close();
+  // close() that gives up after `timeout`: leaving the group waits for a JoinGroup/SyncGroup
+  // answer in flight, which the broker holds while a stopped or crashed member keeps the group
+  // rebalancing (up to that member's session timeout). Revocations are served meanwhile. When
+  // the time is up the member is abandoned (the group notices after its session timeout) and
+  // the handle is kept until exit: destroying it would wait for the same answer. kRetry then.
+  core::Status close_within(std::chrono::milliseconds timeout);
 
   rd_kafka_t* handle() const { return handle_.get(); }
 

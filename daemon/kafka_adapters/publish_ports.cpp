@@ -39,8 +39,9 @@ std::vector<TopicPartition> from_kafka(const std::vector<kafka::TopicPartition>&
 
 KafkaPublishConsumer::KafkaPublishConsumer(const config::KafkaConfig& kafka,
                                            const std::string& group_id,
-                                           std::vector<std::string> topics)
-    : topics_(std::move(topics)) {
+                                           std::vector<std::string> topics,
+                                           std::chrono::milliseconds close_timeout)
+    : topics_(std::move(topics)), close_timeout_(close_timeout) {
   kafka::RebalanceHooks hooks;
   // Both hooks run on the pipeline thread, inside consumer_->poll() (see kafka/consumer.h).
   hooks.on_assigned = [this](const std::vector<kafka::TopicPartition>& partitions) {
@@ -157,11 +158,11 @@ core::Status KafkaPublishConsumer::commit(
   for (const auto& [tp, offset] : next_offsets) {
     offsets.push_back({tp.topic, tp.partition, offset});
   }
-  return consumer_->commit(offsets, synchronous);
+  return consumer_->commit(offsets, synchronous, close_timeout_);
 }
 
 void KafkaPublishConsumer::close() {
-  if (auto status = consumer_->close(); !status.is_ok()) {
+  if (auto status = consumer_->close_within(close_timeout_); !status.is_ok()) {
     ops::logger("publish")->warn("leaving the consumer group: {}", status.message());
   }
 }

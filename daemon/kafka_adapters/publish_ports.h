@@ -20,8 +20,10 @@ namespace sfkb::kafka_adapters {
 class KafkaPublishConsumer final : public pipeline::PublishConsumer {
  public:
   // Throws kafka::KafkaError at start-up.
+  // `close_timeout` bounds a synchronous commit and leaving the group (kafka::Consumer::commit,
+  // close_within).
   KafkaPublishConsumer(const config::KafkaConfig& kafka, const std::string& group_id,
-                       std::vector<std::string> topics);
+                       std::vector<std::string> topics, std::chrono::milliseconds close_timeout);
 
   core::Status subscribe(pipeline::RebalanceListener& listener) override;
   core::Result<std::vector<pipeline::SourceRecord>> poll(
@@ -35,6 +37,7 @@ class KafkaPublishConsumer final : public pipeline::PublishConsumer {
 
  private:
   std::vector<std::string> topics_;
+  std::chrono::milliseconds close_timeout_;
   pipeline::RebalanceListener* listener_ = nullptr;
   std::vector<kafka::TopicPartition> assigned_;  // read in turn, one partition queue each
   std::size_t next_ = 0;                         // the partition the next poll() reads first

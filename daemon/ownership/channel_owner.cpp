@@ -62,10 +62,15 @@ ChannelOwner::~ChannelOwner() {
 }
 
 bool ChannelOwner::ready() const {
-  if (!joined_.load() || stopping_.load()) {
+  if (stopping_.load()) {
     return false;
   }
+  // joined_, settled_, owned_count_ and running_pipeline_ change together under mutex_: a member
+  // that was just assigned channels is not ready before their pipeline exists.
   std::lock_guard lock(mutex_);
+  if (!joined_.load() || !settled_.load()) {
+    return false;
+  }
   if (running_pipeline_ == nullptr) {
     return owned_count_.load() == 0;
   }
@@ -80,14 +85,15 @@ std::string ChannelOwner::not_ready_reason() const {
     return "joining consumer group " + group_;
   }
   std::lock_guard lock(mutex_);
-  if (running_pipeline_ == nullptr) {
+  if (!settled_.load() || running_pipeline_ == nullptr) {
     return "taking over its channels";
   }
   return running_pipeline_->pipeline->not_ready_reason();
 }
 
 std::string ChannelOwner::note() const {
-  if (joined_.load() && owned_count_.load() == 0) {
+  std::lock_guard lock(mutex_);
+  if (joined_.load() && settled_.load() && owned_count_.load() == 0) {
     return "owns no channel: the other members of group " + group_ + " own them all";
   }
   return {};
@@ -108,7 +114,8 @@ void ChannelOwner::renew_lease(Clock::time_point now) {
 
 void ChannelOwner::assigned(const std::vector<kafka::TopicPartition>& partitions) {
   // The first assignment is logged (and counted) even when empty: the member has joined.
-  if (!joined_.exchange(true)) {
+  if (!member_) {
+    member_ = true;
     changed_ = true;
   }
   std::vector<std::int32_t> numbers;
@@ -119,6 +126,14 @@ void ChannelOwner::assigned(const std::vector<kafka::TopicPartition>& partitions
   for (const auto& channel : added) {
     changed_ = owned_.insert(channel).second || changed_;
   }
+  if (changed_) {
+    unsettle();
+  }
+}
+
+void ChannelOwner::unsettle() {
+  std::lock_guard lock(mutex_);
+  settled_ = false;
 }
 
 void ChannelOwner::revoked(const std::vector<kafka::TopicPartition>& partitions, bool lost) {
@@ -156,9 +171,12 @@ void ChannelOwner::revoked(const std::vector<kafka::TopicPartition>& partitions,
     owned_.erase(channel);
   }
   changed_ = changed_ || owned_ != running_;
+  if (changed_) {
+    unsettle();
+  }
 }
 
-void ChannelOwner::start_pipeline() {
+std::unique_ptr<ChannelOwner::Running> ChannelOwner::start_pipeline() {
   auto running = std::make_unique<Running>();
   running->config = std::make_unique<config::Config>(restricted_to(config_, owned_));
   running->pipeline = factory_(*running->config);
@@ -173,8 +191,15 @@ void ChannelOwner::start_pipeline() {
     raw->status = status;
     raw->done = true;
   });
+  return running;
+}
+
+void ChannelOwner::publish(std::unique_ptr<Running> running) {
   std::lock_guard lock(mutex_);
   running_pipeline_ = std::move(running);
+  owned_count_ = owned_.size();
+  joined_ = true;
+  settled_ = true;
 }
 
 core::Status ChannelOwner::stop_pipeline(bool abandon) {
@@ -224,16 +249,16 @@ core::Status ChannelOwner::rebuild() {
                       std::inserter(removed, removed.end()));
   rebalances_.inc();
   owned_gauge_.set(static_cast<double>(owned_.size()));
-  owned_count_ = owned_.size();
   ops::info(log, "owned channels ({} of {}): {}; added: {}; released: {}", owned_.size(),
             ordered_.size(), ops::field("channels", listed(owned_)), listed(added),
             listed(removed));
   changed_ = false;
   if (owned_.empty()) {
+    publish(nullptr);
     return core::Status::ok();
   }
   try {
-    start_pipeline();
+    publish(start_pipeline());
   } catch (const std::exception& e) {
     return core::fatal_error("cannot build the subscribe pipeline for channels " + listed(owned_) +
                              ": " + e.what());

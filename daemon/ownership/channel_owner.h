@@ -84,11 +84,17 @@ class ChannelOwner {
   void fenced(const std::string& channel);
 
  private:
+  struct Running;
   void assigned(const std::vector<kafka::TopicPartition>& partitions);
   void revoked(const std::vector<kafka::TopicPartition>& partitions, bool lost);
   // Replaces the pipeline with one over owned_ (none when owned_ is empty).
   core::Status rebuild();
-  void start_pipeline();
+  // Builds and starts a pipeline over owned_; publish() makes it (or none) the running one.
+  std::unique_ptr<Running> start_pipeline();
+  // Under mutex_, together: the running pipeline, the owned count, joined and settled.
+  void publish(std::unique_ptr<Running> running);
+  // owned_ differs from the running pipeline's set: not ready until the next publish().
+  void unsettle();
   core::Status stop_pipeline(bool abandon);
   void renew_lease(std::chrono::steady_clock::time_point now);
 
@@ -105,7 +111,10 @@ class ChannelOwner {
   std::set<std::string> running_;  // the channels of the running pipeline (owner thread)
   bool changed_ = false;           // owned_ differs from running_
   bool callback_blocked_ = false;  // a revocation in this poll stopped the pipeline
-  std::atomic<bool> joined_{false};
+  bool member_ = false;            // an assignment arrived (owner thread)
+  // Readiness state, written under mutex_ together with running_pipeline_ (publish(), unsettle()).
+  std::atomic<bool> joined_{false};          // the first assignment is applied
+  std::atomic<bool> settled_{true};          // owned_ is what the running pipeline covers
   std::atomic<std::size_t> owned_count_{0};  // of the running pipeline
   std::atomic<bool> stopping_{false};
   std::atomic<std::int64_t> lease_until_ns_{0};
@@ -113,7 +122,6 @@ class ChannelOwner {
   std::mutex fenced_mutex_;
   std::set<std::string> fenced_;  // reported by the delivery thread, taken by the owner's
 
-  struct Running;
   mutable std::mutex mutex_;  // guards running_pipeline_ against the readiness readers
   std::unique_ptr<Running> running_pipeline_;
 };

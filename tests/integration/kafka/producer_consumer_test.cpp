@@ -4,6 +4,7 @@
 // call the hooks, pause/resume neither skips nor repeats (also with a queue per partition), the
 // tail reader finds the newest record.
 #include <chrono>
+#include <iostream>
 #include <map>
 #include <set>
 
@@ -11,6 +12,7 @@
 
 #include "daemon/kafka/client_config.h"
 #include "daemon/kafka/consumer.h"
+#include "daemon/kafka/handles.h"
 #include "daemon/kafka/partitioner.h"
 #include "daemon/kafka/producer.h"
 #include "tests/integration/support/kafka_cluster.h"
@@ -372,6 +374,87 @@ TEST(KafkaConsumer, RebalanceHooksSplitPartitionsBetweenMembersAndRevokeOnClose)
         return owned_a.size() == 4;
       },
       60s));
+}
+
+// A member that vanished without leaving (killed, or stopped past its session) holds the group in
+// its next rebalance until its session times out; a member leaving meanwhile waits for its
+// JoinGroup answer. close_within() gives up at its timeout instead (the publish side's shutdown).
+TEST(KafkaConsumer, CloseWithinGivesUpWhileAVanishedMemberHoldsTheGroupInARebalance) {
+  SFKB_REQUIRE_KAFKA();
+  KafkaTestCluster cluster;
+  const auto topic = it::unique_name("kafka-close-within");
+  cluster.create_topic(topic, 2);
+  const auto kafka = kafka_config(cluster);
+  const auto group = it::unique_name("group");
+  const Properties member{{"session.timeout.ms", "30000"}, {"heartbeat.interval.ms", "100"}};
+
+  std::set<TopicPartition> owned_a;
+  RebalanceHooks hooks;
+  hooks.on_assigned = [&](const std::vector<TopicPartition>& ps) {
+    owned_a.insert(ps.begin(), ps.end());
+  };
+  hooks.on_revoked = [&](const std::vector<TopicPartition>& ps) {
+    for (const auto& p : ps) {
+      owned_a.erase(p);
+    }
+  };
+  Consumer a(ClientConfig(kafka, Role::kConsumer), group, hooks, member);
+  ASSERT_TRUE(a.subscribe({topic}));
+  ASSERT_TRUE(test_support::wait_until(
+      [&] {
+        (void)a.poll(50ms, 10);
+        return owned_a.size() == 2;
+      },
+      30s));
+
+  // The member that vanishes: joins, takes its share, then is destroyed without leaving.
+  Properties vanishing{{"group.id", group}};
+  vanishing.insert(vanishing.end(), member.begin(), member.end());
+  char errstr[512];
+  rd_kafka_t* gone = rd_kafka_new(
+      RD_KAFKA_CONSUMER, ClientConfig(kafka, Role::kConsumer).make_conf(vanishing).release(),
+      errstr, sizeof errstr);
+  ASSERT_NE(gone, nullptr) << errstr;
+  rd_kafka_poll_set_consumer(gone);
+  {
+    PartitionListPtr list(rd_kafka_topic_partition_list_new(1));
+    rd_kafka_topic_partition_list_add(list.get(), topic.c_str(), RD_KAFKA_PARTITION_UA);
+    ASSERT_EQ(rd_kafka_subscribe(gone, list.get()), RD_KAFKA_RESP_ERR_NO_ERROR);
+  }
+  ASSERT_TRUE(test_support::wait_until(
+      [&] {
+        (void)a.poll(20ms, 10);
+        if (rd_kafka_message_t* m = rd_kafka_consumer_poll(gone, 20)) {
+          rd_kafka_message_destroy(m);
+        }
+        return owned_a.size() == 1;
+      },
+      60s));
+  rd_kafka_destroy_flags(gone, RD_KAFKA_DESTROY_F_NO_CONSUMER_CLOSE);
+
+  // A third member joins: the rebalance waits for the vanished one until its session times out.
+  Consumer c(ClientConfig(kafka, Role::kConsumer), group, {}, member);
+  ASSERT_TRUE(c.subscribe({topic}));
+  const auto joined = std::chrono::steady_clock::now();
+  // a takes part in the rebalance (its heartbeat learns of it within 100 ms and it rejoins).
+  while (std::chrono::steady_clock::now() - joined < 2s) {
+    (void)a.poll(50ms, 10);
+    (void)c.poll(50ms, 10);
+  }
+  // A synchronous commit would wait for the same answer; bounded, it gives up (kRetry).
+  const auto commit_start = std::chrono::steady_clock::now();
+  auto committed = a.commit({{topic, owned_a.begin()->partition, 0}}, true, 1s);
+  EXPECT_LT(std::chrono::steady_clock::now() - commit_start, 3s);
+  EXPECT_FALSE(committed.is_ok());
+  const auto start = std::chrono::steady_clock::now();
+  auto closed = a.close_within(1s);
+  const auto took = std::chrono::steady_clock::now() - start;
+  std::cerr << "close_within(1s) took "
+            << std::chrono::duration_cast<std::chrono::milliseconds>(took).count()
+            << " ms: " << (closed ? std::string("ok") : closed.message()) << "\n";
+  EXPECT_LT(took, 3s);  // close() waits 5 s for its LeaveGroup, then longer for the JoinGroup
+  EXPECT_FALSE(closed.is_ok());
+  (void)c.close_within(1s);
 }
 
 TEST(KafkaTailReader, FindsTheNewestRecordsAndReadsRanges) {
