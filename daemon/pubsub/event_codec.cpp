@@ -207,7 +207,9 @@ void write_string(rapidjson::Writer<rapidjson::StringBuffer>& writer, std::strin
 // {"schema":…,"payload":…,"event":{["EventUuid":…,]"replayId":"<base64>"}}: the CometD data
 // object, with the opaque position's text form as replayId.
 std::string envelope(const salesforce::StreamEvent& event) {
-  rapidjson::StringBuffer buffer;
+  // One allocation: the payload plus the schema ID, UUID and replay ID and the keys around them.
+  rapidjson::StringBuffer buffer(
+      nullptr, event.payload_json.size() + event.schema.size() + event.event_uuid.size() + 160);
   rapidjson::Writer<rapidjson::StringBuffer> writer(buffer);
   writer.StartObject();
   writer.Key("schema");
@@ -287,7 +289,15 @@ core::Result<std::vector<std::string>> bitmap_field_names(const avro::Schema& sc
 core::Result<salesforce::StreamEvent> decode_event(const std::string& topic,
                                                    const avro::Schema& schema,
                                                    const ReceivedEvent& event) {
-  if (event.replay_id.empty()) {
+  return decode_event(topic, schema, event.id, event.schema_id, event.payload, event.replay_id);
+}
+
+core::Result<salesforce::StreamEvent> decode_event(const std::string& topic,
+                                                   const avro::Schema& schema, std::string_view id,
+                                                   std::string_view schema_id,
+                                                   std::string_view payload,
+                                                   std::string_view replay_id) {
+  if (replay_id.empty()) {
     return invalid("the event has no replay ID");
   }
   const avro::Node& root = schema.node(schema.root());
@@ -295,14 +305,14 @@ core::Result<salesforce::StreamEvent> decode_event(const std::string& topic,
     return invalid(std::string("the schema's root is a ") + avro::to_string(root.type) +
                    ", not a record");
   }
-  auto value = avro::decode(schema, event.payload);
+  auto value = avro::decode(schema, payload);
   if (!value) {
     return value.error();
   }
   salesforce::StreamEvent out;
   out.channel = topic;
-  out.replay_id = core::ReplayId::opaque(event.replay_id);
-  out.schema = event.schema_id;
+  out.replay_id = core::ReplayId::opaque(std::string(replay_id));
+  out.schema = schema_id;
 
   const auto header_index = schema.field_index(kHeaderField);
   if (header_index && record_of(schema, root.fields[*header_index].type)) {
@@ -319,7 +329,7 @@ core::Result<salesforce::StreamEvent> decode_event(const std::string& topic,
     out.payload_json = std::move(*json);
   } else {
     out.kind = salesforce::EventKind::kPlatformEvent;
-    out.event_uuid = event.id;
+    out.event_uuid = id;
     if (const auto created = schema.field_index("CreatedDate")) {
       const Value& v = resolved(schema, value->children[*created]);
       const Type type = schema.node(v.node).type;
