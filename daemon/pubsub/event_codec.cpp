@@ -5,7 +5,6 @@
 
 #include <rapidjson/document.h>
 #include <rapidjson/error/en.h>
-#include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
 
 #include "daemon/avro/binary.h"
@@ -200,7 +199,15 @@ core::Status decode_header(const Schema& schema, Value& header_value,
   return {};
 }
 
-void write_string(rapidjson::Writer<rapidjson::StringBuffer>& writer, std::string_view text) {
+// A rapidjson output stream into a std::string: the envelope is returned without a copy.
+struct StringOutput {
+  using Ch = char;
+  std::string text;
+  void Put(char c) { text.push_back(c); }
+  void Flush() {}
+};
+
+void write_string(rapidjson::Writer<StringOutput>& writer, std::string_view text) {
   writer.String(text.data(), static_cast<rapidjson::SizeType>(text.size()));
 }
 
@@ -208,9 +215,10 @@ void write_string(rapidjson::Writer<rapidjson::StringBuffer>& writer, std::strin
 // object, with the opaque position's text form as replayId.
 std::string envelope(const salesforce::StreamEvent& event) {
   // One allocation: the payload plus the schema ID, UUID and replay ID and the keys around them.
-  rapidjson::StringBuffer buffer(
-      nullptr, event.payload_json.size() + event.schema.size() + event.event_uuid.size() + 160);
-  rapidjson::Writer<rapidjson::StringBuffer> writer(buffer);
+  StringOutput buffer;
+  buffer.text.reserve(event.payload_json.size() + event.schema.size() + event.event_uuid.size() +
+                      160);
+  rapidjson::Writer<StringOutput> writer(buffer);
   writer.StartObject();
   writer.Key("schema");
   write_string(writer, event.schema);
@@ -226,7 +234,7 @@ std::string envelope(const salesforce::StreamEvent& event) {
   write_string(writer, event.replay_id.text());
   writer.EndObject();
   writer.EndObject();
-  return {buffer.GetString(), buffer.GetSize()};
+  return std::move(buffer.text);
 }
 
 }  // namespace
