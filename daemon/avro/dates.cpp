@@ -1,7 +1,6 @@
 #include "daemon/avro/dates.h"
 
 #include <chrono>
-#include <cstdio>
 
 namespace sfkb::avro {
 namespace {
@@ -96,16 +95,50 @@ Temporal temporal_of(std::string_view doc, std::string_view logical_type) {
   return Temporal::kNone;
 }
 
+namespace {
+
+// Writes `value` as `width` decimal digits, zero-padded. Hand-written rather than snprintf: a
+// platform event's CreatedDate is formatted once per event on the subscribe path.
+char* put_digits(char* out, unsigned value, int width) {
+  for (int i = width - 1; i >= 0; --i) {
+    out[i] = static_cast<char>('0' + value % 10);
+    value /= 10;
+  }
+  return out + width;
+}
+
+// "YYYY-MM-DD" (10 characters) for a day within kMinDay..kMaxDay.
+char* put_date(char* out, std::int64_t epoch_days) {
+  using namespace std::chrono;
+  const year_month_day date{sys_days{days{epoch_days}}};
+  out = put_digits(out, static_cast<unsigned>(static_cast<int>(date.year())), 4);
+  *out++ = '-';
+  out = put_digits(out, static_cast<unsigned>(date.month()), 2);
+  *out++ = '-';
+  return put_digits(out, static_cast<unsigned>(date.day()), 2);
+}
+
+// "hh:mm:ss.mmmZ" (13 characters) for 0 <= ms_of_day < kMsPerDay.
+char* put_time(char* out, std::int64_t ms_of_day) {
+  out = put_digits(out, static_cast<unsigned>(ms_of_day / 3'600'000), 2);
+  *out++ = ':';
+  out = put_digits(out, static_cast<unsigned>(ms_of_day / 60'000 % 60), 2);
+  *out++ = ':';
+  out = put_digits(out, static_cast<unsigned>(ms_of_day / 1000 % 60), 2);
+  *out++ = '.';
+  out = put_digits(out, static_cast<unsigned>(ms_of_day % 1000), 3);
+  *out++ = 'Z';
+  return out;
+}
+
+}  // namespace
+
 std::optional<std::string> format_date(std::int64_t epoch_days) {
   if (epoch_days < kMinDay || epoch_days > kMaxDay) {
     return std::nullopt;
   }
-  using namespace std::chrono;
-  const year_month_day date{sys_days{days{epoch_days}}};
   char text[16];
-  std::snprintf(text, sizeof text, "%04d-%02u-%02u", static_cast<int>(date.year()),
-                static_cast<unsigned>(date.month()), static_cast<unsigned>(date.day()));
-  return std::string(text);
+  return std::string(text, put_date(text, epoch_days));
 }
 
 std::optional<std::string> format_time(std::int64_t ms_of_day) {
@@ -113,10 +146,7 @@ std::optional<std::string> format_time(std::int64_t ms_of_day) {
     return std::nullopt;
   }
   char text[16];
-  std::snprintf(text, sizeof text, "%02d:%02d:%02d.%03dZ", static_cast<int>(ms_of_day / 3'600'000),
-                static_cast<int>(ms_of_day / 60'000 % 60), static_cast<int>(ms_of_day / 1000 % 60),
-                static_cast<int>(ms_of_day % 1000));
-  return std::string(text);
+  return std::string(text, put_time(text, ms_of_day));
 }
 
 std::optional<std::string> format_date_time(std::int64_t epoch_ms) {
@@ -127,12 +157,14 @@ std::optional<std::string> format_date_time(std::int64_t epoch_ms) {
     ms += kMsPerDay;
     --day;
   }
-  auto date = format_date(day);
-  auto clock = format_time(ms);
-  if (!date || !clock) {
+  if (day < kMinDay || day > kMaxDay) {
     return std::nullopt;
   }
-  return *date + "T" + *clock;
+  char text[32];
+  char* end = put_date(text, day);
+  *end++ = 'T';
+  end = put_time(end, ms);
+  return std::string(text, end);
 }
 
 std::optional<std::int64_t> parse_date(std::string_view text) {

@@ -5,7 +5,6 @@
 
 #include <rapidjson/document.h>
 #include <rapidjson/error/en.h>
-#include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
 
 #include "daemon/avro/binary.h"
@@ -200,15 +199,26 @@ core::Status decode_header(const Schema& schema, Value& header_value,
   return {};
 }
 
-void write_string(rapidjson::Writer<rapidjson::StringBuffer>& writer, std::string_view text) {
+// A rapidjson output stream into a std::string: the envelope is returned without a copy.
+struct StringOutput {
+  using Ch = char;
+  std::string text;
+  void Put(char c) { text.push_back(c); }
+  void Flush() {}
+};
+
+void write_string(rapidjson::Writer<StringOutput>& writer, std::string_view text) {
   writer.String(text.data(), static_cast<rapidjson::SizeType>(text.size()));
 }
 
 // {"schema":…,"payload":…,"event":{["EventUuid":…,]"replayId":"<base64>"}}: the CometD data
 // object, with the opaque position's text form as replayId.
 std::string envelope(const salesforce::StreamEvent& event) {
-  rapidjson::StringBuffer buffer;
-  rapidjson::Writer<rapidjson::StringBuffer> writer(buffer);
+  // One allocation: the payload plus the schema ID, UUID and replay ID and the keys around them.
+  StringOutput buffer;
+  buffer.text.reserve(event.payload_json.size() + event.schema.size() + event.event_uuid.size() +
+                      160);
+  rapidjson::Writer<StringOutput> writer(buffer);
   writer.StartObject();
   writer.Key("schema");
   write_string(writer, event.schema);
@@ -224,7 +234,7 @@ std::string envelope(const salesforce::StreamEvent& event) {
   write_string(writer, event.replay_id.text());
   writer.EndObject();
   writer.EndObject();
-  return {buffer.GetString(), buffer.GetSize()};
+  return std::move(buffer.text);
 }
 
 }  // namespace
@@ -287,7 +297,15 @@ core::Result<std::vector<std::string>> bitmap_field_names(const avro::Schema& sc
 core::Result<salesforce::StreamEvent> decode_event(const std::string& topic,
                                                    const avro::Schema& schema,
                                                    const ReceivedEvent& event) {
-  if (event.replay_id.empty()) {
+  return decode_event(topic, schema, event.id, event.schema_id, event.payload, event.replay_id);
+}
+
+core::Result<salesforce::StreamEvent> decode_event(const std::string& topic,
+                                                   const avro::Schema& schema, std::string_view id,
+                                                   std::string_view schema_id,
+                                                   std::string_view payload,
+                                                   std::string_view replay_id) {
+  if (replay_id.empty()) {
     return invalid("the event has no replay ID");
   }
   const avro::Node& root = schema.node(schema.root());
@@ -295,14 +313,14 @@ core::Result<salesforce::StreamEvent> decode_event(const std::string& topic,
     return invalid(std::string("the schema's root is a ") + avro::to_string(root.type) +
                    ", not a record");
   }
-  auto value = avro::decode(schema, event.payload);
+  auto value = avro::decode(schema, payload);
   if (!value) {
     return value.error();
   }
   salesforce::StreamEvent out;
   out.channel = topic;
-  out.replay_id = core::ReplayId::opaque(event.replay_id);
-  out.schema = event.schema_id;
+  out.replay_id = core::ReplayId::opaque(std::string(replay_id));
+  out.schema = schema_id;
 
   const auto header_index = schema.field_index(kHeaderField);
   if (header_index && record_of(schema, root.fields[*header_index].type)) {
@@ -319,7 +337,7 @@ core::Result<salesforce::StreamEvent> decode_event(const std::string& topic,
     out.payload_json = std::move(*json);
   } else {
     out.kind = salesforce::EventKind::kPlatformEvent;
-    out.event_uuid = event.id;
+    out.event_uuid = id;
     if (const auto created = schema.field_index("CreatedDate")) {
       const Value& v = resolved(schema, value->children[*created]);
       const Type type = schema.node(v.node).type;

@@ -35,6 +35,13 @@ struct ReceivedEvent {
 core::Result<salesforce::StreamEvent> decode_event(const std::string& topic,
                                                    const avro::Schema& schema,
                                                    const ReceivedEvent& event);
+// The same over views of the event's fields: what the subscribe stream calls, so that the payload
+// and IDs are not copied out of the protobuf message first.
+core::Result<salesforce::StreamEvent> decode_event(const std::string& topic,
+                                                   const avro::Schema& schema, std::string_view id,
+                                                   std::string_view schema_id,
+                                                   std::string_view payload,
+                                                   std::string_view replay_id);
 
 // The field names a bitmap field of a change event's header stands for ("0x14", "1-0x04" ->
 // Phone, LastModifiedDate, Name.LastName), over the event's schema. kInvalidInput for an element

@@ -111,9 +111,8 @@ class PubsubClient::SchemaCache {
 EventDecoder default_event_decoder() {
   return
       [](const std::string& channel, const pb::ConsumerEvent& event, const avro::Schema& schema) {
-        ReceivedEvent received{event.event().id(), event.event().schema_id(),
-                               event.event().payload(), event.replay_id()};
-        return decode_event(channel, schema, received);
+        return decode_event(channel, schema, event.event().id(), event.event().schema_id(),
+                            event.event().payload(), event.replay_id());
       };
 }
 
