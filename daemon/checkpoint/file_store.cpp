@@ -126,9 +126,9 @@ core::Result<ChannelCheckpoint> read_entry(const rapidjson::Value& entry,
         core::ReplayId::Kind::kOpaque,
         std::string_view(replay->value.GetString(), replay->value.GetStringLength()));
     if (!parsed) {
-      return corrupt(origin, "channels[\"" + channel +
-                                 "\"].replay_id is not an opaque replay ID: " +
-                                 parsed.error().message);
+      return corrupt(origin,
+                     "channels[\"" + channel +
+                         "\"].replay_id is not an opaque replay ID: " + parsed.error().message);
     }
     checkpoint.replay_id = std::move(parsed).value();
   } else {
