@@ -301,15 +301,33 @@ std::optional<Failure> PubSubService::injected_fault(const std::string& path) {
       --f.count;
       grpc::StatusCode code = grpc::StatusCode::UNKNOWN;
       switch (f.status) {
-        case 400: code = grpc::StatusCode::INVALID_ARGUMENT; break;
-        case 401: code = grpc::StatusCode::UNAUTHENTICATED; break;
-        case 403: code = grpc::StatusCode::PERMISSION_DENIED; break;
-        case 404: code = grpc::StatusCode::NOT_FOUND; break;
-        case 408: case 504: code = grpc::StatusCode::DEADLINE_EXCEEDED; break;
-        case 429: code = grpc::StatusCode::RESOURCE_EXHAUSTED; break;
-        case 500: code = grpc::StatusCode::INTERNAL; break;
-        case 503: code = grpc::StatusCode::UNAVAILABLE; break;
-        default: break;
+        case 400:
+          code = grpc::StatusCode::INVALID_ARGUMENT;
+          break;
+        case 401:
+          code = grpc::StatusCode::UNAUTHENTICATED;
+          break;
+        case 403:
+          code = grpc::StatusCode::PERMISSION_DENIED;
+          break;
+        case 404:
+          code = grpc::StatusCode::NOT_FOUND;
+          break;
+        case 408:
+        case 504:
+          code = grpc::StatusCode::DEADLINE_EXCEEDED;
+          break;
+        case 429:
+          code = grpc::StatusCode::RESOURCE_EXHAUSTED;
+          break;
+        case 500:
+          code = grpc::StatusCode::INTERNAL;
+          break;
+        case 503:
+          code = grpc::StatusCode::UNAVAILABLE;
+          break;
+        default:
+          break;
       }
       failure = Failure{code, f.error_code, "Injected failure (sf-emulator fail_next)"};
     }
