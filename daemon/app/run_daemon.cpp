@@ -135,39 +135,56 @@ std::optional<int> create_configured_topics(const config::Config& config) {
 }
 
 // Several instances (README "Several instances"): the coordination topic is created when missing
-// with one partition per channel, and must have at least that many. Returns an exit code when the
-// start must stop: 69 when the cluster could not be reached, 78 when the topic cannot serve (too
-// few partitions, creation refused).
+// with one partition per channel, and grown to one per channel when the config gained channels
+// (it holds no records, so nothing moves). Returns an exit code when the start must stop: 69 when
+// the cluster could not be reached, 78 when the topic cannot serve (creation or growth refused).
 std::optional<int> prepare_coordination_topic(const config::Config& config, std::stop_token stop) {
   auto log = ops::logger("ownership");
   const std::string topic = config::full_topic(config.kafka, config.coordination.topic);
   const auto channels = static_cast<int>(config.subscribe.size());
+  const auto exit_for = [](const core::Error& error) {
+    return error.kind == core::ErrorKind::kRetry ? exit_code::kUnavailable : exit_code::kConfig;
+  };
   auto created = kafka::create_missing_topics(
       kafka::ClientConfig(config.kafka, kafka::Role::kProducer),
       {{topic, channels, config.kafka.create_topics.replication_factor, {}}}, kCreateTopicsTimeout);
   if (!created.is_ok()) {
     log->error("coordination topic {}: {}", topic, created.error().message);
-    return created.error().kind == core::ErrorKind::kRetry ? exit_code::kUnavailable
-                                                           : exit_code::kConfig;
+    return exit_for(created.error());
   }
   if (!created->created.empty()) {
     log->info("created coordination topic {} with {} partition(s)", topic, channels);
   }
-  // Metadata may lag the creation by a moment on a multi-broker cluster.
+  // Metadata may lag the creation (or the growth) by a moment on a multi-broker cluster.
   kafka::TailReader reader(kafka::ClientConfig(config.kafka, kafka::Role::kConsumer));
   const auto deadline = std::chrono::steady_clock::now() + kCreateTopicsTimeout;
+  bool grown = false;
   while (true) {
     auto count = reader.partition_count(topic, 5s);
     if (count.is_ok()) {
-      if (auto problem =
-              ownership::partition_count_problem(topic, count.value(), config.subscribe.size());
-          !problem.empty()) {
+      const auto problem =
+          ownership::partition_count_problem(topic, count.value(), config.subscribe.size());
+      if (problem.empty()) {
+        return std::nullopt;
+      }
+      if (!grown) {
+        grown = true;
+        ops::info(log, "coordination topic {} has {} partition(s) for {} channel(s): adding {}",
+                  ops::field("topic", topic), count.value(), channels, channels - count.value());
+        if (auto status =
+                kafka::add_partitions(kafka::ClientConfig(config.kafka, kafka::Role::kProducer),
+                                      topic, channels, kCreateTopicsTimeout);
+            !status) {
+          log->error("{}; {}", problem, status.message());
+          return exit_for(status.error());
+        }
+        continue;
+      }
+      if (std::chrono::steady_clock::now() >= deadline) {
         log->error("{}", problem);
         return exit_code::kConfig;
       }
-      return std::nullopt;
-    }
-    if (std::chrono::steady_clock::now() >= deadline) {
+    } else if (std::chrono::steady_clock::now() >= deadline) {
       log->error("coordination topic {}: {}", topic, count.error().message);
       return exit_code::kUnavailable;
     }

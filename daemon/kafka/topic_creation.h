@@ -36,4 +36,13 @@ core::Result<TopicCreation> create_missing_topics(const ClientConfig& config,
                                                   const std::vector<TopicSpec>& topics,
                                                   std::chrono::milliseconds timeout);
 
+// Raises `topic` to `total` partitions with one CreatePartitions request (only ever more: a
+// topic that already has `total` or more is left as it is, which is also how a race with another
+// instance doing the same ends). For the bridge's own record-less coordination topic only: adding
+// partitions to a topic that holds keyed records would move keys between partitions. Errors as
+// create_missing_topics: kRetry when unreachable or timed out, kFatal when refused, with the
+// broker's reason.
+core::Status add_partitions(const ClientConfig& config, const std::string& topic, int total,
+                            std::chrono::milliseconds timeout);
+
 }  // namespace sfkb::kafka

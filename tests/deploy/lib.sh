@@ -163,7 +163,9 @@ copies_published() {
 }
 
 topic_replay_ids() {  # topic
-  kcat -C -b "$SFKB_KAFKA_BOOTSTRAP" -t "$1" -o beginning -e -q -f '%h\n' 2>/dev/null |
+  # read_committed, as a consumer of the bridge's transactional writes must read.
+  kcat -C -b "$SFKB_KAFKA_BOOTSTRAP" -t "$1" -o beginning -e -q -X isolation.level=read_committed \
+    -f '%h\n' 2>/dev/null |
     tr ',' '\n' | sed -n 's/^sf\.replay_id=//p'
 }
 # The bridge never creates topics; the test broker auto-creates one on a metadata request that

@@ -220,5 +220,28 @@ TEST_F(SubscribeOwners, WithoutOwnershipTwoInstancesDuplicateEveryEvent) {
   EXPECT_EQ(failing, kChannels.size()) << "every channel is expected to hold duplicates";
 }
 
+// Channels added to the config: the coordination topic made for fewer channels is grown to one
+// partition per channel at start-up, and every channel is owned and flows (before, the start
+// stopped with exit 78 and asked for kafka-topics --alter).
+TEST_F(SubscribeOwners, ACoordinationTopicMadeForFewerChannelsIsGrown) {
+  BridgeConfig config = config_for("grown");
+  config.coordination_topic = unique_name("sub-owners-coordination");
+  kafka_->create_topic(config.coordination_topic, 2);
+  BridgeLaunch launch = bridge_launch(config);
+  launch.ready_line = "owned channels (";
+  launch.ready_count = 1;
+  Bridge bridge(launch, dir_, "grown");
+  ASSERT_TRUE(bridge.wait_ready()) << bridge.output();
+  ASSERT_TRUE(logged(bridge, "has 2 partition(s) for 6 channel(s): adding 4", 1))
+      << bridge.output();
+  ASSERT_TRUE(logged(bridge, owns(6), 1)) << bridge.output();
+  EXPECT_EQ(kafka_->partition_count(config.coordination_topic), 6);
+  start_injecting();
+  ASSERT_TRUE(progressed(5)) << bridge.output();
+  stop_injecting();
+  expect_exactly_once();
+  EXPECT_EQ(bridge.terminate(), 0) << bridge.output();
+}
+
 }  // namespace
 }  // namespace sfkb::it::subscribe
