@@ -14,6 +14,7 @@
 #include "daemon/ops/repeat_limiter.h"
 #include "daemon/pubsub/event_codec.h"
 #include "daemon/pubsub/grpc_call.h"
+#include "daemon/salesforce/invalid_replay.h"
 #include "eventbus/v1/pubsub_api.grpc.pb.h"
 
 namespace sfkb::pubsub {
@@ -24,18 +25,6 @@ using Clock = std::chrono::steady_clock;
 
 // Events are at most 1 MB each and a FetchResponse carries at most kMaxNumRequested of them.
 constexpr int kMaxReceiveBytes = (kMaxNumRequested + 8) * 1024 * 1024;
-
-const char* policy_name(config::InvalidReplayPolicy policy) {
-  switch (policy) {
-    case config::InvalidReplayPolicy::kEarliest:
-      return "earliest";
-    case config::InvalidReplayPolicy::kLatest:
-      return "latest";
-    case config::InvalidReplayPolicy::kFail:
-      return "fail";
-  }
-  return "unknown";
-}
 
 const char* preset_name(Start::Preset preset) {
   switch (preset) {
@@ -317,30 +306,17 @@ void PubsubClient::watch_keepalives(std::stop_token stop) {
 core::Status PubsubClient::fall_back(Stream& stream, const core::ReplayId& refused,
                                      const std::string& previous_org, const std::string& org,
                                      const std::string& reason) {
-  auto log = ops::logger("pubsub");
   const auto& channel = stream.subscription;
-  metrics_.counter(ops::Metric::kInvalidReplayFallbacks, {channel.channel}).inc();
   const std::string what =
       reason + " (replay ID " + refused.text() + " of channel " + channel.channel + ")";
-  if (channel.on_invalid_replay_id == config::InvalidReplayPolicy::kFail) {
-    log->error("{}; on_invalid_replay_id=fail - stopping; events after it may have been missed",
-               what);
-    return core::fatal_error("pubsub: " + what + "; on_invalid_replay_id=fail");
+  auto chosen = salesforce::invalid_replay_fallback(
+      "pubsub", channel, what, refused, metrics_, [](core::ReplayPreset preset) -> std::string {
+        return preset == core::ReplayPreset::kEarliest ? "EARLIEST" : "LATEST";
+      });
+  if (!chosen) {
+    return chosen.error();
   }
-  const core::ReplayPreset preset =
-      channel.on_invalid_replay_id == config::InvalidReplayPolicy::kEarliest
-          ? core::ReplayPreset::kEarliest
-          : core::ReplayPreset::kLatest;
-  const core::ReplayId fallback = core::ReplayId::cometd(preset);
-  ops::warn(
-      log,
-      "EVENTS MAY HAVE BEEN MISSED OR REPLAYED: {}; resubscribing from {} ({}, per {}). "
-      "Missed: events after it that are no longer retained{}. Replayed: retained events "
-      "already in Kafka are written again (the channel's duplicate filter and checkpoint "
-      "restart with the new subscription)",
-      what, preset == core::ReplayPreset::kEarliest ? "EARLIEST" : "LATEST", core::describe(preset),
-      ops::field("on_invalid_replay_id", policy_name(channel.on_invalid_replay_id)),
-      preset == core::ReplayPreset::kLatest ? " and every event until the resubscription" : "");
+  const core::ReplayId fallback = chosen.value();
   stream.fallback = fallback;
   salesforce::StreamEvent item;
   item.channel = channel.channel;

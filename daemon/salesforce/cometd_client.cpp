@@ -9,6 +9,7 @@
 #include "daemon/ops/log.h"
 #include "daemon/ops/log_fields.h"
 #include "daemon/ops/repeat_limiter.h"
+#include "daemon/salesforce/invalid_replay.h"
 
 namespace sfkb::salesforce {
 namespace {
@@ -18,18 +19,6 @@ namespace {
 constexpr std::chrono::milliseconds kMinLongPoll{1000};
 constexpr std::chrono::milliseconds kMaxLongPoll{std::chrono::minutes(10)};
 constexpr std::chrono::milliseconds kMaxAdviceInterval{std::chrono::minutes(5)};
-
-const char* policy_name(config::InvalidReplayPolicy policy) {
-  switch (policy) {
-    case config::InvalidReplayPolicy::kEarliest:
-      return "earliest";
-    case config::InvalidReplayPolicy::kLatest:
-      return "latest";
-    case config::InvalidReplayPolicy::kFail:
-      return "fail";
-  }
-  return "unknown";
-}
 
 const bayeux::Message* find_reply(const std::vector<bayeux::Message>& replies,
                                   std::string_view channel) {
@@ -531,8 +520,6 @@ core::Status CometdClient::subscribe(std::stop_token stop, std::vector<StreamEve
 core::Status CometdClient::fall_back(const ChannelSubscription& channel,
                                      const core::ReplayId& refused, const std::string& previous_org,
                                      std::vector<StreamEvent>& out) {
-  auto log = ops::logger("cometd");
-  metrics_.counter(ops::Metric::kInvalidReplayFallbacks, {channel.channel}).inc();
   const std::string org = session_ ? session_->org_id : std::string();
   const std::string what =
       previous_org.empty()
@@ -542,25 +529,14 @@ core::Status CometdClient::fall_back(const ChannelSubscription& channel,
           : "the org changed from " + previous_org + " to " + org +
                 " (a sandbox refresh?), so replay ID " + refused.text() + " of channel " +
                 channel.channel + " means nothing here";
-  if (channel.on_invalid_replay_id == config::InvalidReplayPolicy::kFail) {
-    log->error("{}; on_invalid_replay_id=fail - stopping; events after it may have been missed",
-               what);
-    return core::fatal_error("cometd: " + what + "; on_invalid_replay_id=fail");
+  // CometD spells the presets as the replay IDs -2 and -1.
+  auto chosen = invalid_replay_fallback(
+      "cometd", channel, what, refused, metrics_,
+      [](core::ReplayPreset preset) { return core::ReplayId::cometd(preset).text(); });
+  if (!chosen) {
+    return chosen.error();
   }
-  const core::ReplayPreset preset =
-      channel.on_invalid_replay_id == config::InvalidReplayPolicy::kEarliest
-          ? core::ReplayPreset::kEarliest
-          : core::ReplayPreset::kLatest;
-  const core::ReplayId fallback = core::ReplayId::cometd(preset);
-  ops::warn(
-      log,
-      "EVENTS MAY HAVE BEEN MISSED OR REPLAYED: {}; resubscribing from {} ({}, per {}). Missed: "
-      "events after {} that are no longer retained{}. Replayed: retained events already in Kafka "
-      "are written again (the channel's duplicate filter and checkpoint restart with the new "
-      "subscription)",
-      what, fallback.text(), core::describe(preset),
-      ops::field("on_invalid_replay_id", policy_name(channel.on_invalid_replay_id)), refused.text(),
-      preset == core::ReplayPreset::kLatest ? " and every event until the resubscription" : "");
+  const core::ReplayId fallback = chosen.value();
   replay_override_[channel.channel] = fallback;
   // In order with the events: the pipeline restarts the channel's bookkeeping before the first
   // event of the new subscription (the batch returns with this item at once).
