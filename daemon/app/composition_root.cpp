@@ -9,6 +9,7 @@
 #include "daemon/checkpoint/channel_partition.h"
 #include "daemon/checkpoint/file_store.h"
 #include "daemon/http/curl_transport.h"
+#include "daemon/kafka/consumer.h"
 #include "daemon/kafka_adapters/event_producer.h"
 #include "daemon/kafka_adapters/publish_ports.h"
 #include "daemon/kafka_adapters/tail_reader.h"
@@ -27,12 +28,7 @@ namespace sfkb::app {
 namespace {
 
 // The publish pipeline's drain leaves at least a quarter of shutdown.timeout for its final commit
-// and leaving the group (publish_settings_from); leaving gets half of that at most, so a group
-// held in a rebalance by a stopped member cannot make the stop overrun the timeout.
-std::chrono::milliseconds publish_close_timeout(std::chrono::milliseconds shutdown) {
-  return std::max(std::chrono::milliseconds(250), shutdown / 8);
-}
-
+// and leaving the group (publish_settings_from); leaving gets half of that at most.
 // With kafka.embedded the mock cluster would auto-create topics with one partition on first use,
 // but the subscribe side asks for a topic's partition count before producing (and treats a
 // missing topic as fatal, as it must against a real cluster), so every mapped topic is created
@@ -172,7 +168,7 @@ std::unique_ptr<pipeline::PublishPipeline> make_publish_pipeline(
   auto consumer = std::make_unique<HeartbeatConsumer>(
       std::make_unique<kafka_adapters::KafkaPublishConsumer>(
           config.kafka, settings.mapping.group_id, settings.mapping.topics,
-          publish_close_timeout(config.shutdown.timeout)),
+          kafka::Consumer::leave_timeout(config.shutdown.timeout)),
       heartbeat);
   std::unique_ptr<pipeline::DeadLetterSink> dead_letters;
   if (!settings.mapping.dead_letter_topic.empty()) {

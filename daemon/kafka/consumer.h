@@ -12,6 +12,7 @@
 // too (a commit for them will then fail). Hooks must not throw (an exception is logged and
 // swallowed, never let into librdkafka's C frames).
 
+#include <algorithm>
 #include <chrono>
 #include <cstddef>
 #include <functional>
@@ -86,6 +87,13 @@ class Consumer {
   // the time is up the member is abandoned (the group notices after its session timeout) and
   // the handle is kept until exit: destroying it would wait for the same answer. kRetry then.
   core::Status close_within(std::chrono::milliseconds timeout);
+  // The bound close_within() and a synchronous commit get out of the process's whole
+  // shutdown.timeout: an eighth (at least 250 ms), so that a group held in a rebalance by a
+  // stopped member cannot make the stop overrun the timeout, while the drain before it keeps
+  // the rest.
+  static std::chrono::milliseconds leave_timeout(std::chrono::milliseconds shutdown) {
+    return std::max(std::chrono::milliseconds(250), shutdown / 8);
+  }
 
   rd_kafka_t* handle() const { return handle_.get(); }
 

@@ -370,8 +370,11 @@ core::Status ChannelOwner::run(std::stop_token stop) {
   stopping_ = true;
   lease_until_ns_ = 0;
   core::Status stopped = stop_pipeline(false);
-  // Leaving the group hands the channels over at once instead of after the session timeout.
-  if (auto closed = member->close(); !closed) {
+  // Leaving the group hands the channels over at once instead of after the session timeout. It
+  // is bounded as the publish consumer's: a JoinGroup held by a stalled member must not make the
+  // stop overrun shutdown.timeout (the channels then move after this member's session instead).
+  if (auto closed = member->close_within(kafka::Consumer::leave_timeout(config_.shutdown.timeout));
+      !closed) {
     log->warn("leaving group {}: {}", group_, closed.message());
   }
   if (!result.is_ok()) {
