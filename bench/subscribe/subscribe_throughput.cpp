@@ -99,6 +99,7 @@ int main(int argc, char** argv) {
   std::size_t chunk = 5000;
   std::size_t rate = 0;
   std::string api = "cometd";
+  bool coordination = true;
   for (int i = 1; i + 1 < argc; i += 2) {
     std::string flag = argv[i];
     if (flag == "--events") {
@@ -111,6 +112,10 @@ int main(int argc, char** argv) {
       rate = std::stoul(argv[i + 1]);
     } else if (flag == "--api") {
       api = argv[i + 1];
+    } else if (flag == "--coordination") {
+      // off: one instance without the group, an idempotent producer instead of a transaction
+      // per channel - what transactions cost, measured with the same binary.
+      coordination = std::string(argv[i + 1]) != "off";
     }
   }
   if (!KafkaTestCluster::available() || bridge_binary().empty()) {
@@ -137,6 +142,7 @@ int main(int argc, char** argv) {
   config.bootstrap = kafka.bootstrap();
   config.checkpoint_dir = dir.file("state");
   config.checkpoint_interval = "1s";
+  config.coordination = coordination;
   for (int c = 0; c < channels; ++c) {
     config.channels.push_back({names[c], topic});
     config.channels.back().api = api;
@@ -199,11 +205,12 @@ int main(int argc, char** argv) {
   std::string load;
   std::getline(loadavg, load);
   std::printf(
-      "api=%s rate=%zu channels=%d events=%zu received=%zu seconds=%.2f events_per_s=%.0f "
+      "api=%s coordination=%s rate=%zu channels=%d events=%zu received=%zu seconds=%.2f "
+      "events_per_s=%.0f "
       "inject_s=%.2f "
       "latency_ms p50=%lld p99=%lld max=%lld bridge_cpu_s=%.2f events_per_cpu_s=%.0f "
       "peak_rss_kb=%lld exit=%d loadavg=%s\n",
-      api.c_str(), rate, channels, events, latencies.size(), seconds,
+      api.c_str(), coordination ? "on" : "off", rate, channels, events, latencies.size(), seconds,
       seconds > 0 ? static_cast<double>(latencies.size()) / seconds : 0.0,
       static_cast<double>(injected_at - t0) / 1000.0, static_cast<long long>(pct(0.50)),
       static_cast<long long>(pct(0.99)), static_cast<long long>(pct(1.0)), cpu_after - cpu_before,
