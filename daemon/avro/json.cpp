@@ -144,10 +144,13 @@ std::size_t format_real(Type type, double real, char (&text)[32]) {
   return static_cast<std::size_t>(result.ptr - text);
 }
 
-std::optional<std::string> format_temporal(Temporal temporal, std::int64_t value) {
-  return temporal == Temporal::kDateTime ? format_date_time(value)
-         : temporal == Temporal::kDate   ? format_date(value)
-                                         : format_time(value);
+// A date's or time's text (digits, '-', ':', '.', 'T', 'Z': nothing JSON escapes); its length,
+// 0 when it is out of range.
+std::size_t format_temporal(Temporal temporal, std::int64_t value,
+                            char (&text)[kTemporalTextSize]) {
+  return temporal == Temporal::kDateTime ? format_date_time(value, text)
+         : temporal == Temporal::kDate   ? format_date(value, text)
+                                         : format_time(value, text);
 }
 
 core::Error outside_dates(const Path& path, std::int64_t value) {
@@ -225,11 +228,12 @@ class JsonWriter {
           writer_.Int64(v.integer);
           return {};
         }
-        const auto text = format_temporal(temporal, v.integer);
-        if (!text) {
+        char text[kTemporalTextSize];
+        const std::size_t length = format_temporal(temporal, v.integer, text);
+        if (length == 0) {
           return outside_dates(path, v.integer);
         }
-        writer_.String(text->data(), static_cast<rapidjson::SizeType>(text->size()));
+        writer_.String(text, static_cast<rapidjson::SizeType>(length));
         return {};
       }
       case Type::kFloat:
@@ -385,11 +389,14 @@ class JsonStream {
           out_.append(text, static_cast<std::size_t>(result.ptr - text));
           return {};
         }
-        const auto text = format_temporal(temporal, value);
-        if (!text) {
+        char text[kTemporalTextSize];
+        const std::size_t length = format_temporal(temporal, value, text);
+        if (length == 0) {
           return outside_dates(path, value);
         }
-        append_json_string(out_, *text);
+        out_.push_back('"');
+        out_.append(text, length);
+        out_.push_back('"');
         return {};
       }
       case Type::kFloat:
