@@ -171,30 +171,18 @@ class Input {
     return {};
   }
 
-  // An enum's symbol position or a union's branch, checked against `count`.
+  // An enum's symbol position or a union's branch: below the count of symbols or branches.
   core::Status read_enum(const Node& node, std::size_t& out) {
-    std::int64_t index = 0;
-    if (auto status = read_long(index, "an enum index"); !status) {
-      return status;
-    }
-    if (index < 0 || static_cast<std::uint64_t>(index) >= node.symbols.size()) {
-      return at("enum " + node.name + " has no symbol number " + std::to_string(index));
-    }
-    out = static_cast<std::size_t>(index);
-    return {};
+    return read_index("an enum index", node.symbols.size(), out, [&](std::int64_t index) {
+      return "enum " + node.name + " has no symbol number " + std::to_string(index);
+    });
   }
 
   core::Status read_branch(const Node& node, std::size_t& out) {
-    std::int64_t index = 0;
-    if (auto status = read_long(index, "a union index"); !status) {
-      return status;
-    }
-    if (index < 0 || static_cast<std::uint64_t>(index) >= node.branches.size()) {
-      return at("wrong union index " + std::to_string(index) + " (the union has " +
-                std::to_string(node.branches.size()) + " branches)");
-    }
-    out = static_cast<std::size_t>(index);
-    return {};
+    return read_index("a union index", node.branches.size(), out, [&](std::int64_t index) {
+      return "wrong union index " + std::to_string(index) + " (the union has " +
+             std::to_string(node.branches.size()) + " branches)";
+    });
   }
 
   // Block-encoded arrays and maps: counts until a zero count; a negative count is followed by
@@ -242,6 +230,19 @@ class Input {
   }
 
  private:
+  template <typename Refusal>
+  core::Status read_index(const char* what, std::size_t count, std::size_t& out, Refusal refusal) {
+    std::int64_t index = 0;
+    if (auto status = read_long(index, what); !status) {
+      return status;
+    }
+    if (index < 0 || static_cast<std::uint64_t>(index) >= count) {
+      return at(refusal(index));
+    }
+    out = static_cast<std::size_t>(index);
+    return {};
+  }
+
   std::string_view bytes_;
   std::size_t pos_ = 0;
   std::size_t budget_;

@@ -876,6 +876,8 @@ void append_json_string(std::string& json, std::string_view text) {
   // rapidjson's Writer: control characters as \b \t \n \f \r or \u00XX, '"' and '\\' escaped,
   // everything else (UTF-8 included) as it is.
   static constexpr char kHex[] = "0123456789ABCDEF";
+  static constexpr std::string_view kShortFrom = "\"\\\b\t\n\f\r";
+  static constexpr std::string_view kShortTo = "\"\\btnfr";
   json.push_back('"');
   std::size_t run = 0;  // start of the bytes not yet appended
   for (std::size_t i = 0; i < text.size(); ++i) {
@@ -886,30 +888,13 @@ void append_json_string(std::string& json, std::string_view text) {
     json.append(text.data() + run, i - run);
     run = i + 1;
     json.push_back('\\');
-    switch (c) {
-      case '"':
-      case '\\':
-        json.push_back(static_cast<char>(c));
-        break;
-      case '\b':
-        json.push_back('b');
-        break;
-      case '\t':
-        json.push_back('t');
-        break;
-      case '\n':
-        json.push_back('n');
-        break;
-      case '\f':
-        json.push_back('f');
-        break;
-      case '\r':
-        json.push_back('r');
-        break;
-      default:
-        json.append("u00");
-        json.push_back(kHex[c >> 4]);
-        json.push_back(kHex[c & 0xF]);
+    if (const auto short_form = kShortFrom.find(static_cast<char>(c));
+        short_form != std::string_view::npos) {
+      json.push_back(kShortTo[short_form]);
+    } else {
+      json.append("u00");
+      json.push_back(kHex[c >> 4]);
+      json.push_back(kHex[c & 0xF]);
     }
   }
   json.append(text.data() + run, text.size() - run);
