@@ -314,8 +314,9 @@ core::Result<salesforce::StreamEvent> decode_event(const std::string& topic,
   out.channel = topic;
   out.replay_id = core::ReplayId::opaque(std::string(replay_id));
   out.schema = schema_id;
-  // The JSON is a little longer than the binary (field names, quotes); one allocation mostly.
-  out.payload_json.reserve(payload.size() * 2 + 256);
+  // The JSON is longer than the binary (field names, quotes, dates as text): one allocation for
+  // most events, without holding much unused capacity while the event waits in the queue.
+  out.payload_json.reserve(payload.size() * 2 + 64);
 
   const auto header_index = schema.field_index(kHeaderField);
   const auto header_record =
