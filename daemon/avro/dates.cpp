@@ -133,23 +133,21 @@ char* put_time(char* out, std::int64_t ms_of_day) {
 
 }  // namespace
 
-std::optional<std::string> format_date(std::int64_t epoch_days) {
+std::size_t format_date(std::int64_t epoch_days, char (&text)[kTemporalTextSize]) {
   if (epoch_days < kMinDay || epoch_days > kMaxDay) {
-    return std::nullopt;
+    return 0;
   }
-  char text[16];
-  return std::string(text, put_date(text, epoch_days));
+  return static_cast<std::size_t>(put_date(text, epoch_days) - text);
 }
 
-std::optional<std::string> format_time(std::int64_t ms_of_day) {
+std::size_t format_time(std::int64_t ms_of_day, char (&text)[kTemporalTextSize]) {
   if (ms_of_day < 0 || ms_of_day >= kMsPerDay) {
-    return std::nullopt;
+    return 0;
   }
-  char text[16];
-  return std::string(text, put_time(text, ms_of_day));
+  return static_cast<std::size_t>(put_time(text, ms_of_day) - text);
 }
 
-std::optional<std::string> format_date_time(std::int64_t epoch_ms) {
+std::size_t format_date_time(std::int64_t epoch_ms, char (&text)[kTemporalTextSize]) {
   // Floor division: a time before 1970 belongs to the day before.
   std::int64_t day = epoch_ms / kMsPerDay;
   std::int64_t ms = epoch_ms % kMsPerDay;
@@ -158,13 +156,37 @@ std::optional<std::string> format_date_time(std::int64_t epoch_ms) {
     --day;
   }
   if (day < kMinDay || day > kMaxDay) {
-    return std::nullopt;
+    return 0;
   }
-  char text[32];
   char* end = put_date(text, day);
   *end++ = 'T';
-  end = put_time(end, ms);
-  return std::string(text, end);
+  return static_cast<std::size_t>(put_time(end, ms) - text);
+}
+
+namespace {
+
+template <typename Format>
+std::optional<std::string> as_string(std::int64_t value, Format format) {
+  char text[kTemporalTextSize];
+  const std::size_t length = format(value, text);
+  if (length == 0) {
+    return std::nullopt;
+  }
+  return std::string(text, length);
+}
+
+}  // namespace
+
+std::optional<std::string> format_date(std::int64_t epoch_days) {
+  return as_string(epoch_days, [](std::int64_t v, auto& text) { return format_date(v, text); });
+}
+
+std::optional<std::string> format_time(std::int64_t ms_of_day) {
+  return as_string(ms_of_day, [](std::int64_t v, auto& text) { return format_time(v, text); });
+}
+
+std::optional<std::string> format_date_time(std::int64_t epoch_ms) {
+  return as_string(epoch_ms, [](std::int64_t v, auto& text) { return format_date_time(v, text); });
 }
 
 std::optional<std::int64_t> parse_date(std::string_view text) {

@@ -2,7 +2,10 @@
 
 #include <charconv>
 #include <cmath>
+#include <cstring>
 #include <limits>
+#include <optional>
+#include <vector>
 
 #include <rapidjson/error/en.h>
 #include <rapidjson/stringbuffer.h>
@@ -10,6 +13,7 @@
 
 #include "daemon/avro/binary.h"
 #include "daemon/avro/dates.h"
+#include "daemon/avro/input.h"
 #include "daemon/avro/utf8.h"
 
 namespace sfkb::avro {
@@ -58,11 +62,10 @@ std::string where(const Path& path) {
   return text.empty() ? "the record" : text;
 }
 
-std::string base64(std::string_view bytes) {
+void append_base64(std::string& out, std::string_view bytes) {
   static constexpr char kAlphabet[] =
       "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-  std::string out;
-  out.reserve((bytes.size() + 2) / 3 * 4);
+  out.reserve(out.size() + (bytes.size() + 2) / 3 * 4);
   std::size_t i = 0;
   for (; i + 2 < bytes.size(); i += 3) {
     const auto n = static_cast<std::uint32_t>(static_cast<std::uint8_t>(bytes[i]) << 16 |
@@ -83,7 +86,6 @@ std::string base64(std::string_view bytes) {
     out += i + 1 < bytes.size() ? kAlphabet[(n >> 6) & 63] : '=';
     out += '=';
   }
-  return out;
 }
 
 std::optional<std::string> unbase64(std::string_view text) {
@@ -128,6 +130,37 @@ std::optional<std::string> unbase64(std::string_view text) {
 }
 
 // ---- Avro -> JSON ----
+
+// The shortest text that reads back as the same double: 12.5, 3, 1e+21. Negative zero keeps a
+// fraction, as "-0" would read back as the integer 0. `real` must be finite; returns the length.
+std::size_t format_real(Type type, double real, char (&text)[32]) {
+  if (real == 0 && std::signbit(real)) {
+    std::memcpy(text, "-0.0", 4);
+    return 4;
+  }
+  const auto result = type == Type::kFloat
+                          ? std::to_chars(text, text + sizeof text, static_cast<float>(real))
+                          : std::to_chars(text, text + sizeof text, real);
+  return static_cast<std::size_t>(result.ptr - text);
+}
+
+// A date's or time's text (digits, '-', ':', '.', 'T', 'Z': nothing JSON escapes); its length,
+// 0 when it is out of range.
+std::size_t format_temporal(Temporal temporal, std::int64_t value,
+                            char (&text)[kTemporalTextSize]) {
+  return temporal == Temporal::kDateTime ? format_date_time(value, text)
+         : temporal == Temporal::kDate   ? format_date(value, text)
+                                         : format_time(value, text);
+}
+
+core::Error outside_dates(const Path& path, std::int64_t value) {
+  return invalid(where(path) + ": " + std::to_string(value) +
+                 " is outside the dates and times a record can hold");
+}
+
+core::Error not_finite(const Path& path) {
+  return invalid(where(path) + ": a number that is not finite has no JSON form");
+}
 
 class JsonWriter {
  public:
@@ -195,33 +228,21 @@ class JsonWriter {
           writer_.Int64(v.integer);
           return {};
         }
-        const auto text = temporal == Temporal::kDateTime ? format_date_time(v.integer)
-                          : temporal == Temporal::kDate   ? format_date(v.integer)
-                                                          : format_time(v.integer);
-        if (!text) {
-          return invalid(where(path) + ": " + std::to_string(v.integer) +
-                         " is outside the dates and times a record can hold");
+        char text[kTemporalTextSize];
+        const std::size_t length = format_temporal(temporal, v.integer, text);
+        if (length == 0) {
+          return outside_dates(path, v.integer);
         }
-        writer_.String(text->data(), static_cast<rapidjson::SizeType>(text->size()));
+        writer_.String(text, static_cast<rapidjson::SizeType>(length));
         return {};
       }
       case Type::kFloat:
       case Type::kDouble: {
         if (!std::isfinite(v.real)) {
-          return invalid(where(path) + ": a number that is not finite has no JSON form");
-        }
-        // The shortest text that reads back as the same double: 12.5, 3, 1e+21. Negative zero
-        // keeps a fraction, as "-0" would read back as the integer 0.
-        if (v.real == 0 && std::signbit(v.real)) {
-          writer_.RawValue("-0.0", 4, rapidjson::kNumberType);
-          return {};
+          return not_finite(path);
         }
         char text[32];
-        const auto result =
-            node.type == Type::kFloat
-                ? std::to_chars(text, text + sizeof text, static_cast<float>(v.real))
-                : std::to_chars(text, text + sizeof text, v.real);
-        writer_.RawValue(text, static_cast<std::size_t>(result.ptr - text), rapidjson::kNumberType);
+        writer_.RawValue(text, format_real(node.type, v.real, text), rapidjson::kNumberType);
         return {};
       }
       case Type::kString:
@@ -230,7 +251,8 @@ class JsonWriter {
         return {};
       case Type::kBytes:
       case Type::kFixed: {
-        const std::string text = base64(v.text);
+        std::string text;
+        append_base64(text, v.text);
         writer_.String(text.data(), static_cast<rapidjson::SizeType>(text.size()));
         return {};
       }
@@ -285,6 +307,272 @@ class JsonWriter {
   const JsonOptions& options_;
   StringOutput buffer_;
   Writer writer_;
+};
+
+// ---- Avro binary -> JSON, without the tree ----
+
+// What a value's walk reports to its caller, for the tap (JsonTap): nothing (seen == nullptr), its
+// scalar, and for a watched record's field, an array's string items too.
+struct Watch {
+  Scalar* seen = nullptr;
+  bool collect = false;        // an array: gather its string items into seen->strings
+  bool record_fields = false;  // a record: report its fields to the tap's watched_field()
+};
+
+// Writes what JsonWriter writes for decode()'s tree, in the same order, reading each value as
+// Reader (binary.cpp) reads it: the same detail::Input calls in the same order, so the same
+// inputs are refused. Under omit_nulls a record field is written, then taken back (the text cut to
+// where it began) when it turns out absent: null, or a record none of whose fields was written.
+class JsonStream {
+ public:
+  JsonStream(const Schema& schema, std::string_view bytes, const JsonOptions& options,
+             std::string& out, JsonTap* tap)
+      : schema_(schema), options_(options), in_(bytes), out_(out), tap_(tap) {}
+
+  core::Status run() {
+    bool absent = false;
+    if (auto status = write(schema_.root(), Temporal::kNone, Path{}, 1, Watch{}, absent); !status) {
+      return status;
+    }
+    return in_.finish();
+  }
+
+ private:
+  core::Status write(NodeId id, Temporal temporal, const Path& path, int depth, const Watch& watch,
+                     bool& absent) {
+    if (auto status = in_.enter(depth); !status) {
+      return status;
+    }
+    const Node& node = schema_.node(id);
+    absent = false;
+    if (node.type == Type::kUnion) {
+      std::size_t branch = 0;
+      if (auto status = in_.read_branch(node, branch); !status) {
+        return status;
+      }
+      // JsonWriter writes the branch's value at the union's depth and path.
+      return write(node.branches[branch], temporal, path, depth + 1, watch, absent);
+    }
+    if (watch.seen != nullptr) {
+      watch.seen->type = node.type;
+    }
+    if (temporal == Temporal::kNone && !node.logical_type.empty()) {
+      temporal = temporal_of("", node.logical_type);
+    }
+    switch (node.type) {
+      case Type::kNull:
+        absent = true;
+        out_.append("null");
+        return {};
+      case Type::kBoolean: {
+        bool value = false;
+        if (auto status = in_.read_boolean(value); !status) {
+          return status;
+        }
+        out_.append(value ? "true" : "false");
+        return {};
+      }
+      case Type::kInt:
+      case Type::kLong: {
+        std::int64_t value = 0;
+        if (auto status =
+                node.type == Type::kInt ? in_.read_int(value) : in_.read_long(value, "a long");
+            !status) {
+          return status;
+        }
+        if (watch.seen != nullptr) {
+          watch.seen->integer = value;
+        }
+        if (temporal == Temporal::kNone) {
+          char text[24];
+          const auto result = std::to_chars(text, text + sizeof text, value);
+          out_.append(text, static_cast<std::size_t>(result.ptr - text));
+          return {};
+        }
+        char text[kTemporalTextSize];
+        const std::size_t length = format_temporal(temporal, value, text);
+        if (length == 0) {
+          return outside_dates(path, value);
+        }
+        out_.push_back('"');
+        out_.append(text, length);
+        out_.push_back('"');
+        return {};
+      }
+      case Type::kFloat:
+      case Type::kDouble: {
+        double value = 0;
+        if (auto status = in_.read_real(node.type, value); !status) {
+          return status;
+        }
+        if (!std::isfinite(value)) {
+          return not_finite(path);
+        }
+        char text[32];
+        out_.append(text, format_real(node.type, value, text));
+        return {};
+      }
+      case Type::kString:
+      case Type::kBytes:
+      case Type::kFixed: {
+        std::string_view bytes;
+        if (auto status = node.type == Type::kFixed ? in_.take(node.size, bytes, "a fixed")
+                                                    : in_.read_text(node.type, bytes);
+            !status) {
+          return status;
+        }
+        if (node.type == Type::kString) {
+          if (watch.seen != nullptr) {
+            watch.seen->text = bytes;
+          }
+          append_json_string(out_, bytes);
+          return {};
+        }
+        out_.push_back('"');
+        append_base64(out_, bytes);
+        out_.push_back('"');
+        return {};
+      }
+      case Type::kEnum: {
+        std::size_t index = 0;
+        if (auto status = in_.read_enum(node, index); !status) {
+          return status;
+        }
+        if (watch.seen != nullptr) {
+          watch.seen->text = node.symbols[index];
+        }
+        append_json_string(out_, node.symbols[index]);
+        return {};
+      }
+      case Type::kRecord:
+        return write_record(node, path, depth, watch.record_fields, absent);
+      case Type::kArray: {
+        const bool collect = watch.seen != nullptr && watch.collect;
+        if (collect) {
+          strings_.clear();
+        }
+        bool only_strings = true;
+        std::size_t count = 0;
+        out_.push_back('[');
+        auto status = in_.read_blocks(
+            [&]() -> core::Status {
+              if (count > 0) {
+                out_.push_back(',');
+              }
+              Scalar item_seen;
+              bool item_absent = false;
+              const Watch item_watch{collect ? &item_seen : nullptr, false, false};
+              if (auto status = write(node.items, Temporal::kNone, item(path, count), depth + 1,
+                                      item_watch, item_absent);
+                  !status) {
+                return status;
+              }
+              ++count;
+              if (collect) {
+                if (item_seen.type == Type::kString) {
+                  strings_.push_back(item_seen.text);
+                } else {
+                  only_strings = false;
+                }
+              }
+              return {};
+            },
+            "an array block count");
+        if (!status) {
+          return status;
+        }
+        out_.push_back(']');
+        if (collect) {
+          watch.seen->strings = strings_;
+          watch.seen->only_strings = only_strings;
+        }
+        return {};
+      }
+      case Type::kMap: {
+        std::size_t count = 0;
+        out_.push_back('{');
+        auto status = in_.read_blocks(
+            [&]() -> core::Status {
+              std::string_view key;
+              if (auto status = in_.read_map_key(key); !status) {
+                return status;
+              }
+              if (count++ > 0) {
+                out_.push_back(',');
+              }
+              append_json_string(out_, key);
+              out_.push_back(':');
+              bool value_absent = false;
+              return write(node.items, Temporal::kNone, child(path, key), depth + 1, Watch{},
+                           value_absent);
+            },
+            "a map block count");
+        if (!status) {
+          return status;
+        }
+        out_.push_back('}');
+        return {};
+      }
+      case Type::kUnion:
+        break;
+    }
+    return in_.at("unknown schema node");
+  }
+
+  core::Status write_record(const Node& node, const Path& path, int depth, bool watched,
+                            bool& absent) {
+    // The root record's fields go to the tap; so do a watched record's.
+    const bool root = depth == 1 && tap_ != nullptr;
+    out_.push_back('{');
+    bool empty = true;
+    for (std::size_t i = 0; i < node.fields.size(); ++i) {
+      const Field& field = node.fields[i];
+      const std::size_t start = out_.size();
+      if (!empty) {
+        out_.push_back(',');
+      }
+      append_json_string(out_, field.name);
+      out_.push_back(':');
+      const std::size_t value_start = out_.size();
+      Scalar seen;
+      Watch field_watch;
+      if (root) {
+        field_watch = {&seen, false, tap_->watch(i)};
+      } else if (watched) {
+        field_watch = {&seen, true, false};
+      }
+      bool field_absent = false;
+      if (auto status = write(field.type, temporal_of(field.doc, ""), child(path, field.name),
+                              depth + 1, field_watch, field_absent);
+          !status) {
+        return status;
+      }
+      if (root) {
+        if (auto status = tap_->root_field(i, seen); !status) {
+          return status;
+        }
+      } else if (watched) {
+        if (auto status = tap_->watched_field(i, seen, out_, value_start); !status) {
+          return status;
+        }
+      }
+      if (options_.omit_nulls && field_absent) {
+        out_.resize(start);
+      } else {
+        empty = false;
+      }
+    }
+    out_.push_back('}');
+    absent = empty;
+    return {};
+  }
+
+  const Schema& schema_;
+  const JsonOptions& options_;
+  detail::Input in_;
+  std::string& out_;
+  JsonTap* tap_;
+  std::vector<std::string_view> strings_;  // a watched array's string items
 };
 
 // ---- JSON -> Avro ----
@@ -577,6 +865,40 @@ core::Result<std::string> decode_to_json(const Schema& schema, std::string_view 
     return value.error();
   }
   return to_json(schema, *value, options);
+}
+
+core::Status transcode_to_json(const Schema& schema, std::string_view bytes,
+                               const JsonOptions& options, std::string& json, JsonTap* tap) {
+  return JsonStream(schema, bytes, options, json, tap).run();
+}
+
+void append_json_string(std::string& json, std::string_view text) {
+  // rapidjson's Writer: control characters as \b \t \n \f \r or \u00XX, '"' and '\\' escaped,
+  // everything else (UTF-8 included) as it is.
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  static constexpr std::string_view kShortFrom = "\"\\\b\t\n\f\r";
+  static constexpr std::string_view kShortTo = "\"\\btnfr";
+  json.push_back('"');
+  std::size_t run = 0;  // start of the bytes not yet appended
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    const auto c = static_cast<unsigned char>(text[i]);
+    if (c >= 0x20 && c != '"' && c != '\\') {
+      continue;
+    }
+    json.append(text.data() + run, i - run);
+    run = i + 1;
+    json.push_back('\\');
+    if (const auto short_form = kShortFrom.find(static_cast<char>(c));
+        short_form != std::string_view::npos) {
+      json.push_back(kShortTo[short_form]);
+    } else {
+      json.append("u00");
+      json.push_back(kHex[c >> 4]);
+      json.push_back(kHex[c & 0xF]);
+    }
+  }
+  json.append(text.data() + run, text.size() - run);
+  json.push_back('"');
 }
 
 core::Result<Value> from_json(const Schema& schema, const rapidjson::Value& json) {

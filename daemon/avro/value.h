@@ -1,7 +1,8 @@
 #pragma once
 // One decoded Avro datum, typed by the schema node it was read as. A tree of plain values: the
-// event codec (daemon/pubsub/event_codec.h) walks it to build the JSON CometD would have sent,
-// and the publish direction builds one from a JSON record to encode it.
+// publish direction builds one from a JSON record to encode it. The subscribe direction does not
+// build one per event: transcode_to_json (json.h) writes the JSON CometD would have sent straight
+// from the binary, and decode() + to_json() stay as the reference it is tested against.
 
 #include <cstddef>
 #include <cstdint>

@@ -1,16 +1,16 @@
 #include "daemon/pubsub/event_codec.h"
 
+#include <algorithm>
+#include <iterator>
 #include <optional>
 #include <utility>
 
 #include <rapidjson/document.h>
 #include <rapidjson/error/en.h>
-#include <rapidjson/writer.h>
 
 #include "daemon/avro/binary.h"
 #include "daemon/avro/dates.h"
 #include "daemon/avro/json.h"
-#include "daemon/avro/value.h"
 
 namespace sfkb::pubsub {
 namespace {
@@ -18,26 +18,12 @@ namespace {
 using avro::NodeId;
 using avro::Schema;
 using avro::Type;
-using avro::Value;
 
 constexpr const char* kHeaderField = "ChangeEventHeader";
 constexpr const char* kBitmapFields[] = {"changedFields", "nulledFields", "diffFields"};
 
 core::Error invalid(std::string message) {
   return {core::ErrorKind::kInvalidInput, std::move(message)};
-}
-
-const Value& resolved(const Schema& schema, const Value& value) {
-  if (schema.node(value.node).type == Type::kUnion && value.children.size() == 1) {
-    return value.children[0];
-  }
-  return value;
-}
-Value& resolved(const Schema& schema, Value& value) {
-  if (schema.node(value.node).type == Type::kUnion && value.children.size() == 1) {
-    return value.children[0];
-  }
-  return value;
 }
 
 // The record type of a compound field: the field's type, or the record branch of its union
@@ -94,147 +80,158 @@ core::Result<std::vector<std::size_t>> set_bits(std::string_view text, std::size
   return bits;
 }
 
-std::string text_of(const Schema& schema, const Value& value) {
-  const Value& v = resolved(schema, value);
-  const Type type = schema.node(v.node).type;
-  return type == Type::kString || type == Type::kEnum ? v.text : std::string();
+std::string text_of(const avro::Scalar& value) {
+  return value.type == Type::kString || value.type == Type::kEnum ? std::string(value.text)
+                                                                  : std::string();
 }
 
-std::optional<std::int64_t> integer_of(const Schema& schema, const Value& value) {
-  const Value& v = resolved(schema, value);
-  const Type type = schema.node(v.node).type;
-  if (type == Type::kInt || type == Type::kLong) {
-    return v.integer;
+std::optional<std::int64_t> integer_of(const avro::Scalar& value) {
+  if (value.type == Type::kInt || value.type == Type::kLong) {
+    return value.integer;
   }
   return std::nullopt;
 }
 
-// Reads the header the mapping acts on (the same fields and checks as the CometD decoder's) and
-// replaces its bitmap fields by the names they stand for.
-core::Status decode_header(const Schema& schema, Value& header_value,
-                           salesforce::ChangeEventHeader& out) {
-  Value& header = resolved(schema, header_value);
-  const avro::Node& node = schema.node(header.node);
-  if (node.type != Type::kRecord) {
-    return invalid("ChangeEventHeader is not a record");
-  }
-  for (std::size_t i = 0; i < node.fields.size() && i < header.children.size(); ++i) {
-    const std::string& name = node.fields[i].name;
-    Value& child = header.children[i];
-    if (name == "entityName") {
-      out.entity_name = text_of(schema, child);
-    } else if (name == "changeType") {
-      out.change_type = text_of(schema, child);
-    } else if (name == "changeOrigin") {
-      out.change_origin = text_of(schema, child);
-    } else if (name == "transactionKey") {
-      out.transaction_key = text_of(schema, child);
-    } else if (name == "commitUser") {
-      out.commit_user = text_of(schema, child);
-    } else if (name == "sequenceNumber") {
-      out.sequence_number = integer_of(schema, child);
-    } else if (name == "commitNumber") {
-      out.commit_number = integer_of(schema, child);
-    } else if (name == "commitTimestamp") {
-      out.commit_timestamp = integer_of(schema, child);
-    } else if (name == "recordIds") {
-      const Value& ids = resolved(schema, child);
-      if (schema.node(ids.node).type != Type::kArray) {
-        return invalid("ChangeEventHeader.recordIds is not an array");
-      }
-      for (const Value& id : ids.children) {
-        const Value& item = resolved(schema, id);
-        if (schema.node(item.node).type != Type::kString) {
-          return invalid("ChangeEventHeader.recordIds holds a value that is not a string");
-        }
-        out.record_ids.push_back(item.text);
-      }
-    } else {
-      for (const char* bitmap_field : kBitmapFields) {
-        if (name != bitmap_field) {
-          continue;
-        }
-        Value& list = resolved(schema, child);
-        if (schema.node(list.node).type != Type::kArray) {
-          break;  // null (or another shape): nothing to expand, written as it is
-        }
-        std::vector<std::string> elements;
-        for (const Value& element : list.children) {
-          const Value& item = resolved(schema, element);
-          if (schema.node(item.node).type != Type::kString) {
-            return invalid("ChangeEventHeader." + name + " holds a value that is not a string");
-          }
-          elements.push_back(item.text);
-        }
-        auto names = bitmap_field_names(schema, elements);
-        if (!names) {
-          return invalid("ChangeEventHeader." + name + ": " + names.error().message);
-        }
-        // The array keeps its schema node; only its string items change.
-        const NodeId item_node = schema.node(list.node).items;
-        list.children.clear();
-        for (auto& field_name : *names) {
-          Value item;
-          item.node = item_node;
-          if (schema.node(item_node).type == Type::kUnion) {
-            const auto branch = schema.branch_of(item_node, Type::kString);
-            item.index = branch.value_or(0);
-            item.children.resize(1);
-            item.children[0].node = schema.node(item_node).branches[item.index];
-            item.children[0].text = std::move(field_name);
-          } else {
-            item.text = std::move(field_name);
-          }
-          list.children.push_back(std::move(item));
-        }
-      }
-    }
-  }
-  if (out.entity_name.empty()) {
-    return invalid("ChangeEventHeader.entityName is missing or not a string");
-  }
-  if (out.change_type.empty()) {
-    return invalid("ChangeEventHeader.changeType is missing or not a string");
-  }
-  return {};
-}
+// A platform event: CreatedDate as CometD writes it, from a string or a DateTime's number.
+class PlatformTap final : public avro::JsonTap {
+ public:
+  PlatformTap(std::optional<std::size_t> created, std::string& created_date)
+      : created_(created), created_date_(created_date) {}
 
-// A rapidjson output stream into a std::string: the envelope is returned without a copy.
-struct StringOutput {
-  using Ch = char;
-  std::string text;
-  void Put(char c) { text.push_back(c); }
-  void Flush() {}
+  core::Status root_field(std::size_t field, const avro::Scalar& value) override {
+    if (field != created_) {
+      return {};
+    }
+    if (value.type == Type::kString) {
+      created_date_ = value.text;
+    } else if (value.type == Type::kLong || value.type == Type::kInt) {
+      char text[avro::kTemporalTextSize];
+      created_date_.assign(text, avro::format_date_time(value.integer, text));
+    }
+    return {};
+  }
+  bool watch(std::size_t) override { return false; }
+  core::Status watched_field(std::size_t, const avro::Scalar&, std::string&, std::size_t) override {
+    return {};
+  }
+
+ private:
+  std::optional<std::size_t> created_;
+  std::string& created_date_;
 };
 
-void write_string(rapidjson::Writer<StringOutput>& writer, std::string_view text) {
-  writer.String(text.data(), static_cast<rapidjson::SizeType>(text.size()));
-}
+// A change event: reads the header the mapping acts on (the same fields and checks as the CometD
+// decoder's) as the walk passes it, and rewrites its bitmap fields in the JSON as the names they
+// stand for.
+class ChangeTap final : public avro::JsonTap {
+ public:
+  ChangeTap(const Schema& schema, std::size_t header_field, NodeId header_record,
+            salesforce::ChangeEventHeader& out)
+      : schema_(schema),
+        header_field_(header_field),
+        header_(schema.node(header_record)),
+        out_(out) {}
+
+  core::Status root_field(std::size_t field, const avro::Scalar& value) override {
+    if (field == header_field_ && value.type != Type::kRecord) {
+      return invalid("ChangeEventHeader is not a record");
+    }
+    return {};
+  }
+
+  bool watch(std::size_t field) override { return field == header_field_; }
+
+  core::Status watched_field(std::size_t field, const avro::Scalar& value, std::string& json,
+                             std::size_t value_start) override {
+    const std::string& name = header_.fields[field].name;
+    if (name == "entityName") {
+      out_.entity_name = text_of(value);
+    } else if (name == "changeType") {
+      out_.change_type = text_of(value);
+    } else if (name == "changeOrigin") {
+      out_.change_origin = text_of(value);
+    } else if (name == "transactionKey") {
+      out_.transaction_key = text_of(value);
+    } else if (name == "commitUser") {
+      out_.commit_user = text_of(value);
+    } else if (name == "sequenceNumber") {
+      out_.sequence_number = integer_of(value);
+    } else if (name == "commitNumber") {
+      out_.commit_number = integer_of(value);
+    } else if (name == "commitTimestamp") {
+      out_.commit_timestamp = integer_of(value);
+    } else if (name == "recordIds") {
+      if (value.type != Type::kArray) {
+        return invalid("ChangeEventHeader.recordIds is not an array");
+      }
+      if (!value.only_strings) {
+        return invalid("ChangeEventHeader.recordIds holds a value that is not a string");
+      }
+      out_.record_ids.assign(value.strings.begin(), value.strings.end());
+    } else if (std::find(std::begin(kBitmapFields), std::end(kBitmapFields), name) !=
+                   std::end(kBitmapFields) &&
+               value.type == Type::kArray) {  // null (or another shape): written as it is
+      if (!value.only_strings) {
+        return invalid("ChangeEventHeader." + name + " holds a value that is not a string");
+      }
+      auto names = bitmap_field_names(
+          schema_, std::vector<std::string>(value.strings.begin(), value.strings.end()));
+      if (!names) {
+        return invalid("ChangeEventHeader." + name + ": " + names.error().message);
+      }
+      json.resize(value_start);
+      json.push_back('[');
+      for (std::size_t i = 0; i < names->size(); ++i) {
+        if (i > 0) {
+          json.push_back(',');
+        }
+        avro::append_json_string(json, (*names)[i]);
+      }
+      json.push_back(']');
+    }
+    return {};
+  }
+
+  // After the walk: what the header must have held.
+  core::Status check() const {
+    if (out_.entity_name.empty()) {
+      return invalid("ChangeEventHeader.entityName is missing or not a string");
+    }
+    if (out_.change_type.empty()) {
+      return invalid("ChangeEventHeader.changeType is missing or not a string");
+    }
+    return {};
+  }
+
+ private:
+  const Schema& schema_;
+  std::size_t header_field_;
+  const avro::Node& header_;
+  salesforce::ChangeEventHeader& out_;
+};
 
 // {"schema":…,"payload":…,"event":{["EventUuid":…,]"replayId":"<base64>"}}: the CometD data
-// object, with the opaque position's text form as replayId.
+// object, with the opaque position's text form as replayId. Written as rapidjson's Writer writes it
+// (compact, its escapes), by hand: one allocation, no writer stack per event.
 std::string envelope(const salesforce::StreamEvent& event) {
-  // One allocation: the payload plus the schema ID, UUID and replay ID and the keys around them.
-  StringOutput buffer;
-  buffer.text.reserve(event.payload_json.size() + event.schema.size() + event.event_uuid.size() +
-                      160);
-  rapidjson::Writer<StringOutput> writer(buffer);
-  writer.StartObject();
-  writer.Key("schema");
-  write_string(writer, event.schema);
-  writer.Key("payload");
-  writer.RawValue(event.payload_json.data(), event.payload_json.size(), rapidjson::kObjectType);
-  writer.Key("event");
-  writer.StartObject();
+  const std::string replay_id = event.replay_id.text();
+  std::string text;
+  text.reserve(event.payload_json.size() + event.schema.size() + event.event_uuid.size() +
+               replay_id.size() + 64);
+  text.append(R"({"schema":)");
+  avro::append_json_string(text, event.schema);
+  text.append(R"(,"payload":)");
+  text.append(event.payload_json);
+  text.append(R"(,"event":{)");
   if (event.kind == salesforce::EventKind::kPlatformEvent && !event.event_uuid.empty()) {
-    writer.Key("EventUuid");
-    write_string(writer, event.event_uuid);
+    text.append(R"("EventUuid":)");
+    avro::append_json_string(text, event.event_uuid);
+    text.push_back(',');
   }
-  writer.Key("replayId");
-  write_string(writer, event.replay_id.text());
-  writer.EndObject();
-  writer.EndObject();
-  return std::move(buffer.text);
+  text.append(R"("replayId":)");
+  avro::append_json_string(text, replay_id);
+  text.append("}}");
+  return text;
 }
 
 }  // namespace
@@ -313,45 +310,39 @@ core::Result<salesforce::StreamEvent> decode_event(const std::string& topic,
     return invalid(std::string("the schema's root is a ") + avro::to_string(root.type) +
                    ", not a record");
   }
-  auto value = avro::decode(schema, payload);
-  if (!value) {
-    return value.error();
-  }
   salesforce::StreamEvent out;
   out.channel = topic;
   out.replay_id = core::ReplayId::opaque(std::string(replay_id));
   out.schema = schema_id;
+  // The JSON is longer than the binary (field names, quotes, dates as text): one allocation for
+  // most events, without holding much unused capacity while the event waits in the queue.
+  out.payload_json.reserve(payload.size() * 2 + 64);
 
   const auto header_index = schema.field_index(kHeaderField);
-  if (header_index && record_of(schema, root.fields[*header_index].type)) {
+  const auto header_record =
+      header_index ? record_of(schema, root.fields[*header_index].type) : std::nullopt;
+  if (header_record) {
     out.kind = salesforce::EventKind::kChangeEvent;
     salesforce::ChangeEventHeader header;
-    if (auto status = decode_header(schema, value->children[*header_index], header); !status) {
+    ChangeTap tap(schema, *header_index, *header_record, header);
+    if (auto status =
+            avro::transcode_to_json(schema, payload, {.omit_nulls = true}, out.payload_json, &tap);
+        !status) {
+      return status.error();
+    }
+    if (auto status = tap.check(); !status) {
       return status.error();
     }
     out.change = std::move(header);
-    auto json = avro::to_json(schema, *value, {.omit_nulls = true});
-    if (!json) {
-      return json.error();
-    }
-    out.payload_json = std::move(*json);
   } else {
     out.kind = salesforce::EventKind::kPlatformEvent;
     out.event_uuid = id;
-    if (const auto created = schema.field_index("CreatedDate")) {
-      const Value& v = resolved(schema, value->children[*created]);
-      const Type type = schema.node(v.node).type;
-      if (type == Type::kString) {
-        out.created_date = v.text;
-      } else if (type == Type::kLong || type == Type::kInt) {
-        out.created_date = avro::format_date_time(v.integer).value_or("");
-      }
+    PlatformTap tap(schema.field_index("CreatedDate"), out.created_date);
+    if (auto status =
+            avro::transcode_to_json(schema, payload, {.omit_nulls = false}, out.payload_json, &tap);
+        !status) {
+      return status.error();
     }
-    auto json = avro::to_json(schema, *value, {.omit_nulls = false});
-    if (!json) {
-      return json.error();
-    }
-    out.payload_json = std::move(*json);
   }
   out.envelope_json = envelope(out);
   return out;

@@ -355,3 +355,68 @@ TEST(EventCodec, APublishedRecordTheSchemaCannotHoldIsRefusedNamingTheField) {
 
 }  // namespace
 }  // namespace sfkb::pubsub
+
+namespace sfkb::pubsub {
+namespace {
+
+// A header of unusual but valid shapes: behind a union, items of a union type, a bitmap that is
+// null; the payload keeps an all-null compound out, writes the bitmaps as names, and refuses a
+// header that is null or record IDs that are not all strings (as the tree-based decoder did).
+constexpr const char* kOddChangeEvent = R"({"type":"record","name":"OddChangeEvent","fields":[
+  {"name":"Phone","type":["null","string"]},
+  {"name":"ChangeEventHeader","type":["null",{"type":"record","name":"H","fields":[
+    {"name":"entityName","type":["null","string"]},
+    {"name":"changeType","type":"string"},
+    {"name":"recordIds","type":["null",{"type":"array","items":["null","string"]}]},
+    {"name":"commitTimestamp","type":["null","long"],"doc":"x:DateTime"},
+    {"name":"changedFields","type":["null",{"type":"array","items":["null","string"]}]},
+    {"name":"nulledFields","type":["null",{"type":"array","items":"string"}]},
+    {"name":"diffFields","type":{"type":"array","items":"string"}}]}]},
+  {"name":"Address","type":["null",{"type":"record","name":"A","fields":[
+    {"name":"Street","type":["null","string"]},{"name":"City","type":["null","string"]}]}]}]})";
+
+TEST(EventCodec, AChangeEventHeaderOfOddShapesDecodesAsBefore) {
+  const auto schema = parse(kOddChangeEvent);
+  auto decode = [&](const std::string& record) {
+    auto payload = avro::encode_json(schema, record);
+    EXPECT_TRUE(payload.is_ok()) << payload.error().message;
+    return decode_event("/data/OddChangeEvent", schema,
+                        {"", "s", payload.is_ok() ? *payload : std::string(), "r"});
+  };
+  auto event = decode(R"({"Phone":null,"ChangeEventHeader":{"entityName":"Odd",
+      "changeType":"UPDATE","recordIds":["001","002"],"commitTimestamp":1795714200123,
+      "changedFields":["0x1","2-0x3"],"nulledFields":null,"diffFields":["2-0x2"]},
+      "Address":{"Street":null,"City":null}})");
+  ASSERT_TRUE(event.is_ok()) << event.error().message;
+  EXPECT_EQ(event->payload_json,
+            R"({"ChangeEventHeader":{"entityName":"Odd","changeType":"UPDATE",)"
+            R"("recordIds":["001","002"],"commitTimestamp":"2026-11-26T17:30:00.123Z",)"
+            R"("changedFields":["Phone","Address"],"diffFields":["Address.City"]}})");
+  ASSERT_TRUE(event->change.has_value());
+  EXPECT_EQ(event->change->entity_name, "Odd");
+  EXPECT_EQ(event->change->record_ids, (std::vector<std::string>{"001", "002"}));
+  EXPECT_EQ(event->change->commit_timestamp, 1795714200123);
+
+  auto null_header = decode(R"({"Phone":"1","ChangeEventHeader":null,"Address":null})");
+  ASSERT_FALSE(null_header.is_ok());
+  EXPECT_EQ(null_header.error().message, "ChangeEventHeader is not a record");
+
+  auto null_id = decode(R"({"ChangeEventHeader":{"entityName":"Odd","changeType":"CREATE",
+      "recordIds":["001",null],"diffFields":[]}})");
+  ASSERT_FALSE(null_id.is_ok());
+  EXPECT_EQ(null_id.error().message,
+            "ChangeEventHeader.recordIds holds a value that is not a string");
+
+  auto no_ids = decode(R"({"ChangeEventHeader":{"entityName":"Odd","changeType":"CREATE",
+      "recordIds":null,"diffFields":[]}})");
+  ASSERT_FALSE(no_ids.is_ok());
+  EXPECT_EQ(no_ids.error().message, "ChangeEventHeader.recordIds is not an array");
+
+  auto no_entity = decode(R"({"ChangeEventHeader":{"entityName":null,"changeType":"CREATE",
+      "recordIds":[],"diffFields":[]}})");
+  ASSERT_FALSE(no_entity.is_ok());
+  EXPECT_EQ(no_entity.error().message, "ChangeEventHeader.entityName is missing or not a string");
+}
+
+}  // namespace
+}  // namespace sfkb::pubsub
