@@ -113,8 +113,8 @@ int main(int argc, char** argv) {
     } else if (flag == "--api") {
       api = argv[i + 1];
     } else if (flag == "--coordination") {
-      // off: one instance without the group, an idempotent producer instead of a transaction
-      // per channel - what transactions cost, measured with the same binary.
+      // off: one instance outside the consumer group (it still writes a transaction per
+      // channel) - what following the group's assignments costs, measured with the same binary.
       coordination = std::string(argv[i + 1]) != "off";
     }
   }
